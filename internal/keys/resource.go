@@ -1,0 +1,77 @@
+package keys
+
+import "strings"
+
+const maxSegmentLen = 64
+
+// Resource is a slash path: "/" (everything), "/acme" (an organization),
+// "/acme/prod", "/acme/prod/robot-1". Case matters.
+type Resource string
+
+// Root is the resource above all others.
+const Root Resource = "/"
+
+func validSegment(s string) bool {
+	if s == "" || len(s) > maxSegmentLen || s == "." || s == ".." {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseResource validates a resource path. A single trailing slash is
+// tolerated ("/acme/" is "/acme"); anything else odd is an error.
+func ParseResource(s string) (Resource, error) {
+	if s == "/" {
+		return Root, nil
+	}
+	if !strings.HasPrefix(s, "/") {
+		return "", Errorf(Invalid, "invalid resource %q: it must start with / (e.g. /acme/prod)", s)
+	}
+	p := strings.TrimSuffix(s[1:], "/")
+	for _, seg := range strings.Split(p, "/") {
+		if !validSegment(seg) {
+			return "", Errorf(Invalid, "invalid resource %q: each segment is 1-64 of A-Za-z0-9._- and not . or ..", s)
+		}
+	}
+	return Resource("/" + p), nil
+}
+
+// Org is the organization the resource belongs to: "/acme" for
+// "/acme/prod", "/" for "/".
+func (r Resource) Org() string {
+	if r == Root {
+		return "/"
+	}
+	s := string(r[1:])
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		s = s[:i]
+	}
+	return "/" + s
+}
+
+// Covers reports whether r is other or lies above it: a grant on r covers
+// every path beneath it.
+func (r Resource) Covers(other Resource) bool {
+	if r == Root || r == other {
+		return true
+	}
+	return strings.HasPrefix(string(other), string(r)+"/")
+}
+
+// ValidateName checks a key name: 1–64 of A-Za-z0-9._-, not starting with
+// "key_" (which would be read as an id).
+func ValidateName(name string) error {
+	if !validSegment(name) || name == "." || name == ".." {
+		return Errorf(Invalid, "invalid name %q: use 1-64 of A-Za-z0-9._-", name)
+	}
+	if strings.HasPrefix(name, idPrefix) {
+		return Errorf(Invalid, "invalid name %q: names must not start with %q", name, idPrefix)
+	}
+	return nil
+}

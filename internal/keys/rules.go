@@ -1,0 +1,119 @@
+package keys
+
+import "time"
+
+// The rules of DESIGN.md's "Who may do what", as pure functions. A store
+// calls them inside the transaction that makes the change, on the rows it
+// read in that transaction.
+
+// roleOn is the principal's role on r: admin everywhere for the local
+// principal, none anywhere for a public key.
+func (p *Principal) roleOn(r Resource) Role {
+	if p.IsLocal() {
+		return Admin
+	}
+	if p.Key.Type == Public {
+		return RoleNone
+	}
+	return p.Key.RoleOn(r)
+}
+
+// isSelf reports whether k is the principal's own (secret) key.
+func (p *Principal) isSelf(k *Key) bool {
+	return !p.IsLocal() && p.Key.Type != Public && p.Key.ID == k.ID
+}
+
+func (p *Principal) holdsOnAll(grants []Grant, min Role) bool {
+	for _, g := range grants {
+		if p.roleOn(g.Resource) < min {
+			return false
+		}
+	}
+	return true
+}
+
+// CanRead reports whether p may see a key with these grants (a deleted
+// key's audit rows are judged by the grants it had). Any secret key may
+// read itself.
+func CanRead(p *Principal, keyID string, grants []Grant) bool {
+	if !p.IsLocal() && p.Key.Type != Public && p.Key.ID == keyID {
+		return true
+	}
+	return p.holdsOnAll(grants, Viewer)
+}
+
+// CheckRead is CanRead as an error: NotFound, so that a key one may not read
+// is indistinguishable from one that does not exist.
+func CheckRead(p *Principal, k *Key, ref string) error {
+	if !CanRead(p, k.ID, k.Grants) {
+		return Errorf(NotFound, "key %q not found", ref)
+	}
+	return nil
+}
+
+// CheckChange decides whether p may change a key from before to after.
+// before is nil for a create, after nil for a delete. Both must lie under
+// resources where p holds admin, and no grant of after may exceed p's own
+// role on its resource. A readable key p may not change is Forbidden.
+func CheckChange(p *Principal, before, after *Key) error {
+	if p.IsLocal() {
+		return nil
+	}
+	if p.Key.Type == Public {
+		return Errorf(Forbidden, "public keys cannot manage keys")
+	}
+	for _, k := range []*Key{before, after} {
+		if k != nil && !p.holdsOnAll(k.Grants, Admin) {
+			return Errorf(Forbidden, "%s needs admin on every resource of key %q", p.describe(), k.Name)
+		}
+	}
+	if after != nil {
+		for _, g := range after.Grants {
+			if g.Role > p.roleOn(g.Resource) {
+				return Errorf(Forbidden, "%s cannot grant %s on %s, above its own role", p.describe(), g.Role, g.Resource)
+			}
+		}
+	}
+	return nil
+}
+
+// CheckRoll decides whether p may roll k: anyone with admin over it, and
+// any secret key itself as long as it leaves its own expiry alone
+// (changesExpiry: the roll sets a new ttl).
+func CheckRoll(p *Principal, k *Key, changesExpiry bool) error {
+	if p.isSelf(k) && (!changesExpiry || p.holdsOnAll(k.Grants, Admin)) {
+		return nil
+	}
+	if p.isSelf(k) {
+		return Errorf(Forbidden, "a key rolling itself cannot change its own expiry (--ttl); an admin over it can")
+	}
+	return CheckChange(p, k, k)
+}
+
+// CheckCreateScope decides whether p may create keys under r at all; used
+// before a name is looked at, so that a create outside one's scope is 403
+// and not a name conflict.
+func CheckCreateScope(p *Principal, grants []Grant) error {
+	return CheckChange(p, nil, &Key{Name: "(new)", Grants: grants})
+}
+
+// CanAuthenticate reports why a key may not act as an operator credential
+// at now, or nil when it may.
+func CanAuthenticate(k *Key, now time.Time) error {
+	switch {
+	case k.Type == Public:
+		return Errorf(Forbidden, "public keys cannot be used as operator credentials")
+	case !k.Enabled:
+		return Errorf(Unauthorized, "the operator key is disabled")
+	case k.Expired(now):
+		return Errorf(Unauthorized, "the operator key has expired")
+	}
+	return nil
+}
+
+func (p *Principal) describe() string {
+	if p.IsLocal() {
+		return p.Actor
+	}
+	return "key " + p.Key.Name
+}

@@ -1,0 +1,90 @@
+package keys
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"hash/crc32"
+	"strings"
+)
+
+const (
+	secretRandomLen   = 32
+	secretChecksumLen = 6
+	maxPrefixLen      = 20
+)
+
+// DefaultPrefix is the secret prefix used when none is asked for.
+func DefaultPrefix(t KeyType) string {
+	if t == Public {
+		return "pk"
+	}
+	return "sk"
+}
+
+// ValidatePrefix checks a secret prefix: 1–20 of a-z, 0-9 and _.
+func ValidatePrefix(p string) error {
+	if len(p) == 0 || len(p) > maxPrefixLen {
+		return Errorf(Invalid, "invalid prefix %q: use 1 to %d of a-z, 0-9 and _", p, maxPrefixLen)
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return Errorf(Invalid, "invalid prefix %q: use 1 to %d of a-z, 0-9 and _", p, maxPrefixLen)
+		}
+	}
+	return nil
+}
+
+// Checksum is the 6-character base62 CRC-32 (IEEE) of body, as the last
+// part of a secret.
+func Checksum(body string) string {
+	return encodeBase62(uint64(crc32.ChecksumIEEE([]byte(body))), secretChecksumLen)
+}
+
+// NewSecret returns a fresh secret `<prefix>_<32 base62><6 base62 checksum>`.
+func NewSecret(prefix string) (string, error) {
+	if err := ValidatePrefix(prefix); err != nil {
+		return "", err
+	}
+	body := prefix + "_" + randomBase62(secretRandomLen)
+	return body + Checksum(body), nil
+}
+
+// ParseSecret checks a presented secret's shape and checksum without any
+// lookup, and returns it with trailing whitespace removed. A string that is
+// not a well-formed keyward secret is NotFound: to a verifier, a mistyped
+// secret and an unknown one are the same thing.
+func ParseSecret(s string) (string, error) {
+	s = strings.TrimRight(s, " \t\r\n")
+	// Parse from the right: the prefix itself may contain '_'.
+	const tail = secretRandomLen + secretChecksumLen
+	if len(s) < tail+2 || s[len(s)-tail-1] != '_' {
+		return "", Errorf(NotFound, "not a keyward secret")
+	}
+	prefix := s[:len(s)-tail-1]
+	if ValidatePrefix(prefix) != nil || !isBase62(s[len(s)-tail:]) {
+		return "", Errorf(NotFound, "not a keyward secret")
+	}
+	body, sum := s[:len(s)-secretChecksumLen], s[len(s)-secretChecksumLen:]
+	if Checksum(body) != sum {
+		return "", Errorf(NotFound, "not a keyward secret (checksum mismatch)")
+	}
+	return s, nil
+}
+
+// HashSecret is the only form in which a secret is stored: hex SHA-256.
+func HashSecret(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+// SecretStart is the displayable start of a secret: its prefix, '_' and the
+// first 4 random characters.
+func SecretStart(secret string) string {
+	const tail = secretRandomLen + secretChecksumLen
+	if len(secret) < tail+2 {
+		return ""
+	}
+	cut := len(secret) - tail + 4
+	return secret[:cut]
+}

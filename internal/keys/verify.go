@@ -1,0 +1,75 @@
+package keys
+
+import "time"
+
+// VerifyCode is the outcome of verifying a presented secret.
+type VerifyCode string
+
+const (
+	CodeValid                   VerifyCode = "VALID"
+	CodeNotFound                VerifyCode = "NOT_FOUND"
+	CodeDisabled                VerifyCode = "DISABLED"
+	CodeExpired                 VerifyCode = "EXPIRED"
+	CodeInsufficientPermissions VerifyCode = "INSUFFICIENT_PERMISSIONS"
+)
+
+// VerifyRequest is a presented secret with what it should allow. The JSON
+// names are the API's (POST /v1/verify).
+type VerifyRequest struct {
+	Secret   string    `json:"key"`
+	Resource *Resource `json:"resource,omitempty"`
+	Role     *Role     `json:"role,omitempty"`
+}
+
+// VerifyResult is verify's answer in every output format. Key fields are
+// null when the code is NOT_FOUND.
+type VerifyResult struct {
+	Valid     bool       `json:"valid"`
+	Code      VerifyCode `json:"code"`
+	KeyID     *string    `json:"key_id"`
+	Name      *string    `json:"name"`
+	Org       *string    `json:"org"`
+	Grants    []Grant    `json:"grants"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+// NotFoundResult is the answer for an unknown, malformed, deleted or
+// rolled-out secret: nothing about any key.
+func NotFoundResult() *VerifyResult {
+	return &VerifyResult{Code: CodeNotFound, Grants: nil}
+}
+
+// Evaluate decides the code for a found key. previousExpiresAt is set when
+// the secret matched is the key's previous one (after a roll): past it, the
+// secret is NOT_FOUND. The first code that applies wins: NOT_FOUND,
+// DISABLED, EXPIRED, INSUFFICIENT_PERMISSIONS, VALID. Without a resource,
+// the role is checked against the key's highest grant.
+func Evaluate(k *Key, matchedPrevious bool, now time.Time, resource *Resource, role *Role) *VerifyResult {
+	if k.Expired(now) {
+		// An expired key's rolled-out secret has stopped too.
+		if matchedPrevious {
+			return NotFoundResult()
+		}
+	}
+	if matchedPrevious && (k.PreviousExpiresAt == nil || !now.Before(*k.PreviousExpiresAt)) {
+		return NotFoundResult()
+	}
+	r := &VerifyResult{KeyID: &k.ID, Name: &k.Name, Org: &k.Org, Grants: k.Grants, ExpiresAt: k.ExpiresAt}
+	min := Viewer
+	if role != nil {
+		min = *role
+	}
+	switch {
+	case !k.Enabled:
+		r.Code = CodeDisabled
+	case k.Expired(now):
+		r.Code = CodeExpired
+	case resource != nil && k.RoleOn(*resource) < min:
+		r.Code = CodeInsufficientPermissions
+	case resource == nil && k.HighestRole() < min:
+		r.Code = CodeInsufficientPermissions
+	default:
+		r.Code, r.Valid = CodeValid, true
+	}
+	return r
+}
