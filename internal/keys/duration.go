@@ -170,15 +170,11 @@ func ParseExpiresAt(s string, now time.Time) (time.Time, error) {
 }
 
 // ExpiryAfter returns now+d, rounded up to the whole second so that a
-// stored, second-precision expiry never ends a lifetime early. It refuses
-// results past year 9999, which no store or JSON encoder can keep.
+// stored, second-precision expiry never ends a lifetime early. (A Duration
+// tops out near 292 years, so the sum cannot overflow a time.Time.)
 func ExpiryAfter(now time.Time, d time.Duration) (time.Time, error) {
 	if d <= 0 {
 		return time.Time{}, Errorf(Invalid, "a lifetime must be greater than zero")
-	}
-	limit := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
-	if d > limit.Sub(now) {
-		return time.Time{}, Errorf(Invalid, "lifetime %s is too long", FormatDuration(d))
 	}
 	t := now.Add(d).UTC()
 	if r := t.Truncate(time.Second); !r.Equal(t) {

@@ -45,13 +45,8 @@ func NotFoundResult() *VerifyResult {
 // DISABLED, EXPIRED, INSUFFICIENT_PERMISSIONS, VALID. Without a resource,
 // the role is checked against the key's highest grant.
 func Evaluate(k *Key, matchedPrevious bool, now time.Time, resource *Resource, role *Role) *VerifyResult {
-	if k.Expired(now) {
-		// An expired key's rolled-out secret has stopped too.
-		if matchedPrevious {
-			return NotFoundResult()
-		}
-	}
-	if matchedPrevious && (k.PreviousExpiresAt == nil || !now.Before(*k.PreviousExpiresAt)) {
+	// A rolled-out secret stops at the end of its grace, and with its key.
+	if matchedPrevious && (k.PreviousExpiresAt == nil || !now.Before(*k.PreviousExpiresAt) || k.Expired(now)) {
 		return NotFoundResult()
 	}
 	r := &VerifyResult{KeyID: &k.ID, Name: &k.Name, Org: &k.Org, Grants: k.Grants, ExpiresAt: k.ExpiresAt}

@@ -1,0 +1,92 @@
+package keys
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// The fuzz targets check the parsers' promises on any input: no panic, and
+// whatever is accepted is in canonical, valid form.
+
+func FuzzParseSecret(f *testing.F) {
+	f.Add("sk_00000000000000000000000000000000" + "30OBQY")
+	f.Add("sk_abcdefghijklmnopqrstuvwxyzABCDEF1rJNtw\n")
+	f.Add("my_pre_fix_abcdefghijklmnopqrstuvwxyzABCDEF000000")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseSecret(s)
+		if err != nil {
+			if ErrorCode(err) != NotFound {
+				t.Fatalf("ParseSecret(%q) error code %q", s, ErrorCode(err))
+			}
+			return
+		}
+		if Checksum(got[:len(got)-6]) != got[len(got)-6:] || strings.TrimRight(got, " \t\r\n") != got {
+			t.Fatalf("ParseSecret(%q) accepted %q", s, got)
+		}
+		if SecretStart(got) == "" {
+			t.Fatalf("no start for accepted secret %q", got)
+		}
+	})
+}
+
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"30d", "1h30m", "0", "-1s", "1M", "9999999999999w", "1.5h"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDuration(s)
+		if err != nil {
+			if ErrorCode(err) != Invalid {
+				t.Fatalf("ParseDuration(%q) error code %q", s, ErrorCode(err))
+			}
+			return
+		}
+		if d <= 0 {
+			t.Fatalf("ParseDuration(%q) = %v, not positive", s, d)
+		}
+		if back, err := ParseDuration(FormatDuration(d)); err != nil || back != d {
+			t.Fatalf("FormatDuration(%v) = %q does not read back: %v %v", d, FormatDuration(d), back, err)
+		}
+	})
+}
+
+func FuzzParseResource(f *testing.F) {
+	for _, s := range []string{"/", "/acme/prod", "/acme/", "//", "/a/../b", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseResource(s)
+		if err != nil {
+			if ErrorCode(err) != Invalid {
+				t.Fatalf("ParseResource(%q) error code %q", s, ErrorCode(err))
+			}
+			return
+		}
+		if again, err := ParseResource(string(r)); err != nil || again != r {
+			t.Fatalf("ParseResource(%q) = %q, not canonical: %q %v", s, r, again, err)
+		}
+		if !Root.Covers(r) || !r.Covers(r) || !Resource(r.Org()).Covers(r) {
+			t.Fatalf("coverage broken for %q", r)
+		}
+	})
+}
+
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"2026-12-31", "2026-12-31T10:00:00Z", "2026-12-31T10:00:00+02:00", "0000-01-01"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tm, err := ParseTime(s)
+		if err != nil {
+			if ErrorCode(err) != Invalid {
+				t.Fatalf("ParseTime(%q) error code %q", s, ErrorCode(err))
+			}
+			return
+		}
+		if tm.Location() != time.UTC {
+			t.Fatalf("ParseTime(%q) not in UTC", s)
+		}
+	})
+}
