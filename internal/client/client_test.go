@@ -1,0 +1,414 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// fast makes retries quick in tests; what is counted is attempts, never time.
+func fast(t *testing.T, c *Client) *Client {
+	t.Helper()
+	c.backoff = []time.Duration{time.Millisecond, time.Millisecond}
+	return c
+}
+
+func newClient(t *testing.T, url string, token string) *Client {
+	t.Helper()
+	c, err := New(Options{BaseURL: url, Token: token, Version: "1.2.3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return fast(t, c)
+}
+
+func wantCode(t *testing.T, err error, code keys.Code) {
+	t.Helper()
+	if got := keys.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+}
+
+// counting answers every request with status (and an optional body) and
+// counts requests per "METHOD path".
+func counting(t *testing.T, status int, body string, header http.Header) (*httptest.Server, map[string]*atomic.Int32) {
+	t.Helper()
+	counts := map[string]*atomic.Int32{}
+	for _, k := range []string{"GET /v1/keys/x", "DELETE /v1/keys/key_0000000000000000", "POST /v1/verify", "POST /v1/keys",
+		"POST /v1/keys/x/roll", "PATCH /v1/keys/x", "PUT /v1/keys/x/grants", "DELETE /v1/keys/x/grants", "GET /v1/keys", "GET /v1/audit", "GET /v1/whoami"} {
+		counts[k] = &atomic.Int32{}
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n, ok := counts[r.Method+" "+r.URL.Path]; ok {
+			n.Add(1)
+		}
+		for k, v := range header {
+			w.Header()[k] = v
+		}
+		if body != "" {
+			w.Header().Set("Content-Type", "application/json")
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, counts
+}
+
+func TestRetriesOnlyIdempotentRequests(t *testing.T) {
+	srv, counts := counting(t, http.StatusServiceUnavailable, `{"error":{"code":"unavailable","message":"database is locked"}}`, nil)
+	c := newClient(t, srv.URL, "sk_token")
+	ctx := context.Background()
+	ttl := keys.Duration(time.Hour)
+
+	calls := map[string]func() error{
+		"GET /v1/keys/x":       func() error { _, err := c.Get(ctx, "x"); return err },
+		"GET /v1/keys":         func() error { _, err := c.List(ctx, keys.ListFilter{}); return err },
+		"GET /v1/audit":        func() error { _, err := c.Audit(ctx, keys.AuditFilter{}); return err },
+		"GET /v1/whoami":       func() error { _, err := c.WhoAmI(ctx); return err },
+		"POST /v1/verify":      func() error { _, err := c.Verify(ctx, keys.VerifyRequest{Secret: "x"}); return err },
+		"POST /v1/keys":        func() error { _, err := c.Create(ctx, keys.CreateRequest{Name: "a"}); return err },
+		"POST /v1/keys/x/roll": func() error { _, err := c.Roll(ctx, "x", keys.RollRequest{TTL: &ttl}); return err },
+		"PATCH /v1/keys/x":     func() error { _, err := c.Update(ctx, "x", keys.UpdateRequest{}); return err },
+		"PUT /v1/keys/x/grants": func() error {
+			_, err := c.Grant(ctx, "x", keys.Grant{Resource: "/a", Role: keys.Viewer})
+			return err
+		},
+		"DELETE /v1/keys/x/grants": func() error { _, err := c.Ungrant(ctx, "x", "/a"); return err },
+	}
+	want := map[string]int32{
+		"GET /v1/keys/x": 3, "GET /v1/keys": 3, "GET /v1/audit": 3, "GET /v1/whoami": 3, "POST /v1/verify": 3,
+		"POST /v1/keys": 1, "POST /v1/keys/x/roll": 1, "PATCH /v1/keys/x": 1, "PUT /v1/keys/x/grants": 1,
+		"DELETE /v1/keys/x/grants": 1,
+	}
+	for name, fn := range calls {
+		err := fn()
+		wantCode(t, err, keys.Unavailable)
+		if keys.ErrorMessage(err) != "database is locked" {
+			t.Errorf("%s: message %q, want the server's", name, keys.ErrorMessage(err))
+		}
+		if got := counts[name].Load(); got != want[name] {
+			t.Errorf("%s: %d requests, want %d", name, got, want[name])
+		}
+	}
+}
+
+func TestDeleteRetriesTheDeleteItself(t *testing.T) {
+	var deletes atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet:
+			_ = json.NewEncoder(w).Encode(keys.Key{ID: "key_0000000000000000", Name: "x"})
+		case http.MethodDelete:
+			if deletes.Add(1) < 3 {
+				w.WriteHeader(http.StatusBadGateway)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, "sk_token")
+	got, err := c.Delete(context.Background(), []string{"x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != "key_0000000000000000" || deletes.Load() != 3 {
+		t.Fatalf("got %v after %d deletes", got, deletes.Load())
+	}
+}
+
+func TestDeleteResolvesAllBeforeDeletingAny(t *testing.T) {
+	var deletes atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodGet && r.URL.Path == "/v1/keys/there":
+			_ = json.NewEncoder(w).Encode(keys.Key{ID: "key_0000000000000000", Name: "there"})
+		case r.Method == http.MethodGet:
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"error":{"code":"not_found","message":"key \"missing\" not found"}}`))
+		case r.Method == http.MethodDelete:
+			deletes.Add(1)
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, "sk_token")
+	_, err := c.Delete(context.Background(), []string{"there", "missing"})
+	wantCode(t, err, keys.NotFound)
+	if deletes.Load() != 0 {
+		t.Fatalf("%d deletes happened although one key was missing", deletes.Load())
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	t.Run("honoured when short", func(t *testing.T) {
+		srv, counts := counting(t, http.StatusTooManyRequests, `{"error":{"code":"rate_limited","message":"slow down"}}`, http.Header{"Retry-After": {"0"}})
+		c := newClient(t, srv.URL, "sk_token")
+		_, err := c.Get(context.Background(), "x")
+		wantCode(t, err, keys.RateLimited)
+		if n := counts["GET /v1/keys/x"].Load(); n != 3 {
+			t.Fatalf("%d requests, want 3", n)
+		}
+	})
+	t.Run("given up when too long", func(t *testing.T) {
+		srv, counts := counting(t, http.StatusTooManyRequests, "", http.Header{"Retry-After": {"3600"}})
+		c := newClient(t, srv.URL, "sk_token")
+		_, err := c.Get(context.Background(), "x")
+		wantCode(t, err, keys.RateLimited)
+		if n := counts["GET /v1/keys/x"].Load(); n != 1 {
+			t.Fatalf("%d requests, want 1", n)
+		}
+	})
+}
+
+func TestErrorMapping(t *testing.T) {
+	statuses := map[int]keys.Code{
+		400: keys.Invalid, 401: keys.Unauthorized, 403: keys.Forbidden, 404: keys.NotFound,
+		409: keys.Conflict, 413: keys.TooLarge, 429: keys.RateLimited, 503: keys.Unavailable,
+		500: keys.Internal, 418: keys.Internal,
+	}
+	for status, code := range statuses {
+		t.Run("status "+http.StatusText(status), func(t *testing.T) {
+			srv, _ := counting(t, status, "<html>proxy says no</html>", nil)
+			_, err := newClient(t, srv.URL, "sk_token").Update(context.Background(), "x", keys.UpdateRequest{})
+			wantCode(t, err, code)
+		})
+	}
+	t.Run("body code wins over status", func(t *testing.T) {
+		srv, _ := counting(t, 409, `{"error":{"code":"conflict","message":"a key named \"web\" already exists in /acme"}}`, nil)
+		_, err := newClient(t, srv.URL, "sk_token").Create(context.Background(), keys.CreateRequest{Name: "web"})
+		wantCode(t, err, keys.Conflict)
+		if keys.ErrorMessage(err) != `a key named "web" already exists in /acme` {
+			t.Fatalf("message %q", keys.ErrorMessage(err))
+		}
+		var ke *keys.Error
+		if !errors.As(err, &ke) {
+			t.Fatalf("%T is not a *keys.Error", err)
+		}
+	})
+	t.Run("unknown body code falls back to status", func(t *testing.T) {
+		srv, _ := counting(t, 403, `{"error":{"code":"nope","message":"m"}}`, nil)
+		_, err := newClient(t, srv.URL, "sk_token").Update(context.Background(), "x", keys.UpdateRequest{})
+		wantCode(t, err, keys.Forbidden)
+	})
+}
+
+func TestUnreachableServerIsUnavailable(t *testing.T) {
+	// A port that was just free: nothing listens there.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	c := newClient(t, "http://"+addr, "sk_token")
+	_, err = c.List(context.Background(), keys.ListFilter{})
+	wantCode(t, err, keys.Unavailable)
+	if !strings.Contains(err.Error(), "cannot reach "+addr) {
+		t.Fatalf("message %q does not say which server", err)
+	}
+}
+
+func TestRequestShape(t *testing.T) {
+	type seen struct{ method, rawPath, query, auth, ua, contentType string }
+	got := make(chan seen, 10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- seen{r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Get("Authorization"), r.Header.Get("User-Agent"), r.Header.Get("Content-Type")}
+		switch r.URL.Path {
+		case "/v1/keys":
+			_, _ = w.Write([]byte(`{"items":[],"next_cursor":"abc"}`))
+		case "/v1/verify":
+			_, _ = w.Write([]byte(`{"valid":false,"code":"NOT_FOUND","key_id":null,"name":null,"org":null,"grants":null,"expires_at":null}`))
+		default:
+			_, _ = w.Write([]byte(`{"id":"key_0000000000000000","name":"ci-deploy"}`))
+		}
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	c := newClient(t, srv.URL+"/", "sk_token")
+
+	if _, err := c.Get(ctx, "acme/ci-deploy"); err != nil {
+		t.Fatal(err)
+	}
+	s := <-got
+	if s.rawPath != "/v1/keys/acme%2Fci-deploy" || s.auth != "Bearer sk_token" || s.ua != "keyward/1.2.3" {
+		t.Fatalf("get: %+v", s)
+	}
+	if _, err := c.Get(ctx, "/root"); err != nil {
+		t.Fatal(err)
+	}
+	if s = <-got; s.rawPath != "/v1/keys/%2Froot" {
+		t.Fatalf("root key ref: %+v", s)
+	}
+
+	res := keys.Resource("/acme/prod")
+	page, err := c.List(ctx, keys.ListFilter{Resource: &res, ExpiringWithin: keys.Duration(7 * keys.Day), Limit: 5, Cursor: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.NextCursor == nil || *page.NextCursor != "abc" || page.Items == nil {
+		t.Fatalf("page %+v", page)
+	}
+	if s = <-got; s.query != "cursor=c1&expiring_within=1w&limit=5&resource=%2Facme%2Fprod" {
+		t.Fatalf("list query %q", s.query)
+	}
+
+	since := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	if _, err := c.Audit(ctx, keys.AuditFilter{Key: "acme/web", Since: &since, Limit: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if s = <-got; s.query != "key=acme%2Fweb&limit=10&since=2026-11-22T09%3A00%3A00Z" {
+		t.Fatalf("audit query %q", s.query)
+	}
+
+	if _, err := c.Ungrant(ctx, "web", "/acme/dev"); err != nil {
+		t.Fatal(err)
+	}
+	if s = <-got; s.method != "DELETE" || s.rawPath != "/v1/keys/web/grants" || s.query != "resource=%2Facme%2Fdev" {
+		t.Fatalf("ungrant %+v", s)
+	}
+
+	// verify needs no credential: an anonymous client sends none.
+	anon := newClient(t, srv.URL, "")
+	r, err := anon.Verify(ctx, keys.VerifyRequest{Secret: "sk_x"})
+	if err != nil || r.Code != keys.CodeNotFound {
+		t.Fatalf("verify %+v %v", r, err)
+	}
+	if s = <-got; s.auth != "" || s.contentType != "application/json" {
+		t.Fatalf("verify %+v", s)
+	}
+}
+
+func TestCredentialIsLookedUpLazily(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"valid":false,"code":"NOT_FOUND"}`))
+	}))
+	defer srv.Close()
+	var lookups atomic.Int32
+	c, err := New(Options{BaseURL: srv.URL, Credential: func() (string, error) {
+		lookups.Add(1)
+		return "", keys.Errorf(keys.Unauthorized, "not logged in")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Verify(context.Background(), keys.VerifyRequest{Secret: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if lookups.Load() != 0 {
+		t.Fatal("verify looked up a credential it does not need")
+	}
+	_, err = c.Get(context.Background(), "x")
+	wantCode(t, err, keys.Unauthorized)
+	_, _ = c.Get(context.Background(), "x")
+	if lookups.Load() != 1 {
+		t.Fatalf("%d lookups, want 1", lookups.Load())
+	}
+}
+
+func TestDebugRedactsCredentials(t *testing.T) {
+	const token = "sk_abcdefghijklmnopqrstuvwxyzABCDEF1rJNtw"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/keys" {
+			w.WriteHeader(http.StatusCreated)
+			_, _ = w.Write([]byte(`{"id":"key_0000000000000000","secret":"sk_00000000000000000000000000000000030OBQY"}`))
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"error":{"code":"not_found","message":"key not found"}}`))
+	}))
+	defer srv.Close()
+	var debug bytes.Buffer
+	c, err := New(Options{BaseURL: srv.URL, Token: token, Debug: &debug})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := c.Create(ctx, keys.CreateRequest{Name: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = c.Get(ctx, token) // a secret typed where a key belongs
+	out := debug.String()
+	if strings.Contains(out, "abcdefghij") || strings.Contains(out, "000000000000000000") {
+		t.Fatalf("debug output leaks a secret:\n%s", out)
+	}
+	for _, want := range []string{"> POST " + srv.URL + "/v1/keys (Authorization: Bearer [redacted])", "< 201 Created", "< 404 Not Found"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("debug output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "\n"); n != 4 {
+		t.Errorf("%d debug lines, want 4 (one per request and response):\n%s", n, out)
+	}
+}
+
+func TestCAFile(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"items":[],"next_cursor":null}`))
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+
+	c, err := New(Options{BaseURL: srv.URL, Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = fast(t, c).List(ctx, keys.ListFilter{})
+	wantCode(t, err, keys.Unavailable)
+	if !strings.Contains(err.Error(), "--ca-file") {
+		t.Fatalf("an unknown CA should point at --ca-file: %v", err)
+	}
+
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(ca, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = New(Options{BaseURL: srv.URL, Token: "t", CAFile: ca})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.List(ctx, keys.ListFilter{}); err != nil {
+		t.Fatalf("with --ca-file: %v", err)
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.pem")
+	_ = os.WriteFile(bad, []byte("not pem"), 0o600)
+	_, err = New(Options{BaseURL: srv.URL, CAFile: bad})
+	wantCode(t, err, keys.Invalid)
+}
+
+func TestBaseURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://127.0.0.1:8080/":      "http://127.0.0.1:8080",
+		"keys.example.com":            "https://keys.example.com",
+		"https://example.com/keyward": "https://example.com/keyward",
+	} {
+		c, err := New(Options{BaseURL: in})
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if c.BaseURL() != want {
+			t.Errorf("%s -> %s, want %s", in, c.BaseURL(), want)
+		}
+	}
+	for _, in := range []string{"", "ftp://x", "https://user:pw@example.com"} {
+		_, err := New(Options{BaseURL: in})
+		wantCode(t, err, keys.Invalid)
+	}
+}
