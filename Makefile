@@ -1,0 +1,64 @@
+# keyward — developer entry points. The README names two of them:
+#   make demo    the main job on the embedded default (a local SQLite file)
+#   make check   installs what the tests need (Debian) and runs every test
+SHELL := /bin/bash
+GO ?= go
+BIN ?= bin/keyward
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
+LDFLAGS := -s -w -X github.com/keyward/keyward/internal/commands.version=$(VERSION) -X github.com/keyward/keyward/internal/commands.commit=$(COMMIT)
+FUZZTIME ?= 5s
+FUZZ_TARGETS := FuzzParseSecret FuzzParseDuration FuzzParseResource FuzzParseTime
+
+.PHONY: build demo check deps test vet fmt-check smoke fuzz fuzz-long bench bench-short completions clean
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+# The main job: create a first key in the default database
+# ($$XDG_DATA_HOME/keyward/keyward.db) and verify its secret.
+demo: build
+	@./scripts/demo.sh $(BIN)
+
+# Everything CI runs, from a fresh Debian machine.
+check: deps test
+
+deps:
+	@./scripts/install-test-deps.sh
+
+test: vet fmt-check build
+	$(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory smoke fuzz bench-short
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+smoke: build
+	@if [ -e ../shared/contract/smoke.sh ]; then ../shared/contract/smoke.sh $(BIN); \
+	elif [ "$$CI" = true ]; then echo "smoke: ../shared/contract/smoke.sh is missing"; exit 1; \
+	else echo "smoke: ../shared/contract/smoke.sh not found; skipped"; fi
+
+# Short fuzz runs for CI; `make fuzz-long FUZZTIME=10m` for a real session.
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		$(GO) test ./internal/keys -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
+
+fuzz-long:
+	$(MAKE) fuzz FUZZTIME=10m
+
+bench-short:
+	$(GO) test ./internal/store -run '^$$' -bench . -benchtime 1x
+
+bench:
+	$(GO) test ./internal/store ./internal/keys -run '^$$' -bench . -benchmem -count 5
+
+completions:
+	$(GO) run ./cmd/gendocs
+
+clean:
+	rm -rf bin

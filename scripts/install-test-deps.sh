@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs, on Debian, what keyward's tests need from the system: jq and
+# sqlite3 (contract smoke test), gnome-keyring, dbus and libsecret-tools (a
+# real Secret Service), nginx (gateway auth_request), and gcc for cgo.
+# Not dbus-x11: with it, go-keyring spawns a bus and a keyring daemon on every
+# call and leaves them running.
+set -euo pipefail
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have jq || need+=(jq)
+have sqlite3 || need+=(sqlite3)
+have gcc || need+=(gcc libc6-dev)
+have gnome-keyring-daemon || need+=(gnome-keyring)
+have secret-tool || need+=(libsecret-tools)
+have dbus-run-session || need+=(dbus)
+have nginx || [ -x /usr/sbin/nginx ] || need+=(nginx)
+if [ ${#need[@]} -eq 0 ]; then
+	echo "deps: all present"
+	exit 0
+fi
+SUDO=
+if [ "$(id -u)" != 0 ]; then
+	have sudo || { echo "deps: missing ${need[*]}; run as root or install them" >&2; exit 1; }
+	SUDO=sudo
+fi
+echo "deps: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
