@@ -1,0 +1,190 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// decodeBody reads one JSON object into v, strictly: unknown fields, wrong
+// types, trailing data and oversized bodies are the client's mistakes (400
+// or 413), never the server's. An empty body is allowed only when optional.
+func decodeBody(r *http.Request, v any, optional bool) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			if optional {
+				return nil
+			}
+			return keys.Errorf(keys.Invalid, "a JSON request body is required")
+		}
+		return bodyError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return bodyError(err)
+		}
+		return keys.Errorf(keys.Invalid, "invalid JSON body: unexpected data after the object")
+	}
+	return nil
+}
+
+func bodyError(err error) error {
+	var (
+		mbe *http.MaxBytesError
+		ke  *keys.Error
+		se  *json.SyntaxError
+		te  *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return keys.Errorf(keys.TooLarge, "request body too large: the limit is %d bytes", mbe.Limit)
+	case errors.As(err, &ke):
+		return ke // a field's own parser (role, duration) explains itself
+	case errors.As(err, &se):
+		return keys.Errorf(keys.Invalid, "invalid JSON body at byte %d: %s", se.Offset, se.Error())
+	case errors.As(err, &te):
+		if te.Field != "" {
+			return keys.Errorf(keys.Invalid, "invalid JSON body: field %q must be %s, not %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+		}
+		return keys.Errorf(keys.Invalid, "invalid JSON body: expected an object, got %s", te.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return keys.Errorf(keys.Invalid, "invalid JSON body: it ends too early")
+	}
+	// DisallowUnknownFields and time parsing report plain errors whose text
+	// names the field or a time value; the request's secret fields are
+	// never among them.
+	return keys.Errorf(keys.Invalid, "invalid JSON body: %s", err.Error())
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "slice", "array":
+		return "an array"
+	case "map", "struct", "ptr":
+		return "an object"
+	}
+	return "a number"
+}
+
+// query reads URL query parameters, remembering the first bad one.
+type query struct {
+	v   url.Values
+	err error
+}
+
+func newQuery(r *http.Request) *query {
+	v, err := url.ParseQuery(r.URL.RawQuery)
+	q := &query{v: v}
+	if err != nil {
+		q.err = keys.Errorf(keys.Invalid, "invalid query string: %v", err)
+	}
+	return q
+}
+
+func (q *query) fail(format string, args ...any) {
+	if q.err == nil {
+		q.err = keys.Errorf(keys.Invalid, format, args...)
+	}
+}
+
+func (q *query) str(name string) string { return q.v.Get(name) }
+
+func (q *query) resource(name string) *keys.Resource {
+	s := q.v.Get(name)
+	if s == "" {
+		return nil
+	}
+	r, err := keys.ParseResource(s)
+	if err != nil {
+		q.fail("query parameter %s: %s", name, keys.ErrorMessage(err))
+		return nil
+	}
+	return &r
+}
+
+func (q *query) role(name string) *keys.Role {
+	s := q.v.Get(name)
+	if s == "" {
+		return nil
+	}
+	r, err := keys.ParseRole(s)
+	if err != nil {
+		q.fail("query parameter %s: %s", name, keys.ErrorMessage(err))
+		return nil
+	}
+	return &r
+}
+
+func (q *query) boolean(name string) bool {
+	s := q.v.Get(name)
+	if s == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		q.fail("query parameter %s: %q is not true or false", name, s)
+	}
+	return b
+}
+
+func (q *query) duration(name string) keys.Duration {
+	s := q.v.Get(name)
+	if s == "" {
+		return 0
+	}
+	d, err := keys.ParseDuration(s)
+	if err != nil {
+		q.fail("query parameter %s: %s", name, keys.ErrorMessage(err))
+	}
+	return keys.Duration(d)
+}
+
+// limit reads a page size: absent is the default, else 1–1000.
+func (q *query) limit() int {
+	s := q.v.Get("limit")
+	if s == "" {
+		return keys.DefaultPageSize
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > keys.MaxPageSize {
+		q.fail("query parameter limit: %q is not a number from 1 to %d", s, keys.MaxPageSize)
+		return 0
+	}
+	return n
+}
+
+// since reads an RFC 3339 time (or YYYY-MM-DD), or a duration meaning that
+// long ago ("24h", "7d").
+func (q *query) since(name string, now time.Time) *time.Time {
+	s := q.v.Get(name)
+	if s == "" {
+		return nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		t = t.UTC()
+		return &t
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return &t // the start of that day, UTC
+	}
+	if d, err := keys.ParseDuration(s); err == nil {
+		t := now.Add(-d).UTC()
+		return &t
+	}
+	q.fail("query parameter %s: %s", name, fmt.Sprintf("%q is neither an RFC 3339 time nor a duration such as 24h or 7d", s))
+	return nil
+}

@@ -1,0 +1,231 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// requestInfo is what the request log line needs from deeper layers (the
+// actor is known only after authentication).
+type requestInfo struct {
+	actor string
+}
+
+type requestInfoKey struct{}
+
+func infoFrom(ctx context.Context) *requestInfo {
+	if i, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
+		return i
+	}
+	return &requestInfo{}
+}
+
+// endpoint turns a route into a handler: the operator key for routes that
+// need one, the body limit, and errors written as JSON.
+func (s *server) endpoint(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		if rt.auth {
+			ctx, err := s.authenticate(r)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			r = r.WithContext(ctx)
+		}
+		if err := rt.handle(s, w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// bearer returns the token of an "Authorization: Bearer <token>" header.
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// authenticate turns the presented operator key into the request's
+// principal. Whether the principal may do what it asks is the backend's
+// decision, not this layer's.
+func (s *server) authenticate(r *http.Request) (context.Context, error) {
+	token, ok := bearer(r)
+	if !ok {
+		return nil, keys.Errorf(keys.Unauthorized, "missing operator key: send Authorization: Bearer <key> (keyward login, or set KEYWARD_TOKEN)")
+	}
+	ip := clientIP(r)
+	if s.limiter != nil && s.limiter.blocked(ip) {
+		return nil, keys.Errorf(keys.RateLimited, "too many failed authentications from %s; try again in a minute", ip)
+	}
+	p, err := s.b.Authenticate(r.Context(), token)
+	if err != nil {
+		if keys.ErrorCode(err) == keys.Unauthorized && s.limiter != nil {
+			s.limiter.fail(ip)
+		}
+		return nil, err
+	}
+	infoFrom(r.Context()).actor = p.Actor
+	return keys.WithPrincipal(r.Context(), p), nil
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// jsonFallbacks makes the mux's own answers (no such route, wrong method)
+// JSON like every other error. Redirects (the mux cleaning a path) pass.
+func jsonFallbacks(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" {
+			w = &fallbackWriter{ResponseWriter: w, r: r}
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+type fallbackWriter struct {
+	http.ResponseWriter
+	r        *http.Request
+	replaced bool
+}
+
+func (f *fallbackWriter) WriteHeader(status int) {
+	var msg string
+	switch status {
+	case http.StatusNotFound:
+		msg = fmt.Sprintf("no such endpoint: %s %s (see /v1/openapi.json)", f.r.Method, f.r.URL.EscapedPath())
+		writeJSON(f.ResponseWriter, status, errorBody{errorDetail{keys.NotFound, msg}})
+	case http.StatusMethodNotAllowed:
+		msg = fmt.Sprintf("method %s is not allowed on %s; allowed: %s", f.r.Method, f.r.URL.EscapedPath(), f.Header().Get("Allow"))
+		writeJSON(f.ResponseWriter, status, errorBody{errorDetail{keys.Invalid, msg}})
+	default:
+		f.ResponseWriter.WriteHeader(status)
+		return
+	}
+	f.replaced = true
+}
+
+func (f *fallbackWriter) Write(b []byte) (int, error) {
+	if f.replaced {
+		return len(b), nil // the mux's text body, replaced by the JSON one
+	}
+	return f.ResponseWriter.Write(b)
+}
+
+// statusWriter remembers what was answered, for the log line and for
+// knowing whether a panic can still be answered with a 500.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests writes one structured line per request and turns a panic into
+// a 500. Neither bodies nor headers are logged: they carry secrets (verify
+// bodies, Authorization); a path or query that looks like a secret is
+// redacted too, in case someone pastes one where a name belongs.
+func (s *server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := &requestInfo{}
+		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(r.Context(), "panic serving request",
+					"method", r.Method, "path", redactedURI(r), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					writeJSON(sw, http.StatusInternalServerError, errorBody{errorDetail{keys.Internal, "internal server error; see the server log"}})
+				}
+			}
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			attrs := []any{
+				"method", r.Method,
+				"path", redactedURI(r),
+				"status", status,
+				"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
+				"bytes", sw.bytes,
+				"remote", clientIP(r),
+			}
+			if info.actor != "" {
+				attrs = append(attrs, "actor", info.actor)
+			}
+			s.log.InfoContext(r.Context(), "request", attrs...)
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// redactedURI is the request's path and query for the log, with any part
+// that parses as a keyward secret replaced.
+func redactedURI(r *http.Request) string {
+	segs := strings.Split(r.URL.EscapedPath(), "/")
+	for i, seg := range segs {
+		if v, err := url.PathUnescape(seg); err == nil && looksLikeSecret(v) {
+			segs[i] = "REDACTED"
+		}
+	}
+	out := strings.Join(segs, "/")
+	if r.URL.RawQuery == "" {
+		return out
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return out + "?(unparsable query)"
+	}
+	for k, vs := range q {
+		for i, v := range vs {
+			if looksLikeSecret(v) {
+				vs[i] = "REDACTED"
+			}
+		}
+		q[k] = vs
+	}
+	return out + "?" + q.Encode()
+}
+
+func looksLikeSecret(s string) bool {
+	_, err := keys.ParseSecret(s)
+	return err == nil
+}

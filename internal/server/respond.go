@@ -1,0 +1,80 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// statusOf maps an error code to its HTTP status; the client maps the body's
+// code back, so the code (not the status) is what survives the network.
+func statusOf(code keys.Code) int {
+	switch code {
+	case keys.Invalid:
+		return http.StatusBadRequest
+	case keys.Unauthorized:
+		return http.StatusUnauthorized
+	case keys.Forbidden:
+		return http.StatusForbidden
+	case keys.NotFound:
+		return http.StatusNotFound
+	case keys.Conflict:
+		return http.StatusConflict
+	case keys.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case keys.RateLimited:
+		return http.StatusTooManyRequests
+	case keys.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    keys.Code `json:"code"`
+	Message string    `json:"message"`
+}
+
+// setJSONHeaders marks a response as JSON that no cache may keep: key data
+// and secrets must not outlive the request in a proxy or browser cache.
+func setJSONHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	setJSONHeaders(w)
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	_ = enc.Encode(v) // a failed write means the client left; nothing to do
+}
+
+// writeError writes err as {"error":{"code","message"}}. Errors without a
+// code are internal: their text may hold details (paths, driver messages)
+// that are the server's business, so the client sees a generic message and
+// the log keeps the rest.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := keys.ErrorCode(err)
+	msg := keys.ErrorMessage(err)
+	if code == keys.Internal {
+		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", redactedURI(r), "error", msg)
+		msg = "internal server error; see the server log"
+	}
+	status := statusOf(code)
+	switch status {
+	case http.StatusUnauthorized:
+		if w.Header().Get("WWW-Authenticate") == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="keyward"`)
+		}
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", "60")
+	}
+	writeJSON(w, status, errorBody{errorDetail{code, msg}})
+}

@@ -1,0 +1,96 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// RunConfig is how Run serves a handler.
+type RunConfig struct {
+	Addr     string // host:port; port 0 picks a free one
+	CertFile string // both or neither: TLS
+	KeyFile  string
+	Handler  http.Handler
+	Logger   *slog.Logger // server errors (bad TLS handshakes...); nil discards
+	// OnListen is called once the socket is open, with the URL it serves
+	// (the real port when Addr asked for 0).
+	OnListen func(url string)
+	// ShutdownTimeout bounds the wait for requests in flight once ctx is
+	// done; 0 is 10s.
+	ShutdownTimeout time.Duration
+}
+
+// Run serves until ctx is done (serve cancels it on SIGINT/SIGTERM), then
+// shuts down gracefully: no new connections, requests in flight get
+// ShutdownTimeout to finish. It returns nil after a clean shutdown.
+func Run(ctx context.Context, cfg RunConfig) error {
+	if (cfg.CertFile == "") != (cfg.KeyFile == "") {
+		return keys.Errorf(keys.Invalid, "--tls-cert and --tls-key go together: give both or neither")
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	srv := &http.Server{
+		Handler:           cfg.Handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	scheme := "http"
+	if cfg.CertFile != "" {
+		// Load now so that a bad file is a clear error before listening.
+		cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
+		if err != nil {
+			return keys.Errorf(keys.Invalid, "cannot load the TLS certificate and key: %v", err)
+		}
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		scheme = "https"
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return keys.Errorf(keys.Unavailable, "cannot listen on %s: %v", cfg.Addr, err)
+	}
+	if cfg.OnListen != nil {
+		cfg.OnListen(scheme + "://" + ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if srv.TLSConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	timeout := cfg.ShutdownTimeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+		return keys.Errorf(keys.Unavailable, "shutdown: requests still running after %s were cut off", timeout)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+// Package server is keyward's HTTP management API (`keyward serve`) over any
+// keys.Backend. It parses requests, authenticates the operator key, applies
+// the server's own policy (--max-ttl) and calls the backend; the rules of who
+// may do what are the backend's, checked inside its transactions. The API is
+// described by the embedded OpenAPI document, served at /v1/openapi.json.
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// Options tune a server.
+type Options struct {
+	// MaxTTL caps key lifetimes: a create (or `update --no-expiry`) without
+	// an expiry gets now+MaxTTL; asking for longer is Invalid. 0 = no cap.
+	MaxTTL time.Duration
+	// Logger receives one line per request and recovered panics; nil
+	// discards them. Secrets never reach it.
+	Logger *slog.Logger
+	// Now is the clock for --max-ttl decisions; nil is time.Now.
+	Now func() time.Time
+	// AuthFailuresPerMinute limits failed operator authentications per
+	// client IP (answered 429 past it); 0 means no limit.
+	AuthFailuresPerMinute int
+}
+
+// maxBodyBytes bounds every request body: keys are small, and an unbounded
+// body is a memory attack.
+const maxBodyBytes = 64 << 10
+
+type server struct {
+	b       keys.Backend
+	opts    Options
+	log     *slog.Logger
+	now     func() time.Time
+	limiter *failLimiter
+}
+
+// route is one line of DESIGN.md's API table. The table is the single list
+// the mux is built from, and the OpenAPI test checks it against the document.
+type route struct {
+	method, path string
+	auth         bool // needs an operator key (Authorization: Bearer)
+	handle       func(s *server, w http.ResponseWriter, r *http.Request) error
+}
+
+var routes = []route{
+	{"POST", "/v1/keys", true, (*server).createKey},
+	{"GET", "/v1/keys", true, (*server).listKeys},
+	{"GET", "/v1/keys/{key}", true, (*server).getKey},
+	{"PATCH", "/v1/keys/{key}", true, (*server).updateKey},
+	{"DELETE", "/v1/keys/{key}", true, (*server).deleteKey},
+	{"POST", "/v1/keys/{key}/roll", true, (*server).rollKey},
+	{"PUT", "/v1/keys/{key}/grants", true, (*server).grantKey},
+	{"DELETE", "/v1/keys/{key}/grants", true, (*server).ungrantKey},
+	{"GET", "/v1/audit", true, (*server).audit},
+	{"GET", "/v1/whoami", true, (*server).whoami},
+	{"POST", "/v1/verify", false, (*server).verify},
+	{"GET", "/v1/auth", false, (*server).gatewayAuth},
+	{"GET", "/healthz", false, (*server).healthz},
+	{"GET", "/v1/openapi.json", false, (*server).openapi},
+}
+
+// New returns the management API over b.
+func New(b keys.Backend, opts Options) http.Handler {
+	s := &server{b: b, opts: opts, log: opts.Logger, now: opts.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if opts.AuthFailuresPerMinute > 0 {
+		s.limiter = newFailLimiter(opts.AuthFailuresPerMinute, s.now)
+	}
+	mux := http.NewServeMux()
+	for _, rt := range routes {
+		mux.Handle(rt.method+" "+rt.path, s.endpoint(rt))
+	}
+	return s.logRequests(jsonFallbacks(mux))
+}
