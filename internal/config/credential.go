@@ -1,0 +1,302 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/zalando/go-keyring"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// The operator credential for a server: KEYWARD_TOKEN, else the OS keyring
+// (service "keyward", user = the profile name), else — only when `login
+// --insecure-storage` asked for it — a 0600 file. keyward never falls back
+// to plaintext silently.
+
+// KeyringService is the go-keyring service name of every stored token.
+const KeyringService = "keyward"
+
+// TokenEnv overrides every stored credential.
+const TokenEnv = "KEYWARD_TOKEN"
+
+// Credential sources, as whoami shows them.
+const (
+	SourceEnv     = "env " + TokenEnv
+	SourceKeyring = "keyring"
+)
+
+// keyringTimeout bounds every keyring call: a Secret Service may block on
+// an unlock prompt nobody answers (a CI box, an ssh session).
+var keyringTimeout = 5 * time.Second
+
+var errKeyringTimeout = errors.New("the keyring did not answer within 5s (is it locked or waiting for a prompt?)")
+
+// withKeyring runs one keyring call with keyringTimeout. A call that times
+// out is left to finish in the background; the command does not wait.
+func withKeyring[T any](fn func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		v, err := fn()
+		ch <- result{v, err}
+	}()
+	t := time.NewTimer(keyringTimeout)
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-t.C:
+		var zero T
+		return zero, errKeyringTimeout
+	}
+}
+
+func keyringGet(profile string) (string, error) {
+	return withKeyring(func() (string, error) { return keyring.Get(KeyringService, profile) })
+}
+
+func keyringSet(profile, token string) error {
+	_, err := withKeyring(func() (struct{}, error) { return struct{}{}, keyring.Set(KeyringService, profile, token) })
+	return err
+}
+
+func keyringDelete(profile string) error {
+	_, err := withKeyring(func() (struct{}, error) { return struct{}{}, keyring.Delete(KeyringService, profile) })
+	return err
+}
+
+// InsecureTokenPath is the plaintext credential file of a profile:
+// $XDG_CONFIG_HOME/keyward/credentials-<profile>. Characters a file name
+// cannot hold everywhere (the ':' of host:port) become '_'.
+func InsecureTokenPath(profile string) string {
+	safe := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, profile)
+	return filepath.Join(filepath.Dir(Path()), "credentials-"+safe)
+}
+
+// Token finds the operator credential for profile: KEYWARD_TOKEN, then a
+// file written by `login --insecure-storage`, then the keyring. source says
+// where it came from ("env KEYWARD_TOKEN", the file's path, "keyring").
+// No credential, or a keyring that cannot be read, is Unauthorized with
+// what to do: a command without a credential exits 4, never 6.
+//
+// The file is looked at before the keyring: it exists only when the user
+// chose it, and then a keyring lookup could only cost an unlock prompt.
+func Token(profile string) (token, source string, err error) {
+	if t := strings.TrimSpace(os.Getenv(TokenEnv)); t != "" {
+		return t, SourceEnv, nil
+	}
+	if profile == "" {
+		return "", "", notLoggedIn("", nil)
+	}
+	path := InsecureTokenPath(profile)
+	if b, err := os.ReadFile(path); err == nil {
+		if t := strings.TrimSpace(string(b)); t != "" {
+			return t, path, nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", "", keys.Errorf(keys.Unauthorized, "cannot read the credential file %s: %v; run 'keyward login' again or set %s", path, unwrapPathError(err), TokenEnv)
+	}
+	t, err := keyringGet(profile)
+	switch {
+	case err == nil && strings.TrimSpace(t) != "":
+		return strings.TrimSpace(t), SourceKeyring, nil
+	case err == nil || errors.Is(err, keyring.ErrNotFound):
+		return "", "", notLoggedIn(profile, nil)
+	default:
+		return "", "", notLoggedIn(profile, err)
+	}
+}
+
+// notLoggedIn names the server the profile points at when the config file
+// knows it, so the hint can be followed as it stands.
+func notLoggedIn(profile string, keyringErr error) error {
+	target := profile
+	if f, err := Load(); err == nil {
+		if p, ok := f.Profile(profile); ok && p.Server != "" {
+			target = p.Server
+		}
+	}
+	hint := "run 'keyward login --server URL' or set " + TokenEnv
+	if target != "" && strings.Contains(target, "://") {
+		hint = "run 'keyward login --server " + target + "' or set " + TokenEnv
+	}
+	switch {
+	case keyringErr != nil:
+		return keys.Errorf(keys.Unauthorized, "cannot read the keyring for %s (%s): %s", orServer(target), oneLine(keyringErr.Error()), hint)
+	case target == "":
+		return keys.Errorf(keys.Unauthorized, "not logged in: %s", hint)
+	}
+	return keys.Errorf(keys.Unauthorized, "not logged in to %s: %s", target, hint)
+}
+
+func orServer(target string) string {
+	if target == "" {
+		return "the server"
+	}
+	return target
+}
+
+// StoreToken saves token for profile: in the keyring, or in a 0600 file
+// when insecure is set. where is "keyring" or the file's path. A keyring
+// that cannot be written is Unavailable naming the alternatives; there is
+// no silent fallback. Storing one way removes a copy kept the other way,
+// so that exactly one stored credential exists per profile.
+func StoreToken(profile, token string, insecure bool) (where string, err error) {
+	if profile == "" {
+		return "", keys.Errorf(keys.Invalid, "no profile to store the token under")
+	}
+	if insecure {
+		path := InsecureTokenPath(profile)
+		if err := writeSecretFile(path, token); err != nil {
+			return "", err
+		}
+		_ = keyringDelete(profile) // best effort: an old keyring copy would be stale
+		return path, nil
+	}
+	if err := keyringSet(profile, token); err != nil {
+		return "", keyringUnavailable("store the token in", err)
+	}
+	if err := os.Remove(InsecureTokenPath(profile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return SourceKeyring, keys.Errorf(keys.Internal, "stored the token in the keyring but cannot remove the old plaintext copy %s: %v", InsecureTokenPath(profile), unwrapPathError(err))
+	}
+	return SourceKeyring, nil
+}
+
+// DeleteToken removes profile's stored credential, both the file and the
+// keyring item. removed says whether there was one. Only an unreachable
+// keyring is an error (Unavailable), and then after the file is gone.
+func DeleteToken(profile string) (removed bool, err error) {
+	path := InsecureTokenPath(profile)
+	switch err := os.Remove(path); {
+	case err == nil:
+		removed = true
+	case !errors.Is(err, fs.ErrNotExist):
+		return false, keys.Errorf(keys.Internal, "cannot remove %s: %v", path, unwrapPathError(err))
+	}
+	switch err := keyringDelete(profile); {
+	case err == nil:
+		removed = true
+	case errors.Is(err, keyring.ErrNotFound):
+	default:
+		return removed, keyringUnavailable("remove the token from", err)
+	}
+	return removed, nil
+}
+
+// UpdateTokenIfCurrent replaces profile's stored credential with newToken
+// when it is oldToken: after a roll of the very key one is logged in with,
+// the stored secret would otherwise stop working at the end of the grace
+// period. It changes nothing when KEYWARD_TOKEN or another key is stored.
+// where says what was updated ("" for nothing).
+func UpdateTokenIfCurrent(profile, oldToken, newToken string) (where string, err error) {
+	if profile == "" || oldToken == "" || newToken == "" {
+		return "", nil
+	}
+	path := InsecureTokenPath(profile)
+	if b, err := os.ReadFile(path); err == nil {
+		if strings.TrimSpace(string(b)) != oldToken {
+			return "", nil
+		}
+		if err := writeSecretFile(path, newToken); err != nil {
+			return "", err
+		}
+		return path, nil
+	}
+	t, err := keyringGet(profile)
+	if err != nil {
+		if errors.Is(err, keyring.ErrNotFound) {
+			return "", nil
+		}
+		return "", keyringUnavailable("update the token in", err)
+	}
+	if strings.TrimSpace(t) != oldToken {
+		return "", nil
+	}
+	if err := keyringSet(profile, newToken); err != nil {
+		return "", keyringUnavailable("update the token in", err)
+	}
+	return SourceKeyring, nil
+}
+
+func keyringUnavailable(what string, err error) error {
+	return keys.Errorf(keys.Unavailable, "cannot %s the OS keyring (%s): set %s instead, or log in with --insecure-storage to keep it in a 0600 file",
+		what, oneLine(err.Error()), TokenEnv)
+}
+
+// writeSecretFile writes a token 0600 (its folder 0700 when created),
+// replacing the file atomically.
+func writeSecretFile(path, token string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return keys.Errorf(keys.Internal, "cannot create %s: %v", dir, unwrapPathError(err))
+	}
+	tmp, err := os.CreateTemp(dir, ".credentials-*")
+	if err != nil {
+		return keys.Errorf(keys.Internal, "cannot write in %s: %v", dir, unwrapPathError(err))
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return keys.Errorf(keys.Internal, "cannot write %s: %v", path, err)
+	}
+	if _, err := tmp.WriteString(token + "\n"); err != nil {
+		tmp.Close()
+		return keys.Errorf(keys.Internal, "cannot write %s: %v", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return keys.Errorf(keys.Internal, "cannot write %s: %v", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return keys.Errorf(keys.Internal, "cannot write %s: %v", path, unwrapPathError(err))
+	}
+	return nil
+}
+
+// DefaultProfileName is the profile name login uses for a server when none
+// is given: its host and port ("keys.example.com:443").
+func DefaultProfileName(server string) string {
+	u, err := url.Parse(server)
+	if err != nil || u.Host == "" {
+		return strings.TrimRight(server, "/")
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	if port == "" {
+		return host
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return host + ":" + port
+}
+
+// ProfileForServer is the profile a server's credential is kept under when
+// no profile is named: the first (by name) whose server is server, else
+// DefaultProfileName.
+func ProfileForServer(f *File, server string) string {
+	want := strings.TrimRight(server, "/")
+	if f != nil {
+		for _, name := range f.ProfileNames() {
+			if p, _ := f.Profile(name); p.Server != "" && strings.TrimRight(p.Server, "/") == want {
+				return name
+			}
+		}
+	}
+	return DefaultProfileName(server)
+}
