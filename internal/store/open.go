@@ -1,0 +1,217 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// applicationID marks a SQLite file as keyward's (PRAGMA application_id,
+// bytes 68–71 of the header): "kwrd".
+const applicationID = 0x6B777264
+
+const sqliteMagic = "SQLite format 3\x00"
+
+// Open opens (creating if needed) the keyward database at path. A new file
+// is created 0600, and its folder 0700 when Open makes it. An existing
+// file that is not a keyward database is refused as keys.Invalid and never
+// modified; an empty file is initialized.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
+		return nil, keys.Errorf(keys.Invalid, "PostgreSQL is not supported yet: use a SQLite file path for --db")
+	}
+	if path == "" {
+		return nil, keys.Errorf(keys.Invalid, "no database path: set --db or KEYWARD_DB")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, keys.Errorf(keys.Invalid, "invalid database path %q: %v", path, err)
+	}
+	if err := prepareFile(ctx, abs, path); err != nil {
+		return nil, err
+	}
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = DefaultBusyTimeout
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Store{path: abs, now: now}
+
+	s.w, err = sql.Open("sqlite3", dsn(abs, busy, true))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	// One writer connection: in-process writers queue here, other
+	// processes on SQLite's lock (BEGIN IMMEDIATE + busy timeout).
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	s.w.SetConnMaxIdleTime(0)
+	if err := s.migrate(ctx); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+	// SQLite gives -wal and -shm the main file's mode; make sure anyway,
+	// whatever the umask was when they were made.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if fi, err := os.Stat(abs + suffix); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			_ = os.Chmod(abs+suffix, 0o600)
+		}
+	}
+
+	s.r, err = sql.Open("sqlite3", dsn(abs, busy, false))
+	if err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	n := readerPoolSize()
+	s.r.SetMaxOpenConns(n)
+	s.r.SetMaxIdleConns(n)
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// dsn builds a go-sqlite3 URI for path. The writer makes the file WAL with
+// synchronous=FULL (a revocation must survive a power cut) and opens every
+// transaction with BEGIN IMMEDIATE; readers are query-only.
+func dsn(path string, busy time.Duration, writer bool) string {
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
+	q.Set("_foreign_keys", "1")
+	q.Set("_stmt_cache_size", "32")
+	if writer {
+		q.Set("_txlock", "immediate")
+		q.Set("_journal_mode", "WAL")
+		q.Set("_synchronous", "FULL")
+	} else {
+		q.Set("_query_only", "1")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// prepareFile makes sure path is either a new, empty 0600 file or an
+// existing keyward database, without modifying anything else.
+func prepareFile(ctx context.Context, abs, shown string) error {
+	dir := filepath.Dir(abs)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if err := mkdirPrivate(dir); err != nil {
+			return keys.Errorf(keys.Invalid, "cannot create the folder for %s: %v", shown, unwrapPathErr(err))
+		}
+	}
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		// Ours: 0600 whatever the umask.
+		cerr := f.Chmod(0o600)
+		if err := errors.Join(cerr, f.Close()); err != nil {
+			return fmt.Errorf("create %s: %w", shown, err)
+		}
+		return nil
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		if errors.Is(err, fs.ErrPermission) {
+			return keys.Errorf(keys.Invalid, "cannot open %s: permission denied", shown)
+		}
+		return keys.Errorf(keys.Invalid, "cannot open %s: %v", shown, unwrapPathErr(err))
+	}
+	return checkExisting(ctx, abs, shown)
+}
+
+// mkdirPrivate creates dir and any missing parents, 0700 whatever the umask.
+func mkdirPrivate(dir string) error {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil || filepath.Dir(d) == d {
+			break
+		}
+		missing = append(missing, d)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for _, d := range missing {
+		if err := os.Chmod(d, 0o700); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func unwrapPathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func notKeyward(shown string) error {
+	return keys.Errorf(keys.Invalid, "%s is not a keyward database", shown)
+}
+
+// checkExisting accepts an empty file (to be initialized) or a keyward
+// database, reading only: the header first, then, when the header alone
+// cannot tell (a new database whose first pages are still in the WAL), a
+// read-only SQLite connection.
+func checkExisting(ctx context.Context, abs, shown string) error {
+	f, err := os.Open(abs)
+	if err != nil {
+		return keys.Errorf(keys.Invalid, "cannot open %s: %v", shown, unwrapPathErr(err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", shown, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return notKeyward(shown)
+	}
+	if fi.Size() == 0 {
+		return nil
+	}
+	header := make([]byte, 100)
+	if _, err := io.ReadFull(f, header); err != nil {
+		return notKeyward(shown)
+	}
+	if !bytes.Equal(header[:16], []byte(sqliteMagic)) {
+		return notKeyward(shown)
+	}
+	if binary.BigEndian.Uint32(header[68:72]) == applicationID {
+		return nil
+	}
+	// Still possibly ours: a database in WAL mode whose header change has
+	// not been checkpointed yet. Ask SQLite, read-only.
+	ro, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: abs}).EscapedPath()+"?mode=ro&_busy_timeout=1000")
+	if err != nil {
+		return notKeyward(shown)
+	}
+	defer ro.Close()
+	var appID int64
+	if err := ro.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
+		if keys.ErrorCode(dbErr(err)) == keys.Unavailable {
+			return dbErr(err)
+		}
+		return notKeyward(shown)
+	}
+	if appID != applicationID {
+		return notKeyward(shown)
+	}
+	return nil
+}

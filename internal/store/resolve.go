@@ -1,0 +1,69 @@
+package store
+
+import (
+	"strings"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+func notFound(ref string) error {
+	return keys.Errorf(keys.NotFound, "key %q not found", ref)
+}
+
+// splitRef reads "org/name" ("acme/ci-deploy", "/acme/ci-deploy"; a root
+// key is "/name"). ok is false for a bare name or an id.
+func splitRef(ref string) (org, name string, ok bool) {
+	i := strings.LastIndexByte(ref, '/')
+	if i < 0 {
+		return "", "", false
+	}
+	org = "/" + strings.Trim(ref[:i], "/")
+	return org, ref[i+1:], true
+}
+
+// resolve finds the key ref names among the keys t's principal may read:
+// an id, "org/name", or a bare name (a Conflict when visible keys of
+// several organizations share it). A key the principal may not read is
+// NotFound, like one that does not exist.
+func (t *txn) resolve(ref string) (*row, error) {
+	var cands []*row
+	switch org, name, isPath := splitRef(ref); {
+	case keys.IsID(ref):
+		r, err := t.s.loadByID(t.ctx, t, ref)
+		if err != nil {
+			return nil, err
+		}
+		if r != nil {
+			cands = append(cands, r)
+		}
+	case isPath:
+		rs, err := t.s.loadMany(t.ctx, t, "k.org = ? AND k.name = ?", org, name)
+		if err != nil {
+			return nil, err
+		}
+		cands = rs
+	default:
+		rs, err := t.s.loadMany(t.ctx, t, "k.name = ?", ref)
+		if err != nil {
+			return nil, err
+		}
+		cands = rs
+	}
+	var visible []*row
+	for _, r := range cands {
+		if keys.CanRead(t.p, r.ID, r.Grants) {
+			visible = append(visible, r)
+		}
+	}
+	switch len(visible) {
+	case 0:
+		return nil, notFound(ref)
+	case 1:
+		return visible[0], nil
+	}
+	var ids []string
+	for _, r := range visible {
+		ids = append(ids, r.ID+" in "+r.Org)
+	}
+	return nil, keys.Errorf(keys.Conflict, "name %q is ambiguous: %s; use ORG/NAME or the id", ref, strings.Join(ids, ", "))
+}

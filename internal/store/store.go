@@ -1,0 +1,102 @@
+// Package store is keyward's local backend: keys.Backend over one SQLite
+// file. Every method is one transaction; the rules of internal/keys are
+// checked inside the writing transaction on the rows read in it, and each
+// change writes its audit row in the same transaction.
+//
+// Two connection pools share the file: one writer (a single connection,
+// every transaction BEGIN IMMEDIATE, so writers queue on SQLite's lock
+// instead of deadlocking on a read-to-write upgrade) and a pool of
+// query-only readers, which WAL lets run beside the writer. go-sqlite3
+// ignores sql.TxOptions.ReadOnly, hence two pools rather than one.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/mattn/go-sqlite3"
+)
+
+// Options tune a Store. The zero value is right for production.
+type Options struct {
+	// Now is the clock; nil means time.Now. Tests move time with it.
+	Now func() time.Time
+	// BusyTimeout is how long a transaction waits for another writer's
+	// lock before failing as keys.Unavailable; 0 means 5s.
+	BusyTimeout time.Duration
+}
+
+// DefaultBusyTimeout is the wait for a locked database when Options has none.
+const DefaultBusyTimeout = 5 * time.Second
+
+// Store is keys.Backend over a SQLite file.
+type Store struct {
+	path string
+	w    *sql.DB // one connection; BEGIN IMMEDIATE
+	r    *sql.DB // query-only readers
+	now  func() time.Time
+}
+
+var _ keys.Backend = (*Store)(nil)
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return dbErr(err)
+	}
+	return nil
+}
+
+// clock returns the current time in UTC.
+func (s *Store) clock() time.Time { return s.now().UTC() }
+
+func readerPoolSize() int {
+	n := runtime.GOMAXPROCS(0)
+	if n < 4 {
+		n = 4
+	}
+	return n
+}
+
+// dbErr turns a database error into a keys error: a lock held past the busy
+// timeout is Unavailable (the caller may retry); keys errors pass through.
+func dbErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ke *keys.Error
+	if errors.As(err, &ke) {
+		return err
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrBusy, sqlite3.ErrLocked:
+			return keys.Errorf(keys.Unavailable, "database is locked; try again")
+		case sqlite3.ErrReadonly:
+			return keys.Errorf(keys.Unavailable, "database is read-only: check the file's permissions")
+		case sqlite3.ErrFull:
+			return keys.Errorf(keys.Unavailable, "database or disk is full")
+		case sqlite3.ErrIoErr, sqlite3.ErrCantOpen:
+			return keys.Errorf(keys.Unavailable, "database I/O error: %v", se)
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return keys.Errorf(keys.Unavailable, "database did not answer in time; try again")
+	}
+	return fmt.Errorf("database: %w", err)
+}

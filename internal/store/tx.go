@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// txn is one Service call's transaction: the principal as re-read inside
+// it, and the time the call acts at.
+type txn struct {
+	*sql.Tx
+	s   *Store
+	ctx context.Context
+	p   *keys.Principal
+	now time.Time
+}
+
+// write runs fn in one BEGIN IMMEDIATE transaction on the writer and
+// commits it when fn succeeds.
+func (s *Store) write(ctx context.Context, fn func(t *txn) error) error {
+	return s.run(ctx, s.w, fn)
+}
+
+// read runs fn in one read transaction on a reader: one snapshot.
+func (s *Store) read(ctx context.Context, fn func(t *txn) error) error {
+	return s.run(ctx, s.r, fn)
+}
+
+func (s *Store) run(ctx context.Context, db *sql.DB, fn func(t *txn) error) error {
+	p, err := keys.PrincipalFrom(ctx)
+	if err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return dbErr(err)
+	}
+	defer tx.Rollback()
+	t := &txn{Tx: tx, s: s, ctx: ctx, now: s.clock()}
+	if t.p, err = t.refresh(p); err != nil {
+		return err
+	}
+	if err := fn(t); err != nil {
+		return dbErr(err)
+	}
+	return dbErr(tx.Commit())
+}
+
+// refresh re-reads an operator key inside the transaction, so that the
+// rules judge its grants as they are now: a key deleted, disabled or
+// narrowed since it authenticated acts no more, or with less.
+func (t *txn) refresh(p *keys.Principal) (*keys.Principal, error) {
+	if p.IsLocal() {
+		return p, nil
+	}
+	r, err := t.s.loadByID(t.ctx, t, p.Key.ID)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, keys.Errorf(keys.Unauthorized, "the operator key no longer exists")
+	}
+	k := r.view(t.now)
+	if err := keys.CanAuthenticate(k, t.now); err != nil {
+		return nil, err
+	}
+	return keys.KeyPrincipal(k), nil
+}
+
+// audit writes one audit row for a change to k.
+func (t *txn) audit(action string, k *keys.Key, details map[string]any) error {
+	var actorName *string
+	if !t.p.IsLocal() {
+		n := t.p.Name
+		actorName = &n
+	}
+	grants, err := json.Marshal(k.Grants)
+	if err != nil {
+		return err
+	}
+	if details == nil {
+		details = map[string]any{}
+	}
+	d, err := json.Marshal(details)
+	if err != nil {
+		return err
+	}
+	_, err = t.ExecContext(t.ctx, `INSERT INTO audit (at, org, actor, actor_name, action, key_id, key_name, grants, details)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		toUnix(t.now), k.Org, t.p.Actor, actorName, action, k.ID, k.Name, string(grants), string(d))
+	return err
+}

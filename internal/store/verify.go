@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// useFold is how stale last_used_at may get before a use rewrites it: uses
+// within it are folded into one, so verification stays a read.
+const useFold = time.Minute
+
+// lookup finds the key whose current or previous secret is secret (already
+// parsed). It reads on the reader pool, outside any cache, so the next
+// verification after any change, by any process, sees it.
+func (s *Store) lookup(ctx context.Context, secret string) (r *row, matchedPrevious bool, err error) {
+	h := keys.HashSecret(secret)
+	var current bool
+	r, err = scanKey(s.r.QueryRowContext(ctx, "SELECT "+keyColumns+`, k.secret_hash = ?1
+		FROM keys k WHERE k.secret_hash = ?1 OR k.prev_hash = ?1`, h), &current)
+	if err == sql.ErrNoRows {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, dbErr(err)
+	}
+	return r, !current, nil
+}
+
+// Verify checks a presented secret. It needs no principal.
+func (s *Store) Verify(ctx context.Context, req keys.VerifyRequest) (*keys.VerifyResult, error) {
+	var resource *keys.Resource
+	if req.Resource != nil {
+		res, err := keys.ParseResource(string(*req.Resource))
+		if err != nil {
+			return nil, err
+		}
+		resource = &res
+	}
+	role := req.Role
+	if role != nil {
+		r, err := checkRole(*role)
+		if err != nil {
+			return nil, err
+		}
+		role = &r
+	}
+	secret, err := keys.ParseSecret(req.Secret)
+	if err != nil {
+		return keys.NotFoundResult(), nil // malformed: no lookup at all
+	}
+	r, prev, err := s.lookup(ctx, secret)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return keys.NotFoundResult(), nil
+	}
+	now := s.clock()
+	k := r.Key
+	k.PreviousExpiresAt = r.prevExpiry
+	res := keys.Evaluate(&k, prev, now, resource, role)
+	if res.Code != keys.CodeNotFound {
+		s.recordUse(ctx, r, now)
+	}
+	return res, nil
+}
+
+// recordUse writes last_used_at: a key's first use always, later ones only
+// when the stored time is a fold old, so that a busy key costs one write a
+// minute, not one per verification. It is best effort: a locked database
+// must not turn a valid key into an error.
+func (s *Store) recordUse(ctx context.Context, r *row, now time.Time) {
+	if r.LastUsedAt != nil && now.Sub(*r.LastUsedAt) < useFold {
+		return
+	}
+	u := toUnix(now)
+	_, _ = s.w.ExecContext(ctx, `UPDATE keys SET last_used_at = ?
+		WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`, u, r.ID, u-int64(useFold/time.Second))
+}
+
+// Authenticate turns an operator secret into a principal: Unauthorized for
+// an unknown, malformed, rolled-out, disabled or expired secret, Forbidden
+// for a public key. A previous secret still in its grace period works, so
+// that rolling an operator key does not cut off its sessions at once.
+func (s *Store) Authenticate(ctx context.Context, secret string) (*keys.Principal, error) {
+	bad := keys.Errorf(keys.Unauthorized, "invalid operator key: log in again or check KEYWARD_TOKEN")
+	parsed, err := keys.ParseSecret(secret)
+	if err != nil {
+		return nil, bad
+	}
+	r, prev, err := s.lookup(ctx, parsed)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, bad
+	}
+	now := s.clock()
+	if prev && (r.prevExpiry == nil || !now.Before(*r.prevExpiry) || r.Expired(now)) {
+		return nil, bad
+	}
+	k := r.view(now)
+	if err := keys.CanAuthenticate(k, now); err != nil {
+		return nil, err
+	}
+	s.recordUse(ctx, r, now)
+	return keys.KeyPrincipal(k), nil
+}
+
+// WhoAmI describes the principal in ctx; an operator key is read afresh.
+func (s *Store) WhoAmI(ctx context.Context) (*keys.Principal, error) {
+	var out *keys.Principal
+	err := s.read(ctx, func(t *txn) error {
+		out = t.p
+		return nil
+	})
+	return out, err
+}
