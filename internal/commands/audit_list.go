@@ -1,0 +1,118 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/output"
+)
+
+// AuditListOptions is everything `audit list` needs.
+type AuditListOptions struct {
+	IO      *iostreams.IOStreams
+	Service func() (keys.Service, error)
+	Printer output.Printer
+	Now     func() time.Time
+
+	Key   string
+	Since string
+	Limit int
+}
+
+func NewCmdAuditList(f *Factory, runF func(*AuditListOptions) error) *cobra.Command {
+	opts := &AuditListOptions{IO: f.IO, Service: f.Service, Now: nowFor(f)}
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List key changes, newest first",
+		Example: `  keyward audit list --key ci-deploy --since 7d
+  keyward audit list --since 2026-11-01 -o jsonl`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Limit < 0 {
+				return usageErrorf("invalid --limit %d: use 0 (all) or more", opts.Limit)
+			}
+			p, err := printerFor(f)
+			if err != nil {
+				return err
+			}
+			opts.Printer = p
+			if runF != nil {
+				return runF(opts)
+			}
+			return auditListRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Key, "key", "", "only changes of this key (id, name or org/name)")
+	cmd.Flags().StringVar(&opts.Since, "since", "", "only changes since T: RFC 3339, YYYY-MM-DD, or a duration ago (7d)")
+	cmd.Flags().IntVar(&opts.Limit, "limit", keys.DefaultPageSize, "how many events to show; 0 for all")
+	_ = cmd.RegisterFlagCompletionFunc("key", keyArgs(f, 0))
+	return cmd
+}
+
+// ParseSince reads --since: RFC 3339, YYYY-MM-DD (the start of that day,
+// UTC), or a duration meaning that long before now.
+func ParseSince(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t.UTC(), nil
+	}
+	if d, err := keys.ParseDuration(s); err == nil {
+		return now.Add(-d).UTC(), nil
+	} else if !strings.ContainsAny(s, "-:T") {
+		return time.Time{}, err
+	}
+	return time.Time{}, keys.Errorf(keys.Invalid, "invalid --since %q: use RFC 3339, YYYY-MM-DD or a duration such as 7d", s)
+}
+
+func auditListRun(ctx context.Context, opts *AuditListOptions) error {
+	filter := keys.AuditFilter{Key: opts.Key}
+	if opts.Since != "" {
+		t, err := ParseSince(opts.Since, opts.Now())
+		if err != nil {
+			return err
+		}
+		filter.Since = &t
+	}
+	svc, err := opts.Service()
+	if err != nil {
+		return err
+	}
+	out := opts.Printer.AuditList(opts.IO.Out)
+	rest, err := eachPage(opts.Limit, func(limit int, cursor string) (int, *string, error) {
+		filter.Limit, filter.Cursor = limit, cursor
+		page, err := svc.Audit(ctx, filter)
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, e := range page.Items {
+			if err := out.Add(e); err != nil {
+				return 0, nil, err
+			}
+		}
+		return len(page.Items), page.NextCursor, nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	if rest != "" {
+		filter.Limit, filter.Cursor = 1, rest
+		page, err := svc.Audit(ctx, filter)
+		if err != nil || len(page.Items) == 0 {
+			return err
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "showing first %d events; use --limit 0 for all\n", opts.Limit)
+	}
+	return nil
+}

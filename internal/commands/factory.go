@@ -1,0 +1,138 @@
+package commands
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/keyward/keyward/internal/config"
+	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/output"
+	"github.com/keyward/keyward/internal/store"
+)
+
+// Factory hands commands what they need, lazily: nothing opens a database
+// or dials a server until a command actually runs and asks for it (so
+// `version`, `completion` and `--help` work anywhere).
+type Factory struct {
+	IO       *iostreams.IOStreams
+	Settings func() (*config.Settings, error)
+	Service  func() (keys.Service, error)
+	Printer  func() (output.Printer, error)
+	// Remote builds the keys.Service for a configured server; nil means
+	// this build has no remote backend.
+	Remote func(s *config.Settings) (keys.Service, error)
+	// Now is the clock for expiry arithmetic done in the CLI (--expires-at
+	// checks, --since durations); nil is time.Now.
+	Now func() time.Time
+
+	started bool // a command's action ran (see markUsage)
+
+	mu      sync.Mutex
+	opened  keys.Service
+	closers []func() error
+}
+
+// RemoteBackend is what NewFactory puts into Factory.Remote. The owner of
+// internal/client sets it from its own file in this package (an init
+// func), so that the factory never needs to know how a client is built.
+var RemoteBackend func(s *config.Settings) (keys.Service, error)
+
+// NewFactory returns a factory over ios. Settings, Service and Printer are
+// filled in by NewCmdRoot once the global flags exist.
+func NewFactory(ios *iostreams.IOStreams) *Factory {
+	return &Factory{IO: ios, Remote: RemoteBackend}
+}
+
+// fill completes f with the default Settings (from the global flags fs),
+// Service and Printer, keeping whatever a caller (a test) already set.
+func (f *Factory) fill(fs *pflag.FlagSet) {
+	if f.Now == nil {
+		f.Now = time.Now
+	}
+	if f.Settings == nil {
+		var once sync.Once
+		var s *config.Settings
+		var err error
+		f.Settings = func() (*config.Settings, error) {
+			once.Do(func() { s, err = config.Resolve(fs) })
+			return s, err
+		}
+	}
+	if f.Printer == nil {
+		f.Printer = func() (output.Printer, error) {
+			s, err := f.Settings()
+			if err != nil {
+				return nil, err
+			}
+			return NewPrinter(f.IO, s, f.Now)
+		}
+	}
+	if f.Service == nil {
+		f.Service = f.openService
+	}
+}
+
+// NewPrinter is the printer for settings s on streams ios.
+func NewPrinter(ios *iostreams.IOStreams, s *config.Settings, now func() time.Time) (output.Printer, error) {
+	format, err := output.ParseFormat(s.Output)
+	if err != nil {
+		return nil, err
+	}
+	return output.New(output.Options{
+		Format:    format,
+		NoHeaders: s.NoHeaders,
+		Human:     ios.IsStdoutTTY(),
+		Color:     ios.ColorEnabled(),
+		ErrOut:    ios.ErrOut,
+		Now:       now,
+	}), nil
+}
+
+// openService opens the backend the settings name, once.
+func (f *Factory) openService() (keys.Service, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.opened != nil {
+		return f.opened, nil
+	}
+	s, err := f.Settings()
+	if err != nil {
+		return nil, err
+	}
+	var svc keys.Service
+	switch {
+	case s.Server != "":
+		if f.Remote == nil {
+			return nil, keys.Errorf(keys.Unavailable, "remote backend not available")
+		}
+		svc, err = f.Remote(s)
+	case s.ProfileMissing:
+		return nil, keys.Errorf(keys.Invalid, "profile %q is not in %s: run `keyward login --profile %s` or use --db", s.Profile, s.ConfigPath, s.Profile)
+	default:
+		svc, err = store.Open(context.Background(), s.DB, store.Options{})
+	}
+	if err != nil {
+		return nil, err
+	}
+	f.opened = svc
+	f.closers = append(f.closers, svc.Close)
+	return svc, nil
+}
+
+// Close releases whatever the factory opened.
+func (f *Factory) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var first error
+	for _, c := range f.closers {
+		if err := c(); err != nil && first == nil {
+			first = err
+		}
+	}
+	f.closers, f.opened = nil, nil
+	return first
+}

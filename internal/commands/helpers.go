@@ -1,0 +1,133 @@
+package commands
+
+import (
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keyward/keyward/internal/config"
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/output"
+)
+
+// parseMeta reads repeated --meta k=v flags. With removals, "k=" is kept
+// as an empty value (update's "remove k"); without, it is an error.
+func parseMeta(pairs []string, removals bool) (map[string]string, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]string, len(pairs))
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, keys.Errorf(keys.Invalid, "invalid --meta %q: use key=value", p)
+		}
+		if v == "" && !removals {
+			return nil, keys.Errorf(keys.Invalid, "invalid --meta %q: the value is empty", p)
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+// optionalDuration is a keys.Duration flag that remembers whether it was
+// given.
+type optionalDuration struct {
+	d   keys.Duration
+	set bool
+}
+
+func (o *optionalDuration) String() string {
+	if !o.set {
+		return ""
+	}
+	return o.d.String()
+}
+func (o *optionalDuration) Type() string { return "duration" }
+func (o *optionalDuration) Set(s string) error {
+	if err := o.d.Set(s); err != nil {
+		return err
+	}
+	o.set = true
+	return nil
+}
+
+// Ptr is the duration, or nil when the flag was not given.
+func (o *optionalDuration) Ptr() *keys.Duration {
+	if !o.set {
+		return nil
+	}
+	d := o.d
+	return &d
+}
+
+// exclusive refuses more than one of the named flags.
+func exclusive(cmd *cobra.Command, names ...string) error {
+	var set []string
+	for _, n := range names {
+		if f := cmd.Flags().Lookup(n); f != nil && f.Changed {
+			set = append(set, "--"+n)
+		}
+	}
+	if len(set) > 1 {
+		return usageErrorf("%s cannot be used together", strings.Join(set, " and "))
+	}
+	return nil
+}
+
+// printerFor fetches the factory's printer, when there is a factory
+// printer (tests driving NewCmdX with runF may leave it nil).
+func printerFor(f *Factory) (output.Printer, error) {
+	if f.Printer == nil {
+		return nil, nil
+	}
+	return f.Printer()
+}
+
+// settingsFor fetches the settings, or empty ones when the factory has no
+// Settings (tests).
+func settingsFor(f *Factory) func() (*config.Settings, error) {
+	if f.Settings == nil {
+		return func() (*config.Settings, error) { return &config.Settings{}, nil }
+	}
+	return f.Settings
+}
+
+func nowFor(f *Factory) func() time.Time {
+	if f.Now == nil {
+		return time.Now
+	}
+	return f.Now
+}
+
+// keyArgs completes KEY arguments with the names of visible keys.
+func keyArgs(f *Factory, max int) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if max > 0 && len(args) >= max {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		if f.Service == nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		svc, err := f.Service()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		page, err := svc.List(cmd.Context(), keys.ListFilter{Limit: keys.MaxPageSize})
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for _, k := range page.Items {
+			if strings.HasPrefix(k.Name, toComplete) {
+				out = append(out, k.Name)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+func completeRoles(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	return []string{"viewer", "editor", "admin"}, cobra.ShellCompDirectiveNoFileComp
+}

@@ -1,0 +1,134 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keyward/keyward/internal/config"
+	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/output"
+)
+
+// CreateOptions is everything `keys create` needs; tests fill it directly.
+type CreateOptions struct {
+	IO       *iostreams.IOStreams
+	Service  func() (keys.Service, error)
+	Settings func() (*config.Settings, error)
+	Printer  output.Printer
+	Now      func() time.Time
+
+	Name      string
+	Type      string
+	Role      keys.Role
+	Resources []string
+	TTL       *keys.Duration
+	ExpiresAt string
+	Prefix    string
+	Meta      []string
+	Quiet     bool
+}
+
+func NewCmdCreate(f *Factory, runF func(*CreateOptions) error) *cobra.Command {
+	opts := &CreateOptions{IO: f.IO, Service: f.Service, Settings: settingsFor(f), Now: nowFor(f), Role: keys.Viewer}
+	var ttl optionalDuration
+	cmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a key and print its secret, once",
+		Long: `Create a key with one grant per --resource, all with --role (viewer by
+default). The secret is printed once and never again: store it now.
+
+Without --resource, the profile's default_resource is used.`,
+		Example: `  keyward keys create ci-deploy --resource /acme/prod --role editor --ttl 30d
+  keyward keys create web --type public --resource /acme/web -q
+  keyward --db server.db keys create root --role admin --resource /`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			if err := exclusive(cmd, "ttl", "expires-at"); err != nil {
+				return err
+			}
+			opts.TTL = ttl.Ptr()
+			p, err := printerFor(f)
+			if err != nil {
+				return err
+			}
+			opts.Printer = p
+			if runF != nil {
+				return runF(opts)
+			}
+			return createRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Type, "type", "secret", "key type: secret or public")
+	cmd.Flags().Var(&opts.Role, "role", "role on every --resource: viewer, editor or admin")
+	cmd.Flags().StringArrayVar(&opts.Resources, "resource", nil, "resource to grant (repeatable), e.g. /acme/prod")
+	cmd.Flags().Var(&ttl, "ttl", "lifetime, e.g. 30d, 12h, 2w, 1M (default: no expiry)")
+	cmd.Flags().StringVar(&opts.ExpiresAt, "expires-at", "", "expiry as RFC 3339 or YYYY-MM-DD (end of that day, UTC)")
+	cmd.Flags().StringVar(&opts.Prefix, "prefix", "", "secret prefix, 1-20 of a-z0-9_ (default sk, or pk for public keys)")
+	cmd.Flags().StringArrayVar(&opts.Meta, "meta", nil, "metadata key=value (repeatable)")
+	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the secret")
+	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"secret", "public"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
+	return cmd
+}
+
+func createRun(ctx context.Context, opts *CreateOptions) error {
+	typ, err := keys.ParseKeyType(opts.Type)
+	if err != nil {
+		return err
+	}
+	if err := keys.ValidateName(opts.Name); err != nil {
+		return err
+	}
+	if opts.Prefix != "" {
+		if err := keys.ValidatePrefix(opts.Prefix); err != nil {
+			return err
+		}
+	}
+	resources := opts.Resources
+	if len(resources) == 0 {
+		s, err := opts.Settings()
+		if err != nil {
+			return err
+		}
+		if s.DefaultResource == "" {
+			return keys.Errorf(keys.Invalid, "--resource is required (or set default_resource in the profile)")
+		}
+		resources = []string{s.DefaultResource}
+	}
+	req := keys.CreateRequest{Name: opts.Name, Type: typ, Prefix: opts.Prefix, TTL: opts.TTL}
+	for _, r := range resources {
+		res, err := keys.ParseResource(r)
+		if err != nil {
+			return err
+		}
+		req.Grants = append(req.Grants, keys.Grant{Resource: res, Role: opts.Role})
+	}
+	if opts.ExpiresAt != "" {
+		t, err := keys.ParseExpiresAt(opts.ExpiresAt, opts.Now())
+		if err != nil {
+			return err
+		}
+		req.ExpiresAt = &t
+	}
+	if req.Meta, err = parseMeta(opts.Meta, false); err != nil {
+		return err
+	}
+	svc, err := opts.Service()
+	if err != nil {
+		return err
+	}
+	created, err := svc.Create(ctx, req)
+	if err != nil {
+		return err
+	}
+	if opts.Quiet {
+		_, err := fmt.Fprintln(opts.IO.Out, created.Secret)
+		return err
+	}
+	return opts.Printer.NewSecret(opts.IO.Out, created)
+}

@@ -1,0 +1,103 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/output"
+)
+
+// GrantOptions is everything `keys grant` and `keys ungrant` need.
+type GrantOptions struct {
+	IO       *iostreams.IOStreams
+	Service  func() (keys.Service, error)
+	Printer  output.Printer
+	Key      string
+	Resource string
+	Role     keys.Role
+}
+
+func NewCmdGrant(f *Factory, runF func(*GrantOptions) error) *cobra.Command {
+	opts := &GrantOptions{IO: f.IO, Service: f.Service, Role: keys.Viewer}
+	cmd := &cobra.Command{
+		Use:   "grant KEY RESOURCE",
+		Short: "Add a grant to a key, or change the role of one",
+		Example: `  keyward keys grant ci-deploy /acme/staging --role editor`,
+		Args:              cobra.ExactArgs(2),
+		ValidArgsFunction: keyArgs(f, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Key, opts.Resource = args[0], args[1]
+			p, err := printerFor(f)
+			if err != nil {
+				return err
+			}
+			opts.Printer = p
+			if runF != nil {
+				return runF(opts)
+			}
+			return grantRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().Var(&opts.Role, "role", "role on RESOURCE: viewer, editor or admin")
+	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
+	return cmd
+}
+
+func grantRun(ctx context.Context, opts *GrantOptions) error {
+	r, err := keys.ParseResource(opts.Resource)
+	if err != nil {
+		return err
+	}
+	svc, err := opts.Service()
+	if err != nil {
+		return err
+	}
+	k, err := svc.Grant(ctx, opts.Key, keys.Grant{Resource: r, Role: opts.Role})
+	if err != nil {
+		return err
+	}
+	return opts.Printer.Key(opts.IO.Out, k)
+}
+
+func NewCmdUngrant(f *Factory, runF func(*GrantOptions) error) *cobra.Command {
+	opts := &GrantOptions{IO: f.IO, Service: f.Service}
+	cmd := &cobra.Command{
+		Use:   "ungrant KEY RESOURCE",
+		Short: "Remove a grant from a key (never its last one)",
+		Example: `  keyward keys ungrant ci-deploy /acme/staging`,
+		Args:              cobra.ExactArgs(2),
+		ValidArgsFunction: keyArgs(f, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Key, opts.Resource = args[0], args[1]
+			p, err := printerFor(f)
+			if err != nil {
+				return err
+			}
+			opts.Printer = p
+			if runF != nil {
+				return runF(opts)
+			}
+			return ungrantRun(cmd.Context(), opts)
+		},
+	}
+	return cmd
+}
+
+func ungrantRun(ctx context.Context, opts *GrantOptions) error {
+	r, err := keys.ParseResource(opts.Resource)
+	if err != nil {
+		return err
+	}
+	svc, err := opts.Service()
+	if err != nil {
+		return err
+	}
+	k, err := svc.Ungrant(ctx, opts.Key, r)
+	if err != nil {
+		return err
+	}
+	return opts.Printer.Key(opts.IO.Out, k)
+}

@@ -1,0 +1,138 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/output"
+)
+
+// ListOptions is everything `keys list` needs.
+type ListOptions struct {
+	IO      *iostreams.IOStreams
+	Service func() (keys.Service, error)
+	Printer output.Printer
+
+	Resource       string
+	Expired        bool
+	ExpiringWithin keys.Duration
+	UnusedFor      keys.Duration
+	// Limit is how many keys to show; 0 is all, streamed page by page.
+	Limit int
+}
+
+func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
+	opts := &ListOptions{IO: f.IO, Service: f.Service}
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List keys, ordered by name",
+		Example: `  keyward keys list --resource /acme/prod
+  keyward keys list --expiring-within 7d -o json | jq -r '.[].name'
+  keyward keys list --limit 0 -o jsonl`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := exclusive(cmd, "expired", "expiring-within", "unused-for"); err != nil {
+				return err
+			}
+			if opts.Limit < 0 {
+				return usageErrorf("invalid --limit %d: use 0 (all) or more", opts.Limit)
+			}
+			p, err := printerFor(f)
+			if err != nil {
+				return err
+			}
+			opts.Printer = p
+			if runF != nil {
+				return runF(opts)
+			}
+			return listRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Resource, "resource", "", "only keys with a grant at or under this resource")
+	cmd.Flags().BoolVar(&opts.Expired, "expired", false, "only expired keys")
+	cmd.Flags().Var(&opts.ExpiringWithin, "expiring-within", "only keys expiring within this long, e.g. 7d")
+	cmd.Flags().Var(&opts.UnusedFor, "unused-for", "only keys not used for this long (never-used keys count from creation)")
+	cmd.Flags().IntVar(&opts.Limit, "limit", keys.DefaultPageSize, "how many keys to show; 0 for all")
+	return cmd
+}
+
+func listRun(ctx context.Context, opts *ListOptions) error {
+	filter := keys.ListFilter{Expired: opts.Expired, ExpiringWithin: opts.ExpiringWithin, UnusedFor: opts.UnusedFor}
+	if opts.Resource != "" {
+		r, err := keys.ParseResource(opts.Resource)
+		if err != nil {
+			return err
+		}
+		filter.Resource = &r
+	}
+	svc, err := opts.Service()
+	if err != nil {
+		return err
+	}
+	out := opts.Printer.KeyList(opts.IO.Out)
+	rest, err := eachPage(opts.Limit, func(limit int, cursor string) (int, *string, error) {
+		filter.Limit, filter.Cursor = limit, cursor
+		page, err := svc.List(ctx, filter)
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, k := range page.Items {
+			if err := out.Add(k); err != nil {
+				return 0, nil, err
+			}
+		}
+		return len(page.Items), page.NextCursor, nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	if rest != "" {
+		// The limit was reached with a cursor left: is anything behind it?
+		filter.Limit, filter.Cursor = 1, rest
+		page, err := svc.List(ctx, filter)
+		if err != nil || len(page.Items) == 0 {
+			return err
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "showing first %d keys; use --limit 0 for all\n", opts.Limit)
+	}
+	return nil
+}
+
+// eachPage drives a paged listing: limit items in all (0 = everything),
+// fetched in pages of at most keys.MaxPageSize. fetch returns how many
+// items it printed and the next cursor. When the limit is reached with a
+// cursor left, eachPage returns that cursor, so that the caller can check
+// whether anything is really behind it before saying so.
+func eachPage(limit int, fetch func(limit int, cursor string) (int, *string, error)) (rest string, err error) {
+	cursor := ""
+	shown := 0
+	for {
+		size := keys.MaxPageSize
+		if limit > 0 && limit-shown < size {
+			size = limit - shown
+		}
+		n, next, err := fetch(size, cursor)
+		if err != nil {
+			return "", err
+		}
+		shown += n
+		if next == nil || *next == "" {
+			return "", nil
+		}
+		cursor = *next
+		if limit > 0 && shown >= limit {
+			return cursor, nil
+		}
+		if n == 0 {
+			return "", nil // a page without items but with a cursor: stop rather than spin
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/output"
+)
+
+// VerifyOptions is everything `keys verify` needs. The secret is never an
+// argument: it comes from stdin or a hidden prompt.
+type VerifyOptions struct {
+	IO       *iostreams.IOStreams
+	Service  func() (keys.Service, error)
+	Printer  output.Printer
+	Resource string
+	Role     string
+}
+
+func NewCmdVerify(f *Factory, runF func(*VerifyOptions) error) *cobra.Command {
+	opts := &VerifyOptions{IO: f.IO, Service: f.Service}
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Check a secret (read from stdin) against a resource and role",
+		Long: `Check a presented secret, read from stdin (or a hidden prompt on a
+terminal), optionally for a resource and a minimum role (viewer by
+default). The result is printed in every format; the exit code is 0 for
+VALID and 7 otherwise (NOT_FOUND, DISABLED, EXPIRED,
+INSUFFICIENT_PERMISSIONS).`,
+		Example: `  printf %s "$SECRET" | keyward keys verify --resource /acme/prod/robot-1 --role editor
+  keyward keys verify -o json < secret.txt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := printerFor(f)
+			if err != nil {
+				return err
+			}
+			opts.Printer = p
+			if runF != nil {
+				return runF(opts)
+			}
+			return verifyRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Resource, "resource", "", "resource the key must cover, e.g. /acme/prod/robot-1")
+	cmd.Flags().StringVar(&opts.Role, "role", "", "minimum role: viewer (default), editor or admin")
+	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
+	return cmd
+}
+
+func verifyRun(ctx context.Context, opts *VerifyOptions) error {
+	req := keys.VerifyRequest{}
+	if opts.Resource != "" {
+		r, err := keys.ParseResource(opts.Resource)
+		if err != nil {
+			return err
+		}
+		req.Resource = &r
+	}
+	if opts.Role != "" {
+		role, err := keys.ParseRole(opts.Role)
+		if err != nil {
+			return err
+		}
+		req.Role = &role
+	}
+	secret, err := opts.IO.ReadSecret("Secret: ")
+	if err != nil {
+		return keys.Errorf(keys.Invalid, "%s", err.Error())
+	}
+	if secret == "" {
+		return keys.Errorf(keys.Invalid, "no secret given: pipe it on stdin (printf %%s \"$SECRET\" | keyward keys verify)")
+	}
+	req.Secret = secret
+	svc, err := opts.Service()
+	if err != nil {
+		return err
+	}
+	res, err := svc.Verify(ctx, req)
+	if err != nil {
+		return err
+	}
+	if err := opts.Printer.Verify(opts.IO.Out, res); err != nil {
+		return err
+	}
+	if !res.Valid {
+		return errNotValid
+	}
+	return nil
+}

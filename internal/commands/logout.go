@@ -1,0 +1,79 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keyward/keyward/internal/config"
+	"github.com/keyward/keyward/internal/iostreams"
+)
+
+// LogoutOptions is everything `logout` needs; tests fill it directly.
+type LogoutOptions struct {
+	IO       *iostreams.IOStreams
+	Settings func() (*config.Settings, error)
+
+	ExplicitProfile bool
+	ExplicitServer  bool
+}
+
+func NewCmdLogout(f *Factory, runF func(*LogoutOptions) error) *cobra.Command {
+	opts := &LogoutOptions{IO: f.IO, Settings: settingsFor(f)}
+	cmd := &cobra.Command{
+		Use:   "logout",
+		Short: "Remove the stored operator key of the current profile",
+		Long: `Remove the operator key stored for the current profile (or --profile,
+or the profile of --server): from the OS keyring and from a file written by
+login --insecure-storage. The profile itself stays in the config file.`,
+		Example: `  keyward logout
+  keyward logout --profile dev`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ExplicitProfile = flagOrEnv(cmd, config.FlagProfile)
+			opts.ExplicitServer = flagOrEnv(cmd, config.FlagServer)
+			if runF != nil {
+				return runF(opts)
+			}
+			return logoutRun(cmd.Context(), opts)
+		},
+	}
+	return cmd
+}
+
+func logoutRun(ctx context.Context, opts *LogoutOptions) error {
+	s, err := opts.Settings()
+	if err != nil {
+		return err
+	}
+	profile := s.Profile
+	if !opts.ExplicitProfile && (opts.ExplicitServer || profile == "") && s.Server != "" {
+		file, err := config.Load()
+		if err != nil {
+			return err
+		}
+		profile = config.ProfileForServer(file, s.Server)
+	}
+	if profile == "" {
+		return usageErrorf("no profile to log out of: use --profile NAME or --server URL")
+	}
+	removed, err := config.DeleteToken(profile)
+	if err != nil {
+		return err
+	}
+	target := profile
+	if s.Server != "" {
+		target = fmt.Sprintf("%s (profile %q)", s.Server, profile)
+	}
+	if removed {
+		fmt.Fprintf(opts.IO.ErrOut, "Logged out of %s\n", target)
+	} else {
+		fmt.Fprintf(opts.IO.ErrOut, "No stored key for %s; nothing to do\n", target)
+	}
+	if os.Getenv(config.TokenEnv) != "" {
+		fmt.Fprintf(opts.IO.ErrOut, "Note: %s is still set and keeps working; unset it too\n", config.TokenEnv)
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"os/user"
+	"strings"
+	"syscall"
+
+	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/output"
+)
+
+// Main runs keyward with os.Args and returns the exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, iostreams.System(), os.Args[1:])
+}
+
+// Run executes one keyward command line on ios and returns its exit code:
+// errors are printed here, once, as one line on stderr, and mapped to exit
+// codes in one place (ExitCode). A panic is reported as an error, never a
+// stack trace.
+func Run(ctx context.Context, ios *iostreams.IOStreams, args []string) (code int) {
+	f := NewFactory(ios)
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(ios.ErrOut, "error: internal error: %s\n", output.OneLine(fmt.Sprint(r)))
+			code = ExitError
+		}
+	}()
+	defer f.Close()
+
+	root := NewCmdRoot(f)
+	root.SetArgs(args)
+	root.SetIn(ios.In)
+	root.SetOut(ios.Out)
+	root.SetErr(ios.ErrOut)
+	ctx = keys.WithPrincipal(ctx, keys.LocalPrincipal(osUser()))
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	if !f.started && keys.ErrorCode(err) == keys.Internal {
+		var ue *usageError
+		if !errors.As(err, &ue) {
+			err = usageErrorf("%s (see '%s --help')", err.Error(), root.CommandPath())
+		}
+	}
+	code = ExitCode(err)
+	var se *silentError
+	if errors.As(err, &se) {
+		return code
+	}
+	if code == ExitUsage {
+		if _, ok := err.(*keys.Error); !ok {
+			err = keys.Errorf(keys.Invalid, "%s", usageMessage(err))
+		}
+	}
+	if errors.Is(err, context.Canceled) {
+		err = keys.Errorf(keys.Internal, "interrupted")
+	}
+	output.Error(ios.ErrOut, errorFormat(f), err)
+	return code
+}
+
+// usageMessage is the message of a usage error, including cobra's own
+// ("unknown command", "unknown flag").
+func usageMessage(err error) string { return keys.ErrorMessage(err) }
+
+// errorFormat is the format errors are printed in: the -o in effect, or
+// table when the settings themselves are what failed.
+func errorFormat(f *Factory) output.Format {
+	s, err := f.Settings()
+	if err != nil {
+		return output.Table
+	}
+	format, err := output.ParseFormat(s.Output)
+	if err != nil {
+		return output.Table
+	}
+	return format
+}
+
+// osUser names the local principal: the OS account running keyward.
+func osUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name := u.Username
+		if i := strings.LastIndexAny(name, `\`); i >= 0 { // DOMAIN\user on Windows
+			name = name[i+1:]
+		}
+		return name
+	}
+	for _, env := range []string{"USER", "USERNAME", "LOGNAME"} {
+		if v := os.Getenv(env); v != "" {
+			return v
+		}
+	}
+	return "unknown"
+}

@@ -1,0 +1,119 @@
+package commands
+
+import (
+
+	"github.com/spf13/cobra"
+
+	"github.com/keyward/keyward/internal/config"
+)
+
+// NewCmdRoot is the keyward command tree. It fills whatever f lacks
+// (Settings from the global flags, Service, Printer).
+func NewCmdRoot(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "keyward <command>",
+		Short: "Create, roll, scope and verify API keys",
+		Long: `keyward administers API keys, either directly in a database (a local
+SQLite file by default) or through a keyward server.
+
+Every command prints a table for people, or JSON (-o json, -o jsonl) for
+scripts. Secrets are shown once, on create and roll, and are never taken
+as arguments.`,
+		Example: `  keyward keys create ci-deploy --resource /acme/prod --role editor --ttl 30d
+  printf %s "$SECRET" | keyward keys verify --resource /acme/prod/robot-1
+  keyward keys roll ci-deploy --grace 1h --yes -q`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	cmd.CompletionOptions.DisableDefaultCmd = true
+	config.AddFlags(cmd.PersistentFlags())
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(config.Formats, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfiles)
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErrorf("%s (see '%s --help')", err.Error(), c.CommandPath())
+	})
+	f.fill(cmd.PersistentFlags())
+
+	keysCmd := &cobra.Command{
+		Use:   "keys <command>",
+		Short: "Manage API keys",
+	}
+	keysCmd.AddCommand(
+		NewCmdCreate(f, nil),
+		NewCmdList(f, nil),
+		NewCmdGet(f, nil),
+		NewCmdUpdate(f, nil),
+		NewCmdRoll(f, nil),
+		NewCmdDelete(f, nil),
+		NewCmdGrant(f, nil),
+		NewCmdUngrant(f, nil),
+		NewCmdVerify(f, nil),
+	)
+	auditCmd := &cobra.Command{
+		Use:   "audit <command>",
+		Short: "Read the audit log of key changes",
+	}
+	auditCmd.AddCommand(NewCmdAuditList(f, nil))
+
+	cmd.AddCommand(keysCmd, auditCmd, NewCmdVersion(f, nil), NewCmdCompletion(f))
+	cmd.AddCommand(NewCmdLogin(f, nil), NewCmdLogout(f, nil), NewCmdWhoami(f, nil), NewCmdServe(f, nil))
+
+	// Group commands have no action: an unknown or missing subcommand is a
+	// usage error, not a silent help page.
+	for _, g := range []*cobra.Command{keysCmd, auditCmd} {
+		g.Args = noArgsGroup
+		g.RunE = func(c *cobra.Command, args []string) error {
+			return usageErrorf("%s needs a subcommand (see '%s --help')", c.CommandPath(), c.CommandPath())
+		}
+	}
+	markUsage(cmd, f)
+	return cmd
+}
+
+func noArgsGroup(c *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("unknown command %q for %q (see '%s --help')", args[0], c.CommandPath(), c.CommandPath())
+	}
+	return nil
+}
+
+// markUsage wraps every command's argument check so that cobra's messages
+// ("accepts 1 arg(s), received 0") become usage errors (exit 2) naming the
+// command.
+//
+// It also wraps every action to note that one started: any error before
+// that point came from cobra's parsing (an unknown command or flag) and is
+// a usage error too.
+func markUsage(c *cobra.Command, f *Factory) {
+	if c.RunE != nil {
+		run := c.RunE
+		c.RunE = func(cmd *cobra.Command, a []string) error {
+			f.started = true
+			return run(cmd, a)
+		}
+	}
+	if c.Args != nil {
+		args := c.Args
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if err := args(cmd, a); err != nil {
+				if _, ok := err.(*usageError); ok {
+					return err
+				}
+				return usageErrorf("%s: %s (see '%s --help')", cmd.CommandPath(), err.Error(), cmd.CommandPath())
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		markUsage(sub, f)
+	}
+}
+
+func completeProfiles(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	file, err := config.Load()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	return file.ProfileNames(), cobra.ShellCompDirectiveNoFileComp
+}
+

@@ -1,0 +1,65 @@
+package commands
+
+import (
+	"runtime"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/output"
+)
+
+// Version and Commit are set at build time:
+//
+//	go build -ldflags "-X github.com/keyward/keyward/internal/commands.Version=1.2.0 -X github.com/keyward/keyward/internal/commands.Commit=$(git rev-parse --short HEAD)"
+var (
+	Version = "dev"
+	Commit  = ""
+)
+
+// VersionOptions is everything `version` needs.
+type VersionOptions struct {
+	IO      *iostreams.IOStreams
+	Printer output.Printer
+}
+
+func NewCmdVersion(f *Factory, runF func(*VersionOptions) error) *cobra.Command {
+	opts := &VersionOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print keyward's version, commit and Go version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := printerFor(f)
+			if err != nil {
+				return err
+			}
+			opts.Printer = p
+			if runF != nil {
+				return runF(opts)
+			}
+			return opts.Printer.Version(opts.IO.Out, versionInfo())
+		},
+	}
+	return cmd
+}
+
+func versionInfo() output.VersionInfo {
+	v := output.VersionInfo{Version: Version, Commit: Commit, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	if v.Commit == "" {
+		v.Commit = "unknown"
+		// A plain `go build` in a checkout records the revision itself.
+		if info, ok := debug.ReadBuildInfo(); ok {
+			for _, s := range info.Settings {
+				if s.Key == "vcs.revision" && s.Value != "" {
+					v.Commit = s.Value
+					if len(v.Commit) > 12 {
+						v.Commit = v.Commit[:12]
+					}
+				}
+			}
+		}
+	}
+	return v
+}

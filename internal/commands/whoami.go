@@ -1,0 +1,92 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/output"
+)
+
+// WhoamiOptions is everything `whoami` needs; tests fill it directly.
+type WhoamiOptions struct {
+	IO      *iostreams.IOStreams
+	Service func() (keys.Service, error)
+	Printer output.Printer
+}
+
+func NewCmdWhoami(f *Factory, runF func(*WhoamiOptions) error) *cobra.Command {
+	opts := &WhoamiOptions{IO: f.IO, Service: f.Service}
+	cmd := &cobra.Command{
+		Use:   "whoami",
+		Short: "Show who commands act as: the operator key, or the local user",
+		Long: `Show who commands act as. On a server: the operator key (name, id,
+grants) and where its secret came from (KEYWARD_TOKEN, the keyring, or a
+file). With direct database access (--db): the local user, with full rights.`,
+		Example: `  keyward whoami
+  keyward whoami -o json | jq -r .key.id`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := printerFor(f)
+			if err != nil {
+				return err
+			}
+			opts.Printer = p
+			if runF != nil {
+				return runF(opts)
+			}
+			return whoamiRun(cmd.Context(), opts)
+		},
+	}
+	return cmd
+}
+
+// remoteWhoami is whoami's JSON on a server: the principal, the server and
+// where the credential came from.
+type remoteWhoami struct {
+	Actor  string    `json:"actor"`
+	Name   string    `json:"name"`
+	Key    *keys.Key `json:"key"`
+	Server string    `json:"server"`
+	Source string    `json:"source"`
+}
+
+func whoamiRun(ctx context.Context, opts *WhoamiOptions) error {
+	svc, err := opts.Service()
+	if err != nil {
+		return err
+	}
+	who, err := svc.WhoAmI(ctx)
+	if err != nil {
+		return err
+	}
+	remote, ok := svc.(*remoteService)
+	if !ok || who.Key == nil {
+		return opts.Printer.Principal(opts.IO.Out, who)
+	}
+	source := remote.cred.Source()
+	switch opts.Printer.Format() {
+	case output.JSON, output.JSONL:
+		v := remoteWhoami{Actor: who.Actor, Name: who.Name, Key: output.NormalizeKey(who.Key), Server: remote.BaseURL(), Source: source}
+		var b []byte
+		if opts.Printer.Format() == output.JSON {
+			b, err = json.MarshalIndent(v, "", "  ")
+		} else {
+			b, err = json.Marshal(v)
+		}
+		if err != nil {
+			return keys.Errorf(keys.Internal, "encoding JSON: %v", err)
+		}
+		_, err = fmt.Fprintf(opts.IO.Out, "%s\n", b)
+		return err
+	}
+	if err := opts.Printer.Principal(opts.IO.Out, who); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(opts.IO.Out, "\nServer:     %s\nCredential: %s\n", remote.BaseURL(), source)
+	return err
+}

@@ -1,0 +1,139 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// Profile is one named target in the config file: a database or a server,
+// and what commands assume there.
+type Profile struct {
+	DB              string `yaml:"db,omitempty"`
+	Server          string `yaml:"server,omitempty"`
+	DefaultResource string `yaml:"default_resource,omitempty"`
+	CAFile          string `yaml:"ca_file,omitempty"`
+}
+
+// File is the config file:
+//
+//	current_profile: prod
+//	profiles:
+//	  prod: {server: https://keys.example.com, default_resource: /acme/prod}
+//	  local: {db: /var/lib/keyward/keyward.db}
+type File struct {
+	CurrentProfile string             `yaml:"current_profile,omitempty"`
+	Profiles       map[string]Profile `yaml:"profiles,omitempty"`
+
+	path string
+}
+
+// Load reads the config file at Path; a missing file is an empty config.
+func Load() (*File, error) { return LoadFrom(Path()) }
+
+// LoadFrom reads a config file; a missing file is an empty config that
+// Save creates.
+func LoadFrom(path string) (*File, error) {
+	f := &File{path: path}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return f, nil
+	}
+	if err != nil {
+		return nil, keys.Errorf(keys.Invalid, "cannot read config file %s: %v", path, unwrapPathError(err))
+	}
+	if err := yaml.Unmarshal(b, f); err != nil {
+		return nil, keys.Errorf(keys.Invalid, "config file %s is not valid YAML: %s", path, oneLine(err.Error()))
+	}
+	f.path = path
+	return f, nil
+}
+
+// Path is where the file is read from and saved to.
+func (f *File) Path() string { return f.path }
+
+// Profile returns the named profile.
+func (f *File) Profile(name string) (Profile, bool) {
+	p, ok := f.Profiles[name]
+	return p, ok
+}
+
+// ProfileNames lists the profiles, sorted.
+func (f *File) ProfileNames() []string {
+	names := make([]string, 0, len(f.Profiles))
+	for n := range f.Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// SetProfile adds or replaces a profile.
+func (f *File) SetProfile(name string, p Profile) {
+	if f.Profiles == nil {
+		f.Profiles = map[string]Profile{}
+	}
+	f.Profiles[name] = p
+}
+
+// Save writes the file atomically, 0600 (its folder 0700 when created):
+// profiles name servers and databases, which is nobody else's business.
+func (f *File) Save() error {
+	if f.path == "" {
+		f.path = Path()
+	}
+	b, err := yaml.Marshal(f)
+	if err != nil {
+		return keys.Errorf(keys.Internal, "encoding config: %v", err)
+	}
+	dir := filepath.Dir(f.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return keys.Errorf(keys.Internal, "cannot create %s: %v", dir, unwrapPathError(err))
+	}
+	tmp, err := os.CreateTemp(dir, ".config-*.yaml")
+	if err != nil {
+		return keys.Errorf(keys.Internal, "cannot write config in %s: %v", dir, unwrapPathError(err))
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return keys.Errorf(keys.Internal, "cannot write config: %v", err)
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return keys.Errorf(keys.Internal, "cannot write config: %v", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return keys.Errorf(keys.Internal, "cannot write config: %v", err)
+	}
+	if err := os.Rename(tmp.Name(), f.path); err != nil {
+		return keys.Errorf(keys.Internal, "cannot write config %s: %v", f.path, unwrapPathError(err))
+	}
+	return nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func oneLine(s string) string {
+	out := []rune{}
+	for _, r := range s {
+		if r == '\n' || r == '\r' {
+			r = ' '
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}
+

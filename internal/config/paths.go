@@ -1,0 +1,34 @@
+// Package config resolves keyward's settings — flags, KEYWARD_* environment
+// variables, the profiles of the config file, defaults, in that order — and
+// reads and writes that config file.
+package config
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// xdgDir returns $env, or ~/fallback when it is unset or not absolute (as
+// the XDG Base Directory spec says to ignore relative paths).
+func xdgDir(env, fallback string) string {
+	if d := os.Getenv(env); d != "" && filepath.IsAbs(d) {
+		return d
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		home = "."
+	}
+	return filepath.Join(home, fallback)
+}
+
+// DefaultDBPath is the database used when no --db, server or profile says
+// otherwise: $XDG_DATA_HOME/keyward/keyward.db (~/.local/share/keyward/keyward.db).
+func DefaultDBPath() string {
+	return filepath.Join(xdgDir("XDG_DATA_HOME", filepath.Join(".local", "share")), "keyward", "keyward.db")
+}
+
+// Path is the config file: $XDG_CONFIG_HOME/keyward/config.yaml
+// (~/.config/keyward/config.yaml).
+func Path() string {
+	return filepath.Join(xdgDir("XDG_CONFIG_HOME", ".config"), "keyward", "config.yaml")
+}

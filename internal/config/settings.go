@@ -1,0 +1,182 @@
+package config
+
+import (
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// Settings are the resolved global options of one keyward invocation.
+type Settings struct {
+	DB              string // a SQLite path (or URL); "" when Server is set
+	Server          string // a management API base URL; "" for direct database access
+	Profile         string // the profile in use; "" when none
+	Output          string // table, json or jsonl
+	CAFile          string
+	DefaultResource string
+	NoHeaders       bool
+	Debug           bool
+	Insecure        bool // insecure_storage: the profile's token lives in a 0600 file, not the keyring
+
+	// ProfileMissing is set when a profile was asked for (--profile,
+	// KEYWARD_PROFILE) that the config file does not have. `login` creates
+	// it; commands that need a backend refuse to guess.
+	ProfileMissing bool
+	// ConfigPath is the config file the profile came from.
+	ConfigPath string
+}
+
+// Global flag names; each has a KEYWARD_<NAME> environment variable
+// (dashes become underscores).
+const (
+	FlagDB        = "db"
+	FlagServer    = "server"
+	FlagProfile   = "profile"
+	FlagOutput    = "output"
+	FlagNoHeaders = "no-headers"
+	FlagCAFile    = "ca-file"
+	FlagDebug     = "debug"
+)
+
+// Output formats.
+var Formats = []string{"table", "json", "jsonl"}
+
+// AddFlags registers the global flags on fs (the root's persistent flags).
+func AddFlags(fs *pflag.FlagSet) {
+	fs.String(FlagDB, "", "SQLite database file (env KEYWARD_DB; default $XDG_DATA_HOME/keyward/keyward.db)")
+	fs.String(FlagServer, "", "keyward server URL (env KEYWARD_SERVER)")
+	fs.String(FlagProfile, "", "config profile to use (env KEYWARD_PROFILE)")
+	fs.StringP(FlagOutput, "o", "table", "output format: table, json or jsonl (env KEYWARD_OUTPUT)")
+	fs.Bool(FlagNoHeaders, false, "omit table headers (env KEYWARD_NO_HEADERS)")
+	fs.String(FlagCAFile, "", "PEM file of CAs to trust for the server (env KEYWARD_CA_FILE)")
+	fs.Bool(FlagDebug, false, "log requests and timings to stderr (env KEYWARD_DEBUG)")
+}
+
+// EnvName is the environment variable of a global flag.
+func EnvName(flag string) string {
+	return "KEYWARD_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// Resolve computes the settings from fs's global flags, the KEYWARD_*
+// environment, the profile of the config file at Path and defaults, in
+// that order of precedence. --db and --server given together at the same
+// level is a usage error (keys.Invalid).
+func Resolve(fs *pflag.FlagSet) (*Settings, error) {
+	return ResolveFile(fs, Path())
+}
+
+// ResolveFile is Resolve with an explicit config file path.
+func ResolveFile(fs *pflag.FlagSet, configPath string) (*Settings, error) {
+	v := viper.New()
+	for _, name := range []string{FlagDB, FlagServer, FlagProfile, FlagOutput, FlagNoHeaders, FlagCAFile, FlagDebug} {
+		if f := fs.Lookup(name); f != nil {
+			if err := v.BindPFlag(name, f); err != nil {
+				return nil, keys.Errorf(keys.Internal, "binding flag --%s: %v", name, err)
+			}
+		}
+		if err := v.BindEnv(name, EnvName(name)); err != nil {
+			return nil, keys.Errorf(keys.Internal, "binding %s: %v", EnvName(name), err)
+		}
+	}
+	_ = v.BindEnv("insecure-storage", "KEYWARD_INSECURE_STORAGE")
+	v.SetDefault(FlagOutput, "table")
+
+	file, err := LoadFrom(configPath)
+	if err != nil {
+		return nil, err
+	}
+	s := &Settings{ConfigPath: configPath}
+
+	// The profile name itself: flag > env > current_profile.
+	s.Profile = v.GetString(FlagProfile)
+	explicitProfile := s.Profile != ""
+	if !explicitProfile {
+		s.Profile = file.CurrentProfile
+	}
+	prof, found := file.Profile(s.Profile)
+	if s.Profile != "" && !found {
+		s.ProfileMissing = explicitProfile
+		if !explicitProfile {
+			return nil, keys.Errorf(keys.Invalid, "current_profile %q is not a profile in %s", s.Profile, configPath)
+		}
+	}
+	// The profile is viper's config layer: below flags and environment.
+	layer := map[string]any{}
+	if prof.DB != "" {
+		layer[FlagDB] = prof.DB
+	}
+	if prof.Server != "" {
+		layer[FlagServer] = prof.Server
+	}
+	if prof.CAFile != "" {
+		layer[FlagCAFile] = prof.CAFile
+	}
+	if err := v.MergeConfigMap(layer); err != nil {
+		return nil, keys.Errorf(keys.Internal, "merging profile: %v", err)
+	}
+
+	s.Output = strings.ToLower(v.GetString(FlagOutput))
+	if !validFormat(s.Output) {
+		return nil, keys.Errorf(keys.Invalid, "invalid output format %q: use table, json or jsonl", v.GetString(FlagOutput))
+	}
+	s.NoHeaders = v.GetBool(FlagNoHeaders)
+	s.Debug = v.GetBool(FlagDebug)
+	s.Insecure = v.GetBool("insecure-storage")
+	s.CAFile = v.GetString(FlagCAFile)
+	s.DefaultResource = prof.DefaultResource
+
+	// db and server exclude each other; the higher level wins, the same
+	// level twice is a mistake to report rather than guess about.
+	dbLevel := level(fs, FlagDB, prof.DB)
+	serverLevel := level(fs, FlagServer, prof.Server)
+	switch {
+	case dbLevel > 0 && dbLevel == serverLevel:
+		what := map[int]string{levelFlag: "--db and --server", levelEnv: "KEYWARD_DB and KEYWARD_SERVER",
+			levelProfile: "profile " + s.Profile + " sets both db and server"}[dbLevel]
+		if dbLevel == levelProfile {
+			return nil, keys.Errorf(keys.Invalid, "%s in %s: keep one", what, configPath)
+		}
+		return nil, keys.Errorf(keys.Invalid, "%s cannot be used together: choose a database or a server", what)
+	case dbLevel > serverLevel:
+		s.DB = v.GetString(FlagDB)
+	case serverLevel > dbLevel:
+		s.Server = strings.TrimRight(v.GetString(FlagServer), "/")
+	default:
+		s.DB = DefaultDBPath()
+	}
+	return s, nil
+}
+
+const (
+	levelNone = iota
+	levelProfile
+	levelEnv
+	levelFlag
+)
+
+// level says where a value of name comes from.
+func level(fs *pflag.FlagSet, name, profileValue string) int {
+	if f := fs.Lookup(name); f != nil && f.Changed && f.Value.String() != "" {
+		return levelFlag
+	}
+	if os.Getenv(EnvName(name)) != "" {
+		return levelEnv
+	}
+	if profileValue != "" {
+		return levelProfile
+	}
+	return levelNone
+}
+
+func validFormat(s string) bool {
+	for _, f := range Formats {
+		if s == f {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,126 @@
+// Package iostreams is where keyward's commands read and write: stdin,
+// stdout and stderr together with the facts about them that change
+// behaviour (is this a terminal, may we prompt, may we colour).
+package iostreams
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// maxSecretInput bounds what ReadSecret accepts from a pipe: a secret is
+// about 60 bytes; anything near this size is a mistake, not a secret.
+const maxSecretInput = 64 << 10
+
+// IOStreams are a command's standard streams. Tests build them with Test
+// and decide what counts as a terminal with SetTTY.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	stdinTTY  bool
+	stdoutTTY bool
+	stderrTTY bool
+
+	// readPassword reads a line without echo; nil off a real terminal.
+	readPassword func() ([]byte, error)
+	// lineReader is kept so that successive prompts share buffered input.
+	lineReader *bufio.Reader
+}
+
+// System returns the process's streams with their real terminal facts.
+func System() *IOStreams {
+	ios := &IOStreams{
+		In:        os.Stdin,
+		Out:       os.Stdout,
+		ErrOut:    os.Stderr,
+		stdinTTY:  isTerminal(os.Stdin),
+		stdoutTTY: isTerminal(os.Stdout),
+		stderrTTY: isTerminal(os.Stderr),
+	}
+	if ios.stdinTTY {
+		fd := int(os.Stdin.Fd())
+		ios.readPassword = func() ([]byte, error) { return term.ReadPassword(fd) }
+	}
+	return ios
+}
+
+// Test returns streams over buffers, none of them a terminal.
+func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
+	in, out, errOut := &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+	return &IOStreams{In: in, Out: out, ErrOut: errOut}, in, out, errOut
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// SetTTY declares, for tests, whether stdin and stdout are terminals. A
+// simulated terminal stdin reads secrets from In like a pipe does.
+func (s *IOStreams) SetTTY(stdin, stdout bool) {
+	s.stdinTTY, s.stdoutTTY, s.stderrTTY = stdin, stdout, stdout
+}
+
+func (s *IOStreams) IsStdinTTY() bool  { return s.stdinTTY }
+func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
+func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
+
+// CanPrompt reports whether a question can be asked and answered: both
+// stdin and stdout are terminals. Scripts and CI never get a prompt (and
+// so never hang on one).
+func (s *IOStreams) CanPrompt() bool { return s.stdinTTY && s.stdoutTTY }
+
+// ColorEnabled reports whether stdout may carry colour: a terminal, and
+// NO_COLOR (https://no-color.org) unset or empty.
+func (s *IOStreams) ColorEnabled() bool {
+	return s.stdoutTTY && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+}
+
+// ReadSecret reads a secret: with a hidden prompt on stderr when stdin is
+// a terminal, else all of stdin. Trailing whitespace (the newline of echo
+// or a file) is removed. The secret never passes through argv.
+func (s *IOStreams) ReadSecret(prompt string) (string, error) {
+	if s.stdinTTY && s.readPassword != nil {
+		fmt.Fprint(s.ErrOut, prompt)
+		b, err := s.readPassword()
+		fmt.Fprintln(s.ErrOut)
+		if err != nil {
+			return "", fmt.Errorf("reading the secret from the terminal: %w", err)
+		}
+		return strings.TrimRight(string(b), " \t\r\n"), nil
+	}
+	b, err := io.ReadAll(io.LimitReader(s.In, maxSecretInput+1))
+	if err != nil {
+		return "", fmt.Errorf("reading the secret from stdin: %w", err)
+	}
+	if len(b) > maxSecretInput {
+		return "", fmt.Errorf("stdin holds more than %d bytes: that is not a secret", maxSecretInput)
+	}
+	return strings.TrimRight(string(b), " \t\r\n"), nil
+}
+
+// Confirm asks a yes/no question on stderr and reads one line from stdin;
+// only "y" or "yes" (any case) is yes. Callers ask only when CanPrompt.
+func (s *IOStreams) Confirm(question string) (bool, error) {
+	fmt.Fprintf(s.ErrOut, "%s [y/N] ", question)
+	if s.lineReader == nil {
+		s.lineReader = bufio.NewReader(s.In)
+	}
+	line, err := s.lineReader.ReadString('\n')
+	if err != nil && err != io.EOF {
+		return false, fmt.Errorf("reading the answer: %w", err)
+	}
+	if err == io.EOF && line == "" {
+		fmt.Fprintln(s.ErrOut)
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
+}

@@ -1,0 +1,55 @@
+package iostreams
+
+import "testing"
+
+func TestReadSecretTrimsTrailingWhitespace(t *testing.T) {
+	ios, in, _, _ := Test()
+	in.WriteString("sk_abc \n\r\n")
+	got, err := ios.ReadSecret("Secret: ")
+	if err != nil || got != "sk_abc" {
+		t.Fatalf("ReadSecret = %q, %v", got, err)
+	}
+}
+
+func TestReadSecretRefusesHugeInput(t *testing.T) {
+	ios, in, _, _ := Test()
+	in.Write(make([]byte, maxSecretInput+10))
+	if _, err := ios.ReadSecret(""); err == nil {
+		t.Fatal("want an error for oversized stdin")
+	}
+}
+
+func TestPromptAndColorFollowTTY(t *testing.T) {
+	t.Setenv("NO_COLOR", "")
+	t.Setenv("TERM", "xterm")
+	ios, _, _, _ := Test()
+	if ios.CanPrompt() || ios.ColorEnabled() {
+		t.Fatal("test streams are not terminals")
+	}
+	ios.SetTTY(true, true)
+	if !ios.CanPrompt() || !ios.ColorEnabled() {
+		t.Fatal("SetTTY(true, true) should allow prompts and colour")
+	}
+	t.Setenv("NO_COLOR", "1")
+	if ios.ColorEnabled() {
+		t.Fatal("NO_COLOR disables colour")
+	}
+	ios.SetTTY(false, true)
+	if ios.CanPrompt() {
+		t.Fatal("no prompt without a terminal stdin")
+	}
+}
+
+func TestConfirm(t *testing.T) {
+	for answer, want := range map[string]bool{"y\n": true, "YES\n": true, "n\n": false, "\n": false, "": false} {
+		ios, in, _, errOut := Test()
+		in.WriteString(answer)
+		got, err := ios.Confirm("Delete key x?")
+		if err != nil || got != want {
+			t.Errorf("Confirm(%q) = %v, %v; want %v", answer, got, err, want)
+		}
+		if errOut.String()[:len("Delete key x? [y/N] ")] != "Delete key x? [y/N] " {
+			t.Errorf("prompt = %q", errOut.String())
+		}
+	}
+}

@@ -1,0 +1,166 @@
+package output
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// jsonPrinter writes one JSON document (lists are arrays), or with lines
+// set one compact object per line.
+type jsonPrinter struct{ lines bool }
+
+func (p *jsonPrinter) Format() Format {
+	if p.lines {
+		return JSONL
+	}
+	return JSON
+}
+
+// encode writes v as one document: indented for json, one line for jsonl.
+func (p *jsonPrinter) encode(w io.Writer, v any) error {
+	b, err := marshal(v, !p.lines, "")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+func marshal(v any, indent bool, prefix string) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if indent {
+		enc.SetIndent(prefix, "  ")
+	}
+	if err := enc.Encode(v); err != nil {
+		return nil, keys.Errorf(keys.Internal, "encoding JSON: %v", err)
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+func (p *jsonPrinter) Key(w io.Writer, k *keys.Key) error { return p.encode(w, NormalizeKey(k)) }
+
+func (p *jsonPrinter) NewSecret(w io.Writer, k *keys.NewSecretKey) error {
+	n := &keys.NewSecretKey{Key: *NormalizeKey(&k.Key), Secret: k.Secret}
+	return p.encode(w, n)
+}
+
+func (p *jsonPrinter) Keys(w io.Writer, ks []*keys.Key) error {
+	l := p.KeyList(w)
+	for _, k := range ks {
+		if err := l.Add(k); err != nil {
+			return err
+		}
+	}
+	return l.Close()
+}
+
+func (p *jsonPrinter) KeyList(w io.Writer) ListWriter[*keys.Key] {
+	return &jsonList[*keys.Key]{p: p, w: bufio.NewWriter(w), norm: NormalizeKey}
+}
+
+func (p *jsonPrinter) AuditList(w io.Writer) ListWriter[*keys.AuditEvent] {
+	return &jsonList[*keys.AuditEvent]{p: p, w: bufio.NewWriter(w), norm: NormalizeAudit}
+}
+
+func (p *jsonPrinter) Verify(w io.Writer, r *keys.VerifyResult) error {
+	c := *r
+	c.ExpiresAt = utcPtr(c.ExpiresAt)
+	return p.encode(w, &c)
+}
+
+func (p *jsonPrinter) Principal(w io.Writer, pr *keys.Principal) error {
+	c := *pr
+	if c.Key != nil {
+		c.Key = NormalizeKey(c.Key)
+	}
+	return p.encode(w, &c)
+}
+
+func (p *jsonPrinter) Version(w io.Writer, v VersionInfo) error { return p.encode(w, v) }
+
+// jsonList streams a JSON array ('[', items, ']') or JSON lines, flushing
+// each item so that a long listing shows progress and holds nothing.
+type jsonList[T any] struct {
+	p    *jsonPrinter
+	w    *bufio.Writer
+	norm func(T) T
+	n    int
+}
+
+func (l *jsonList[T]) Add(item T) error {
+	if l.p.lines {
+		b, err := marshal(l.norm(item), false, "")
+		if err != nil {
+			return err
+		}
+		l.w.Write(b)
+		l.w.WriteByte('\n')
+		l.n++
+		return l.w.Flush()
+	}
+	if l.n == 0 {
+		l.w.WriteString("[\n  ")
+	} else {
+		l.w.WriteString(",\n  ")
+	}
+	b, err := marshal(l.norm(item), true, "  ")
+	if err != nil {
+		return err
+	}
+	l.w.Write(b)
+	l.n++
+	return l.w.Flush()
+}
+
+func (l *jsonList[T]) Close() error {
+	if !l.p.lines {
+		if l.n == 0 {
+			l.w.WriteString("[]\n")
+		} else {
+			l.w.WriteString("\n]\n")
+		}
+	}
+	return l.w.Flush()
+}
+
+// NormalizeKey returns a copy of k as JSON shows it: UTC times, grants and
+// meta never null.
+func NormalizeKey(k *keys.Key) *keys.Key {
+	c := *k
+	c.CreatedAt = c.CreatedAt.UTC()
+	c.ExpiresAt = utcPtr(c.ExpiresAt)
+	c.PreviousExpiresAt = utcPtr(c.PreviousExpiresAt)
+	c.LastUsedAt = utcPtr(c.LastUsedAt)
+	if c.Grants == nil {
+		c.Grants = []keys.Grant{}
+	}
+	if c.Meta == nil {
+		c.Meta = map[string]string{}
+	}
+	return &c
+}
+
+// NormalizeAudit returns a copy of e with a UTC time and details never null.
+func NormalizeAudit(e *keys.AuditEvent) *keys.AuditEvent {
+	c := *e
+	c.At = c.At.UTC()
+	if c.Details == nil {
+		c.Details = map[string]any{}
+	}
+	return &c
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

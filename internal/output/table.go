@@ -1,0 +1,297 @@
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// tablePrinter writes plain, borderless, left-aligned tables in the style
+// of kubectl and gh: easy to read and easy to cut with awk.
+type tablePrinter struct{ o Options }
+
+func (p *tablePrinter) Format() Format { return Table }
+
+const (
+	ansiRed   = "\x1b[31m"
+	ansiGrey  = "\x1b[90m"
+	ansiReset = "\x1b[0m"
+)
+
+// render writes header (unless NoHeaders or nil) and rows as a table.
+// Trailing blanks are trimmed from every line.
+func (p *tablePrinter) render(w io.Writer, header []string, rows [][]string) error {
+	var buf bytes.Buffer
+	pad := tw.CellPadding{Global: tw.Padding{Left: "", Right: "   ", Overwrite: true}}
+	cell := tw.CellConfig{
+		Alignment:  tw.CellAlignment{Global: tw.AlignLeft},
+		Formatting: tw.CellFormatting{AutoFormat: tw.Off, AutoWrap: tw.WrapNone},
+		Padding:    pad,
+	}
+	t := tablewriter.NewTable(&buf,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders:  tw.BorderNone,
+			Symbols:  tw.NewSymbols(tw.StyleNone),
+			Settings: tw.Settings{Separators: tw.SeparatorsNone, Lines: tw.LinesNone},
+		})),
+		tablewriter.WithConfig(tablewriter.Config{Header: cell, Row: cell}),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	if header != nil && !p.o.NoHeaders {
+		h := make([]any, len(header))
+		for i, s := range header {
+			h[i] = s
+		}
+		t.Header(h...)
+	}
+	for _, r := range rows {
+		if err := t.Append(r); err != nil {
+			return keys.Errorf(keys.Internal, "building table: %v", err)
+		}
+	}
+	if len(rows) == 0 && (header == nil || p.o.NoHeaders) {
+		return nil
+	}
+	if err := t.Render(); err != nil {
+		return keys.Errorf(keys.Internal, "rendering table: %v", err)
+	}
+	var out bytes.Buffer
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		nl := strings.HasSuffix(line, "\n")
+		line = strings.TrimRight(line, " \n")
+		if line == "" && !nl {
+			continue
+		}
+		out.WriteString(line)
+		out.WriteByte('\n')
+	}
+	_, err := w.Write(out.Bytes())
+	return err
+}
+
+// when formats an optional time: relative on a terminal, RFC 3339 off it.
+func (p *tablePrinter) when(t *time.Time, none string) string {
+	if t == nil {
+		return none
+	}
+	if p.o.Human {
+		return Relative(*t, p.o.Now())
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func grantsText(gs []keys.Grant, sep string) string {
+	parts := make([]string, len(gs))
+	for i, g := range gs {
+		parts[i] = string(g.Resource) + ":" + g.Role.String()
+	}
+	return strings.Join(parts, sep)
+}
+
+func metaText(m map[string]string) string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	parts := make([]string, len(ks))
+	for i, k := range ks {
+		parts[i] = k + "=" + m[k]
+	}
+	return strings.Join(parts, ",")
+}
+
+// status is a key's state as one word.
+func (p *tablePrinter) status(k *keys.Key) string {
+	switch {
+	case !k.Enabled:
+		return "disabled"
+	case k.Expired(p.o.Now()):
+		return "expired"
+	}
+	return "active"
+}
+
+// paint colours every cell of a row for an expired (red) or disabled
+// (grey) key.
+func (p *tablePrinter) paint(k *keys.Key, row []string) []string {
+	if !p.o.Color {
+		return row
+	}
+	var c string
+	switch p.status(k) {
+	case "disabled":
+		c = ansiGrey
+	case "expired":
+		c = ansiRed
+	default:
+		return row
+	}
+	for i, s := range row {
+		if s != "" {
+			row[i] = c + s + ansiReset
+		}
+	}
+	return row
+}
+
+var keyListHeader = []string{"NAME", "ID", "ORG", "START", "GRANTS", "EXPIRES", "LAST USED", "STATUS"}
+
+func (p *tablePrinter) keyRow(k *keys.Key) []string {
+	lastUsed := "never"
+	if p.o.Human {
+		lastUsed = "never used"
+	}
+	return p.paint(k, []string{
+		k.Name, k.ID, k.Org, k.Start, grantsText(k.Grants, ","),
+		p.when(k.ExpiresAt, "never"), p.when(k.LastUsedAt, lastUsed), p.status(k),
+	})
+}
+
+// keyDetail is a key as field/value rows.
+func (p *tablePrinter) keyDetail(k *keys.Key) [][]string {
+	lastUsed := "never"
+	if p.o.Human {
+		lastUsed = "never used"
+	}
+	rows := [][]string{
+		{"ID", k.ID},
+		{"NAME", k.Name},
+		{"ORG", k.Org},
+		{"TYPE", string(k.Type)},
+		{"START", k.Start},
+		{"GRANTS", grantsText(k.Grants, "\n")},
+		{"STATUS", p.status(k)},
+		{"CREATED", p.when(&k.CreatedAt, "")},
+		{"CREATED BY", k.CreatedBy},
+		{"EXPIRES", p.when(k.ExpiresAt, "never")},
+	}
+	if k.PreviousExpiresAt != nil {
+		rows = append(rows, []string{"PREVIOUS SECRET ENDS", p.when(k.PreviousExpiresAt, "")})
+	}
+	rows = append(rows, []string{"LAST USED", p.when(k.LastUsedAt, lastUsed)})
+	if len(k.Meta) > 0 {
+		rows = append(rows, []string{"META", strings.ReplaceAll(metaText(k.Meta), ",", "\n")})
+	}
+	return rows
+}
+
+func (p *tablePrinter) Key(w io.Writer, k *keys.Key) error {
+	return p.render(w, nil, p.keyDetail(k))
+}
+
+func (p *tablePrinter) NewSecret(w io.Writer, k *keys.NewSecretKey) error {
+	rows := append(p.keyDetail(&k.Key), []string{"SECRET", k.Secret})
+	if err := p.render(w, nil, rows); err != nil {
+		return err
+	}
+	fmt.Fprintln(p.o.ErrOut, "warning: the secret is shown only once; store it now (use -q to print only the secret)")
+	return nil
+}
+
+func (p *tablePrinter) Keys(w io.Writer, ks []*keys.Key) error {
+	l := p.KeyList(w)
+	for _, k := range ks {
+		if err := l.Add(k); err != nil {
+			return err
+		}
+	}
+	return l.Close()
+}
+
+// tableList collects rows: a table needs every row to size its columns.
+type tableList[T any] struct {
+	p      *tablePrinter
+	w      io.Writer
+	header []string
+	row    func(T) []string
+	rows   [][]string
+	empty  string
+}
+
+func (l *tableList[T]) Add(item T) error {
+	l.rows = append(l.rows, l.row(item))
+	return nil
+}
+
+func (l *tableList[T]) Close() error {
+	if len(l.rows) == 0 {
+		// Nothing to align; say so where people look, keep stdout empty
+		// for scripts.
+		fmt.Fprintln(l.p.o.ErrOut, l.empty)
+		return nil
+	}
+	return l.p.render(l.w, l.header, l.rows)
+}
+
+func (p *tablePrinter) KeyList(w io.Writer) ListWriter[*keys.Key] {
+	return &tableList[*keys.Key]{p: p, w: w, header: keyListHeader, row: p.keyRow, empty: "no keys"}
+}
+
+var auditHeader = []string{"AT", "ACTION", "KEY", "KEY ID", "ORG", "ACTOR", "DETAILS"}
+
+func (p *tablePrinter) auditRow(e *keys.AuditEvent) []string {
+	actor := e.Actor
+	if e.ActorName != nil && *e.ActorName != "" {
+		actor = *e.ActorName + " (" + e.Actor + ")"
+	}
+	details := ""
+	if len(e.Details) > 0 {
+		b, err := json.Marshal(e.Details)
+		if err == nil {
+			details = string(b)
+		}
+	}
+	return []string{p.when(&e.At, ""), e.Action, e.KeyName, e.KeyID, e.Org, actor, details}
+}
+
+func (p *tablePrinter) AuditList(w io.Writer) ListWriter[*keys.AuditEvent] {
+	return &tableList[*keys.AuditEvent]{p: p, w: w, header: auditHeader, row: p.auditRow, empty: "no audit events"}
+}
+
+func (p *tablePrinter) Verify(w io.Writer, r *keys.VerifyResult) error {
+	line := string(r.Code)
+	if r.KeyID != nil && r.Name != nil {
+		line += fmt.Sprintf(" key %s (%s)", *r.Name, *r.KeyID)
+	}
+	if p.o.Color {
+		c := ansiRed
+		if r.Valid {
+			c = "\x1b[32m"
+		}
+		line = c + line + ansiReset
+	}
+	if len(r.Grants) == 0 {
+		_, err := fmt.Fprintln(w, line)
+		return err
+	}
+	rows := [][]string{{"GRANTS", grantsText(r.Grants, "\n")}, {"EXPIRES", p.when(r.ExpiresAt, "never")}}
+	if r.Org != nil {
+		rows = append([][]string{{"ORG", *r.Org}}, rows...)
+	}
+	fmt.Fprintln(w, line)
+	return p.render(w, nil, rows)
+}
+
+func (p *tablePrinter) Principal(w io.Writer, pr *keys.Principal) error {
+	if pr.Key == nil {
+		_, err := fmt.Fprintf(w, "%s (direct database access, full rights)\n", pr.Actor)
+		return err
+	}
+	return p.Key(w, pr.Key)
+}
+
+func (p *tablePrinter) Version(w io.Writer, v VersionInfo) error {
+	_, err := fmt.Fprintf(w, "keyward %s (commit %s, %s, %s)\n", v.Version, v.Commit, v.GoVersion, v.Platform)
+	return err
+}
