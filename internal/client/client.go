@@ -50,6 +50,12 @@ type Options struct {
 	HTTPClient *http.Client
 	// Version goes into the User-Agent (keyward/<version>); "" is "dev".
 	Version string
+	// OnSelfRoll, when set, is called after Roll gave the very key the
+	// client authenticates with a new secret, with the old and the new
+	// secret, so that a stored credential can follow (DESIGN.md: "Rolling
+	// the key one is logged in with updates the stored token"). The roll
+	// has happened whatever it does; it must not fail the command.
+	OnSelfRoll func(oldToken, newToken string)
 }
 
 // Client is keys.Service over HTTP. It is safe for concurrent use.
@@ -60,9 +66,11 @@ type Client struct {
 	userAgent string
 
 	tokenOnce  sync.Once
+	mu         sync.Mutex // guards token and tokenErr
 	token      string
 	tokenErr   error
 	credential func() (string, error)
+	onSelfRoll func(oldToken, newToken string)
 
 	// backoff is the wait before each retry of an idempotent request; its
 	// length is the number of retries.
@@ -105,6 +113,7 @@ func New(opts Options) (*Client, error) {
 		userAgent:     "keyward/" + version,
 		token:         opts.Token,
 		credential:    opts.Credential,
+		onSelfRoll:    opts.OnSelfRoll,
 		backoff:       []time.Duration{200 * time.Millisecond, 400 * time.Millisecond},
 		maxRetryAfter: 5 * time.Second,
 	}
@@ -194,20 +203,29 @@ type call struct {
 }
 
 func (c *Client) bearer(anonymous bool) (string, error) {
+	if !anonymous {
+		c.tokenOnce.Do(func() {
+			t, err := c.credential()
+			c.mu.Lock()
+			c.token, c.tokenErr = t, err
+			c.mu.Unlock()
+		})
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if anonymous {
 		// Never trigger a keyring lookup for a call that needs none.
-		if c.token != "" {
-			return c.token, nil
-		}
-		return "", nil
+		return c.token, nil
 	}
-	c.tokenOnce.Do(func() {
-		c.token, c.tokenErr = c.credential()
-	})
-	if c.tokenErr != nil {
-		return "", c.tokenErr
-	}
-	return c.token, nil
+	return c.token, c.tokenErr
+}
+
+// setToken replaces the credential after a self-roll.
+func (c *Client) setToken(t string) (old string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old, c.token = c.token, t
+	return old
 }
 
 func (c *Client) do(ctx context.Context, cl call) error {

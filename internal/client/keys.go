@@ -79,9 +79,21 @@ func (c *Client) Update(ctx context.Context, ref string, req keys.UpdateRequest)
 }
 
 func (c *Client) Roll(ctx context.Context, ref string, req keys.RollRequest) (*keys.NewSecretKey, error) {
+	// Which key are we? Asked before the roll: with --grace 0 the old
+	// secret cannot ask afterwards. Only when someone wants to know.
+	selfID := ""
+	if c.onSelfRoll != nil {
+		if who, err := c.WhoAmI(ctx); err == nil && who.Key != nil {
+			selfID = who.Key.ID
+		}
+	}
 	var out keys.NewSecretKey
 	if err := c.do(ctx, call{method: http.MethodPost, path: keyPath(ref, "roll"), body: req, out: &out}); err != nil {
 		return nil, err
+	}
+	if selfID != "" && out.ID == selfID && out.Secret != "" {
+		old := c.setToken(out.Secret) // later calls of this process use the new secret
+		c.onSelfRoll(old, out.Secret)
 	}
 	return &out, nil
 }

@@ -96,11 +96,17 @@ func InsecureTokenPath(profile string) string {
 // The file is looked at before the keyring: it exists only when the user
 // chose it, and then a keyring lookup could only cost an unlock prompt.
 func Token(profile string) (token, source string, err error) {
+	return TokenFor(profile, "")
+}
+
+// TokenFor is Token for a profile that may not be in the config file yet
+// (KEYWARD_SERVER without a profile): server names it in the hint.
+func TokenFor(profile, server string) (token, source string, err error) {
 	if t := strings.TrimSpace(os.Getenv(TokenEnv)); t != "" {
 		return t, SourceEnv, nil
 	}
 	if profile == "" {
-		return "", "", notLoggedIn("", nil)
+		return "", "", notLoggedIn("", server, nil)
 	}
 	path := InsecureTokenPath(profile)
 	if b, err := os.ReadFile(path); err == nil {
@@ -115,17 +121,20 @@ func Token(profile string) (token, source string, err error) {
 	case err == nil && strings.TrimSpace(t) != "":
 		return strings.TrimSpace(t), SourceKeyring, nil
 	case err == nil || errors.Is(err, keyring.ErrNotFound):
-		return "", "", notLoggedIn(profile, nil)
+		return "", "", notLoggedIn(profile, server, nil)
 	default:
-		return "", "", notLoggedIn(profile, err)
+		return "", "", notLoggedIn(profile, server, err)
 	}
 }
 
 // notLoggedIn names the server the profile points at when the config file
 // knows it, so the hint can be followed as it stands.
-func notLoggedIn(profile string, keyringErr error) error {
-	target := profile
-	if f, err := Load(); err == nil {
+func notLoggedIn(profile, server string, keyringErr error) error {
+	target := server
+	if target == "" {
+		target = profile
+	}
+	if f, err := Load(); err == nil && server == "" {
 		if p, ok := f.Profile(profile); ok && p.Server != "" {
 			target = p.Server
 		}

@@ -1,0 +1,264 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keyward/keyward/internal/client"
+	"github.com/keyward/keyward/internal/config"
+	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// LoginOptions is everything `login` needs; tests fill it directly.
+type LoginOptions struct {
+	IO       *iostreams.IOStreams
+	Settings func() (*config.Settings, error)
+
+	// ExplicitProfile is set when --profile or KEYWARD_PROFILE named the
+	// profile; ExplicitServer when --server or KEYWARD_SERVER named the
+	// server (rather than the current profile).
+	ExplicitProfile bool
+	ExplicitServer  bool
+	InsecureStorage bool
+}
+
+func NewCmdLogin(f *Factory, runF func(*LoginOptions) error) *cobra.Command {
+	opts := &LoginOptions{IO: f.IO, Settings: settingsFor(f)}
+	cmd := &cobra.Command{
+		Use:   "login [--server URL] [--profile NAME] [--insecure-storage]",
+		Short: "Store an operator key for a keyward server in the OS keyring",
+		Long: `Log in to a keyward server with an operator key. The key is read from a
+hidden prompt on a terminal, or from stdin — never from an argument — and is
+checked against the server before it is stored.
+
+The key is stored in the OS keyring (service "keyward", user = the profile
+name) and the profile is saved in the config file and made current. The
+profile is --profile, else the profile whose server is --server, else the
+server's host:port.
+
+Without a usable keyring, login fails: set KEYWARD_TOKEN instead, or pass
+--insecure-storage to keep the key in a 0600 file.`,
+		Example: `  keyward login --server https://keys.example.com
+  printf %s "$ROOT_KEY" | keyward login --server http://127.0.0.1:8080 --profile dev`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ExplicitProfile = flagOrEnv(cmd, config.FlagProfile)
+			opts.ExplicitServer = flagOrEnv(cmd, config.FlagServer)
+			if runF != nil {
+				return runF(opts)
+			}
+			return loginRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.InsecureStorage, "insecure-storage", false, "store the key in a plaintext 0600 file instead of the OS keyring")
+	return cmd
+}
+
+// flagOrEnv reports whether a global flag was given, on the command line
+// or as its KEYWARD_* variable.
+func flagOrEnv(cmd *cobra.Command, name string) bool {
+	if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed && fl.Value.String() != "" {
+		return true
+	}
+	return os.Getenv(config.EnvName(name)) != ""
+}
+
+func loginRun(ctx context.Context, opts *LoginOptions) error {
+	s, err := opts.Settings()
+	if err != nil {
+		return err
+	}
+	server := strings.TrimRight(s.Server, "/")
+	if server == "" {
+		return usageErrorf("login needs a server: keyward login --server URL")
+	}
+	// The normalized URL (scheme added, path kept) is what the profile keeps.
+	probe, err := client.New(client.Options{BaseURL: server})
+	if err != nil {
+		return err
+	}
+	server = probe.BaseURL()
+
+	file, err := config.Load()
+	if err != nil {
+		return err
+	}
+	profile := s.Profile
+	if !opts.ExplicitProfile && (opts.ExplicitServer || profile == "") {
+		profile = config.ProfileForServer(file, server)
+	}
+
+	token, err := opts.IO.ReadSecret(fmt.Sprintf("Operator key for %s: ", server))
+	if err != nil {
+		return keys.Errorf(keys.Invalid, "%v", err)
+	}
+	if token == "" {
+		return keys.Errorf(keys.Invalid, "no key given: type it at the prompt or pipe it on stdin (never as an argument)")
+	}
+	if _, err := keys.ParseSecret(token); err != nil {
+		return keys.Errorf(keys.Unauthorized, "that is not a keyward key (a copy-paste mistake?): expected <prefix>_<38 characters>")
+	}
+
+	c, err := client.New(client.Options{BaseURL: server, Token: token, CAFile: s.CAFile, Debug: debugWriter(s), Version: clientVersion()})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	who, err := c.WhoAmI(ctx)
+	if err != nil {
+		return err
+	}
+	if who.Key == nil {
+		return keys.Errorf(keys.Internal, "%s did not say which key this is", server)
+	}
+
+	insecure := opts.InsecureStorage || s.Insecure
+	where, err := config.StoreToken(profile, token, insecure)
+	if err != nil {
+		return err
+	}
+
+	p, _ := file.Profile(profile)
+	p.Server, p.DB = server, ""
+	if s.CAFile != "" {
+		if abs, err := filepath.Abs(s.CAFile); err == nil {
+			p.CAFile = abs
+		}
+	}
+	file.SetProfile(profile, p)
+	file.CurrentProfile = profile
+	if err := file.Save(); err != nil {
+		return err
+	}
+
+	if insecure {
+		fmt.Fprintf(opts.IO.ErrOut, "Warning: the key is stored in plain text in %s (mode 0600), not in the OS keyring\n", where)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "Logged in to %s as %s (%s); profile %q is now current\n", server, who.Key.Name, who.Key.ID, profile)
+	if os.Getenv(config.TokenEnv) != "" {
+		fmt.Fprintf(opts.IO.ErrOut, "Note: %s is set and overrides the stored key\n", config.TokenEnv)
+	}
+	return nil
+}
+
+// debugWriter is where --debug lines go: the process's stderr.
+func debugWriter(s *config.Settings) io.Writer {
+	if s.Debug {
+		return os.Stderr
+	}
+	return nil
+}
+
+// clientVersion is what the User-Agent names (keyward/<version>).
+func clientVersion() string { return Version }
+
+func init() {
+	RemoteBackend = newRemote
+}
+
+// remoteService is the remote backend as the factory holds it: the client
+// and where its credential came from (for whoami).
+type remoteService struct {
+	*client.Client
+	cred *remoteCredential
+}
+
+// remoteCredential finds the operator key lazily (verify needs none) and
+// follows a roll of that very key into the keyring.
+type remoteCredential struct {
+	profile, server string
+	mu              sync.Mutex
+	source          string
+}
+
+// newRemote is Factory.Remote: a client for settings naming a server, with
+// the credential of the profile that belongs to that server.
+func newRemote(s *config.Settings) (keys.Service, error) {
+	file, _ := config.Load() // a broken file was reported by Settings already
+	profile := s.Profile
+	if profile == "" || !sameServer(profileServer(file, profile), s.Server) {
+		// Never send one server's key to another: --server naming a
+		// different server than the current profile uses that server's.
+		profile = config.ProfileForServer(file, s.Server)
+	}
+	cred := &remoteCredential{profile: profile, server: s.Server}
+	c, err := client.New(client.Options{
+		BaseURL:    s.Server,
+		Credential: cred.lookup,
+		CAFile:     s.CAFile,
+		Debug:      debugWriter(s),
+		Version:    clientVersion(),
+		OnSelfRoll: cred.rolled,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &remoteService{Client: c, cred: cred}, nil
+}
+
+func profileServer(f *config.File, name string) string {
+	if f == nil {
+		return ""
+	}
+	p, _ := f.Profile(name)
+	return p.Server
+}
+
+func sameServer(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	norm := func(s string) string {
+		s = strings.TrimRight(s, "/")
+		if !strings.Contains(s, "://") {
+			s = "https://" + s
+		}
+		if u, err := url.Parse(s); err == nil {
+			u.Host = strings.ToLower(u.Host)
+			return u.String()
+		}
+		return s
+	}
+	return norm(a) == norm(b)
+}
+
+func (r *remoteCredential) lookup() (string, error) {
+	token, source, err := config.TokenFor(r.profile, r.server)
+	r.mu.Lock()
+	r.source = source
+	r.mu.Unlock()
+	return token, err
+}
+
+// Source is where the credential came from, once it has been looked up.
+func (r *remoteCredential) Source() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.source
+}
+
+// rolled runs after a roll of the key the client authenticates with. The
+// roll has happened and its secret is printed; this only keeps the stored
+// credential working, and warns when it cannot.
+func (r *remoteCredential) rolled(oldToken, newToken string) {
+	if r.Source() == config.SourceEnv {
+		fmt.Fprintf(os.Stderr, "Warning: you rolled the key in %s; set it to the new secret before the grace period ends\n", config.TokenEnv)
+		return
+	}
+	where, err := config.UpdateTokenIfCurrent(r.profile, oldToken, newToken)
+	switch {
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "Warning: you rolled the key you are logged in with, but the stored key could not be updated (%s); run 'keyward login --server %s' with the new secret\n", keys.ErrorMessage(err), r.server)
+	case where != "":
+		fmt.Fprintf(os.Stderr, "Updated the stored key for profile %q (%s) to the new secret\n", r.profile, where)
+	}
+}
