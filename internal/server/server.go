@@ -83,3 +83,13 @@ func New(b keys.Backend, opts Options) http.Handler {
 	}
 	return s.logRequests(jsonFallbacks(mux))
 }
+
+// Routes lists the served routes as "METHOD /path" (ServeMux patterns), for
+// the test that holds the OpenAPI document to them.
+func Routes() []string {
+	out := make([]string, len(routes))
+	for i, rt := range routes {
+		out[i] = rt.method + " " + rt.path
+	}
+	return out
+}

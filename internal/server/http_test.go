@@ -1,0 +1,289 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/server"
+)
+
+func TestMalformedBodies(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	e.local("k", "/acme", keys.Viewer)
+	for _, tc := range []struct {
+		name, method, path, body string
+	}{
+		{"not JSON", "POST", "/v1/keys", "{name: x}"},
+		{"truncated", "POST", "/v1/keys", `{"name":"x","grants":[`},
+		{"empty create", "POST", "/v1/keys", ""},
+		{"array", "POST", "/v1/keys", `[]`},
+		{"unknown field", "POST", "/v1/keys", `{"name":"x","grants":[{"resource":"/acme"}],"colour":"red"}`},
+		{"wrong type", "POST", "/v1/keys", `{"name":5,"grants":[{"resource":"/acme"}]}`},
+		{"ttl as number", "POST", "/v1/keys", `{"name":"x","grants":[{"resource":"/acme"}],"ttl":30}`},
+		{"bad expires_at", "POST", "/v1/keys", `{"name":"x","grants":[{"resource":"/acme"}],"expires_at":"tomorrow"}`},
+		{"role as number", "POST", "/v1/keys", `{"name":"x","grants":[{"resource":"/acme","role":3}]}`},
+		{"trailing data", "POST", "/v1/keys", `{"name":"x","grants":[{"resource":"/acme"}]} {}`},
+		{"unknown update field", "PATCH", "/v1/keys/k", `{"disabled":true}`},
+		{"enabled as string", "PATCH", "/v1/keys/k", `{"enabled":"no"}`},
+		{"empty update", "PATCH", "/v1/keys/k", ""},
+		{"roll grace number", "POST", "/v1/keys/k/roll", `{"grace":1}`},
+		{"roll grace negative", "POST", "/v1/keys/k/roll", `{"grace":"-1h"}`},
+		{"grant without resource", "PUT", "/v1/keys/k/grants", `{"role":"admin"}`},
+		{"grant unknown field", "PUT", "/v1/keys/k/grants", `{"resource":"/acme","level":"admin"}`},
+		{"verify key as number", "POST", "/v1/verify", `{"key":12}`},
+		{"verify not JSON", "POST", "/v1/verify", `key=sk_x`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			token := e.root
+			if tc.path == "/v1/verify" {
+				token = ""
+			}
+			e.do(tc.method, tc.path, token, tc.body).wantError(t, http.StatusBadRequest, keys.Invalid)
+		})
+	}
+}
+
+func TestBodyTooLarge(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	big := `{"name":"x","grants":[{"resource":"/acme"}],"meta":{"a":"` + strings.Repeat("x", 70<<10) + `"}}`
+	e.do("POST", "/v1/keys", e.root, big).wantError(t, http.StatusRequestEntityTooLarge, keys.TooLarge)
+	e.do("POST", "/v1/verify", "", `{"key":"`+strings.Repeat("x", 70<<10)+`"}`).wantError(t, http.StatusRequestEntityTooLarge, keys.TooLarge)
+	// Whitespace after a small object still counts.
+	e.do("POST", "/v1/verify", "", `{"key":"x"}`+strings.Repeat(" ", 70<<10)).wantError(t, http.StatusRequestEntityTooLarge, keys.TooLarge)
+}
+
+func TestUnknownRoutesAndMethods(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	for _, p := range []string{"/", "/v1", "/v1/nope", "/v2/keys", "/v1/keys/a/b/c", "/v1/keys/x/rolls"} {
+		e.do("GET", p, e.root, nil).wantError(t, http.StatusNotFound, keys.NotFound)
+	}
+	for _, tc := range []struct{ method, path string }{
+		{"DELETE", "/v1/keys"}, {"PUT", "/v1/keys/x"}, {"GET", "/v1/keys/x/roll"}, {"POST", "/v1/keys/x/grants"},
+		{"GET", "/v1/verify"}, {"POST", "/v1/auth"}, {"POST", "/healthz"}, {"POST", "/v1/whoami"},
+	} {
+		r := e.do(tc.method, tc.path, e.root, nil)
+		r.wantError(t, http.StatusMethodNotAllowed, keys.Invalid)
+		if r.header.Get("Allow") == "" {
+			t.Errorf("%s %s: 405 without Allow", tc.method, tc.path)
+		}
+	}
+}
+
+func TestMaxTTL(t *testing.T) {
+	max := 30 * keys.Day
+	e := newEnv(t, server.Options{MaxTTL: max})
+	now := e.clock.Now()
+
+	k := e.do("POST", "/v1/keys", e.root, createBody("capped", "/acme", "viewer")).want(t, http.StatusCreated).newSecret(t)
+	if k.ExpiresAt == nil || !k.ExpiresAt.Equal(now.Add(max)) {
+		t.Errorf("create without expiry: expires_at %v, want %v", k.ExpiresAt, now.Add(max))
+	}
+	b := createBody("short", "/acme", "viewer")
+	b["ttl"] = "7d"
+	if k := e.do("POST", "/v1/keys", e.root, b).want(t, http.StatusCreated).newSecret(t); !k.ExpiresAt.Equal(now.Add(7 * keys.Day)) {
+		t.Errorf("ttl 7d: expires_at %v", k.ExpiresAt)
+	}
+	b = createBody("exact", "/acme", "viewer")
+	b["ttl"] = "30d"
+	e.do("POST", "/v1/keys", e.root, b).want(t, http.StatusCreated)
+
+	b = createBody("long", "/acme", "viewer")
+	b["ttl"] = "31d"
+	if msg := e.do("POST", "/v1/keys", e.root, b).wantError(t, http.StatusBadRequest, keys.Invalid); !strings.Contains(msg, "1M") {
+		t.Errorf("message does not name the cap: %s", msg)
+	}
+	b = createBody("far", "/acme", "viewer")
+	b["expires_at"] = now.Add(60 * keys.Day).Format(time.RFC3339)
+	e.do("POST", "/v1/keys", e.root, b).wantError(t, http.StatusBadRequest, keys.Invalid)
+	b["expires_at"] = now.Add(10 * keys.Day).Format(time.RFC3339)
+	e.do("POST", "/v1/keys", e.root, b).want(t, http.StatusCreated)
+
+	// update --no-expiry gets the cap; a longer ttl is refused.
+	u := e.do("PATCH", "/v1/keys/short", e.root, map[string]any{"no_expiry": true}).want(t, http.StatusOK).key(t)
+	if u.ExpiresAt == nil || !u.ExpiresAt.Equal(now.Add(max)) {
+		t.Errorf("update no_expiry: expires_at %v, want the cap", u.ExpiresAt)
+	}
+	e.do("PATCH", "/v1/keys/short", e.root, map[string]any{"ttl": "1M1d"}).wantError(t, http.StatusBadRequest, keys.Invalid)
+	e.do("PATCH", "/v1/keys/short", e.root, map[string]any{"expires_at": now.Add(90 * keys.Day).Format(time.RFC3339)}).
+		wantError(t, http.StatusBadRequest, keys.Invalid)
+	e.do("PATCH", "/v1/keys/short", e.root, map[string]any{"ttl": "1d"}).want(t, http.StatusOK)
+
+	e.do("POST", "/v1/keys/short/roll", e.root, map[string]any{"ttl": "365d"}).wantError(t, http.StatusBadRequest, keys.Invalid)
+	e.do("POST", "/v1/keys/short/roll", e.root, map[string]any{"ttl": "2w"}).want(t, http.StatusOK)
+	e.do("POST", "/v1/keys/short/roll", e.root, nil).want(t, http.StatusOK)
+}
+
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(server.OpenAPI(), &doc); err != nil {
+		t.Fatalf("openapi.json is not JSON: %v", err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Errorf("openapi version %q", doc.OpenAPI)
+	}
+	var documented []string
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			switch method {
+			case "get", "put", "post", "delete", "patch", "head", "options", "trace":
+				documented = append(documented, strings.ToUpper(method)+" "+path)
+			}
+		}
+	}
+	served := server.Routes()
+	sort.Strings(documented)
+	sort.Strings(served)
+	if strings.Join(documented, "\n") != strings.Join(served, "\n") {
+		t.Errorf("OpenAPI paths and the router differ:\ndocumented:\n  %s\nserved:\n  %s",
+			strings.Join(documented, "\n  "), strings.Join(served, "\n  "))
+	}
+
+	// Every route in the document answers something other than 404/405.
+	e := newEnv(t, server.Options{})
+	for _, rt := range served {
+		method, path, _ := strings.Cut(rt, " ")
+		path = strings.ReplaceAll(path, "{key}", "nokey")
+		r := e.do(method, path, e.root, nil)
+		if r.status == http.StatusNotFound && bytes.Contains(r.body, []byte("no such endpoint")) || r.status == http.StatusMethodNotAllowed {
+			t.Errorf("%s: %d %s", rt, r.status, r.body)
+		}
+	}
+
+	served2 := e.do("GET", "/v1/openapi.json", "", nil).want(t, http.StatusOK)
+	if !bytes.Equal(served2.body, server.OpenAPI()) {
+		t.Error("/v1/openapi.json is not the embedded document")
+	}
+}
+
+func TestSecretsNeverLogged(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	created := e.do("POST", "/v1/keys", e.root, createBody("ci", "/acme", "editor")).want(t, http.StatusCreated).newSecret(t)
+	rolled := e.do("POST", "/v1/keys/ci/roll", e.root, map[string]string{"grace": "1h"}).want(t, http.StatusOK).newSecret(t)
+	e.do("POST", "/v1/verify", "", map[string]string{"key": rolled.Secret, "resource": "/acme"}).want(t, http.StatusOK)
+	e.do("POST", "/v1/verify", "", map[string]string{"key": created.Secret}).want(t, http.StatusOK)
+	e.do("GET", "/v1/auth?resource=/acme", rolled.Secret, nil).want(t, http.StatusNoContent)
+	e.do("GET", "/v1/auth?resource=/globex", rolled.Secret, nil).want(t, http.StatusForbidden)
+	e.do("GET", "/v1/whoami", rolled.Secret, nil).want(t, http.StatusOK)
+	e.do("GET", "/v1/whoami", created.Secret+"x", nil).want(t, http.StatusUnauthorized)
+	// A secret pasted where a name or a query belongs is redacted too.
+	e.do("GET", "/v1/keys/"+rolled.Secret, e.root, nil).want(t, http.StatusNotFound)
+	e.do("GET", "/v1/audit?key="+rolled.Secret, e.root, nil)
+	e.do("POST", "/v1/verify", "", `{"key":"`+rolled.Secret+`", oops}`).want(t, http.StatusBadRequest)
+
+	logs := e.logs.String()
+	for _, s := range []string{e.root, created.Secret, rolled.Secret} {
+		if strings.Contains(logs, s) || strings.Contains(logs, s[len(s)-38:]) {
+			t.Fatalf("a secret is in the log:\n%s", logs)
+		}
+	}
+	// The log has what an operator needs.
+	var sawActor, sawAuth bool
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %s", line)
+		}
+		if rec["msg"] != "request" {
+			continue
+		}
+		for _, f := range []string{"method", "path", "status", "duration_ms"} {
+			if _, ok := rec[f]; !ok {
+				t.Errorf("log line without %s: %s", f, line)
+			}
+		}
+		if rec["path"] == "/v1/whoami" && rec["actor"] == rolled.ID {
+			sawActor = true
+		}
+		if strings.HasPrefix(rec["path"].(string), "/v1/auth?resource=") && rec["status"] == float64(204) {
+			sawAuth = true
+		}
+	}
+	if !sawActor || !sawAuth {
+		t.Errorf("log lacks the actor or the auth request:\n%s", logs)
+	}
+	if !strings.Contains(logs, "REDACTED") {
+		t.Errorf("a secret in the path was not redacted:\n%s", logs)
+	}
+}
+
+// panicky is the real store whose Get panics: a fault no client can cause.
+type panicky struct{ keys.Backend }
+
+func (panicky) Get(context.Context, string) (*keys.Key, error) { panic("boom") }
+
+func TestPanicIsJSON500(t *testing.T) {
+	e := newEnvWith(t, server.Options{}, func(b keys.Backend) keys.Backend { return panicky{b} })
+	e.do("GET", "/v1/keys/root", e.root, nil).wantError(t, http.StatusInternalServerError, keys.Internal)
+	if !strings.Contains(e.logs.String(), "boom") {
+		t.Errorf("panic not logged:\n%s", e.logs.String())
+	}
+	if strings.Contains(e.logs.String(), e.root) {
+		t.Error("the panic log holds the operator secret")
+	}
+	e.do("GET", "/v1/keys", e.root, nil).want(t, http.StatusOK) // the server lives on
+}
+
+func TestAuthFailureRateLimit(t *testing.T) {
+	e := newEnv(t, server.Options{AuthFailuresPerMinute: 3})
+	for i := 0; i < 3; i++ {
+		e.do("GET", "/v1/keys", "sk_guess", nil).want(t, http.StatusUnauthorized)
+	}
+	r := e.do("GET", "/v1/keys", "sk_guess", nil).want(t, http.StatusTooManyRequests)
+	if r.header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	e.do("GET", "/v1/keys", e.root, nil).want(t, http.StatusTooManyRequests)
+	// verify is not an operator authentication and stays open.
+	e.do("POST", "/v1/verify", "", map[string]string{"key": e.root}).want(t, http.StatusOK)
+	e.clock.Advance(time.Minute)
+	e.do("GET", "/v1/keys", e.root, nil).want(t, http.StatusOK)
+}
+
+func TestRun(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	urls := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- server.Run(ctx, server.RunConfig{
+			Addr:     "127.0.0.1:0",
+			Handler:  server.New(e.st, server.Options{}),
+			OnListen: func(u string) { urls <- u },
+		})
+	}()
+	var base string
+	select {
+	case base = <-urls:
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	}
+	res, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("healthz via Run: %d", res.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("graceful shutdown: %v", err)
+	}
+
+	err = server.Run(context.Background(), server.RunConfig{Addr: "127.0.0.1:0", CertFile: "cert.pem", Handler: http.NotFoundHandler()})
+	if keys.ErrorCode(err) != keys.Invalid {
+		t.Errorf("cert without key: %v", err)
+	}
+}

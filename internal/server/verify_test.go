@@ -1,0 +1,106 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/server"
+)
+
+func TestVerifyNeedsNoToken(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	k := e.local("svc", "/acme/prod", keys.Editor)
+	pub := e.local("app", "/acme/prod", keys.Viewer, func(r *keys.CreateRequest) { r.Type = keys.Public })
+
+	for _, tc := range []struct {
+		name string
+		body map[string]any
+		code keys.VerifyCode
+	}{
+		{"valid", map[string]any{"key": k.Secret, "resource": "/acme/prod/robot-1", "role": "editor"}, keys.CodeValid},
+		{"trailing newline", map[string]any{"key": k.Secret + "\n"}, keys.CodeValid},
+		{"public key verifies", map[string]any{"key": pub.Secret, "resource": "/acme/prod"}, keys.CodeValid},
+		{"role too high", map[string]any{"key": k.Secret, "resource": "/acme/prod", "role": "admin"}, keys.CodeInsufficientPermissions},
+		{"other resource", map[string]any{"key": k.Secret, "resource": "/acme/dev"}, keys.CodeInsufficientPermissions},
+		{"garbage", map[string]any{"key": "sk_nope"}, keys.CodeNotFound},
+		{"empty", map[string]any{}, keys.CodeNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var v keys.VerifyResult
+			r := e.do("POST", "/v1/verify", "", tc.body).want(t, http.StatusOK)
+			r.decode(t, &v)
+			if v.Code != tc.code || v.Valid != (tc.code == keys.CodeValid) {
+				t.Fatalf("verify: %s, want %s", r.body, tc.code)
+			}
+			if tc.code == keys.CodeNotFound && (v.KeyID != nil || v.Name != nil) {
+				t.Errorf("NOT_FOUND tells about a key: %s", r.body)
+			}
+		})
+	}
+	e.do("PATCH", "/v1/keys/svc", e.root, map[string]any{"enabled": false}).want(t, http.StatusOK)
+	var v keys.VerifyResult
+	e.do("POST", "/v1/verify", "", map[string]any{"key": k.Secret}).want(t, http.StatusOK).decode(t, &v)
+	if v.Code != keys.CodeDisabled {
+		t.Errorf("disabled key: %s", v.Code)
+	}
+	e.do("POST", "/v1/verify", "", map[string]any{"key": k.Secret, "resource": "acme"}).wantError(t, http.StatusBadRequest, keys.Invalid)
+	e.do("POST", "/v1/verify", "", map[string]any{"key": k.Secret, "role": "root"}).wantError(t, http.StatusBadRequest, keys.Invalid)
+	e.do("POST", "/v1/verify", "", map[string]any{"key": k.Secret, "extra": 1}).wantError(t, http.StatusBadRequest, keys.Invalid)
+	e.do("POST", "/v1/verify", "", nil).wantError(t, http.StatusBadRequest, keys.Invalid)
+}
+
+func TestGatewayAuth(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	editor := e.local("gw-editor", "/acme/prod", keys.Editor)
+	viewer := e.local("gw-viewer", "/acme/prod", keys.Viewer)
+	off := e.local("gw-off", "/acme/prod", keys.Editor)
+	e.do("PATCH", "/v1/keys/gw-off", e.root, map[string]any{"enabled": false}).want(t, http.StatusOK)
+
+	const q = "/v1/auth?resource=/acme/prod/app&role=editor"
+	ok := e.do("GET", q, editor.Secret, nil).want(t, http.StatusNoContent)
+	if ok.header.Get("X-Keyward-Key-Id") != editor.ID || ok.header.Get("X-Keyward-Key-Name") != "gw-editor" {
+		t.Errorf("204 headers: %v", ok.header)
+	}
+	for _, tc := range []struct {
+		name, token string
+		status      int
+	}{
+		{"no credential", "", 401},
+		{"garbage", "sk_notarealkey", 401},
+		{"disabled", off.Secret, 401},
+		{"role too low", viewer.Secret, 403},
+	} {
+		r := e.do("GET", q, tc.token, nil)
+		if r.status != tc.status {
+			t.Errorf("%s: %d, want %d", tc.name, r.status, tc.status)
+		}
+		if tc.status == 401 && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("%s: no WWW-Authenticate: %v", tc.name, r.header)
+		}
+		if r.header.Get("X-Keyward-Key-Id") != "" {
+			t.Errorf("%s: key id on a refusal", tc.name)
+		}
+	}
+	// Without resource and role: any valid key passes (viewer on its highest grant).
+	e.do("GET", "/v1/auth", viewer.Secret, nil).want(t, http.StatusNoContent)
+	e.do("GET", "/v1/auth?resource=nope", editor.Secret, nil).wantError(t, http.StatusBadRequest, keys.Invalid)
+	e.do("GET", "/v1/auth?role=god", editor.Secret, nil).wantError(t, http.StatusBadRequest, keys.Invalid)
+
+	// A backend that cannot answer: the gateway must hear 503, not 401.
+	if err := e.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e.do("GET", q, editor.Secret, nil).wantError(t, http.StatusServiceUnavailable, keys.Unavailable)
+}
+
+func TestHealthz(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	r := e.do("GET", "/healthz", "", nil).want(t, http.StatusOK)
+	if strings.TrimSpace(string(r.body)) != `{"status":"ok"}` {
+		t.Errorf("healthz: %s", r.body)
+	}
+	_ = e.st.Close()
+	e.do("GET", "/healthz", "", nil).want(t, http.StatusServiceUnavailable)
+}
