@@ -1,0 +1,134 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keyward/keyward/internal/config"
+	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/server"
+	"github.com/keyward/keyward/internal/store"
+)
+
+// ServeOptions is everything `serve` needs; tests fill it directly.
+type ServeOptions struct {
+	IO       *iostreams.IOStreams
+	Settings func() (*config.Settings, error)
+	Addr     string
+	TLSCert  string
+	TLSKey   string
+	MaxTTL   keys.Duration // 0 = no cap
+}
+
+// authFailuresPerMinute is how many failed operator authentications one
+// client address may make per minute before it is answered 429.
+const authFailuresPerMinute = 60
+
+func NewCmdServe(f *Factory, runF func(*ServeOptions) error) *cobra.Command {
+	opts := &ServeOptions{IO: f.IO, Settings: f.Settings}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the management API over a database",
+		Long: `Serve the HTTP management API (described at /v1/openapi.json) over the
+database given by --db (default $XDG_DATA_HOME/keyward/keyward.db).
+
+Operators authenticate with an operator key as "Authorization: Bearer".
+Make the first admin key directly on the database:
+
+  keyward --db server.db keys create root --role admin --resource /
+
+Services verify keys with POST /v1/verify; gateways (nginx auth_request,
+Traefik ForwardAuth, Envoy ext_authz) use GET /v1/auth?resource=&role=.
+Request logs go to stderr; SIGINT or SIGTERM shut down gracefully.`,
+		Example: `  keyward --db /var/lib/keyward/keys.db serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --max-ttl 90d`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (opts.TLSCert == "") != (opts.TLSKey == "") {
+				return usageErrorf("--tls-cert and --tls-key go together: give both or neither")
+			}
+			if _, _, err := net.SplitHostPort(opts.Addr); err != nil {
+				return usageErrorf("invalid --addr %q: use HOST:PORT (e.g. 127.0.0.1:8080, :8080)", opts.Addr)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return serveRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "address to listen on, HOST:PORT (port 0 picks a free one)")
+	cmd.Flags().StringVar(&opts.TLSCert, "tls-cert", "", "PEM certificate file: serve HTTPS (with --tls-key)")
+	cmd.Flags().StringVar(&opts.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
+	cmd.Flags().Var(&opts.MaxTTL, "max-ttl", "longest key lifetime the server allows; keys without an expiry get it (e.g. 90d)")
+	return cmd
+}
+
+func serveRun(ctx context.Context, opts *ServeOptions) error {
+	s, err := opts.Settings()
+	if err != nil {
+		return err
+	}
+	db := s.DB
+	if db == "" {
+		if s.Server != "" {
+			return usageErrorf("serve serves a database, but the settings name the server %s: give --db PATH", s.Server)
+		}
+		db = config.DefaultDBPath()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	st, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	logger := slog.New(slog.NewTextHandler(opts.IO.ErrOut, nil))
+	handler := server.New(st, server.Options{
+		MaxTTL:                time.Duration(opts.MaxTTL),
+		Logger:                logger,
+		AuthFailuresPerMinute: authFailuresPerMinute,
+	})
+	return server.Run(ctx, server.RunConfig{
+		Addr:     opts.Addr,
+		CertFile: opts.TLSCert,
+		KeyFile:  opts.TLSKey,
+		Handler:  handler,
+		Logger:   logger,
+		OnListen: func(url string) {
+			fmt.Fprintf(opts.IO.ErrOut, "keyward: serving on %s\n", url)
+			if opts.TLSCert == "" && !loopback(opts.Addr) {
+				fmt.Fprintf(opts.IO.ErrOut, "keyward: warning: no TLS on a non-loopback address: operator keys travel in clear text (use --tls-cert and --tls-key, or a TLS proxy)\n")
+			}
+			logger.Info("serving", "url", url, "db", db, "max_ttl", maxTTLText(opts.MaxTTL))
+		},
+	})
+}
+
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func maxTTLText(d keys.Duration) string {
+	if d == 0 {
+		return "none"
+	}
+	return d.String()
+}
