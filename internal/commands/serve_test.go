@@ -1,0 +1,264 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/store"
+)
+
+// serveBuffer is stderr shared by the serving goroutine and the test.
+type serveBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *serveBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *serveBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// serveEnv isolates the test from the user's config and KEYWARD_* settings.
+func serveEnv(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("HOME", filepath.Join(dir, "home"))
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "KEYWARD_") {
+			t.Setenv(name, "")
+			os.Unsetenv(name)
+		}
+	}
+	return dir
+}
+
+func TestServeFlags(t *testing.T) {
+	serveEnv(t)
+	var got *ServeOptions
+	f := NewFactory(nil)
+	ios, _, _, _ := iostreams.Test()
+	f.IO = ios
+	cmd := NewCmdServe(f, func(o *ServeOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Addr != "127.0.0.1:8080" || got.TLSCert != "" || got.MaxTTL != 0 {
+		t.Errorf("defaults: %+v", got)
+	}
+
+	for _, args := range [][]string{
+		{"serve", "--tls-cert", "c.pem"},
+		{"serve", "--tls-key", "k.pem"},
+		{"serve", "--addr", "nonsense"},
+		{"serve", "--max-ttl", "0"},
+		{"serve", "--max-ttl", "-1d"},
+		{"serve", "extra"},
+	} {
+		ios, _, _, errOut := iostreams.Test()
+		if code := Run(context.Background(), ios, args); code != ExitUsage {
+			t.Errorf("keyward %v: exit %d, want 2 (stderr %q)", args, code, errOut.String())
+		}
+	}
+}
+
+// startServe runs `keyward serve` in-process on a free port and returns its
+// base URL and a function that stops it (SIGINT-like) and returns the exit
+// code.
+func startServe(t *testing.T, stderr *serveBuffer, args ...string) (string, func() int) {
+	t.Helper()
+	ios, _, _, _ := iostreams.Test()
+	ios.ErrOut = stderr
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- Run(ctx, ios, args) }()
+	re := regexp.MustCompile(`keyward: serving on (https?://[0-9.]+:[0-9]+)`)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if m := re.FindStringSubmatch(stderr.String()); m != nil {
+			stop := func() int { cancel(); return <-done }
+			return m[1], stop
+		}
+		select {
+		case code := <-done:
+			cancel()
+			t.Fatalf("serve exited %d before listening: %s", code, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not print its address: %s", stderr.String())
+		}
+	}
+}
+
+func rootKey(t *testing.T, db string) *keys.NewSecretKey {
+	t.Helper()
+	st, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	k, err := st.Create(keys.WithPrincipal(context.Background(), keys.LocalPrincipal("test")),
+		keys.CreateRequest{Name: "root", Grants: []keys.Grant{{Resource: keys.Root, Role: keys.Admin}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func TestServe(t *testing.T) {
+	dir := serveEnv(t)
+	db := filepath.Join(dir, "server.db")
+	root := rootKey(t, db)
+	stderr := &serveBuffer{}
+	base, stop := startServe(t, stderr, "--db", db, "serve", "--addr", "127.0.0.1:0", "--max-ttl", "30d")
+
+	res, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("healthz: %d", res.StatusCode)
+	}
+
+	// --max-ttl reaches the server: a key without expiry gets the cap.
+	body := `{"name":"ci","grants":[{"resource":"/acme","role":"viewer"}]}`
+	req, _ := http.NewRequest("POST", base+"/v1/keys", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+root.Secret)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k keys.NewSecretKey
+	if err := json.NewDecoder(res.Body).Decode(&k); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	// (created_at is whole seconds, the expiry rounded up to the next one)
+	if res.StatusCode != 201 || k.ExpiresAt == nil || k.ExpiresAt.Sub(k.CreatedAt) < 30*keys.Day || k.ExpiresAt.Sub(k.CreatedAt) > 30*keys.Day+time.Second {
+		t.Fatalf("create under --max-ttl 30d: %d %+v", res.StatusCode, k)
+	}
+
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exit %d after shutdown: %s", code, stderr.String())
+	}
+	logs := stderr.String()
+	if !strings.Contains(logs, "path=/v1/keys") || !strings.Contains(logs, "status=201") || !strings.Contains(logs, "actor="+root.ID) {
+		t.Errorf("no request log line:\n%s", logs)
+	}
+	if strings.Contains(logs, root.Secret) || strings.Contains(logs, k.Secret) {
+		t.Errorf("a secret is in the log:\n%s", logs)
+	}
+}
+
+func TestServeTLS(t *testing.T) {
+	dir := serveEnv(t)
+	db := filepath.Join(dir, "server.db")
+	certFile, keyFile, pool := selfSigned(t, dir)
+	stderr := &serveBuffer{}
+	base, stop := startServe(t, stderr, "--db", db, "serve", "--addr", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile)
+	defer stop()
+	if !strings.HasPrefix(base, "https://") {
+		t.Fatalf("serving on %s, want https", base)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	res, err := client.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("healthz over TLS: %d", res.StatusCode)
+	}
+
+	// A certificate file that is not one is bad input, before listening.
+	bad := filepath.Join(dir, "bad.pem")
+	if err := os.WriteFile(bad, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, _, errOut := iostreams.Test()
+	if code := Run(context.Background(), ios, []string{"--db", db, "serve", "--addr", "127.0.0.1:0", "--tls-cert", bad, "--tls-key", keyFile}); code != ExitUsage {
+		t.Errorf("bad certificate: exit %d, want 2 (%s)", code, errOut.String())
+	}
+}
+
+func TestServeRefusesNonDatabase(t *testing.T) {
+	dir := serveEnv(t)
+	notDB := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notDB, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, _, errOut := iostreams.Test()
+	if code := Run(context.Background(), ios, []string{"--db", notDB, "serve", "--addr", "127.0.0.1:0"}); code != ExitUsage {
+		t.Errorf("serve on a non-database: exit %d, want 2 (%s)", code, errOut.String())
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key, and returns a
+// pool trusting it.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "keyward test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
