@@ -9,6 +9,7 @@ import (
 
 	"github.com/keyward/keyward/internal/config"
 	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/keys"
 )
 
 // LogoutOptions is everything `logout` needs; tests fill it directly.
@@ -59,13 +60,16 @@ func logoutRun(ctx context.Context, opts *LogoutOptions) error {
 	if profile == "" {
 		return usageErrorf("no profile to log out of: use --profile NAME or --server URL")
 	}
-	removed, err := config.DeleteToken(profile)
+	removed, keyringErr, err := config.DeleteToken(profile)
 	if err != nil {
 		return err
 	}
 	target := profile
 	if s.Server != "" {
 		target = fmt.Sprintf("%s (profile %q)", s.Server, profile)
+	}
+	if keyringErr != nil {
+		fmt.Fprintf(opts.IO.ErrOut, "Note: the OS keyring could not be checked (%s)\n", keys.ErrorMessage(keyringErr))
 	}
 	if removed {
 		fmt.Fprintf(opts.IO.ErrOut, "Logged out of %s\n", target)

@@ -186,24 +186,28 @@ func StoreToken(profile, token string, insecure bool) (where string, err error) 
 }
 
 // DeleteToken removes profile's stored credential, both the file and the
-// keyring item. removed says whether there was one. Only an unreachable
-// keyring is an error (Unavailable), and then after the file is gone.
-func DeleteToken(profile string) (removed bool, err error) {
+// keyring item. removed says whether there was one. An unreachable keyring
+// is Unavailable only when no file was removed: someone who logged in with
+// --insecure-storage (typically for want of a keyring) can log out.
+// keyringErr reports the keyring problem in that case.
+func DeleteToken(profile string) (removed bool, keyringErr, err error) {
 	path := InsecureTokenPath(profile)
 	switch err := os.Remove(path); {
 	case err == nil:
 		removed = true
 	case !errors.Is(err, fs.ErrNotExist):
-		return false, keys.Errorf(keys.Internal, "cannot remove %s: %v", path, unwrapPathError(err))
+		return false, nil, keys.Errorf(keys.Internal, "cannot remove %s: %v", path, unwrapPathError(err))
 	}
 	switch err := keyringDelete(profile); {
 	case err == nil:
 		removed = true
 	case errors.Is(err, keyring.ErrNotFound):
+	case removed:
+		return true, err, nil
 	default:
-		return removed, keyringUnavailable("remove the token from", err)
+		return false, err, keyringUnavailable("remove the token from", err)
 	}
-	return removed, nil
+	return removed, nil, nil
 }
 
 // UpdateTokenIfCurrent replaces profile's stored credential with newToken

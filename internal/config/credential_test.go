@@ -114,7 +114,7 @@ func TestKeyringUnavailable(t *testing.T) {
 		t.Fatalf("hint missing: %v", err)
 	}
 
-	_, err = DeleteToken("prod")
+	_, _, err = DeleteToken("prod")
 	wantErrCode(t, err, keys.Unavailable)
 
 	// The explicit plaintext choice still works without a keyring.
@@ -123,6 +123,11 @@ func TestKeyringUnavailable(t *testing.T) {
 	}
 	if tok, _, err := Token("prod"); err != nil || tok != "sk_plain" {
 		t.Fatalf("Token = %q %v", tok, err)
+	}
+	// ... and can be logged out of without one.
+	removed, kerr, err := DeleteToken("prod")
+	if err != nil || !removed || kerr == nil {
+		t.Fatalf("DeleteToken = %v, %v, %v", removed, kerr, err)
 	}
 }
 
@@ -142,14 +147,14 @@ func TestKeyringTimeout(t *testing.T) {
 
 func TestDeleteToken(t *testing.T) {
 	credentialEnv(t)
-	removed, err := DeleteToken("prod")
+	removed, _, err := DeleteToken("prod")
 	if err != nil || removed {
 		t.Fatalf("nothing stored: removed=%v err=%v", removed, err)
 	}
 	_, _ = StoreToken("prod", "sk_a", false)
 	_, _ = StoreToken("dev", "sk_b", true)
 	for _, p := range []string{"prod", "dev"} {
-		removed, err := DeleteToken(p)
+		removed, _, err := DeleteToken(p)
 		if err != nil || !removed {
 			t.Fatalf("%s: removed=%v err=%v", p, removed, err)
 		}
