@@ -179,6 +179,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	// A secret pasted where a name or a query belongs is redacted too.
 	e.do("GET", "/v1/keys/"+rolled.Secret, e.root, nil).want(t, http.StatusNotFound)
 	e.do("GET", "/v1/audit?key="+rolled.Secret, e.root, nil)
+	e.do("GET", "/v1/keys?"+rolled.Secret, e.root, nil)
 	e.do("POST", "/v1/verify", "", `{"key":"`+rolled.Secret+`", oops}`).want(t, http.StatusBadRequest)
 
 	logs := e.logs.String()

@@ -36,6 +36,9 @@ func (s *server) endpoint(rt route) http.Handler {
 		if rt.auth {
 			ctx, err := s.authenticate(r)
 			if err != nil {
+				if _, presented := bearer(r); presented && keys.ErrorCode(err) == keys.Unauthorized {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="keyward", error="invalid_token"`)
+				}
 				s.writeError(w, r, err)
 				return
 			}
@@ -214,13 +217,21 @@ func redactedURI(r *http.Request) string {
 	if err != nil {
 		return out + "?(unparsable query)"
 	}
+	redacted := false
 	for k, vs := range q {
+		if looksLikeSecret(k) {
+			delete(q, k)
+			k, redacted = "REDACTED", true
+		}
 		for i, v := range vs {
 			if looksLikeSecret(v) {
-				vs[i] = "REDACTED"
+				vs[i], redacted = "REDACTED", true
 			}
 		}
 		q[k] = vs
+	}
+	if !redacted {
+		return out + "?" + r.URL.RawQuery // as sent: easier to read than re-encoded
 	}
 	return out + "?" + q.Encode()
 }
