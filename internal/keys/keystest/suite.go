@@ -1,0 +1,46 @@
+package keystest
+
+import (
+	"testing"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// env is one subtest's backend.
+type env struct {
+	admin keys.Service
+	as    func(t *testing.T, secret string) keys.Service
+}
+
+type serviceCase struct {
+	name string
+	run  func(t *testing.T, e env)
+}
+
+// RunServiceSuite runs DESIGN.md's behaviour against a keys.Service: every
+// subtest opens a fresh backend with open.
+func RunServiceSuite(t *testing.T, open Opener) {
+	cases := []serviceCase{
+		{"create returns the whole key and its secret", testCreateShape},
+		{"create refuses bad input", testCreateInvalid},
+		{"names are unique within an organization", testNameConflict},
+		{"get resolves id, name and org/name", testGetRefs},
+		{"list orders by name then id and walks pages", testListOrderAndCursor},
+		{"list filters", testListFilters},
+		{"update", testUpdate},
+		{"roll", testRoll},
+		{"grant and ungrant", testGrants},
+		{"delete is all or nothing", testDelete},
+		{"verify", testVerify},
+		{"verify records last use", testLastUsed},
+		{"audit", testAudit},
+		{"secrets never leave create and roll", testNoSecretLeaks},
+		{"time passes: expiry and grace", testTimePasses},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			admin, as := open(t)
+			c.run(t, env{admin: admin, as: as})
+		})
+	}
+}

@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/keys/keystest"
+)
+
+// openTemp opens a store on a new file in a temporary folder.
+func openTemp(t testing.TB, opts Options) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "keyward.db"), opts)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// local acts as direct database access.
+func local(ctx context.Context) context.Context {
+	return keys.WithPrincipal(ctx, keys.LocalPrincipal("tester"))
+}
+
+// adapter is the suites' view of a store: admin is the local principal,
+// as(secret) authenticates the secret on every call, as a server would.
+func adapter(s *Store) (keys.Service, func(t *testing.T, secret string) keys.Service) {
+	admin := keystest.WithPrincipal(s, func(ctx context.Context) (context.Context, error) {
+		return local(ctx), nil
+	})
+	as := func(t *testing.T, secret string) keys.Service {
+		return keystest.WithPrincipal(s, func(ctx context.Context) (context.Context, error) {
+			p, err := s.Authenticate(ctx, secret)
+			if err != nil {
+				return ctx, err
+			}
+			return keys.WithPrincipal(ctx, p), nil
+		})
+	}
+	return admin, as
+}
+
+func TestServiceSuite(t *testing.T) {
+	keystest.RunServiceSuite(t, func(t *testing.T) (keys.Service, func(t *testing.T, secret string) keys.Service) {
+		return adapter(openTemp(t, Options{}))
+	})
+}
+
+func TestAuthzSuite(t *testing.T) {
+	keystest.RunAuthzSuite(t, func(t *testing.T) (keys.Service, func(t *testing.T, secret string) keys.Service) {
+		return adapter(openTemp(t, Options{}))
+	})
+}
