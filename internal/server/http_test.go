@@ -288,3 +288,36 @@ func TestRun(t *testing.T) {
 		t.Errorf("cert without key: %v", err)
 	}
 }
+
+// Every $ref in the document points at something it defines.
+func TestOpenAPIRefsResolve(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal(server.OpenAPI(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if ref, ok := x["$ref"].(string); ok {
+				var node any = doc
+				for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+					m, ok := node.(map[string]any)
+					if !ok || m[part] == nil {
+						t.Errorf("unresolved $ref %s", ref)
+						return
+					}
+					node = m[part]
+				}
+			}
+			for _, c := range x {
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	walk(doc)
+}
