@@ -26,8 +26,13 @@ func Main() int {
 // errors are printed here, once, as one line on stderr, and mapped to exit
 // codes in one place (ExitCode). A panic is reported as an error, never a
 // stack trace.
-func Run(ctx context.Context, ios *iostreams.IOStreams, args []string) (code int) {
-	f := NewFactory(ios)
+func Run(ctx context.Context, ios *iostreams.IOStreams, args []string) int {
+	return RunFactory(ctx, NewFactory(ios), args)
+}
+
+// RunFactory is Run with a given factory (tests replace parts of it).
+func RunFactory(ctx context.Context, f *Factory, args []string) (code int) {
+	ios := f.IO
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(ios.ErrOut, "error: internal error: %s\n", output.OneLine(fmt.Sprint(r)))

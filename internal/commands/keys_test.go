@@ -1,0 +1,501 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward/internal/config"
+	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/output"
+)
+
+func TestNewCmdCreateOptions(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	var got *CreateOptions
+	cmd := NewCmdCreate(&Factory{IO: ios}, func(o *CreateOptions) error { got = o; return nil })
+	cmd.SetArgs(strings.Fields("ci --resource /acme/prod --resource /acme/dev --role editor --ttl 30d --prefix ci --meta a=b --meta c=d -q"))
+	cmd.SetOut(io.Discard)
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "ci" || got.Role != keys.Editor || len(got.Resources) != 2 || got.TTL == nil ||
+		time.Duration(*got.TTL) != 30*keys.Day || got.Prefix != "ci" || len(got.Meta) != 2 || !got.Quiet || got.Type != "secret" {
+		t.Fatalf("options = %+v", got)
+	}
+}
+
+func TestNewCmdCreateDefaults(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	var got *CreateOptions
+	cmd := NewCmdCreate(&Factory{IO: ios}, func(o *CreateOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"ci"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Role != keys.Viewer || got.TTL != nil || got.ExpiresAt != "" || got.Quiet {
+		t.Fatalf("defaults = %+v", got)
+	}
+}
+
+func TestNewCmdUsageErrors(t *testing.T) {
+	c := newCLITest(t)
+	for _, line := range []string{
+		"keys create",
+		"keys create a b --resource /acme",
+		"keys create a --resource /acme --ttl 1d --expires-at 2099-01-01",
+		"keys create a --resource /acme --ttl 3x",
+		"keys create a --resource /acme --ttl 0",
+		"keys create a --resource /acme --ttl -1d",
+		"keys create a --resource /acme --role god",
+		"keys create a --resource acme",
+		"keys create a --resource /acme --expires-at 2001-01-01",
+		"keys create a --resource /acme --meta novalue",
+		"keys create a",
+		"keys list --expired --unused-for 1d",
+		"keys list --limit -1",
+		"keys update a",
+		"keys update a --ttl 1d --no-expiry",
+		"keys update a --enable --disable",
+		"keys roll a",
+		"keys roll a --yes --grace -1h",
+		"keys delete a",
+		"keys delete --yes",
+		"keys grant a",
+		"keys verify extra",
+		"keys verify --role boss",
+		"audit list --since yesterday",
+		"keys nope",
+		"nope",
+		"--bogus keys list",
+		"-o yaml keys list",
+		"--server http://127.0.0.1:1 keys list",
+		"completion tcsh",
+	} {
+		r := c.run(line)
+		if r.code != ExitUsage {
+			t.Errorf("keyward %s: exit %d (want 2), stderr %q", line, r.code, r.err)
+			continue
+		}
+		if strings.Count(r.err, "\n") != 1 || !strings.HasPrefix(r.err, "error: ") || strings.Contains(r.err, "goroutine") {
+			t.Errorf("keyward %s: stderr is not one error line: %q", line, r.err)
+		}
+		if r.out != "" {
+			t.Errorf("keyward %s: stdout %q", line, r.out)
+		}
+	}
+}
+
+func TestRollAndDeleteNeedYesOffTerminal(t *testing.T) {
+	c := newCLITest(t)
+	c.create("ci --resource /acme")
+	for _, line := range []string{"keys roll ci", "keys delete ci"} {
+		r := c.runIn("y\n", line)
+		if r.code != 2 || !strings.Contains(r.err, "--yes is required when not running on a terminal") {
+			t.Errorf("%s: exit %d, %q", line, r.code, r.err)
+		}
+	}
+	if out := c.ok("keys get ci -o json"); !strings.Contains(out, `"name": "ci"`) {
+		t.Fatal("the key must still exist")
+	}
+}
+
+func TestDeleteAsksOnTerminal(t *testing.T) {
+	c := newCLITest(t)
+	c.create("ci --resource /acme")
+	ctx, svc := c.openStore()
+	for _, tc := range []struct {
+		answer  string
+		deleted bool
+	}{{"n\n", false}, {"y\n", true}} {
+		ios, in, out, errOut := iostreams.Test()
+		ios.SetTTY(true, true)
+		in.WriteString(tc.answer)
+		cmd := NewCmdDelete(&Factory{IO: ios}, func(o *DeleteOptions) error {
+			o.Service = func() (keys.Service, error) { return svc, nil }
+			o.Printer = output.New(output.Options{Format: output.JSON})
+			return deleteRun(ctx, o)
+		})
+		cmd.SetArgs([]string{"ci"})
+		err := cmd.Execute()
+		if !strings.Contains(errOut.String(), "Delete key ci? [y/N]") {
+			t.Errorf("prompt = %q", errOut.String())
+		}
+		_, getErr := svc.Get(ctx, "ci")
+		if gone := keys.ErrorCode(getErr) == keys.NotFound; gone != tc.deleted {
+			t.Fatalf("answer %q: deleted = %v, err %v", tc.answer, gone, err)
+		}
+		if tc.deleted && (err != nil || !strings.HasPrefix(out.String(), "[")) {
+			t.Fatalf("delete: %v, out %q", err, out)
+		}
+		if !tc.deleted && ExitCode(err) == 0 {
+			t.Fatal("a declined delete must not exit 0")
+		}
+	}
+}
+
+func TestRollOnTerminalAsksAndKeepsGraceDefault(t *testing.T) {
+	c := newCLITest(t)
+	c.create("ci --resource /acme")
+	ctx, svc := c.openStore()
+	ios, in, out, errOut := iostreams.Test()
+	ios.SetTTY(true, true)
+	in.WriteString("yes\n")
+	var got *RollOptions
+	cmd := NewCmdRoll(&Factory{IO: ios}, func(o *RollOptions) error {
+		got = o
+		o.Service = func() (keys.Service, error) { return svc, nil }
+		o.Printer = output.New(output.Options{Format: output.JSON})
+		return rollRun(ctx, o)
+	})
+	cmd.SetArgs([]string{"ci"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.GraceSet || time.Duration(got.Grace) != keys.DefaultGrace {
+		t.Fatalf("grace = %v set=%v", got.Grace, got.GraceSet)
+	}
+	if !strings.Contains(errOut.String(), "Roll key ci?") {
+		t.Errorf("prompt = %q", errOut.String())
+	}
+	var k keys.NewSecretKey
+	if err := json.Unmarshal(out.Bytes(), &k); err != nil || k.Secret == "" || k.PreviousExpiresAt == nil {
+		t.Fatalf("roll output %q: %v", out, err)
+	}
+}
+
+func TestRollGraceZeroAndQuiet(t *testing.T) {
+	c := newCLITest(t)
+	old := c.create("ci --resource /acme").Secret
+	r := c.run("keys roll ci --grace 0 --yes -q")
+	secret := strings.TrimSpace(r.out)
+	if r.code != 0 || strings.Count(r.out, "\n") != 1 || !strings.HasPrefix(secret, "sk_") {
+		t.Fatalf("roll -q: exit %d out %q err %q", r.code, r.out, r.err)
+	}
+	if v := c.runIn(old, "keys verify"); v.code != 7 {
+		t.Fatalf("old secret after --grace 0: exit %d", v.code)
+	}
+	if v := c.runIn(secret, "keys verify"); v.code != 0 {
+		t.Fatalf("new secret: exit %d %s", v.code, v.err)
+	}
+}
+
+func TestCreateQuietPrintsOnlyTheSecret(t *testing.T) {
+	c := newCLITest(t)
+	r := c.run("keys create ci --resource /acme -q")
+	if r.code != 0 || r.err != "" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.err)
+	}
+	if _, err := keys.ParseSecret(r.out); err != nil || strings.Count(r.out, "\n") != 1 {
+		t.Fatalf("out %q is not one secret line", r.out)
+	}
+}
+
+func TestCreateTableWarnsOnStderr(t *testing.T) {
+	c := newCLITest(t)
+	r := c.run("keys create ci --resource /acme")
+	if r.code != 0 || !strings.Contains(r.out, "SECRET") || !strings.Contains(r.err, "not be shown again") && !strings.Contains(r.err, "shown only once") {
+		t.Fatalf("exit %d out %q err %q", r.code, r.out, r.err)
+	}
+}
+
+func TestCreateUsesProfileDefaultResource(t *testing.T) {
+	c := newCLITest(t)
+	f := &config.File{CurrentProfile: "dev"}
+	f.SetProfile("dev", config.Profile{DB: c.db, DefaultResource: "/acme/dev"})
+	if err := writeConfig(f); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, out, errOut := iostreams.Test()
+	if code := Run(context.Background(), ios, strings.Fields("keys create ci -o json")); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var k keys.NewSecretKey
+	json.Unmarshal(out.Bytes(), &k)
+	if len(k.Grants) != 1 || k.Grants[0].Resource != "/acme/dev" || k.Grants[0].Role != keys.Viewer {
+		t.Fatalf("grants = %+v", k.Grants)
+	}
+}
+
+func writeConfig(f *config.File) error {
+	g, err := config.LoadFrom(config.Path())
+	if err != nil {
+		return err
+	}
+	g.CurrentProfile = f.CurrentProfile
+	for name, p := range f.Profiles {
+		g.SetProfile(name, p)
+	}
+	return g.Save()
+}
+
+func TestUpdate(t *testing.T) {
+	c := newCLITest(t)
+	c.create("ci --resource /acme --meta a=1 --meta b=2")
+	var k keys.Key
+	json.Unmarshal([]byte(c.ok("keys update ci --name ci2 --ttl 1d --disable --meta a= --meta c=3 -o json")), &k)
+	if k.Name != "ci2" || k.Enabled || k.ExpiresAt == nil || k.Meta["a"] != "" || k.Meta["b"] != "2" || k.Meta["c"] != "3" || len(k.Meta) != 2 {
+		t.Fatalf("updated = %+v", k)
+	}
+	json.Unmarshal([]byte(c.ok("keys update ci2 --no-expiry --enable -o json")), &k)
+	if k.ExpiresAt != nil || !k.Enabled {
+		t.Fatalf("updated = %+v", k)
+	}
+	json.Unmarshal([]byte(c.ok("keys update ci2 --expires-at 2099-12-31 -o json")), &k)
+	if k.ExpiresAt == nil || !k.ExpiresAt.Equal(time.Date(2099, 12, 31, 23, 59, 59, 0, time.UTC)) {
+		t.Fatalf("expires_at = %v", k.ExpiresAt)
+	}
+}
+
+func TestGrantUngrant(t *testing.T) {
+	c := newCLITest(t)
+	c.create("ci --resource /acme/prod")
+	var k keys.Key
+	json.Unmarshal([]byte(c.ok("keys grant ci /acme/dev --role admin -o json")), &k)
+	if len(k.Grants) != 2 {
+		t.Fatalf("grants = %+v", k.Grants)
+	}
+	json.Unmarshal([]byte(c.ok("keys ungrant ci /acme/prod -o json")), &k)
+	if len(k.Grants) != 1 || k.Grants[0].Resource != "/acme/dev" || k.Grants[0].Role != keys.Admin {
+		t.Fatalf("grants = %+v", k.Grants)
+	}
+	if r := c.run("keys ungrant ci /acme/dev"); r.code != ExitConflict {
+		t.Fatalf("ungrant last: exit %d", r.code)
+	}
+	if r := c.run("keys grant ci /globex"); r.code != ExitUsage {
+		t.Fatalf("grant in another org: exit %d %s", r.code, r.err)
+	}
+}
+
+func TestVerifyFormats(t *testing.T) {
+	c := newCLITest(t)
+	s := c.create("ci-deploy --resource /acme/prod --role editor").Secret
+	r := c.runIn(s+"\n", "keys verify --resource /acme/prod/robot-1 --role editor")
+	if r.code != 0 || !strings.HasPrefix(r.out, "VALID key ci-deploy (key_") {
+		t.Fatalf("table: exit %d %q %q", r.code, r.out, r.err)
+	}
+	r = c.runIn(s, "keys verify --resource /acme/prod --role admin -o jsonl")
+	if r.code != 7 || strings.Count(r.out, "\n") != 1 || !strings.Contains(r.out, `"code":"INSUFFICIENT_PERMISSIONS"`) || r.err != "" {
+		t.Fatalf("jsonl: exit %d %q %q", r.code, r.out, r.err)
+	}
+	if r = c.runIn("", "keys verify"); r.code != 2 {
+		t.Fatalf("empty stdin: exit %d", r.code)
+	}
+	c.ok("keys update ci-deploy --disable")
+	if r = c.runIn(s, "keys verify -o json"); r.code != 7 || !strings.Contains(r.out, "DISABLED") {
+		t.Fatalf("disabled: exit %d %q", r.code, r.out)
+	}
+}
+
+func TestListLimitAndNote(t *testing.T) {
+	c := newCLITest(t)
+	for _, n := range []string{"a", "b", "c"} {
+		c.create(n + " --resource /acme")
+	}
+	r := c.run("keys list --limit 2 -o json")
+	var ks []keys.Key
+	if err := json.Unmarshal([]byte(r.out), &ks); err != nil || len(ks) != 2 || ks[0].Name != "a" {
+		t.Fatalf("list --limit 2: %v %q", err, r.out)
+	}
+	if r.err != "showing first 2 keys; use --limit 0 for all\n" {
+		t.Fatalf("stderr = %q", r.err)
+	}
+	// Exactly the limit: nothing more exists, nothing to say.
+	if r = c.run("keys list --limit 3 -o json"); r.err != "" {
+		t.Fatalf("stderr = %q", r.err)
+	}
+	r = c.run("keys list --limit 0 -o jsonl")
+	if strings.Count(r.out, "\n") != 3 || r.err != "" {
+		t.Fatalf("jsonl: %q %q", r.out, r.err)
+	}
+	if r = c.run("keys list --resource /globex -o json"); r.out != "[]\n" {
+		t.Fatalf("empty list = %q", r.out)
+	}
+	if r = c.run("keys list --resource /globex -o jsonl"); r.out != "" {
+		t.Fatalf("empty jsonl = %q", r.out)
+	}
+}
+
+// eachPage pages with at most MaxPageSize per call and stops at the limit.
+func TestEachPage(t *testing.T) {
+	total := 2500
+	pager := func(sizes *[]int) func(int, string) (int, *string, error) {
+		pos := 0
+		return func(limit int, cursor string) (int, *string, error) {
+			*sizes = append(*sizes, limit)
+			n := min(limit, total-pos)
+			pos += n
+			if pos >= total {
+				return n, nil, nil
+			}
+			c := "c"
+			return n, &c, nil
+		}
+	}
+	for _, tc := range []struct {
+		limit int
+		sizes []int
+		rest  bool
+	}{
+		{0, []int{1000, 1000, 1000}, false},
+		{100, []int{100}, true},
+		{1500, []int{1000, 500}, true},
+		{2500, []int{1000, 1000, 500}, false},
+		{5000, []int{1000, 1000, 1000}, false},
+	} {
+		var sizes []int
+		rest, err := eachPage(tc.limit, pager(&sizes))
+		if err != nil || (rest != "") != tc.rest || len(sizes) != len(tc.sizes) {
+			t.Errorf("limit %d: sizes %v rest %q", tc.limit, sizes, rest)
+			continue
+		}
+		for i := range sizes {
+			if sizes[i] != tc.sizes[i] {
+				t.Errorf("limit %d: sizes %v, want %v", tc.limit, sizes, tc.sizes)
+			}
+		}
+	}
+}
+
+func TestAuditList(t *testing.T) {
+	c := newCLITest(t)
+	c.create("a --resource /acme")
+	c.create("b --resource /acme")
+	c.ok("keys delete a --yes")
+	var events []keys.AuditEvent
+	json.Unmarshal([]byte(c.ok("audit list --key b -o json")), &events)
+	if len(events) != 1 || events[0].Action != "create" || events[0].KeyName != "b" {
+		t.Fatalf("audit --key b = %+v", events)
+	}
+	json.Unmarshal([]byte(c.ok("audit list --since 1h -o json")), &events)
+	if len(events) != 3 || events[0].Action != "delete" {
+		t.Fatalf("audit --since 1h = %+v", events)
+	}
+	if out := c.ok("audit list --since 2999-01-01 -o json"); out != "[]\n" {
+		t.Fatalf("audit in the future = %q", out)
+	}
+	r := c.run("audit list --limit 1 -o jsonl")
+	if strings.Count(r.out, "\n") != 1 || !strings.Contains(r.err, "showing first 1 events") {
+		t.Fatalf("audit --limit 1: %q %q", r.out, r.err)
+	}
+}
+
+func TestParseSince(t *testing.T) {
+	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Time{
+		"2026-11-01":           time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
+		"2026-11-01T10:00:00Z": time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC),
+		"7d":                   now.Add(-7 * keys.Day),
+		"90m":                  now.Add(-90 * time.Minute),
+	} {
+		got, err := ParseSince(in, now)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("ParseSince(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "yesterday", "-1d", "2026-13-01"} {
+		if _, err := ParseSince(bad, now); keys.ErrorCode(err) != keys.Invalid {
+			t.Errorf("ParseSince(%q) = %v, want invalid", bad, err)
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	for code, want := range map[keys.Code]int{
+		keys.Invalid: 2, keys.TooLarge: 2, keys.NotFound: 3, keys.Unauthorized: 4, keys.Forbidden: 4,
+		keys.Conflict: 5, keys.Unavailable: 6, keys.RateLimited: 6, keys.Internal: 1,
+	} {
+		if got := ExitCode(keys.Errorf(code, "x")); got != want {
+			t.Errorf("ExitCode(%s) = %d, want %d", code, got, want)
+		}
+	}
+	if ExitCode(errors.New("plain")) != 1 || ExitCode(nil) != 0 || ExitCode(errNotValid) != 7 || ExitCode(usageErrorf("x")) != 2 {
+		t.Error("plain, nil, not-valid or usage error mapped wrongly")
+	}
+}
+
+func TestErrorsAreOneJSONLineUnderJSON(t *testing.T) {
+	c := newCLITest(t)
+	c.create("ci --resource /acme")
+	for _, format := range []string{"json", "jsonl"} {
+		r := c.run("keys create ci --resource /acme -o " + format)
+		var body struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		if r.code != 5 || strings.Count(r.err, "\n") != 1 || json.Unmarshal([]byte(r.err), &body) != nil || body.Error.Code != "conflict" || body.Error.Message == "" {
+			t.Fatalf("-o %s: exit %d, stderr %q", format, r.code, r.err)
+		}
+	}
+	// KEYWARD_OUTPUT counts like -o.
+	t.Setenv("KEYWARD_OUTPUT", "json")
+	if r := c.run("keys get nope"); r.code != 3 || !strings.HasPrefix(r.err, `{"error":{"code":"not_found"`) {
+		t.Fatalf("KEYWARD_OUTPUT=json: %d %q", r.code, r.err)
+	}
+}
+
+func TestPanicIsOneLineExitOne(t *testing.T) {
+	dir := t.TempDir()
+	isolateEnv(t, dir)
+	ios, _, _, errOut := iostreams.Test()
+	f := NewFactory(ios)
+	f.Service = func() (keys.Service, error) { panic("boom\nsecond line") }
+	code := RunFactory(context.Background(), f, []string{"keys", "get", "x"})
+	if code != 1 || errOut.String() != "error: internal error: boom second line\n" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestRemoteWithoutBackendIsUnavailable(t *testing.T) {
+	dir := t.TempDir()
+	isolateEnv(t, dir)
+	ios, _, _, errOut := iostreams.Test()
+	f := NewFactory(ios)
+	f.Remote = nil
+	code := RunFactory(context.Background(), f, []string{"--server", "http://127.0.0.1:9", "keys", "list"})
+	if code != 6 || !strings.Contains(errOut.String(), "remote backend not available") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestVersionAndCompletionNeverOpenTheDatabase(t *testing.T) {
+	dir := t.TempDir()
+	isolateEnv(t, dir)
+	notDB := filepath.Join(dir, "not-a-db")
+	os.WriteFile(notDB, []byte("hello"), 0o600)
+	for _, line := range []string{"version", "version -o json", "completion bash", "completion zsh", "completion fish", "completion powershell", "keys --help", "--help"} {
+		ios, _, out, errOut := iostreams.Test()
+		code := Run(context.Background(), ios, append([]string{"--db", notDB}, strings.Fields(line)...))
+		if code != 0 || out.Len() == 0 {
+			t.Errorf("%s: exit %d, stderr %q", line, code, errOut)
+		}
+	}
+	if b, _ := os.ReadFile(notDB); string(b) != "hello" {
+		t.Fatal("the file was modified")
+	}
+	ios, _, _, errOut := iostreams.Test()
+	if code := Run(context.Background(), ios, []string{"--db", notDB, "keys", "list"}); code != 2 {
+		t.Fatalf("keys list on a non-keyward file: exit %d %q", code, errOut)
+	}
+}
+
+func TestVersionJSON(t *testing.T) {
+	ios, _, out, _ := iostreams.Test()
+	p := output.New(output.Options{Format: output.JSON})
+	cmd := NewCmdVersion(&Factory{IO: ios, Printer: func() (output.Printer, error) { return p, nil }}, nil)
+	cmd.SetArgs(nil)
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]string
+	if err := json.Unmarshal(out.Bytes(), &v); err != nil || v["version"] == "" || !strings.HasPrefix(v["go_version"], "go") || v["commit"] == "" {
+		t.Fatalf("version = %q", out)
+	}
+}
+
