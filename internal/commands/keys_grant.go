@@ -23,9 +23,9 @@ type GrantOptions struct {
 func NewCmdGrant(f *Factory, runF func(*GrantOptions) error) *cobra.Command {
 	opts := &GrantOptions{IO: f.IO, Service: f.Service, Role: keys.Viewer}
 	cmd := &cobra.Command{
-		Use:   "grant KEY RESOURCE",
-		Short: "Add a grant to a key, or change the role of one",
-		Example: `  keyward keys grant ci-deploy /acme/staging --role editor`,
+		Use:               "grant KEY RESOURCE",
+		Short:             "Add a grant to a key, or change the role of one",
+		Example:           `  keyward keys grant ci-deploy /acme/staging --role editor`,
 		Args:              cobra.ExactArgs(2),
 		ValidArgsFunction: keyArgs(f, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -65,9 +65,9 @@ func grantRun(ctx context.Context, opts *GrantOptions) error {
 func NewCmdUngrant(f *Factory, runF func(*GrantOptions) error) *cobra.Command {
 	opts := &GrantOptions{IO: f.IO, Service: f.Service}
 	cmd := &cobra.Command{
-		Use:   "ungrant KEY RESOURCE",
-		Short: "Remove a grant from a key (never its last one)",
-		Example: `  keyward keys ungrant ci-deploy /acme/staging`,
+		Use:               "ungrant KEY RESOURCE",
+		Short:             "Remove a grant from a key (never its last one)",
+		Example:           `  keyward keys ungrant ci-deploy /acme/staging`,
 		Args:              cobra.ExactArgs(2),
 		ValidArgsFunction: keyArgs(f, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {

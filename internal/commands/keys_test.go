@@ -498,4 +498,3 @@ func TestVersionJSON(t *testing.T) {
 		t.Fatalf("version = %q", out)
 	}
 }
-

@@ -1,7 +1,6 @@
 package commands
 
 import (
-
 	"github.com/spf13/cobra"
 
 	"github.com/keyward/keyward/internal/config"
@@ -116,4 +115,3 @@ func completeProfiles(cmd *cobra.Command, args []string, toComplete string) ([]s
 	}
 	return file.ProfileNames(), cobra.ShellCompDirectiveNoFileComp
 }
-

@@ -136,4 +136,3 @@ func oneLine(s string) string {
 	}
 	return string(out)
 }
-
