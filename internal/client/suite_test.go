@@ -1,0 +1,57 @@
+package client_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/keyward/keyward/internal/client"
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/keys/keystest"
+	"github.com/keyward/keyward/internal/server"
+	"github.com/keyward/keyward/internal/store"
+)
+
+// openRemote is the remote backend end to end: a real SQLite store in a
+// temporary folder, served by internal/server on a loopback httptest
+// server, reached through the client. admin acts with a root key made by
+// direct database access, as an operator bootstraps a real server.
+func openRemote(t *testing.T) (keys.Service, func(t *testing.T, secret string) keys.Service) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "keys.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	local := keys.WithPrincipal(ctx, keys.LocalPrincipal("test"))
+	root, err := st.Create(local, keys.CreateRequest{
+		Name:   "suite-root",
+		Grants: []keys.Grant{{Resource: keys.Root, Role: keys.Admin}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(server.New(st, server.Options{}))
+	t.Cleanup(srv.Close)
+
+	as := func(t *testing.T, secret string) keys.Service {
+		t.Helper()
+		c, err := client.New(client.Options{BaseURL: srv.URL, Token: secret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	return as(t, root.Secret), as
+}
+
+func TestServiceSuite(t *testing.T) {
+	keystest.RunServiceSuite(t, openRemote)
+}
+
+func TestAuthzSuite(t *testing.T) {
+	keystest.RunAuthzSuite(t, openRemote)
+}
