@@ -1,0 +1,199 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// settingsEnv isolates HOME, XDG and KEYWARD_* and returns the config path.
+func settingsEnv(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("HOME", filepath.Join(dir, "home"))
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "KEYWARD_") {
+			t.Setenv(name, "")
+			os.Unsetenv(name)
+		}
+	}
+	return Path()
+}
+
+func flags(t *testing.T, args ...string) *pflag.FlagSet {
+	t.Helper()
+	fs := pflag.NewFlagSet("keyward", pflag.ContinueOnError)
+	AddFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+func writeProfiles(t *testing.T, current string, profiles map[string]Profile) {
+	t.Helper()
+	f, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.CurrentProfile = current
+	for n, p := range profiles {
+		f.SetProfile(n, p)
+	}
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	settingsEnv(t)
+	s, err := Resolve(flags(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(os.Getenv("XDG_DATA_HOME"), "keyward", "keyward.db")
+	if s.DB != want || s.Server != "" || s.Output != "table" || s.NoHeaders || s.Debug || s.Profile != "" {
+		t.Fatalf("defaults = %+v", s)
+	}
+	if DefaultDBPath() != want {
+		t.Fatalf("DefaultDBPath = %s", DefaultDBPath())
+	}
+}
+
+func TestDefaultDBPathFallsBackToHome(t *testing.T) {
+	settingsEnv(t)
+	t.Setenv("XDG_DATA_HOME", "")
+	want := filepath.Join(os.Getenv("HOME"), ".local", "share", "keyward", "keyward.db")
+	if got := DefaultDBPath(); got != want {
+		t.Fatalf("DefaultDBPath = %s, want %s", got, want)
+	}
+}
+
+func TestPrecedenceFlagEnvProfileDefault(t *testing.T) {
+	settingsEnv(t)
+	writeProfiles(t, "p", map[string]Profile{"p": {DB: "/profile.db", DefaultResource: "/acme", CAFile: "/p.pem"}})
+
+	s, err := Resolve(flags(t))
+	if err != nil || s.DB != "/profile.db" || s.Profile != "p" || s.DefaultResource != "/acme" || s.CAFile != "/p.pem" {
+		t.Fatalf("profile: %+v %v", s, err)
+	}
+	t.Setenv("KEYWARD_DB", "/env.db")
+	t.Setenv("KEYWARD_CA_FILE", "/env.pem")
+	t.Setenv("KEYWARD_OUTPUT", "jsonl")
+	t.Setenv("KEYWARD_NO_HEADERS", "true")
+	t.Setenv("KEYWARD_DEBUG", "1")
+	s, err = Resolve(flags(t))
+	if err != nil || s.DB != "/env.db" || s.CAFile != "/env.pem" || s.Output != "jsonl" || !s.NoHeaders || !s.Debug {
+		t.Fatalf("env: %+v %v", s, err)
+	}
+	s, err = Resolve(flags(t, "--db", "/flag.db", "--ca-file", "/flag.pem", "-o", "json", "--no-headers=false", "--debug=false"))
+	if err != nil || s.DB != "/flag.db" || s.CAFile != "/flag.pem" || s.Output != "json" || s.NoHeaders || s.Debug {
+		t.Fatalf("flags: %+v %v", s, err)
+	}
+}
+
+func TestProfileSelection(t *testing.T) {
+	settingsEnv(t)
+	writeProfiles(t, "a", map[string]Profile{"a": {DB: "/a.db"}, "b": {Server: "https://b.example/"}})
+	s, _ := Resolve(flags(t))
+	if s.Profile != "a" || s.DB != "/a.db" {
+		t.Fatalf("current profile: %+v", s)
+	}
+	t.Setenv("KEYWARD_PROFILE", "b")
+	s, _ = Resolve(flags(t))
+	if s.Profile != "b" || s.Server != "https://b.example" || s.DB != "" {
+		t.Fatalf("env profile: %+v", s)
+	}
+	s, _ = Resolve(flags(t, "--profile", "a"))
+	if s.Profile != "a" || s.DB != "/a.db" {
+		t.Fatalf("flag profile: %+v", s)
+	}
+	// A server profile overridden by --db: the database wins, no conflict.
+	s, err := Resolve(flags(t, "--profile", "b", "--db", "/x.db"))
+	if err != nil || s.DB != "/x.db" || s.Server != "" {
+		t.Fatalf("--db over a server profile: %+v %v", s, err)
+	}
+	s, err = Resolve(flags(t, "--profile", "new"))
+	if err != nil || !s.ProfileMissing || s.Profile != "new" {
+		t.Fatalf("missing profile: %+v %v", s, err)
+	}
+}
+
+func TestDBAndServerConflict(t *testing.T) {
+	settingsEnv(t)
+	if _, err := Resolve(flags(t, "--db", "/x.db", "--server", "https://x")); keys.ErrorCode(err) != keys.Invalid {
+		t.Fatalf("flags: %v", err)
+	}
+	t.Setenv("KEYWARD_DB", "/x.db")
+	t.Setenv("KEYWARD_SERVER", "https://x")
+	if _, err := Resolve(flags(t)); keys.ErrorCode(err) != keys.Invalid {
+		t.Fatalf("env: %v", err)
+	}
+	// A flag beats the environment: no conflict.
+	s, err := Resolve(flags(t, "--server", "https://y"))
+	if err != nil || s.Server != "https://y" || s.DB != "" {
+		t.Fatalf("flag over env: %+v %v", s, err)
+	}
+}
+
+func TestBadOutput(t *testing.T) {
+	settingsEnv(t)
+	if _, err := Resolve(flags(t, "-o", "yaml")); keys.ErrorCode(err) != keys.Invalid {
+		t.Fatalf("-o yaml: %v", err)
+	}
+	t.Setenv("KEYWARD_OUTPUT", "xml")
+	if _, err := Resolve(flags(t)); keys.ErrorCode(err) != keys.Invalid {
+		t.Fatalf("KEYWARD_OUTPUT=xml: %v", err)
+	}
+}
+
+func TestBrokenConfigFile(t *testing.T) {
+	path := settingsEnv(t)
+	os.MkdirAll(filepath.Dir(path), 0o700)
+	os.WriteFile(path, []byte("profiles: [\n"), 0o600)
+	_, err := Resolve(flags(t))
+	if keys.ErrorCode(err) != keys.Invalid || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("broken file: %v", err)
+	}
+}
+
+func TestSaveIsPrivateAndRoundTrips(t *testing.T) {
+	path := settingsEnv(t)
+	f, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.CurrentProfile = "prod"
+	f.SetProfile("prod", Profile{Server: "https://keys.example.com", DefaultResource: "/acme/prod", CAFile: "/ca.pem"})
+	f.SetProfile("local", Profile{DB: "/var/lib/keyward.db"})
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("config mode = %v, %v", st.Mode(), err)
+	}
+	if dst, _ := os.Stat(filepath.Dir(path)); dst.Mode().Perm() != 0o700 {
+		t.Fatalf("config dir mode = %v", dst.Mode())
+	}
+	b, _ := os.ReadFile(path)
+	for _, want := range []string{"current_profile: prod", "default_resource: /acme/prod", "ca_file: /ca.pem", "server: https://keys.example.com", "db: /var/lib/keyward.db"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("config file lacks %q:\n%s", want, b)
+		}
+	}
+	g, err := Load()
+	if err != nil || g.CurrentProfile != "prod" || len(g.ProfileNames()) != 2 {
+		t.Fatalf("reload: %+v %v", g, err)
+	}
+	if p, ok := g.Profile("prod"); !ok || p.DefaultResource != "/acme/prod" {
+		t.Fatalf("prod = %+v", p)
+	}
+}
