@@ -1,0 +1,194 @@
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+var now = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+
+func tp(t time.Time) *time.Time { return &t }
+
+func sampleKey(name string) *keys.Key {
+	return &keys.Key{
+		ID: "key_0123456789abcdef", Name: name, Org: "/acme", Type: keys.Secret, Start: "sk_abcd",
+		Grants:    []keys.Grant{{Resource: "/acme/prod", Role: keys.Editor}},
+		CreatedAt: now.Add(-48 * time.Hour), ExpiresAt: tp(now.Add(3 * keys.Day)), Enabled: true,
+		CreatedBy: "local:alice",
+	}
+}
+
+func TestJSONNeverNull(t *testing.T) {
+	var buf bytes.Buffer
+	p := New(Options{Format: JSON})
+	k := sampleKey("a")
+	k.Grants, k.Meta = nil, nil
+	if err := p.Key(&buf, k); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"id", "name", "org", "type", "start", "grants", "created_at", "expires_at", "previous_expires_at", "enabled", "last_used_at", "meta", "created_by"} {
+		if _, ok := m[f]; !ok {
+			t.Errorf("field %s missing", f)
+		}
+	}
+	if m["grants"] == nil || m["meta"] == nil || m["last_used_at"] != nil {
+		t.Errorf("grants/meta must be empty, not null; absent times null: %s", buf.String())
+	}
+}
+
+func TestJSONTimesAreUTC(t *testing.T) {
+	var buf bytes.Buffer
+	k := sampleKey("a")
+	k.CreatedAt = k.CreatedAt.In(time.FixedZone("X", 3600))
+	New(Options{Format: JSONL}).Key(&buf, k)
+	if !strings.Contains(buf.String(), `"created_at":"2026-11-20T09:00:00Z"`) {
+		t.Fatalf("not UTC: %s", buf.String())
+	}
+}
+
+func TestStreamedLists(t *testing.T) {
+	for _, tc := range []struct {
+		format Format
+		n      int
+		want   string
+	}{
+		{JSON, 0, "[]\n"},
+		{JSONL, 0, ""},
+	} {
+		var buf bytes.Buffer
+		l := New(Options{Format: tc.format}).KeyList(&buf)
+		l.Close()
+		if buf.String() != tc.want {
+			t.Errorf("%s empty = %q", tc.format, buf.String())
+		}
+	}
+	var buf bytes.Buffer
+	l := New(Options{Format: JSON}).KeyList(&buf)
+	l.Add(sampleKey("a"))
+	// Streaming: the first item is written before the list ends.
+	if !strings.HasPrefix(buf.String(), "[\n  {") {
+		t.Fatalf("first item not flushed: %q", buf.String())
+	}
+	l.Add(sampleKey("b"))
+	l.Close()
+	var ks []keys.Key
+	if err := json.Unmarshal(buf.Bytes(), &ks); err != nil || len(ks) != 2 || ks[1].Name != "b" {
+		t.Fatalf("array: %v %s", err, buf.String())
+	}
+	buf.Reset()
+	l = New(Options{Format: JSONL}).KeyList(&buf)
+	l.Add(sampleKey("a"))
+	l.Add(sampleKey("b"))
+	l.Close()
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != 2 || !json.Valid([]byte(lines[0])) {
+		t.Fatalf("jsonl: %q", buf.String())
+	}
+}
+
+func TestTableOffTerminal(t *testing.T) {
+	var buf bytes.Buffer
+	p := New(Options{Format: Table, Now: func() time.Time { return now }})
+	p.Keys(&buf, []*keys.Key{sampleKey("ci-deploy"), sampleKey("web")})
+	out := buf.String()
+	if !strings.HasPrefix(out, "NAME") || !strings.Contains(out, "2026-11-25T09:00:00Z") || strings.Contains(out, "\x1b[") {
+		t.Fatalf("table:\n%s", out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasSuffix(line, " ") {
+			t.Errorf("trailing blanks: %q", line)
+		}
+	}
+	buf.Reset()
+	New(Options{Format: Table, NoHeaders: true}).Keys(&buf, []*keys.Key{sampleKey("ci-deploy")})
+	if strings.Contains(buf.String(), "NAME") || strings.Count(buf.String(), "\n") != 1 || !strings.HasPrefix(buf.String(), "ci-deploy ") {
+		t.Fatalf("--no-headers:\n%q", buf.String())
+	}
+}
+
+func TestTableOnTerminal(t *testing.T) {
+	var buf bytes.Buffer
+	p := New(Options{Format: Table, Human: true, Color: true, Now: func() time.Time { return now }})
+	expired := sampleKey("old")
+	expired.ExpiresAt = tp(now.Add(-2 * time.Hour))
+	disabled := sampleKey("off")
+	disabled.Enabled = false
+	p.Keys(&buf, []*keys.Key{sampleKey("ci-deploy"), expired, disabled})
+	out := buf.String()
+	for _, want := range []string{"in 3 days", "2 hours ago", "never used", ansiRed + "old", ansiGrey + "off", "expired", "disabled"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	if strings.Contains(strings.Split(out, "\n")[1], "\x1b[") {
+		t.Errorf("an active key is not coloured: %q", out)
+	}
+}
+
+func TestNewSecretTableWarns(t *testing.T) {
+	var out, errOut bytes.Buffer
+	p := New(Options{Format: Table, ErrOut: &errOut})
+	p.NewSecret(&out, &keys.NewSecretKey{Key: *sampleKey("a"), Secret: "sk_secret"})
+	if !strings.Contains(out.String(), "sk_secret") || !strings.Contains(errOut.String(), "shown only once") || strings.Contains(errOut.String(), "sk_secret") {
+		t.Fatalf("out %q err %q", out.String(), errOut.String())
+	}
+}
+
+func TestVerifyTable(t *testing.T) {
+	var buf bytes.Buffer
+	id, name, org := "key_0123456789abcdef", "ci-deploy", "/acme"
+	New(Options{Format: Table}).Verify(&buf, &keys.VerifyResult{Valid: true, Code: keys.CodeValid, KeyID: &id, Name: &name, Org: &org, Grants: []keys.Grant{{Resource: "/acme", Role: keys.Admin}}})
+	if !strings.HasPrefix(buf.String(), "VALID key ci-deploy (key_0123456789abcdef)\n") {
+		t.Fatalf("verify: %q", buf.String())
+	}
+	buf.Reset()
+	New(Options{Format: Table}).Verify(&buf, keys.NotFoundResult())
+	if buf.String() != "NOT_FOUND\n" {
+		t.Fatalf("not found: %q", buf.String())
+	}
+}
+
+func TestErrorLine(t *testing.T) {
+	var buf bytes.Buffer
+	Error(&buf, Table, keys.Errorf(keys.NotFound, "key %q not found\nreally", "x"))
+	if buf.String() != "error: key \"x\" not found really\n" {
+		t.Fatalf("table error: %q", buf.String())
+	}
+	buf.Reset()
+	Error(&buf, JSON, errors.New("plain <failure>"))
+	if buf.String() != `{"error":{"code":"internal","message":"plain <failure>"}}`+"\n" {
+		t.Fatalf("json error: %q", buf.String())
+	}
+}
+
+func TestRelative(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "just now", 30 * time.Second: "in 30 seconds", -time.Minute: "1 minute ago", -2 * time.Hour: "2 hours ago",
+		3 * keys.Day: "in 3 days", 90 * keys.Day: "in 3 months", -3 * 365 * keys.Day: "3 years ago",
+	} {
+		if got := Relative(now.Add(d), now); got != want {
+			t.Errorf("Relative(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	for _, s := range []string{"", "table", "json", "jsonl"} {
+		if _, err := ParseFormat(s); err != nil {
+			t.Errorf("%q: %v", s, err)
+		}
+	}
+	if _, err := ParseFormat("yaml"); keys.ErrorCode(err) != keys.Invalid {
+		t.Errorf("yaml: %v", err)
+	}
+}
