@@ -1,9 +1,19 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -297,4 +307,116 @@ func TestRemoteUnreachable(t *testing.T) {
 		t.Fatalf("stderr %q does not name the server", r.stderr)
 	}
 	kwExec(t, bin, env, "sk_x", "keys", "verify").want(t, 6, "verify against an unreachable server")
+}
+
+// TestRemoteTLS: `serve` over HTTPS with a certificate from a private CA;
+// the client trusts it only with --ca-file, and login keeps that CA file
+// in the profile so that later commands need no flag.
+func TestRemoteTLS(t *testing.T) {
+	bin := gatewayBinary(t)
+	dir := t.TempDir()
+	env := gatewayEnv(dir)
+	db := filepath.Join(dir, "server.db")
+	root := strings.TrimSpace(kwExec(t, bin, env, "", "--db", db, "keys", "create", "root", "--role", "admin", "--resource", "/", "-q").want(t, 0, "bootstrap").stdout)
+	caFile, certFile, keyFile := writeTestPKI(t, dir)
+	url := serveWith(t, bin, env, "serve", "--addr", "127.0.0.1:0", "--db", db, "--tls-cert", certFile, "--tls-key", keyFile)
+	if !strings.HasPrefix(url, "https://") {
+		t.Fatalf("serve with a certificate printed %s", url)
+	}
+	withToken := withEnv(env, "KEYWARD_SERVER="+url, "KEYWARD_TOKEN="+root)
+	r := kwExec(t, bin, withToken, "", "keys", "list").want(t, 6, "an unknown CA")
+	if !strings.Contains(r.stderr, "--ca-file") {
+		t.Fatalf("the error should point at --ca-file: %s", r.stderr)
+	}
+	kwExec(t, bin, withToken, "", "--ca-file", caFile, "keys", "list").want(t, 0, "with --ca-file")
+	kwExec(t, bin, withEnv(withToken, "KEYWARD_CA_FILE="+caFile), "", "keys", "list").want(t, 0, "with KEYWARD_CA_FILE")
+
+	// No keyring needed for this part: the key goes to a 0600 file.
+	noBus := withEnv(env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(dir, "no-bus"))
+	kwExec(t, bin, noBus, root, "login", "--server", url, "--ca-file", caFile, "--insecure-storage").want(t, 0, "login over TLS")
+	kwExec(t, bin, noBus, "", "keys", "list").want(t, 0, "list through the profile, CA from the profile")
+}
+
+// serveWith starts keyward with args (a serve command line) and returns the
+// URL it prints.
+func serveWith(t *testing.T, bin string, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("keyward serve: %v", err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() })
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sent := false
+		for sc.Scan() {
+			if m := servingRE.FindString(sc.Text()); m != "" && !sent {
+				found <- m
+				sent = true
+			}
+		}
+		if !sent {
+			close(found)
+		}
+	}()
+	select {
+	case u, ok := <-found:
+		if !ok {
+			t.Fatal("keyward serve exited without printing its address")
+		}
+		return u
+	case <-time.After(15 * time.Second):
+		t.Fatal("keyward serve did not print its address within 15s")
+	}
+	return ""
+}
+
+// writeTestPKI writes a throwaway CA and a certificate for 127.0.0.1 signed
+// by it.
+func writeTestPKI(t *testing.T, dir string) (caFile, certFile, keyFile string) {
+	t.Helper()
+	newKey := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	caKey, leafKey := newKey(), newKey()
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "keyward e2e CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, caCert, &leafKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(leafKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile, certFile, keyFile = filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writeFile(t, caFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})))
+	writeFile(t, certFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER})))
+	writeFile(t, keyFile, string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})))
+	return caFile, certFile, keyFile
 }
