@@ -1,0 +1,212 @@
+//go:build unix
+
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+var ctx = context.Background()
+
+// foreignSQLite makes a SQLite file that is not keyward's.
+func foreignSQLite(t *testing.T, path string, pragmas ...string) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range append(pragmas, "CREATE TABLE notes (body TEXT)", "INSERT INTO notes VALUES ('hello')") {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+func TestOpenRefusesWhatIsNotKeyward(t *testing.T) {
+	dir := t.TempDir()
+	cases := map[string]func(path string){
+		"text file":   func(p string) { os.WriteFile(p, []byte("just some notes\n"), 0o644) },
+		"short file":  func(p string) { os.WriteFile(p, []byte("SQLite format 3"), 0o644) },
+		"binary junk": func(p string) { os.WriteFile(p, bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 1024), 0o644) },
+		"fake header": func(p string) {
+			os.WriteFile(p, append([]byte("SQLite format 3\x00"), bytes.Repeat([]byte{0xff}, 4080)...), 0o644)
+		},
+		"other sqlite":          func(p string) { foreignSQLite(t, p) },
+		"other application id":  func(p string) { foreignSQLite(t, p, "PRAGMA application_id = 1234") },
+		"other sqlite, WAL":     func(p string) { foreignSQLite(t, p, "PRAGMA journal_mode = WAL") },
+		"empty sqlite database": func(p string) { foreignSQLite(t, p, "PRAGMA user_version = 1"); dropNotes(t, p) },
+	}
+	for name, make := range cases {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".db")
+			make(path)
+			before, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := Open(ctx, path, Options{})
+			if err == nil {
+				s.Close()
+				t.Fatal("opened a file that is not a keyward database")
+			}
+			if keys.ErrorCode(err) != keys.Invalid || keys.ErrorMessage(err) != path+" is not a keyward database" {
+				t.Fatalf("error = %q (%s), want invalid %q", keys.ErrorMessage(err), keys.ErrorCode(err), path+" is not a keyward database")
+			}
+			after, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(before, after) {
+				t.Fatal("the refused file was modified")
+			}
+			if name != "other sqlite, WAL" {
+				for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+					if _, err := os.Stat(path + suffix); err == nil {
+						t.Errorf("opening left %s behind", suffix)
+					}
+				}
+			}
+		})
+	}
+	t.Run("a folder", func(t *testing.T) {
+		_, err := Open(ctx, t.TempDir(), Options{})
+		if keys.ErrorCode(err) != keys.Invalid {
+			t.Fatalf("opening a folder: %v", err)
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		_, err := Open(ctx, "postgres://u@localhost/keyward", Options{})
+		if keys.ErrorCode(err) != keys.Invalid || !strings.Contains(err.Error(), "PostgreSQL is not supported yet") {
+			t.Fatalf("postgres URL: %v", err)
+		}
+	})
+}
+
+func dropNotes(t *testing.T, path string) {
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("DROP TABLE notes; VACUUM"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenInitializesAnEmptyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "empty.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatalf("open an empty file: %v", err)
+	}
+	defer s.Close()
+	if _, err := s.Create(local(ctx), keys.CreateRequest{Name: "k", Grants: []keys.Grant{{Resource: "/a", Role: keys.Viewer}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenCreatesPrivateFiles(t *testing.T) {
+	// Whatever the umask: here none at all.
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+
+	base := t.TempDir()
+	path := filepath.Join(base, "new", "nested", "keyward.db")
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Create(local(ctx), keys.CreateRequest{Name: "k", Grants: []keys.Grant{{Resource: "/a", Role: keys.Viewer}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatalf("stat %s: %v", p, err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s is %v, want 0600", filepath.Base(p), fi.Mode().Perm())
+		}
+	}
+	for _, d := range []string{filepath.Join(base, "new"), filepath.Dir(path)} {
+		fi, err := os.Stat(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o700 {
+			t.Errorf("folder %s is %v, want 0700", d, fi.Mode().Perm())
+		}
+	}
+}
+
+func TestReopenIsIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keyward.db")
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := s.Create(local(ctx), keys.CreateRequest{Name: "kept", Grants: []keys.Grant{{Resource: "/a", Role: keys.Admin}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := func(s *Store) (int, int64) {
+		var n int
+		var v int64
+		if err := s.r.QueryRow("SELECT count(*) FROM sqlite_schema").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.r.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return n, v
+	}
+	n1, v1 := schema(s)
+	ms, _ := migrations()
+	if v1 != int64(len(ms)) {
+		t.Fatalf("user_version = %d, want %d", v1, len(ms))
+	}
+	s.Close()
+	for i := 0; i < 3; i++ {
+		s, err = Open(ctx, path, Options{})
+		if err != nil {
+			t.Fatalf("reopen %d: %v", i, err)
+		}
+		if n, v := schema(s); n != n1 || v != v1 {
+			t.Fatalf("reopen changed the schema: %d objects v%d, was %d v%d", n, v, n1, v1)
+		}
+		if got, err := s.Get(local(ctx), k.ID); err != nil || got.Name != "kept" {
+			t.Fatalf("after reopen: %v", err)
+		}
+		s.Close()
+	}
+}
+
+func TestOpenRefusesANewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keyward.db")
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.Exec("PRAGMA user_version = 999"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err = Open(ctx, path, Options{})
+	if keys.ErrorCode(err) != keys.Invalid || !strings.Contains(err.Error(), "upgrade keyward") {
+		t.Fatalf("newer schema: %v", err)
+	}
+}

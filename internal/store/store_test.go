@@ -1,0 +1,386 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// clock is a settable Options.Now.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func newClock() *clock {
+	// Not UTC and not a whole second: the store must store UTC seconds.
+	return &clock{t: time.Date(2026, 11, 22, 9, 0, 0, 123456789, time.FixedZone("CET", 3600))}
+}
+
+func grants(rs ...string) []keys.Grant {
+	var out []keys.Grant
+	for _, r := range rs {
+		out = append(out, keys.Grant{Resource: keys.Resource(r), Role: keys.Admin})
+	}
+	return out
+}
+
+func mustCreate(t testing.TB, s *Store, name string, gs ...string) *keys.NewSecretKey {
+	t.Helper()
+	k, err := s.Create(local(ctx), keys.CreateRequest{Name: name, Grants: grants(gs...)})
+	if err != nil {
+		t.Fatalf("create %s: %v", name, err)
+	}
+	return k
+}
+
+func code(t *testing.T, s *Store, secret string) keys.VerifyCode {
+	t.Helper()
+	r, err := s.Verify(ctx, keys.VerifyRequest{Secret: secret})
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	return r.Code
+}
+
+func TestConcurrentWritersOnOneFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keyward.db")
+	const stores, perStore, goroutines = 4, 50, 2
+	var ss []*Store
+	for i := 0; i < stores; i++ {
+		s, err := Open(ctx, path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		ss = append(ss, s)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, stores*perStore)
+	for i, s := range ss {
+		for g := 0; g < goroutines; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := 0; j < perStore/goroutines; j++ {
+					name := fmt.Sprintf("k-%d-%d-%d", i, g, j)
+					k, err := s.Create(local(ctx), keys.CreateRequest{Name: name, Grants: grants("/acme")})
+					if err != nil {
+						errs <- err
+						continue
+					}
+					// Interleave reads and a second write.
+					if _, err := s.Verify(ctx, keys.VerifyRequest{Secret: k.Secret}); err != nil {
+						errs <- err
+					}
+					if j%5 == 0 {
+						if _, err := s.Update(local(ctx), k.ID, keys.UpdateRequest{Meta: map[string]string{"n": name}}); err != nil {
+							errs <- err
+						}
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent write: %v", err)
+	}
+	var n, a int
+	if err := ss[0].r.QueryRow("SELECT (SELECT count(*) FROM keys), (SELECT count(*) FROM audit WHERE action = 'create')").Scan(&n, &a); err != nil {
+		t.Fatal(err)
+	}
+	if n != stores*perStore || a != stores*perStore {
+		t.Errorf("%d keys, %d create rows; want %d each", n, a, stores*perStore)
+	}
+}
+
+func TestAChangeIsSeenByTheNextVerifyOfAnotherStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keyward.db")
+	a, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+
+	k := mustCreate(t, a, "shared-key", "/acme")
+	if c := code(t, b, k.Secret); c != keys.CodeValid {
+		t.Fatalf("b sees %s", c)
+	}
+	if _, err := a.Update(local(ctx), k.ID, keys.UpdateRequest{Enabled: boolp(false)}); err != nil {
+		t.Fatal(err)
+	}
+	if c := code(t, b, k.Secret); c != keys.CodeDisabled {
+		t.Fatalf("after disable, b sees %s", c)
+	}
+	rolled, err := b.Roll(local(ctx), k.ID, keys.RollRequest{Grace: durp(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := code(t, a, k.Secret); c != keys.CodeNotFound {
+		t.Fatalf("after roll --grace 0 in b, a sees the old secret as %s", c)
+	}
+	if _, err := a.Delete(local(ctx), []string{k.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if c := code(t, b, rolled.Secret); c != keys.CodeNotFound {
+		t.Fatalf("after delete, b sees %s", c)
+	}
+}
+
+func boolp(b bool) *bool { return &b }
+
+func durp(d time.Duration) *keys.Duration {
+	v := keys.Duration(d)
+	return &v
+}
+
+func TestLastUsedIsRecordedAndFolded(t *testing.T) {
+	c := newClock()
+	s := openTemp(t, Options{Now: c.Now})
+	k := mustCreate(t, s, "used", "/acme")
+	t0 := c.Now().UTC().Truncate(time.Second)
+	lastUsed := func() *time.Time {
+		t.Helper()
+		got, err := s.Get(local(ctx), k.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.LastUsedAt
+	}
+	// The writer is one connection: total_changes counts every row it
+	// ever wrote.
+	writes := func() int64 {
+		var v int64
+		if err := s.w.QueryRow("SELECT total_changes()").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if lastUsed() != nil {
+		t.Fatal("unused key has a last use")
+	}
+	c.Add(10 * time.Second)
+	code(t, s, k.Secret)
+	first := lastUsed()
+	if first == nil || !first.Equal(t0.Add(10*time.Second)) {
+		t.Fatalf("first use recorded as %v, want %v", first, t0.Add(10*time.Second))
+	}
+	// Uses within a minute are folded: no write at all.
+	w0 := writes()
+	for i := 0; i < 5; i++ {
+		c.Add(10 * time.Second)
+		code(t, s, k.Secret)
+	}
+	if w := writes(); w != w0 {
+		t.Errorf("%d rows written by verifications within the fold", w-w0)
+	}
+	if got := lastUsed(); !got.Equal(*first) {
+		t.Fatalf("last use moved to %v within the fold", got)
+	}
+	c.Add(15 * time.Second) // 65s after the first use
+	code(t, s, k.Secret)
+	if got := lastUsed(); !got.Equal(t0.Add(75 * time.Second)) {
+		t.Fatalf("last use = %v, want %v", got, t0.Add(75*time.Second))
+	}
+	// A never-used key counts from its creation; a used one from its use.
+	never := mustCreate(t, s, "never", "/acme")
+	c.Add(2 * keys.Day)
+	code(t, s, k.Secret)
+	page, err := s.List(local(ctx), keys.ListFilter{UnusedFor: keys.Duration(keys.Day)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != 1 || page.Items[0].ID != never.ID {
+		t.Fatalf("unused for 1d = %v, want only %s", page.Items, never.Name)
+	}
+}
+
+func TestTimesAreWholeSecondsInUTC(t *testing.T) {
+	c := newClock()
+	s := openTemp(t, Options{Now: c.Now})
+	k, err := s.Create(local(ctx), keys.CreateRequest{Name: "t", Grants: grants("/acme"), TTL: durp(90 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := c.Now().UTC()
+	if k.CreatedAt.Location() != time.UTC || !k.CreatedAt.Equal(now.Truncate(time.Second)) {
+		t.Errorf("created_at = %v, want %v", k.CreatedAt, now.Truncate(time.Second))
+	}
+	// An expiry rounds up: never shorter than asked.
+	if want := now.Add(90 * time.Minute).Truncate(time.Second).Add(time.Second); !k.ExpiresAt.Equal(want) || k.ExpiresAt.Location() != time.UTC {
+		t.Errorf("expires_at = %v, want %v", k.ExpiresAt, want)
+	}
+	got, err := s.Get(local(ctx), k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.CreatedAt.Equal(k.CreatedAt) || !got.ExpiresAt.Equal(*k.ExpiresAt) {
+		t.Errorf("stored times differ: %v %v", got.CreatedAt, got.ExpiresAt)
+	}
+}
+
+func TestGraceAndExpiryWithAClock(t *testing.T) {
+	c := newClock()
+	s := openTemp(t, Options{Now: c.Now})
+	k, err := s.Create(local(ctx), keys.CreateRequest{Name: "k", Grants: grants("/acme"), TTL: durp(keys.Day)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Roll(local(ctx), k.ID, keys.RollRequest{Grace: durp(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Add(59 * time.Minute)
+	if code(t, s, k.Secret) != keys.CodeValid {
+		t.Fatal("old secret stopped within its grace")
+	}
+	c.Add(2 * time.Minute)
+	if code(t, s, k.Secret) != keys.CodeNotFound {
+		t.Fatal("old secret works after its grace")
+	}
+	if got, _ := s.Get(local(ctx), k.ID); got.PreviousExpiresAt != nil {
+		t.Errorf("previous_expires_at = %v after the grace", got.PreviousExpiresAt)
+	}
+	page, err := s.List(local(ctx), keys.ListFilter{ExpiringWithin: keys.Duration(keys.Day)})
+	if err != nil || len(page.Items) != 1 {
+		t.Fatalf("expiring within 1d: %v %v", page, err)
+	}
+	c.Add(keys.Day)
+	if code(t, s, r.Secret) != keys.CodeExpired {
+		t.Fatal("key did not expire")
+	}
+	page, err = s.List(local(ctx), keys.ListFilter{Expired: true})
+	if err != nil || len(page.Items) != 1 {
+		t.Fatalf("expired: %v %v", page, err)
+	}
+	// An expired operator key authenticates no more.
+	if _, err := s.Authenticate(ctx, r.Secret); keys.ErrorCode(err) != keys.Unauthorized {
+		t.Fatalf("expired operator key: %v", err)
+	}
+}
+
+func TestALockHeldPastTheBusyTimeoutIsUnavailable(t *testing.T) {
+	s := openTemp(t, Options{BusyTimeout: 200 * time.Millisecond})
+	k := mustCreate(t, s, "k", "/acme")
+
+	// Another process, as far as SQLite can tell, holds the write lock.
+	other, err := sql.Open("sqlite3", dsn(s.path, time.Second, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+
+	_, err = s.Create(local(ctx), keys.CreateRequest{Name: "blocked", Grants: grants("/acme")})
+	if keys.ErrorCode(err) != keys.Unavailable || keys.ErrorMessage(err) != "database is locked; try again" {
+		t.Fatalf("create under a held lock: %v (%s)", err, keys.ErrorCode(err))
+	}
+	// Reads go on beside the writer; verification records its use later.
+	if c := code(t, s, k.Secret); c != keys.CodeValid {
+		t.Fatalf("verify under a held lock: %s", c)
+	}
+	if _, err := s.List(local(ctx), keys.ListFilter{}); err != nil {
+		t.Fatalf("list under a held lock: %v", err)
+	}
+	tx.Rollback()
+	if _, err := s.Create(local(ctx), keys.CreateRequest{Name: "unblocked", Grants: grants("/acme")}); err != nil {
+		t.Fatalf("after the lock: %v", err)
+	}
+}
+
+func TestCursorsAreOpaqueAndURLSafe(t *testing.T) {
+	s := openTemp(t, Options{})
+	for i := 0; i < 5; i++ {
+		mustCreate(t, s, fmt.Sprintf("name.with-odd_chars%d", i), "/acme")
+	}
+	page, err := s.List(local(ctx), keys.ListFilter{Limit: 2})
+	if err != nil || page.NextCursor == nil {
+		t.Fatalf("list: %v", err)
+	}
+	if !regexp.MustCompile(`^[A-Za-z0-9_-]+$`).MatchString(*page.NextCursor) {
+		t.Errorf("cursor %q is not URL-safe", *page.NextCursor)
+	}
+	ap, err := s.Audit(local(ctx), keys.AuditFilter{Limit: 2})
+	if err != nil || ap.NextCursor == nil || !regexp.MustCompile(`^[A-Za-z0-9_-]+$`).MatchString(*ap.NextCursor) {
+		t.Errorf("audit cursor %v, %v", ap.NextCursor, err)
+	}
+}
+
+func TestNoPrincipalIsUnauthorized(t *testing.T) {
+	s := openTemp(t, Options{})
+	if _, err := s.List(ctx, keys.ListFilter{}); keys.ErrorCode(err) != keys.Unauthorized {
+		t.Fatalf("list without a principal: %v", err)
+	}
+	if _, err := s.Create(ctx, keys.CreateRequest{Name: "x", Grants: grants("/a")}); keys.ErrorCode(err) != keys.Unauthorized {
+		t.Fatalf("create without a principal: %v", err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readAll(t *testing.T, path string) []byte {
+	t.Helper()
+	var out []byte
+	for _, p := range []string{path, path + "-wal"} {
+		b, err := os.ReadFile(p)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		out = append(out, b...)
+	}
+	return out
+}
+
+func TestSecretsAreStoredOnlyAsHashes(t *testing.T) {
+	s := openTemp(t, Options{})
+	k := mustCreate(t, s, "k", "/acme")
+	r, err := s.Roll(local(ctx), k.ID, keys.RollRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hash, prev string
+	if err := s.r.QueryRow("SELECT secret_hash, prev_hash FROM keys").Scan(&hash, &prev); err != nil {
+		t.Fatal(err)
+	}
+	if hash != keys.HashSecret(r.Secret) || prev != keys.HashSecret(k.Secret) {
+		t.Fatal("stored hashes are not the SHA-256 of the secrets")
+	}
+	s.Close()
+	raw := readAll(t, s.path)
+	for _, secret := range []string{k.Secret, r.Secret} {
+		if regexp.MustCompile(regexp.QuoteMeta(secret[3:])).Match(raw) {
+			t.Fatal("a secret is in the database file")
+		}
+	}
+}
