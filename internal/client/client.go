@@ -337,8 +337,11 @@ func (c *Client) attempt(ctx context.Context, cl call, u *url.URL, payload []byt
 // not be reached or did not answer in time. Only errors where the request
 // plausibly never got through are worth a retry.
 func (c *Client) transportError(ctx context.Context, err error) (time.Duration, error) {
-	if ctx.Err() != nil {
-		return -1, keys.Errorf(keys.Unavailable, "request to %s cancelled: %v", c.base.Host, ctx.Err())
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return -1, fmt.Errorf("request to %s: %w", c.base.Host, ctx.Err()) // interrupted: not the server's fault
+	case ctx.Err() != nil:
+		return -1, keys.Errorf(keys.Unavailable, "no answer from %s in time: %v", c.base.Host, ctx.Err())
 	}
 	msg := transportMessage(err)
 	var uerr *url.Error

@@ -191,8 +191,15 @@ func newRemote(s *config.Settings) (keys.Service, error) {
 		profile = config.ProfileForServer(file, s.Server)
 	}
 	cred := &remoteCredential{profile: profile, server: s.Server}
+	// KEYWARD_TOKEN is known at once (and so also sent with verify, which
+	// needs none); the keyring is asked only by a call that needs a key.
+	token := ""
+	if t := strings.TrimSpace(os.Getenv(config.TokenEnv)); t != "" {
+		token, cred.source = t, config.SourceEnv
+	}
 	c, err := client.New(client.Options{
 		BaseURL:    s.Server,
+		Token:      token,
 		Credential: cred.lookup,
 		CAFile:     s.CAFile,
 		Debug:      debugWriter(s),

@@ -72,17 +72,15 @@ func whoamiRun(ctx context.Context, opts *WhoamiOptions) error {
 	switch opts.Printer.Format() {
 	case output.JSON, output.JSONL:
 		v := remoteWhoami{Actor: who.Actor, Name: who.Name, Key: output.NormalizeKey(who.Key), Server: remote.BaseURL(), Source: source}
-		var b []byte
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetEscapeHTML(false)
 		if opts.Printer.Format() == output.JSON {
-			b, err = json.MarshalIndent(v, "", "  ")
-		} else {
-			b, err = json.Marshal(v)
+			enc.SetIndent("", "  ")
 		}
-		if err != nil {
+		if err := enc.Encode(v); err != nil {
 			return keys.Errorf(keys.Internal, "encoding JSON: %v", err)
 		}
-		_, err = fmt.Fprintf(opts.IO.Out, "%s\n", b)
-		return err
+		return nil
 	}
 	if err := opts.Printer.Principal(opts.IO.Out, who); err != nil {
 		return err
