@@ -200,6 +200,8 @@ type call struct {
 	idempotent bool
 	// anonymous calls need no credential; one is sent only if known.
 	anonymous bool
+	// goneIsDone makes a 404 on a retry a success (DELETE by id).
+	goneIsDone bool
 }
 
 func (c *Client) bearer(anonymous bool) (string, error) {
@@ -254,6 +256,9 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		wait, err := c.attempt(ctx, cl, &u, payload, token)
 		if err == nil {
 			return nil
+		}
+		if attempt > 0 && cl.goneIsDone && keys.ErrorCode(err) == keys.NotFound {
+			return nil // an earlier attempt did it; only its answer was lost
 		}
 		if wait < 0 || attempt >= retries {
 			return err

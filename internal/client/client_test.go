@@ -132,6 +132,30 @@ func TestDeleteRetriesTheDeleteItself(t *testing.T) {
 	}
 }
 
+// A DELETE whose answer was lost (here: a 502 from a proxy after the server
+// acted) is retried; the 404 of the retry means it is done.
+func TestDeleteRetryAfterLostAnswer(t *testing.T) {
+	var deletes atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet:
+			_ = json.NewEncoder(w).Encode(keys.Key{ID: "key_0000000000000000", Name: "x"})
+		case http.MethodDelete:
+			if deletes.Add(1) == 1 {
+				w.WriteHeader(http.StatusBadGateway)
+				return
+			}
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"error":{"code":"not_found","message":"key not found"}}`))
+		}
+	}))
+	defer srv.Close()
+	got, err := newClient(t, srv.URL, "sk_token").Delete(context.Background(), []string{"x"})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Delete = %v, %v", got, err)
+	}
+}
+
 func TestDeleteResolvesAllBeforeDeletingAny(t *testing.T) {
 	var deletes atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

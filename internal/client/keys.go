@@ -121,7 +121,7 @@ func (c *Client) Delete(ctx context.Context, refs []string) ([]*keys.Key, error)
 	}
 	for i, k := range found {
 		// By id: a name could have moved to another key since the GET.
-		err := c.do(ctx, call{method: http.MethodDelete, path: keyPath(k.ID), idempotent: true})
+		err := c.do(ctx, call{method: http.MethodDelete, path: keyPath(k.ID), idempotent: true, goneIsDone: true})
 		if err != nil {
 			if i > 0 {
 				return nil, &keys.Error{Code: keys.ErrorCode(err), Message: keys.ErrorMessage(err) +
