@@ -24,10 +24,8 @@ type LoginOptions struct {
 	Settings func() (*config.Settings, error)
 
 	// ExplicitProfile is set when --profile or KEYWARD_PROFILE named the
-	// profile; ExplicitServer when --server or KEYWARD_SERVER named the
-	// server (rather than the current profile).
+	// profile (rather than current_profile).
 	ExplicitProfile bool
-	ExplicitServer  bool
 	InsecureStorage bool
 }
 
@@ -52,7 +50,6 @@ Without a usable keyring, login fails: set KEYWARD_TOKEN instead, or pass
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ExplicitProfile = flagOrEnv(cmd, config.FlagProfile)
-			opts.ExplicitServer = flagOrEnv(cmd, config.FlagServer)
 			if runF != nil {
 				return runF(opts)
 			}
@@ -92,10 +89,7 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	if err != nil {
 		return err
 	}
-	profile := s.Profile
-	if !opts.ExplicitProfile && (opts.ExplicitServer || profile == "") {
-		profile = config.ProfileForServer(file, server)
-	}
+	profile := credentialProfile(file, s.Profile, server, opts.ExplicitProfile)
 
 	token, err := opts.IO.ReadSecret(fmt.Sprintf("Operator key for %s: ", server))
 	if err != nil {
@@ -184,12 +178,7 @@ type remoteCredential struct {
 // the credential of the profile that belongs to that server.
 func newRemote(s *config.Settings) (keys.Service, error) {
 	file, _ := config.Load() // a broken file was reported by Settings already
-	profile := s.Profile
-	if profile == "" || !sameServer(profileServer(file, profile), s.Server) {
-		// Never send one server's key to another: --server naming a
-		// different server than the current profile uses that server's.
-		profile = config.ProfileForServer(file, s.Server)
-	}
+	profile := credentialProfile(file, s.Profile, s.Server, false)
 	cred := &remoteCredential{profile: profile, server: s.Server}
 	// KEYWARD_TOKEN is known at once (and so also sent with verify, which
 	// needs none); the keyring is asked only by a call that needs a key.
@@ -210,6 +199,25 @@ func newRemote(s *config.Settings) (keys.Service, error) {
 		return nil, err
 	}
 	return &remoteService{Client: c, cred: cred}, nil
+}
+
+// credentialProfile is the profile whose stored key belongs to server: the
+// named one when --profile or KEYWARD_PROFILE said so explicitly (login
+// and logout), else the profile in use when it points at that server, else
+// the profile whose server it is, else the server's host:port. One
+// server's key is never sent to another: --server naming a different
+// server than the current profile's uses that server's own key.
+func credentialProfile(f *config.File, profile, server string, explicit bool) string {
+	if explicit && profile != "" {
+		return profile
+	}
+	if profile != "" && sameServer(profileServer(f, profile), server) {
+		return profile
+	}
+	if server == "" {
+		return profile
+	}
+	return config.ProfileForServer(f, server)
 }
 
 func profileServer(f *config.File, name string) string {

@@ -18,7 +18,6 @@ type LogoutOptions struct {
 	Settings func() (*config.Settings, error)
 
 	ExplicitProfile bool
-	ExplicitServer  bool
 }
 
 func NewCmdLogout(f *Factory, runF func(*LogoutOptions) error) *cobra.Command {
@@ -34,7 +33,6 @@ login --insecure-storage. The profile itself stays in the config file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ExplicitProfile = flagOrEnv(cmd, config.FlagProfile)
-			opts.ExplicitServer = flagOrEnv(cmd, config.FlagServer)
 			if runF != nil {
 				return runF(opts)
 			}
@@ -49,14 +47,11 @@ func logoutRun(ctx context.Context, opts *LogoutOptions) error {
 	if err != nil {
 		return err
 	}
-	profile := s.Profile
-	if !opts.ExplicitProfile && (opts.ExplicitServer || profile == "") && s.Server != "" {
-		file, err := config.Load()
-		if err != nil {
-			return err
-		}
-		profile = config.ProfileForServer(file, s.Server)
+	file, err := config.Load()
+	if err != nil {
+		return err
 	}
+	profile := credentialProfile(file, s.Profile, s.Server, opts.ExplicitProfile)
 	if profile == "" {
 		return usageErrorf("no profile to log out of: use --profile NAME or --server URL")
 	}
