@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
+	"github.com/mattn/go-sqlite3"
 )
 
 // applicationID marks a SQLite file as keyward's (PRAGMA application_id,
@@ -52,7 +53,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s := &Store{path: abs, now: now}
 
-	s.w, err = sql.Open("sqlite3", dsn(abs, busy, true))
+	s.w, err = sql.Open(driverName, dsn(abs, busy, true))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -74,7 +75,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		}
 	}
 
-	s.r, err = sql.Open("sqlite3", dsn(abs, busy, false))
+	s.r, err = sql.Open(driverName, dsn(abs, busy, false))
 	if err != nil {
 		s.w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -87,6 +88,19 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// driverName is go-sqlite3 with keyward's per-connection settings.
+const driverName = "sqlite3-keyward"
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		// Map the file for reads: pages come from the OS page cache,
+		// shared by every connection, instead of a small private cache
+		// each. Big lists and cursor walks are several times faster.
+		_, err := c.Exec("PRAGMA mmap_size = 268435456", nil)
+		return err
+	}})
 }
 
 // dsn builds a go-sqlite3 URI for path. The writer makes the file WAL with

@@ -4,8 +4,10 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -382,5 +384,53 @@ func TestSecretsAreStoredOnlyAsHashes(t *testing.T) {
 		if regexp.MustCompile(regexp.QuoteMeta(secret[3:])).Match(raw) {
 			t.Fatal("a secret is in the database file")
 		}
+	}
+}
+
+const processWrites = 50
+
+// TestWritersInSeveralProcesses runs writers in separate processes (this
+// test binary, re-executed) on one file: SQLite's file locks, not Go's
+// connection pool, keep them apart, and none waits past the busy timeout.
+func TestWritersInSeveralProcesses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keyward.db")
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var cmds []*exec.Cmd
+	for i := 0; i < 2; i++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "KEYWARD_STORE_TEST_WRITER="+path, fmt.Sprintf("KEYWARD_STORE_TEST_TAG=proc%d", i))
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+		t.Cleanup(func() {
+			if stderr.Len() > 0 {
+				t.Logf("writer %d: %s", i, stderr.String())
+			}
+		})
+	}
+	for i := 0; i < processWrites; i++ {
+		k := mustCreate(t, s, fmt.Sprintf("parent-%d", i), "/acme")
+		if _, err := s.Roll(local(ctx), k.ID, keys.RollRequest{}); err != nil {
+			t.Errorf("roll: %v", err)
+		}
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("writer process %d: %v", i, err)
+		}
+	}
+	var n int
+	if err := s.r.QueryRow("SELECT count(*) FROM keys").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 3*processWrites {
+		t.Errorf("%d keys, want %d", n, 3*processWrites)
 	}
 }
