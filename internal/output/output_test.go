@@ -125,7 +125,7 @@ func TestTableOnTerminal(t *testing.T) {
 	disabled.Enabled = false
 	p.Keys(&buf, []*keys.Key{sampleKey("ci-deploy"), expired, disabled})
 	out := buf.String()
-	for _, want := range []string{"in 3 days", "2 hours ago", "never used", ansiRed + "old", ansiGrey + "off", "expired", "disabled"} {
+	for _, want := range []string{"in 3 days", "2 hours ago", "never used", ansiRed + "old ", ansiGrey + "off ", "expired", "disabled"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in\n%s", want, out)
 		}

@@ -29,8 +29,10 @@ const (
 )
 
 // render writes header (unless NoHeaders or nil) and rows as a table.
-// Trailing blanks are trimmed from every line.
-func (p *tablePrinter) render(w io.Writer, header []string, rows [][]string) error {
+// Trailing blanks are trimmed from every line. colors, when given, holds
+// an ANSI colour (or "") per row: whole lines are painted after layout, so
+// escape codes never disturb column widths.
+func (p *tablePrinter) render(w io.Writer, header []string, rows [][]string, colors ...string) error {
 	var buf bytes.Buffer
 	pad := tw.CellPadding{Global: tw.Padding{Left: "", Right: "   ", Overwrite: true}}
 	cell := tw.CellConfig{
@@ -65,13 +67,25 @@ func (p *tablePrinter) render(w io.Writer, header []string, rows [][]string) err
 	if err := t.Render(); err != nil {
 		return keys.Errorf(keys.Internal, "rendering table: %v", err)
 	}
-	var out bytes.Buffer
+	var lines []string
 	for _, line := range strings.SplitAfter(buf.String(), "\n") {
 		nl := strings.HasSuffix(line, "\n")
 		line = strings.TrimRight(line, " \n")
 		if line == "" && !nl {
 			continue
 		}
+		lines = append(lines, line)
+	}
+	first := len(lines) - len(rows) // the header's lines come first
+	if len(colors) == len(rows) && first >= 0 {
+		for i, c := range colors {
+			if c != "" {
+				lines[first+i] = c + lines[first+i] + ansiReset
+			}
+		}
+	}
+	var out bytes.Buffer
+	for _, line := range lines {
 		out.WriteString(line)
 		out.WriteByte('\n')
 	}
@@ -122,27 +136,19 @@ func (p *tablePrinter) status(k *keys.Key) string {
 	return "active"
 }
 
-// paint colours every cell of a row for an expired (red) or disabled
-// (grey) key.
-func (p *tablePrinter) paint(k *keys.Key, row []string) []string {
+// color is the colour of a key's row: red when expired, grey when
+// disabled, none otherwise or when colour is off.
+func (p *tablePrinter) color(k *keys.Key) string {
 	if !p.o.Color {
-		return row
+		return ""
 	}
-	var c string
 	switch p.status(k) {
 	case "disabled":
-		c = ansiGrey
+		return ansiGrey
 	case "expired":
-		c = ansiRed
-	default:
-		return row
+		return ansiRed
 	}
-	for i, s := range row {
-		if s != "" {
-			row[i] = c + s + ansiReset
-		}
-	}
-	return row
+	return ""
 }
 
 var keyListHeader = []string{"NAME", "ID", "ORG", "START", "GRANTS", "EXPIRES", "LAST USED", "STATUS"}
@@ -152,10 +158,10 @@ func (p *tablePrinter) keyRow(k *keys.Key) []string {
 	if p.o.Human {
 		lastUsed = "never used"
 	}
-	return p.paint(k, []string{
+	return []string{
 		k.Name, k.ID, k.Org, k.Start, grantsText(k.Grants, ","),
 		p.when(k.ExpiresAt, "never"), p.when(k.LastUsedAt, lastUsed), p.status(k),
-	})
+	}
 }
 
 // keyDetail is a key as field/value rows.
@@ -215,12 +221,19 @@ type tableList[T any] struct {
 	w      io.Writer
 	header []string
 	row    func(T) []string
+	color  func(T) string
 	rows   [][]string
+	colors []string
 	empty  string
 }
 
 func (l *tableList[T]) Add(item T) error {
 	l.rows = append(l.rows, l.row(item))
+	c := ""
+	if l.color != nil {
+		c = l.color(item)
+	}
+	l.colors = append(l.colors, c)
 	return nil
 }
 
@@ -231,11 +244,11 @@ func (l *tableList[T]) Close() error {
 		fmt.Fprintln(l.p.o.ErrOut, l.empty)
 		return nil
 	}
-	return l.p.render(l.w, l.header, l.rows)
+	return l.p.render(l.w, l.header, l.rows, l.colors...)
 }
 
 func (p *tablePrinter) KeyList(w io.Writer) ListWriter[*keys.Key] {
-	return &tableList[*keys.Key]{p: p, w: w, header: keyListHeader, row: p.keyRow, empty: "no keys"}
+	return &tableList[*keys.Key]{p: p, w: w, header: keyListHeader, row: p.keyRow, color: p.color, empty: "no keys"}
 }
 
 var auditHeader = []string{"AT", "ACTION", "KEY", "KEY ID", "ORG", "ACTOR", "DETAILS"}
