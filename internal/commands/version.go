@@ -10,13 +10,17 @@ import (
 	"github.com/keyward/keyward/internal/output"
 )
 
-// Version and Commit are set at build time:
+// version and commit are set at build time (the Makefile does):
 //
-//	go build -ldflags "-X github.com/keyward/keyward/internal/commands.Version=1.2.0 -X github.com/keyward/keyward/internal/commands.Commit=$(git rev-parse --short HEAD)"
+//	go build -ldflags "-X github.com/keyward/keyward/internal/commands.version=1.2.0 -X github.com/keyward/keyward/internal/commands.commit=$(git rev-parse --short HEAD)"
 var (
-	Version = "dev"
-	Commit  = ""
+	version = "dev"
+	commit  = ""
 )
+
+// Version is the version this binary was built as ("dev" by default),
+// for the client's User-Agent.
+var Version = version
 
 // VersionOptions is everything `version` needs.
 type VersionOptions struct {
@@ -46,7 +50,7 @@ func NewCmdVersion(f *Factory, runF func(*VersionOptions) error) *cobra.Command 
 }
 
 func versionInfo() output.VersionInfo {
-	v := output.VersionInfo{Version: Version, Commit: Commit, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	v := output.VersionInfo{Version: Version, Commit: commit, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	if v.Commit == "" {
 		v.Commit = "unknown"
 		// A plain `go build` in a checkout records the revision itself.
