@@ -38,15 +38,12 @@ type Options struct {
 	Credential func() (string, error)
 	// CAFile is a PEM bundle added to the system roots.
 	CAFile string
-	// Insecure skips TLS certificate verification (testing only).
-	Insecure bool
 	// Debug, when set, gets one line per request and per response; tokens
 	// and secrets never appear in it, bodies are never written.
 	Debug io.Writer
 	// Timeout bounds each HTTP attempt; 0 means 30s.
 	Timeout time.Duration
-	// HTTPClient replaces the default transport (CAFile and Insecure are
-	// then ignored).
+	// HTTPClient replaces the default transport (CAFile is then ignored).
 	HTTPClient *http.Client
 	// Version goes into the User-Agent (keyward/<version>); "" is "dev".
 	Version string
@@ -161,9 +158,6 @@ func newHTTPClient(opts Options) (*http.Client, error) {
 			return nil, keys.Errorf(keys.Invalid, "--ca-file %s holds no PEM certificate", opts.CAFile)
 		}
 		tlsConf.RootCAs = pool
-	}
-	if opts.Insecure {
-		tlsConf.InsecureSkipVerify = true // asked for explicitly
 	}
 	timeout := opts.Timeout
 	if timeout <= 0 {
