@@ -434,3 +434,27 @@ func TestWritersInSeveralProcesses(t *testing.T) {
 		t.Errorf("%d keys, want %d", n, 3*processWrites)
 	}
 }
+
+// TestDurableSettings pins what a power cut relies on: WAL with
+// synchronous=FULL on the writer, foreign keys on, readers query-only.
+func TestDurableSettings(t *testing.T) {
+	s := openTemp(t, Options{BusyTimeout: 1234 * time.Millisecond})
+	for pragma, want := range map[string]string{
+		"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "1234", "application_id": "1802990180",
+	} {
+		var got string
+		if err := s.w.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("writer PRAGMA %s = %s, want %s", pragma, got, want)
+		}
+	}
+	var qo string
+	if err := s.r.QueryRow("PRAGMA query_only").Scan(&qo); err != nil || qo != "1" {
+		t.Errorf("reader query_only = %s (%v)", qo, err)
+	}
+	if _, err := s.r.Exec("DELETE FROM keys"); err == nil {
+		t.Error("a reader wrote")
+	}
+}
