@@ -87,31 +87,29 @@ func auditListRun(ctx context.Context, opts *AuditListOptions) error {
 		return err
 	}
 	out := opts.Printer.AuditList(opts.IO.Out)
-	rest, err := eachPage(opts.Limit, func(limit int, cursor string) (int, *string, error) {
-		filter.Limit, filter.Cursor = limit, cursor
+	more, rest, err := eachPage(opts.Limit, func(size int, cursor string) ([]*keys.AuditEvent, *string, error) {
+		filter.Limit, filter.Cursor = size, cursor
 		page, err := svc.Audit(ctx, filter)
 		if err != nil {
-			return 0, nil, err
+			return nil, nil, err
 		}
-		for _, e := range page.Items {
-			if err := out.Add(e); err != nil {
-				return 0, nil, err
-			}
-		}
-		return len(page.Items), page.NextCursor, nil
-	})
+		return page.Items, page.NextCursor, nil
+	}, out.Add)
 	if err != nil {
 		return err
 	}
 	if err := out.Close(); err != nil {
 		return err
 	}
-	if rest != "" {
+	if !more && rest != "" {
 		filter.Limit, filter.Cursor = 1, rest
 		page, err := svc.Audit(ctx, filter)
-		if err != nil || len(page.Items) == 0 {
+		if err != nil {
 			return err
 		}
+		more = len(page.Items) > 0
+	}
+	if more {
 		fmt.Fprintf(opts.IO.ErrOut, "showing first %d events; use --limit 0 for all\n", opts.Limit)
 	}
 	return nil

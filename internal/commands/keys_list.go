@@ -75,64 +75,70 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 		return err
 	}
 	out := opts.Printer.KeyList(opts.IO.Out)
-	rest, err := eachPage(opts.Limit, func(limit int, cursor string) (int, *string, error) {
-		filter.Limit, filter.Cursor = limit, cursor
+	more, rest, err := eachPage(opts.Limit, func(size int, cursor string) ([]*keys.Key, *string, error) {
+		filter.Limit, filter.Cursor = size, cursor
 		page, err := svc.List(ctx, filter)
 		if err != nil {
-			return 0, nil, err
+			return nil, nil, err
 		}
-		for _, k := range page.Items {
-			if err := out.Add(k); err != nil {
-				return 0, nil, err
-			}
-		}
-		return len(page.Items), page.NextCursor, nil
-	})
+		return page.Items, page.NextCursor, nil
+	}, out.Add)
 	if err != nil {
 		return err
 	}
 	if err := out.Close(); err != nil {
 		return err
 	}
-	if rest != "" {
+	if !more && rest != "" {
 		// The limit was reached with a cursor left: is anything behind it?
 		filter.Limit, filter.Cursor = 1, rest
 		page, err := svc.List(ctx, filter)
-		if err != nil || len(page.Items) == 0 {
+		if err != nil {
 			return err
 		}
+		more = len(page.Items) > 0
+	}
+	if more {
 		fmt.Fprintf(opts.IO.ErrOut, "showing first %d keys; use --limit 0 for all\n", opts.Limit)
 	}
 	return nil
 }
 
 // eachPage drives a paged listing: limit items in all (0 = everything),
-// fetched in pages of at most keys.MaxPageSize. fetch returns how many
-// items it printed and the next cursor. When the limit is reached with a
-// cursor left, eachPage returns that cursor, so that the caller can check
-// whether anything is really behind it before saying so.
-func eachPage(limit int, fetch func(limit int, cursor string) (int, *string, error)) (rest string, err error) {
-	cursor := ""
-	shown := 0
+// fetched in pages of min(limit, keys.MaxPageSize) and handed to emit one
+// by one, so nothing holds the whole list. more reports items beyond the
+// limit seen in the last page; when the limit was reached exactly at a
+// page's end with a cursor left, that cursor comes back as rest, for the
+// caller to check whether anything really lies behind it.
+func eachPage[T any](limit int, fetch func(size int, cursor string) ([]T, *string, error), emit func(T) error) (more bool, rest string, err error) {
+	size := keys.MaxPageSize
+	if limit > 0 && limit < size {
+		size = limit
+	}
+	cursor, shown := "", 0
 	for {
-		size := keys.MaxPageSize
-		if limit > 0 && limit-shown < size {
-			size = limit - shown
-		}
-		n, next, err := fetch(size, cursor)
+		items, next, err := fetch(size, cursor)
 		if err != nil {
-			return "", err
+			return false, "", err
 		}
-		shown += n
+		for _, it := range items {
+			if limit > 0 && shown == limit {
+				return true, "", nil
+			}
+			if err := emit(it); err != nil {
+				return false, "", err
+			}
+			shown++
+		}
 		if next == nil || *next == "" {
-			return "", nil
+			return false, "", nil
+		}
+		if limit > 0 && shown >= limit {
+			return false, *next, nil
+		}
+		if len(items) == 0 {
+			return false, "", nil // a page without items but with a cursor: stop rather than spin
 		}
 		cursor = *next
-		if limit > 0 && shown >= limit {
-			return cursor, nil
-		}
-		if n == 0 {
-			return "", nil // a page without items but with a cursor: stop rather than spin
-		}
 	}
 }

@@ -323,37 +323,39 @@ func TestListLimitAndNote(t *testing.T) {
 	}
 }
 
-// eachPage pages with at most MaxPageSize per call and stops at the limit.
+// eachPage asks for pages of min(limit, 1000), emits at most limit items
+// and says whether more exist.
 func TestEachPage(t *testing.T) {
-	total := 2500
-	pager := func(sizes *[]int) func(int, string) (int, *string, error) {
-		pos := 0
-		return func(limit int, cursor string) (int, *string, error) {
-			*sizes = append(*sizes, limit)
-			n := min(limit, total-pos)
-			pos += n
-			if pos >= total {
-				return n, nil, nil
-			}
-			c := "c"
-			return n, &c, nil
-		}
-	}
+	const total = 2500
 	for _, tc := range []struct {
-		limit int
-		sizes []int
-		rest  bool
+		limit, emitted int
+		sizes          []int
+		more           bool
+		rest           bool
 	}{
-		{0, []int{1000, 1000, 1000}, false},
-		{100, []int{100}, true},
-		{1500, []int{1000, 500}, true},
-		{2500, []int{1000, 1000, 500}, false},
-		{5000, []int{1000, 1000, 1000}, false},
+		{0, 2500, []int{1000, 1000, 1000}, false, false},
+		{100, 100, []int{100}, false, true},
+		{1500, 1500, []int{1000, 1000}, true, false},
+		{2000, 2000, []int{1000, 1000}, false, true},
+		{2500, 2500, []int{1000, 1000, 1000}, false, false},
+		{5000, 2500, []int{1000, 1000, 1000}, false, false},
 	} {
 		var sizes []int
-		rest, err := eachPage(tc.limit, pager(&sizes))
-		if err != nil || (rest != "") != tc.rest || len(sizes) != len(tc.sizes) {
-			t.Errorf("limit %d: sizes %v rest %q", tc.limit, sizes, rest)
+		pos, emitted := 0, 0
+		fetch := func(size int, cursor string) ([]int, *string, error) {
+			sizes = append(sizes, size)
+			n := min(size, total-pos)
+			items := make([]int, n)
+			pos += n
+			if pos >= total {
+				return items, nil, nil
+			}
+			c := "next"
+			return items, &c, nil
+		}
+		more, rest, err := eachPage(tc.limit, fetch, func(int) error { emitted++; return nil })
+		if err != nil || more != tc.more || (rest != "") != tc.rest || emitted != tc.emitted || len(sizes) != len(tc.sizes) {
+			t.Errorf("limit %d: sizes %v emitted %d more %v rest %q", tc.limit, sizes, emitted, more, rest)
 			continue
 		}
 		for i := range sizes {

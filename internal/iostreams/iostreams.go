@@ -78,7 +78,7 @@ func (s *IOStreams) CanPrompt() bool { return s.stdinTTY && s.stdoutTTY }
 // ColorEnabled reports whether stdout may carry colour: a terminal, and
 // NO_COLOR (https://no-color.org) unset or empty.
 func (s *IOStreams) ColorEnabled() bool {
-	return s.stdoutTTY && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+	return s.stdoutTTY && os.Getenv("NO_COLOR") == ""
 }
 
 // ReadSecret reads a secret: with a hidden prompt on stderr when stdin is

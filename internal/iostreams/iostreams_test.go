@@ -21,7 +21,6 @@ func TestReadSecretRefusesHugeInput(t *testing.T) {
 
 func TestPromptAndColorFollowTTY(t *testing.T) {
 	t.Setenv("NO_COLOR", "")
-	t.Setenv("TERM", "xterm")
 	ios, _, _, _ := Test()
 	if ios.CanPrompt() || ios.ColorEnabled() {
 		t.Fatal("test streams are not terminals")
