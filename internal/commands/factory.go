@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -113,6 +114,9 @@ func (f *Factory) openService() (keys.Service, error) {
 	case s.ProfileMissing:
 		return nil, keys.Errorf(keys.Invalid, "profile %q is not in %s: run `keyward login --profile %s` or use --db", s.Profile, s.ConfigPath, s.Profile)
 	default:
+		if s.Debug {
+			fmt.Fprintf(f.IO.ErrOut, "debug: database %s\n", s.DB)
+		}
 		svc, err = store.Open(context.Background(), s.DB, store.Options{})
 	}
 	if err != nil {
