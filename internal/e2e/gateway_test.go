@@ -42,6 +42,10 @@ func TestNginxAuthRequest(t *testing.T) {
 	api := startServe(t, bin, env, db)
 
 	port := freePort(t)
+	if err := os.MkdirAll(filepath.Join(dir, "www", "app"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "www", "app", "x"), "hello\n")
 	conf := filepath.Join(dir, "nginx.conf")
 	writeFile(t, conf, fmt.Sprintf(`
 worker_processes 1;
@@ -65,7 +69,9 @@ http {
       auth_request_set $key_id $upstream_http_x_keyward_key_id;
       add_header X-Key-Name $key_name always;
       add_header X-Key-Id $key_id always;
-      return 200 "hello $key_name\n";
+      # a static upstream: "return" would answer in the rewrite phase,
+      # before auth_request is consulted
+      root %[1]s/www;
     }
     location = /_keyward {
       internal;
