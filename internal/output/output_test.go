@@ -139,7 +139,7 @@ func TestNewSecretTableWarns(t *testing.T) {
 	var out, errOut bytes.Buffer
 	p := New(Options{Format: Table, ErrOut: &errOut})
 	p.NewSecret(&out, &keys.NewSecretKey{Key: *sampleKey("a"), Secret: "sk_secret"})
-	if !strings.Contains(out.String(), "sk_secret") || !strings.Contains(errOut.String(), "shown only once") || strings.Contains(errOut.String(), "sk_secret") {
+	if !strings.Contains(out.String(), "sk_secret") || !strings.Contains(errOut.String(), "will not be shown again") || strings.Contains(errOut.String(), "sk_secret") {
 		t.Fatalf("out %q err %q", out.String(), errOut.String())
 	}
 }

@@ -201,7 +201,7 @@ func (p *tablePrinter) NewSecret(w io.Writer, k *keys.NewSecretKey) error {
 	if err := p.render(w, nil, rows); err != nil {
 		return err
 	}
-	fmt.Fprintln(p.o.ErrOut, "warning: the secret is shown only once; store it now (use -q to print only the secret)")
+	fmt.Fprintln(p.o.ErrOut, "warning: store the secret now: it will not be shown again (-q prints only the secret)")
 	return nil
 }
 
