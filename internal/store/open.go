@@ -210,8 +210,12 @@ func checkExisting(ctx context.Context, abs, shown string) error {
 	if binary.BigEndian.Uint32(header[68:72]) == applicationID {
 		return nil
 	}
-	// Still possibly ours: a database in WAL mode whose header change has
-	// not been checkpointed yet. Ask SQLite, read-only.
+	// Still possibly ours: a database whose first transaction is still in
+	// its write-ahead log, not yet checkpointed. Without a log, the header
+	// is the truth; with one, ask SQLite, read-only.
+	if fi, err := os.Stat(abs + "-wal"); err != nil || fi.Size() == 0 {
+		return notKeyward(shown)
+	}
 	ro, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: abs}).EscapedPath()+"?mode=ro&_busy_timeout=1000")
 	if err != nil {
 		return notKeyward(shown)
