@@ -57,13 +57,11 @@ as arguments.`,
 	cmd.AddCommand(keysCmd, auditCmd, NewCmdVersion(f, nil), NewCmdCompletion(f))
 	cmd.AddCommand(NewCmdLogin(f, nil), NewCmdLogout(f, nil), NewCmdWhoami(f, nil), NewCmdServe(f, nil))
 
-	// Group commands have no action: an unknown or missing subcommand is a
-	// usage error, not a silent help page.
+	// Group commands show their help; an unknown subcommand is a usage
+	// error (exit 2), not a silent help page.
 	for _, g := range []*cobra.Command{keysCmd, auditCmd} {
 		g.Args = noArgsGroup
-		g.RunE = func(c *cobra.Command, args []string) error {
-			return usageErrorf("%s needs a subcommand (see '%s --help')", c.CommandPath(), c.CommandPath())
-		}
+		g.RunE = func(c *cobra.Command, args []string) error { return c.Help() }
 	}
 	markUsage(cmd, f)
 	return cmd
