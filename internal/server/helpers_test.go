@@ -52,7 +52,7 @@ func (s *syncBuffer) String() string {
 // env is a real SQLite store in a temp dir behind the real handler on a
 // loopback httptest server, with a root admin key.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	st    *store.Store
 	srv   *httptest.Server
 	clock *clock
@@ -60,12 +60,12 @@ type env struct {
 	root  string // the root admin key's secret
 }
 
-func newEnv(t *testing.T, opts server.Options) *env {
+func newEnv(t testing.TB, opts server.Options) *env {
 	return newEnvWith(t, opts, func(b keys.Backend) keys.Backend { return b })
 }
 
 // newEnvWith lets a test wrap the backend (fault injection).
-func newEnvWith(t *testing.T, opts server.Options, wrap func(keys.Backend) keys.Backend) *env {
+func newEnvWith(t testing.TB, opts server.Options, wrap func(keys.Backend) keys.Backend) *env {
 	t.Helper()
 	c := newClock()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "keys.db"), store.Options{Now: c.Now})
