@@ -247,3 +247,27 @@ func TestOpenAcceptsAnUncheckpointedDatabase(t *testing.T) {
 		s.Close()
 	}
 }
+
+func TestOpenOddPaths(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a dir", "we?ird#name%20&x=1.db")
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, s, "k", "/acme")
+	s.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the database is not where asked: %v", err)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "we?ird#name%20&x=1.db") {
+			t.Errorf("stray file %q", e.Name())
+		}
+	}
+	s, err = Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+}

@@ -458,3 +458,28 @@ func TestDurableSettings(t *testing.T) {
 		t.Error("a reader wrote")
 	}
 }
+
+func TestShorteningAKeyShortensItsGrace(t *testing.T) {
+	c := newClock()
+	s := openTemp(t, Options{Now: c.Now})
+	k := mustCreate(t, s, "k", "/acme")
+	if _, err := s.Roll(local(ctx), k.ID, keys.RollRequest{Grace: durp(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.Update(local(ctx), k.ID, keys.UpdateRequest{TTL: durp(10 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.PreviousExpiresAt == nil || !u.PreviousExpiresAt.Equal(*u.ExpiresAt) {
+		t.Fatalf("previous_expires_at %v, expires_at %v", u.PreviousExpiresAt, u.ExpiresAt)
+	}
+	// A longer lifetime does not lengthen the grace.
+	u, err = s.Update(local(ctx), k.ID, keys.UpdateRequest{NoExpiry: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Add(11 * time.Minute)
+	if code(t, s, k.Secret) != keys.CodeNotFound {
+		t.Fatal("the old secret outlived the shortened key")
+	}
+}
