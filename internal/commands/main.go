@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"os/user"
 	"strings"
-	"syscall"
 
 	"github.com/keyward/keyward/internal/iostreams"
 	"github.com/keyward/keyward/internal/keys"
@@ -16,10 +14,13 @@ import (
 )
 
 // Main runs keyward with os.Args and returns the exit code.
+//
+// It leaves SIGINT alone: an interrupted command simply ends (every change
+// is one transaction, so nothing is left half done), and a prompt stays
+// interruptible. `serve` and the hidden secret prompt handle signals
+// themselves.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return Run(ctx, iostreams.System(), os.Args[1:])
+	return Run(context.Background(), iostreams.System(), os.Args[1:])
 }
 
 // Run executes one keyward command line on ios and returns its exit code:

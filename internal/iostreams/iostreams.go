@@ -6,10 +6,13 @@ package iostreams
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"golang.org/x/term"
 )
@@ -47,7 +50,7 @@ func System() *IOStreams {
 	}
 	if ios.stdinTTY {
 		fd := int(os.Stdin.Fd())
-		ios.readPassword = func() ([]byte, error) { return term.ReadPassword(fd) }
+		ios.readPassword = func() ([]byte, error) { return readPassword(fd) }
 	}
 	return ios
 }
@@ -59,6 +62,35 @@ func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// readPassword reads a line without echo. An interrupt while it waits
+// restores the terminal (so the shell does not go on without echo) and
+// ends the read with an error instead of leaving the prompt hanging.
+func readPassword(fd int) ([]byte, error) {
+	state, err := term.GetState(fd)
+	if err != nil {
+		return nil, err
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := term.ReadPassword(fd)
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		return r.b, r.err
+	case <-sig:
+		_ = term.Restore(fd, state)
+		return nil, errors.New("interrupted")
+	}
+}
 
 // SetTTY declares, for tests, whether stdin and stdout are terminals. A
 // simulated terminal stdin reads secrets from In like a pipe does.
