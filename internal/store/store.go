@@ -49,9 +49,6 @@ func (s *Store) Close() error {
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
-// Path is the database file.
-func (s *Store) Path() string { return s.path }
-
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
