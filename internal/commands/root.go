@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keyward/keyward/internal/config"
+	"github.com/keyward/keyward/internal/keys"
 )
 
 // NewCmdRoot is the keyward command tree. It fills whatever f lacks
@@ -92,6 +93,13 @@ func markUsage(c *cobra.Command, f *Factory) {
 	if c.Args != nil {
 		args := c.Args
 		c.Args = func(cmd *cobra.Command, a []string) error {
+			for _, arg := range a {
+				// A secret on the command line ends up in shell history
+				// and process lists: refuse it before anything else.
+				if _, err := keys.ParseSecret(arg); err == nil {
+					return usageErrorf("an argument is a keyward secret: secrets are never taken as arguments (pipe them on stdin)")
+				}
+			}
 			if err := args(cmd, a); err != nil {
 				if _, ok := err.(*usageError); ok {
 					return err
