@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -68,8 +69,24 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) error {
 // and the answer is in the status alone: 204 valid, 401 not a working key,
 // 403 a working key without the rights, 503 when the backend cannot decide
 // (a gateway must then fail closed, not let the request through).
+//
+// The resource and role come from the query, or else from the
+// X-Keyward-Resource and X-Keyward-Role headers, for gateways that cannot
+// put a query on the check (Envoy appends the original path to its prefix,
+// but can add headers). Under /v1/auth/<path> the query is the original
+// request's, the end user's, so it is ignored: only headers count there.
 func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
 	q := newQuery(r)
+	if r.URL.Path != "/v1/auth" {
+		q = &query{v: url.Values{}}
+	}
+	for _, name := range []string{"resource", "role"} {
+		if q.v.Get(name) == "" {
+			if h := r.Header.Get("X-Keyward-" + name); h != "" {
+				q.v.Set(name, h)
+			}
+		}
+	}
 	req := keys.VerifyRequest{Resource: q.resource("resource"), Role: q.role("role")}
 	if q.err != nil {
 		return q.err

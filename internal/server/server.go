@@ -8,6 +8,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -61,6 +62,10 @@ var routes = []route{
 	{"GET", "/v1/whoami", true, (*server).whoami},
 	{"POST", "/v1/verify", false, (*server).verify},
 	{"GET", "/v1/auth", false, (*server).gatewayAuth},
+	// Envoy's ext_authz HTTP service appends the original path to its
+	// path_prefix and keeps the original method: /v1/auth/<anything>, any
+	// method, answers as GET /v1/auth does.
+	{"", "/v1/auth/{path...}", false, (*server).gatewayAuth},
 	{"GET", "/healthz", false, (*server).healthz},
 	{"GET", "/v1/openapi.json", false, (*server).openapi},
 }
@@ -79,17 +84,28 @@ func New(b keys.Backend, opts Options) http.Handler {
 	}
 	mux := http.NewServeMux()
 	for _, rt := range routes {
-		mux.Handle(rt.method+" "+rt.path, s.endpoint(rt))
+		mux.Handle(strings.TrimSpace(rt.method+" "+rt.path), s.endpoint(rt))
 	}
 	return s.logRequests(jsonFallbacks(mux))
 }
 
-// Routes lists the served routes as "METHOD /path" (ServeMux patterns), for
-// the test that holds the OpenAPI document to them.
+// anyMethod is what a route without a method is documented with.
+var anyMethod = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+// Routes lists the served routes as "METHOD /path" with OpenAPI's path
+// syntax ({path...} is {path}; a route for any method is listed once per
+// method), for the test that holds the OpenAPI document to them.
 func Routes() []string {
-	out := make([]string, len(routes))
-	for i, rt := range routes {
-		out[i] = rt.method + " " + rt.path
+	var out []string
+	for _, rt := range routes {
+		path := strings.ReplaceAll(rt.path, "...}", "}")
+		if rt.method == "" {
+			for _, m := range anyMethod {
+				out = append(out, m+" "+path)
+			}
+			continue
+		}
+		out = append(out, rt.method+" "+path)
 	}
 	return out
 }

@@ -104,3 +104,50 @@ func TestHealthz(t *testing.T) {
 	_ = e.st.Close()
 	e.do("GET", "/healthz", "", nil).want(t, http.StatusServiceUnavailable)
 }
+
+// Envoy's ext_authz HTTP service sends the original method and path under
+// the prefix, with the original query; the resource comes from headers.
+func TestGatewayAuthPrefixed(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	editor := e.local("gw-editor", "/acme/prod", keys.Editor)
+	viewer := e.local("gw-viewer", "/acme/prod", keys.Viewer)
+	check := func(method, path, token, resource, role string) *resp {
+		t.Helper()
+		req, _ := http.NewRequest(method, e.srv.URL+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		if resource != "" {
+			req.Header.Set("X-Keyward-Resource", resource)
+		}
+		if role != "" {
+			req.Header.Set("X-Keyward-Role", role)
+		}
+		res, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return &resp{status: res.StatusCode, header: res.Header}
+	}
+	if r := check("POST", "/v1/auth/app/orders?x=1", editor.Secret, "/acme/prod/app", "editor"); r.status != 204 || r.header.Get("X-Keyward-Key-Name") != "gw-editor" {
+		t.Errorf("editor: %d %v", r.status, r.header)
+	}
+	if r := check("DELETE", "/v1/auth/", viewer.Secret, "/acme/prod/app", "editor"); r.status != 403 {
+		t.Errorf("viewer: %d", r.status)
+	}
+	if r := check("GET", "/v1/auth/app", "", "/acme/prod", ""); r.status != 401 {
+		t.Errorf("no key: %d", r.status)
+	}
+	// The end user's query cannot loosen the check: it is ignored here.
+	if r := check("GET", "/v1/auth/app?resource=/acme/prod&role=viewer", viewer.Secret, "/acme/prod/app", "editor"); r.status != 403 {
+		t.Errorf("query overrode the gateway's headers: %d", r.status)
+	}
+	// On /v1/auth itself the headers stand in for a missing query.
+	if r := check("GET", "/v1/auth", viewer.Secret, "/acme/prod", "editor"); r.status != 403 {
+		t.Errorf("headers on /v1/auth: %d", r.status)
+	}
+	if r := check("GET", "/v1/auth?role=viewer", viewer.Secret, "/globex", "editor"); r.status != 403 {
+		t.Errorf("header resource with query role: %d", r.status)
+	}
+}
