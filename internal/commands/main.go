@@ -42,6 +42,16 @@ func RunFactory(ctx context.Context, f *Factory, args []string) (code int) {
 	}()
 	defer f.Close()
 
+	for _, a := range args {
+		if _, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(a, "-") {
+			a = v // --flag=value
+		}
+		if _, err := keys.ParseSecret(a); err == nil {
+			// Never echo it back, not even in "unknown command".
+			output.Error(ios.ErrOut, output.Table, keys.Errorf(keys.Invalid, "an argument is a keyward secret: secrets are never taken as arguments (pipe them on stdin)"))
+			return ExitUsage
+		}
+	}
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
 	root.SetIn(ios.In)
