@@ -67,7 +67,7 @@ Request logs go to stderr; SIGINT or SIGTERM shut down gracefully.`,
 	cmd.Flags().StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "address to listen on, HOST:PORT (port 0 picks a free one)")
 	cmd.Flags().StringVar(&opts.TLSCert, "tls-cert", "", "PEM certificate file: serve HTTPS (with --tls-key)")
 	cmd.Flags().StringVar(&opts.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
-	cmd.Flags().Var(&opts.MaxTTL, "max-ttl", "longest key lifetime the server allows; keys without an expiry get it (e.g. 90d)")
+	cmd.Flags().Var((*capValue)(&opts.MaxTTL), "max-ttl", "longest key lifetime the server allows; keys without an expiry get it (e.g. 90d)")
 	return cmd
 }
 
@@ -113,6 +113,19 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 		},
 	})
 }
+
+// capValue is a keys.Duration flag whose unset value shows as nothing in
+// --help rather than "0s", which would read as "no lifetime at all".
+type capValue keys.Duration
+
+func (c *capValue) String() string {
+	if *c == 0 {
+		return ""
+	}
+	return keys.Duration(*c).String()
+}
+func (c *capValue) Set(s string) error { return (*keys.Duration)(c).Set(s) }
+func (c *capValue) Type() string       { return "duration" }
 
 func loopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
