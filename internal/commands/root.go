@@ -62,6 +62,7 @@ as arguments.`,
 	// error (exit 2), not a silent help page.
 	for _, g := range []*cobra.Command{keysCmd, auditCmd} {
 		g.Args = noArgsGroup
+		g.DisableFlagsInUseLine = true
 		g.RunE = func(c *cobra.Command, args []string) error { return c.Help() }
 	}
 	markUsage(cmd, f)
