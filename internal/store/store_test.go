@@ -483,3 +483,51 @@ func TestShorteningAKeyShortensItsGrace(t *testing.T) {
 		t.Fatal("the old secret outlived the shortened key")
 	}
 }
+
+// TestListFillsPagesPastUnreadableKeys: a tenant's pages are full (but the
+// last) even when other tenants' keys sort between its own, and the walk
+// ends without an empty page.
+func TestListFillsPagesPastUnreadableKeys(t *testing.T) {
+	s := openTemp(t, Options{})
+	op := mustCreate(t, s, "op", "/a")
+	want := []string{"op"}
+	for i := 0; i < 40; i++ {
+		mustCreate(t, s, fmt.Sprintf("k%02d", i), []string{"/a", "/b", "/b/x"}[i%3])
+		if i%3 == 0 {
+			want = append(want, fmt.Sprintf("k%02d", i))
+		}
+	}
+	for i := 0; i < 30; i++ {
+		mustCreate(t, s, fmt.Sprintf("z%02d", i), "/b") // unreadable tail
+	}
+	want = append(want[1:], "op") // by name: k.. < op
+	p, err := s.Authenticate(ctx, op.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pctx := keys.WithPrincipal(ctx, p)
+	var got []string
+	f := keys.ListFilter{Limit: 5} // 15 readable keys: three full pages, no fourth
+	for {
+		page, err := s.List(pctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.NextCursor != nil && len(page.Items) != f.Limit {
+			t.Fatalf("a page of %d items with more to come", len(page.Items))
+		}
+		if len(page.Items) == 0 {
+			t.Fatal("an empty page")
+		}
+		for _, k := range page.Items {
+			got = append(got, k.Name)
+		}
+		if page.NextCursor == nil {
+			break
+		}
+		f.Cursor = *page.NextCursor
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("walk = %v\nwant %v", got, want)
+	}
+}
