@@ -59,6 +59,14 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Up to date (every open but the first): no write lock taken at all.
+	var appID0, version0 int64
+	if err := s.w.QueryRowContext(ctx, "SELECT application_id, user_version FROM pragma_application_id, pragma_user_version").Scan(&appID0, &version0); err != nil {
+		return dbErr(err)
+	}
+	if appID0 == applicationID && version0 == int64(len(ms)) {
+		return nil
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return dbErr(err)
