@@ -111,7 +111,9 @@ func (f *Factory) openService() (keys.Service, error) {
 			return nil, keys.Errorf(keys.Unavailable, "remote backend not available")
 		}
 		svc, err = f.Remote(s)
-	case s.ProfileMissing:
+	case s.ProfileMissing && s.DB == config.DefaultDBPath():
+		// A profile was named that does not exist, and nothing else says
+		// where to go: refuse rather than quietly use the default database.
 		return nil, keys.Errorf(keys.Invalid, "profile %q is not in %s: run `keyward login --profile %s` or use --db", s.Profile, s.ConfigPath, s.Profile)
 	default:
 		if s.Debug {

@@ -512,3 +512,15 @@ func TestSecretsAreNeverArguments(t *testing.T) {
 	}
 	c.ok("keys get ci")
 }
+
+func TestMissingProfile(t *testing.T) {
+	c := newCLITest(t)
+	ios, _, _, errOut := iostreams.Test()
+	if code := Run(context.Background(), ios, strings.Fields("--profile nope keys list")); code != 2 || !strings.Contains(errOut.String(), `profile "nope"`) {
+		t.Fatalf("missing profile: exit %d %q", code, errOut)
+	}
+	// With an explicit database the profile name alone does not matter.
+	if r := c.run("--profile nope keys list -o json"); r.code != 0 || r.out != "[]\n" {
+		t.Fatalf("--db with a missing profile: %d %q", r.code, r.err)
+	}
+}
