@@ -26,6 +26,8 @@ as arguments.`,
 		SilenceErrors: true,
 	}
 	cmd.CompletionOptions.DisableDefaultCmd = true
+	cmd.Version = Version
+	cmd.SetVersionTemplate("keyward {{.Version}}\n")
 	config.AddFlags(cmd.PersistentFlags())
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(config.Formats, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfiles)
