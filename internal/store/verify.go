@@ -59,9 +59,7 @@ func (s *Store) Verify(ctx context.Context, req keys.VerifyRequest) (*keys.Verif
 		return keys.NotFoundResult(), nil
 	}
 	now := s.clock()
-	k := r.Key
-	k.PreviousExpiresAt = r.prevExpiry
-	res := keys.Evaluate(&k, prev, now, resource, role)
+	res := r.evaluate(prev, now, resource, role)
 	if res.Code != keys.CodeNotFound {
 		s.recordUse(ctx, r, now)
 	}
@@ -79,6 +77,14 @@ func (s *Store) recordUse(ctx context.Context, r *row, now time.Time) {
 	u := toUnix(now)
 	_, _ = s.w.ExecContext(ctx, `UPDATE keys SET last_used_at = ?
 		WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`, u, r.ID, u-int64(useFold/time.Second))
+}
+
+// evaluate is keys.Evaluate on the stored row: the previous secret's
+// expiry as stored, even once passed.
+func (r *row) evaluate(prev bool, now time.Time, resource *keys.Resource, role *keys.Role) *keys.VerifyResult {
+	k := r.Key
+	k.PreviousExpiresAt = r.prevExpiry
+	return keys.Evaluate(&k, prev, now, resource, role)
 }
 
 // Authenticate turns an operator secret into a principal: Unauthorized for
@@ -99,8 +105,8 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (*keys.Principa
 		return nil, bad
 	}
 	now := s.clock()
-	if prev && (r.prevExpiry == nil || !now.Before(*r.prevExpiry) || r.Expired(now)) {
-		return nil, bad
+	if r.evaluate(prev, now, nil, nil).Code == keys.CodeNotFound {
+		return nil, bad // a rolled-out secret past its grace
 	}
 	k := r.view(now)
 	if err := keys.CanAuthenticate(k, now); err != nil {
