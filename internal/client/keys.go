@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -185,24 +184,15 @@ func (c *Client) Audit(ctx context.Context, f keys.AuditFilter) (*keys.AuditPage
 	return &out, nil
 }
 
-// WhoAmI asks the server which operator key the token is. The answer is a
-// keys.Principal; a bare key (as DESIGN.md's table words it) is accepted
-// too.
+// WhoAmI asks the server which operator key the token is (GET /v1/whoami
+// answers the key).
 func (c *Client) WhoAmI(ctx context.Context) (*keys.Principal, error) {
-	var raw json.RawMessage
-	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/whoami", out: &raw, idempotent: true}); err != nil {
+	var k keys.Key
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/whoami", out: &k, idempotent: true}); err != nil {
 		return nil, err
 	}
-	var p keys.Principal
-	if err := json.Unmarshal(raw, &p); err == nil && p.Actor != "" {
-		if p.Key != nil && p.Name == "" {
-			p.Name = p.Key.Name
-		}
-		return &p, nil
+	if k.ID == "" {
+		return nil, keys.Errorf(keys.Internal, "unexpected whoami answer from %s", c.base.Host)
 	}
-	var k keys.Key
-	if err := json.Unmarshal(raw, &k); err == nil && k.ID != "" {
-		return keys.KeyPrincipal(&k), nil
-	}
-	return nil, keys.Errorf(keys.Internal, "unexpected whoami answer from %s", c.base.Host)
+	return keys.KeyPrincipal(&k), nil
 }

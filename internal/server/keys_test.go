@@ -180,10 +180,10 @@ func TestAuthentication(t *testing.T) {
 func TestWhoAmI(t *testing.T) {
 	e := newEnv(t, server.Options{})
 	op := e.local("operator", "/acme", keys.Admin)
-	var p keys.Principal
-	e.do("GET", "/v1/whoami", op.Secret, nil).want(t, http.StatusOK).decode(t, &p)
-	if p.Actor != op.ID || p.Name != "operator" || p.Key == nil || p.Key.ID != op.ID {
-		t.Errorf("whoami %+v", p)
+	var k keys.Key
+	e.do("GET", "/v1/whoami", op.Secret, nil).want(t, http.StatusOK).decode(t, &k)
+	if k.ID != op.ID || k.Name != "operator" || len(k.Grants) != 1 {
+		t.Errorf("whoami answered %+v, want the operator key", k)
 	}
 }
 

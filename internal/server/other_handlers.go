@@ -32,12 +32,17 @@ func (s *server) audit(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// whoami answers the operator key itself, as DESIGN.md's table has it; a
+// server's principal is always a key.
 func (s *server) whoami(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.b.WhoAmI(r.Context())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, p)
+	if p.Key == nil {
+		return keys.Errorf(keys.Unauthorized, "no operator key")
+	}
+	writeJSON(w, http.StatusOK, p.Key)
 	return nil
 }
 
