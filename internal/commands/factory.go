@@ -119,7 +119,11 @@ func (f *Factory) openService() (keys.Service, error) {
 		if s.Debug {
 			fmt.Fprintf(f.IO.ErrOut, "debug: database %s\n", s.DB)
 		}
-		svc, err = store.Open(context.Background(), s.DB, store.Options{})
+		var st *store.Store
+		st, err = store.Open(context.Background(), s.DB, store.Options{})
+		if err == nil {
+			svc = &localService{Service: st, user: osUser()}
+		}
 	}
 	if err != nil {
 		return nil, err

@@ -524,3 +524,18 @@ func TestMissingProfile(t *testing.T) {
 		t.Fatalf("--db with a missing profile: %d %q", r.code, r.err)
 	}
 }
+
+// A command tree driven without Main (no principal in the context) acts
+// as the local user on a database.
+func TestRootWithoutMainActsLocally(t *testing.T) {
+	c := newCLITest(t)
+	ios, _, out, _ := iostreams.Test()
+	root := NewCmdRoot(&Factory{IO: ios})
+	root.SetArgs(strings.Fields("--db " + c.db + " keys create ci --resource /acme -o json"))
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"created_by": "local:`) {
+		t.Fatalf("out = %s", out)
+	}
+}
