@@ -1,18 +1,14 @@
 package e2e
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestNginxAuthRequest fronts a stand-in upstream with a real nginx whose
@@ -20,10 +16,10 @@ import (
 // bearer key: the gateway set-up the README promises.
 func TestNginxAuthRequest(t *testing.T) {
 	nginx := findNginx(t)
-	bin := gatewayBinary(t)
+	bin := keywardBinary(t)
 	dir := t.TempDir()
 	db := filepath.Join(dir, "keys.db")
-	env := gatewayEnv(dir)
+	env := isolatedEnv(dir)
 
 	create := func(args ...string) string {
 		t.Helper()
@@ -147,107 +143,4 @@ func findNginx(t *testing.T) string {
 	}
 	t.Skip("nginx not installed")
 	return ""
-}
-
-var gatewayBin string
-
-// gatewayBinary builds keyward once per test process.
-func gatewayBinary(t *testing.T) string {
-	t.Helper()
-	if gatewayBin != "" {
-		return gatewayBin
-	}
-	dir, err := os.MkdirTemp("", "keyward-e2e-gw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "keyward")
-	cmd := exec.Command("go", "build", "-o", bin, "../..")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	gatewayBin = bin
-	return bin
-}
-
-func gatewayEnv(dir string) []string {
-	env := []string{}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "KEYWARD_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, "HOME="+dir, "XDG_CONFIG_HOME="+dir+"/config", "XDG_DATA_HOME="+dir+"/data", "NO_COLOR=1")
-}
-
-var servingRE = regexp.MustCompile(`https?://[0-9.]+:[0-9]+`)
-
-// startServe runs `keyward serve` on a free loopback port and returns its
-// base URL, read from the line it prints at start.
-func startServe(t *testing.T, bin string, env []string, db string) string {
-	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", db)
-	cmd.Env = env
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("keyward serve: %v", err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() })
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sent := false
-		for sc.Scan() {
-			if m := servingRE.FindString(sc.Text()); m != "" && !sent {
-				found <- m
-				sent = true
-			}
-		}
-		if !sent {
-			close(found)
-		}
-	}()
-	select {
-	case u, ok := <-found:
-		if !ok {
-			t.Fatal("keyward serve exited without printing its address")
-		}
-		return u
-	case <-time.After(15 * time.Second):
-		t.Fatal("keyward serve did not print its address within 15s")
-	}
-	return ""
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func waitHTTP(t *testing.T, url string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s did not answer within 10s", url)
-}
-
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -33,7 +33,7 @@ func keyringSession(t *testing.T, dir string) string {
 echo "BUS=$DBUS_SESSION_BUS_ADDRESS"
 exec sleep 600`
 	cmd := exec.Command("dbus-run-session", "--", "sh", "-c", script)
-	cmd.Env = append(gatewayEnv(dir), "XDG_RUNTIME_DIR="+dir)
+	cmd.Env = append(isolatedEnv(dir), "XDG_RUNTIME_DIR="+dir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its own group, ended as a whole
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -26,22 +26,7 @@ type localCLI struct {
 func newLocalCLI(t *testing.T) *localCLI {
 	t.Helper()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "keyward")
-	build := exec.Command("go", "build", "-o", bin, "../..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	env := []string{}
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "KEYWARD_") || strings.HasPrefix(name, "XDG_") || name == "HOME" || name == "NO_COLOR" {
-			continue
-		}
-		env = append(env, kv)
-	}
-	env = append(env, "HOME="+filepath.Join(dir, "home"), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"),
-		"XDG_DATA_HOME="+filepath.Join(dir, "data"), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
-	return &localCLI{t: t, bin: bin, env: env, db: filepath.Join(dir, "keys.db")}
+	return &localCLI{t: t, bin: keywardBinary(t), env: isolatedEnv(dir), db: filepath.Join(dir, "keys.db")}
 }
 
 type localResult struct {

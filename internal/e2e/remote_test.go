@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,76 +10,12 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
-
-// kwRun is one keyward invocation's outcome.
-type kwRun struct {
-	stdout, stderr string
-	code           int
-}
-
-// kwExec runs the built binary with env and stdin and returns what it did.
-// The context is a guard against a hang, not a timing assertion.
-func kwExec(t *testing.T, bin string, env []string, stdin string, args ...string) kwRun {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = env
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok || ctx.Err() != nil {
-			t.Fatalf("keyward %s: %v (stderr: %s)", strings.Join(args, " "), err, errb.String())
-		}
-		code = ee.ExitCode()
-	}
-	return kwRun{out.String(), errb.String(), code}
-}
-
-func (r kwRun) want(t *testing.T, code int, what string) kwRun {
-	t.Helper()
-	if r.code != code {
-		t.Fatalf("%s: exit %d, want %d\nstdout: %s\nstderr: %s", what, r.code, code, r.stdout, r.stderr)
-	}
-	return r
-}
-
-func (r kwRun) json(t *testing.T, v any) {
-	t.Helper()
-	if err := json.Unmarshal([]byte(r.stdout), v); err != nil {
-		t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
-	}
-}
-
-// withEnv returns env with the given KEY=value pairs set (replacing any).
-func withEnv(env []string, kv ...string) []string {
-	out := make([]string, 0, len(env)+len(kv))
-	for _, e := range env {
-		keep := true
-		for _, n := range kv {
-			name, _, _ := strings.Cut(n, "=")
-			if strings.HasPrefix(e, name+"=") {
-				keep = false
-			}
-		}
-		if keep {
-			out = append(out, e)
-		}
-	}
-	return append(out, kv...)
-}
 
 type e2eKey struct {
 	ID     string `json:"id"`
@@ -102,10 +35,10 @@ type e2eKey struct {
 // by direct database access, then `keyward serve` on a loopback port.
 func remoteServer(t *testing.T) (bin string, env []string, url, root string) {
 	t.Helper()
-	bin = gatewayBinary(t)
+	bin = keywardBinary(t)
 	dir := t.TempDir()
 	db := filepath.Join(dir, "server.db")
-	env = gatewayEnv(dir)
+	env = isolatedEnv(dir)
 	r := kwExec(t, bin, env, "", "--db", db, "keys", "create", "root", "--role", "admin", "--resource", "/", "-q").want(t, 0, "bootstrap root key")
 	root = strings.TrimSpace(r.stdout)
 	url = startServe(t, bin, env, db)
@@ -298,10 +231,10 @@ func TestRemoteLifecycle(t *testing.T) {
 // TestRemoteUnreachable: a server that is not there is exit 6 with the
 // server named, without hanging.
 func TestRemoteUnreachable(t *testing.T) {
-	bin := gatewayBinary(t)
+	bin := keywardBinary(t)
 	dir := t.TempDir()
 	port := freePort(t) // free now: nothing listens there
-	env := withEnv(gatewayEnv(dir), "KEYWARD_SERVER=http://127.0.0.1:"+strconv.Itoa(port), "KEYWARD_TOKEN=sk_00000000000000000000000000000000"+"30OBQY")
+	env := withEnv(isolatedEnv(dir), "KEYWARD_SERVER=http://127.0.0.1:"+strconv.Itoa(port), "KEYWARD_TOKEN=sk_00000000000000000000000000000000"+"30OBQY")
 	r := kwExec(t, bin, env, "", "keys", "list").want(t, 6, "unreachable server")
 	if !strings.Contains(r.stderr, "cannot reach 127.0.0.1:"+strconv.Itoa(port)) {
 		t.Fatalf("stderr %q does not name the server", r.stderr)
@@ -313,9 +246,9 @@ func TestRemoteUnreachable(t *testing.T) {
 // the client trusts it only with --ca-file, and login keeps that CA file
 // in the profile so that later commands need no flag.
 func TestRemoteTLS(t *testing.T) {
-	bin := gatewayBinary(t)
+	bin := keywardBinary(t)
 	dir := t.TempDir()
-	env := gatewayEnv(dir)
+	env := isolatedEnv(dir)
 	db := filepath.Join(dir, "server.db")
 	root := strings.TrimSpace(kwExec(t, bin, env, "", "--db", db, "keys", "create", "root", "--role", "admin", "--resource", "/", "-q").want(t, 0, "bootstrap").stdout)
 	caFile, certFile, keyFile := writeTestPKI(t, dir)
@@ -335,46 +268,6 @@ func TestRemoteTLS(t *testing.T) {
 	noBus := withEnv(env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(dir, "no-bus"))
 	kwExec(t, bin, noBus, root, "login", "--server", url, "--ca-file", caFile, "--insecure-storage").want(t, 0, "login over TLS")
 	kwExec(t, bin, noBus, "", "keys", "list").want(t, 0, "list through the profile, CA from the profile")
-}
-
-// serveWith starts keyward with args (a serve command line) and returns the
-// URL it prints.
-func serveWith(t *testing.T, bin string, env []string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = env
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("keyward serve: %v", err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() })
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sent := false
-		for sc.Scan() {
-			if m := servingRE.FindString(sc.Text()); m != "" && !sent {
-				found <- m
-				sent = true
-			}
-		}
-		if !sent {
-			close(found)
-		}
-	}()
-	select {
-	case u, ok := <-found:
-		if !ok {
-			t.Fatal("keyward serve exited without printing its address")
-		}
-		return u
-	case <-time.After(15 * time.Second):
-		t.Fatal("keyward serve did not print its address within 15s")
-	}
-	return ""
 }
 
 // writeTestPKI writes a throwaway CA and a certificate for 127.0.0.1 signed
