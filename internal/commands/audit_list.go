@@ -87,7 +87,7 @@ func auditListRun(ctx context.Context, opts *AuditListOptions) error {
 		return err
 	}
 	out := opts.Printer.AuditList(opts.IO.Out)
-	more, rest, err := eachPage(opts.Limit, func(size int, cursor string) ([]*keys.AuditEvent, *string, error) {
+	more, err := eachPage(opts.Limit, func(size int, cursor string) ([]*keys.AuditEvent, *string, error) {
 		filter.Limit, filter.Cursor = size, cursor
 		page, err := svc.Audit(ctx, filter)
 		if err != nil {
@@ -100,14 +100,6 @@ func auditListRun(ctx context.Context, opts *AuditListOptions) error {
 	}
 	if err := out.Close(); err != nil {
 		return err
-	}
-	if !more && rest != "" {
-		filter.Limit, filter.Cursor = 1, rest
-		page, err := svc.Audit(ctx, filter)
-		if err != nil {
-			return err
-		}
-		more = len(page.Items) > 0
 	}
 	if more {
 		fmt.Fprintf(opts.IO.ErrOut, "showing first %d events; use --limit 0 for all\n", opts.Limit)

@@ -75,7 +75,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 		return err
 	}
 	out := opts.Printer.KeyList(opts.IO.Out)
-	more, rest, err := eachPage(opts.Limit, func(size int, cursor string) ([]*keys.Key, *string, error) {
+	more, err := eachPage(opts.Limit, func(size int, cursor string) ([]*keys.Key, *string, error) {
 		filter.Limit, filter.Cursor = size, cursor
 		page, err := svc.List(ctx, filter)
 		if err != nil {
@@ -89,15 +89,6 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	if err := out.Close(); err != nil {
 		return err
 	}
-	if !more && rest != "" {
-		// The limit was reached with a cursor left: is anything behind it?
-		filter.Limit, filter.Cursor = 1, rest
-		page, err := svc.List(ctx, filter)
-		if err != nil {
-			return err
-		}
-		more = len(page.Items) > 0
-	}
 	if more {
 		fmt.Fprintf(opts.IO.ErrOut, "showing first %d keys; use --limit 0 for all\n", opts.Limit)
 	}
@@ -106,11 +97,10 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 
 // eachPage drives a paged listing: limit items in all (0 = everything),
 // fetched in pages of min(limit, keys.MaxPageSize) and handed to emit one
-// by one, so nothing holds the whole list. more reports items beyond the
-// limit seen in the last page; when the limit was reached exactly at a
-// page's end with a cursor left, that cursor comes back as rest, for the
-// caller to check whether anything really lies behind it.
-func eachPage[T any](limit int, fetch func(size int, cursor string) ([]T, *string, error), emit func(T) error) (more bool, rest string, err error) {
+// by one, so nothing holds the whole list. more reports whether items lie
+// beyond the limit: seen in the last page, or, when the limit fell exactly
+// at a page's end with a cursor left, found by asking for one more.
+func eachPage[T any](limit int, fetch func(size int, cursor string) ([]T, *string, error), emit func(T) error) (more bool, err error) {
 	size := keys.MaxPageSize
 	if limit > 0 && limit < size {
 		size = limit
@@ -119,25 +109,24 @@ func eachPage[T any](limit int, fetch func(size int, cursor string) ([]T, *strin
 	for {
 		items, next, err := fetch(size, cursor)
 		if err != nil {
-			return false, "", err
+			return false, err
 		}
 		for _, it := range items {
 			if limit > 0 && shown == limit {
-				return true, "", nil
+				return true, nil
 			}
 			if err := emit(it); err != nil {
-				return false, "", err
+				return false, err
 			}
 			shown++
 		}
-		if next == nil || *next == "" {
-			return false, "", nil
+		if next == nil || *next == "" || len(items) == 0 {
+			// (a page without items but with a cursor: stop rather than spin)
+			return false, nil
 		}
 		if limit > 0 && shown >= limit {
-			return false, *next, nil
-		}
-		if len(items) == 0 {
-			return false, "", nil // a page without items but with a cursor: stop rather than spin
+			probe, _, err := fetch(1, *next)
+			return len(probe) > 0, err
 		}
 		cursor = *next
 	}
