@@ -85,8 +85,9 @@ func (p *jsonPrinter) Principal(w io.Writer, pr *keys.Principal) error {
 
 func (p *jsonPrinter) Version(w io.Writer, v VersionInfo) error { return p.encode(w, v) }
 
-// jsonList streams a JSON array ('[', items, ']') or JSON lines, flushing
-// each item so that a long listing shows progress and holds nothing.
+// jsonList streams a JSON array ('[', items, ']') or JSON lines through a
+// buffer that goes out whenever it fills: a long listing shows progress and
+// holds nothing, without a write per item.
 type jsonList[T any] struct {
 	p    *jsonPrinter
 	w    *bufio.Writer
@@ -95,28 +96,23 @@ type jsonList[T any] struct {
 }
 
 func (l *jsonList[T]) Add(item T) error {
-	if l.p.lines {
-		b, err := marshal(l.norm(item), false, "")
-		if err != nil {
-			return err
-		}
-		l.w.Write(b)
-		l.w.WriteByte('\n')
-		l.n++
-		return l.w.Flush()
-	}
-	if l.n == 0 {
-		l.w.WriteString("[\n  ")
-	} else {
-		l.w.WriteString(",\n  ")
-	}
-	b, err := marshal(l.norm(item), true, "  ")
+	b, err := marshal(l.norm(item), !l.p.lines, "  ")
 	if err != nil {
 		return err
 	}
-	l.w.Write(b)
+	switch {
+	case l.p.lines:
+		b = append(b, '\n')
+	case l.n == 0:
+		l.w.WriteString("[\n  ")
+	default:
+		l.w.WriteString(",\n  ")
+	}
 	l.n++
-	return l.w.Flush()
+	// bufio keeps the first write error: returning it stops a listing
+	// whose reader has gone (a closed pipe).
+	_, err = l.w.Write(b)
+	return err
 }
 
 func (l *jsonList[T]) Close() error {

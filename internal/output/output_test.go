@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -74,15 +75,17 @@ func TestStreamedLists(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	l := New(Options{Format: JSON}).KeyList(&buf)
-	l.Add(sampleKey("a"))
-	// Streaming: the first item is written before the list ends.
-	if !strings.HasPrefix(buf.String(), "[\n  {") {
-		t.Fatalf("first item not flushed: %q", buf.String())
+	// Streaming: items go out as the buffer fills, before the list ends;
+	// at most one buffer's worth is held back.
+	for i := 0; i < 200; i++ {
+		l.Add(sampleKey(fmt.Sprint("k", i)))
 	}
-	l.Add(sampleKey("b"))
+	if written := strings.Count(buf.String(), `"name"`); !strings.HasPrefix(buf.String(), "[\n  {") || written < 150 {
+		t.Fatalf("only %d of 200 items written before Close", written)
+	}
 	l.Close()
 	var ks []keys.Key
-	if err := json.Unmarshal(buf.Bytes(), &ks); err != nil || len(ks) != 2 || ks[1].Name != "b" {
+	if err := json.Unmarshal(buf.Bytes(), &ks); err != nil || len(ks) != 200 || ks[199].Name != "k199" {
 		t.Fatalf("array: %v %s", err, buf.String())
 	}
 	buf.Reset()
