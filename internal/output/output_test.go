@@ -195,3 +195,33 @@ func TestParseFormat(t *testing.T) {
 		t.Errorf("yaml: %v", err)
 	}
 }
+
+// A long table listing goes out a chunk at a time, with one header and
+// columns that stay aligned when later rows are narrower.
+func TestTableListStreamsInChunks(t *testing.T) {
+	var buf bytes.Buffer
+	var errb bytes.Buffer
+	l := New(Options{Format: Table, ErrOut: &errb}).KeyList(&buf)
+	n := 2*tableChunk + 10
+	for i := 0; i < n; i++ {
+		name := "a-very-long-key-name"
+		if i >= tableChunk {
+			name = fmt.Sprint("k", i) // narrower than the first chunk's
+		}
+		l.Add(sampleKey(name))
+		if i == tableChunk && buf.Len() == 0 {
+			t.Fatalf("nothing written after %d rows", i+1)
+		}
+	}
+	l.Close()
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != n+1 || !strings.HasPrefix(lines[0], "NAME") || strings.Count(buf.String(), "NAME") != 1 {
+		t.Fatalf("got %d lines (want %d, one header)", len(lines), n+1)
+	}
+	col := strings.Index(lines[0], "ID")
+	for i, line := range lines[1:] {
+		if !strings.HasPrefix(line[col:], "key_") {
+			t.Fatalf("row %d: the ID column moved: %q", i, line)
+		}
+	}
+}

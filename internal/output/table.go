@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -215,16 +216,25 @@ func (p *tablePrinter) Keys(w io.Writer, ks []*keys.Key) error {
 	return l.Close()
 }
 
-// tableList collects rows: a table needs every row to size its columns.
+// tableChunk is how many rows a listing holds before it writes them: a
+// table needs rows to size its columns, but `--limit 0` over a million keys
+// must not hold a million rows.
+const tableChunk = 1000
+
+// tableList writes a listing as a table, a chunk of rows at a time. Column
+// widths only grow from chunk to chunk (cells are padded to the widest seen
+// so far), so a long listing stays aligned unless a later row is wider.
 type tableList[T any] struct {
-	p      *tablePrinter
-	w      io.Writer
-	header []string
-	row    func(T) []string
-	color  func(T) string
-	rows   [][]string
-	colors []string
-	empty  string
+	p       *tablePrinter
+	w       io.Writer
+	header  []string
+	row     func(T) []string
+	color   func(T) string
+	rows    [][]string
+	colors  []string
+	widths  []int
+	written bool
+	empty   string
 }
 
 func (l *tableList[T]) Add(item T) error {
@@ -234,17 +244,52 @@ func (l *tableList[T]) Add(item T) error {
 		c = l.color(item)
 	}
 	l.colors = append(l.colors, c)
+	if len(l.rows) >= tableChunk {
+		return l.flush()
+	}
 	return nil
 }
 
+func (l *tableList[T]) flush() error {
+	header := l.header
+	if l.written {
+		header = nil
+	}
+	for _, r := range l.rows {
+		for i, cell := range r {
+			if i >= len(l.widths) {
+				l.widths = append(l.widths, 0)
+			}
+			if n := utf8.RuneCountInString(cell); n < l.widths[i] {
+				r[i] = cell + strings.Repeat(" ", l.widths[i]-n)
+			} else {
+				l.widths[i] = n
+			}
+		}
+	}
+	if header != nil {
+		for i, h := range header {
+			if i < len(l.widths) {
+				l.widths[i] = max(l.widths[i], utf8.RuneCountInString(h))
+			}
+		}
+	}
+	err := l.p.render(l.w, header, l.rows, l.colors...)
+	l.rows, l.colors, l.written = l.rows[:0], l.colors[:0], true
+	return err
+}
+
 func (l *tableList[T]) Close() error {
-	if len(l.rows) == 0 {
+	if len(l.rows) == 0 && !l.written {
 		// Nothing to align; say so where people look, keep stdout empty
 		// for scripts.
 		fmt.Fprintln(l.p.o.ErrOut, l.empty)
 		return nil
 	}
-	return l.p.render(l.w, l.header, l.rows, l.colors...)
+	if len(l.rows) == 0 {
+		return nil
+	}
+	return l.flush()
 }
 
 func (p *tablePrinter) KeyList(w io.Writer) ListWriter[*keys.Key] {
