@@ -288,7 +288,7 @@ func TestRequestShape(t *testing.T) {
 	if page.NextCursor == nil || *page.NextCursor != "abc" || page.Items == nil {
 		t.Fatalf("page %+v", page)
 	}
-	if s = <-got; s.query != "cursor=c1&expiring_within=1w&limit=5&resource=%2Facme%2Fprod" {
+	if s = <-got; s.query != "cursor=c1&expiring_within=7d&limit=5&resource=%2Facme%2Fprod" {
 		t.Fatalf("list query %q", s.query)
 	}
 

@@ -73,24 +73,20 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// FormatDuration writes d in the shortest keyward syntax that reads back to
-// exactly d.
+// FormatDuration writes d in keyward syntax, reading back to exactly d: in
+// days, hours, minutes or seconds, whichever is the largest whole unit
+// ("90d", not "3M": the way it was most likely asked for).
 func FormatDuration(d time.Duration) string {
-	switch {
-	case d == 0:
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{Day, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
+		if d != 0 && d%u.unit == 0 {
+			return strconv.FormatInt(int64(d/u.unit), 10) + u.name
+		}
+	}
+	if d == 0 {
 		return "0s"
-	case d%Week == 0 && d%Month != 0:
-		return strconv.FormatInt(int64(d/Week), 10) + "w"
-	case d%Month == 0:
-		return strconv.FormatInt(int64(d/Month), 10) + "M"
-	case d%Day == 0:
-		return strconv.FormatInt(int64(d/Day), 10) + "d"
-	case d%time.Hour == 0:
-		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
-	case d%time.Minute == 0:
-		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
-	case d%time.Second == 0:
-		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
 	}
 	return d.String()
 }

@@ -87,7 +87,7 @@ func TestDurationJSON(t *testing.T) {
 		t.Fatalf("UnmarshalJSON(30d) = %v, %v", d, err)
 	}
 	b, _ := d.MarshalJSON()
-	if string(b) != `"1M"` {
+	if string(b) != `"30d"` {
 		t.Errorf("MarshalJSON(30d) = %s", b)
 	}
 	for _, in := range []string{`30`, `"-1d"`, `"x"`, `null1`} {

@@ -63,8 +63,13 @@ func CheckChange(p *Principal, before, after *Key) error {
 		return Errorf(Forbidden, "public keys cannot manage keys")
 	}
 	for _, k := range []*Key{before, after} {
-		if k != nil && !p.holdsOnAll(k.Grants, Admin) {
-			return Errorf(Forbidden, "%s needs admin on every resource of key %q", p.describe(), k.Name)
+		if k == nil {
+			continue
+		}
+		for _, g := range k.Grants {
+			if p.roleOn(g.Resource) < Admin {
+				return Errorf(Forbidden, "%s is not admin on %s", p.describe(), g.Resource)
+			}
 		}
 	}
 	if after != nil {

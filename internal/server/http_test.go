@@ -97,7 +97,7 @@ func TestMaxTTL(t *testing.T) {
 
 	b = createBody("long", "/acme", "viewer")
 	b["ttl"] = "31d"
-	if msg := e.do("POST", "/v1/keys", e.root, b).wantError(t, http.StatusBadRequest, keys.Invalid); !strings.Contains(msg, "1M") {
+	if msg := e.do("POST", "/v1/keys", e.root, b).wantError(t, http.StatusBadRequest, keys.Invalid); !strings.Contains(msg, "30d") {
 		t.Errorf("message does not name the cap: %s", msg)
 	}
 	b = createBody("far", "/acme", "viewer")
