@@ -8,7 +8,8 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 LDFLAGS := -s -w -X github.com/keyward/keyward/internal/commands.version=$(VERSION) -X github.com/keyward/keyward/internal/commands.commit=$(COMMIT)
 FUZZTIME ?= 5s
-FUZZ_TARGETS := FuzzParseSecret FuzzParseDuration FuzzParseResource FuzzParseTime
+# package:target pairs
+FUZZ_TARGETS := keys:FuzzParseSecret keys:FuzzParseDuration keys:FuzzParseResource keys:FuzzParseTime server:FuzzNoServerErrors
 
 .PHONY: build demo check deps test vet fmt-check smoke fuzz fuzz-long bench bench-short completions clean
 
@@ -27,7 +28,7 @@ deps:
 	@./scripts/install-test-deps.sh
 
 test: vet fmt-check build
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -race ./...
 	$(MAKE) --no-print-directory smoke fuzz bench-short
 
 vet:
@@ -44,8 +45,8 @@ smoke: build
 
 # Short fuzz runs for CI; `make fuzz-long FUZZTIME=10m` for a real session.
 fuzz:
-	@for t in $(FUZZ_TARGETS); do \
-		$(GO) test ./internal/keys -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
+	@for pt in $(FUZZ_TARGETS); do \
+		$(GO) test ./internal/$${pt%%:*} -run '^$$' -fuzz "^$${pt#*:}$$" -fuzztime $(FUZZTIME) || exit 1; \
 	done
 
 fuzz-long:
