@@ -93,7 +93,7 @@ func (s *Store) Audit(ctx context.Context, f keys.AuditFilter) (*keys.AuditPage,
 		if f.Since != nil {
 			add("a.at >= ?", f.Since.Unix())
 		}
-		base := "1"
+		base := "1 = 1"
 		if len(where) > 0 {
 			base = strings.Join(where, " AND ")
 		}
@@ -157,7 +157,7 @@ func (t *txn) auditKey(ref string) (string, error) {
 	if err == nil {
 		return r.ID, nil
 	}
-	if keys.ErrorCode(err) != keys.NotFound {
+	if keys.ErrorCode(err) != keys.NotFound || !storable(ref) {
 		return "", err
 	}
 	cond, args := "a.key_id = ?", []any{ref}

@@ -107,10 +107,11 @@ func (s *Store) Update(ctx context.Context, ref string, req keys.UpdateRequest) 
 			return nil
 		}
 		if _, err := t.ExecContext(t.ctx, `UPDATE keys SET name = ?, expires_at = ?, enabled = ?, meta = ?,
-			-- a previous secret never outlives the key
-			prev_expires_at = CASE WHEN ?2 IS NOT NULL AND prev_expires_at > ?2 THEN ?2 ELSE prev_expires_at END
+			-- a previous secret never outlives the key (the comparison
+			-- first: it tells PostgreSQL the parameter's type)
+			prev_expires_at = CASE WHEN prev_expires_at > ?2 AND ?2 IS NOT NULL THEN ?2 ELSE prev_expires_at END
 			WHERE id = ?`,
-			after.Name, nullTime(after.ExpiresAt), after.Enabled, metaJSON(after.Meta), after.ID); err != nil {
+			after.Name, nullTime(after.ExpiresAt), boolInt(after.Enabled), metaJSON(after.Meta), after.ID); err != nil {
 			return err
 		}
 		if err := t.audit(keys.ActionUpdate, after, details); err != nil {

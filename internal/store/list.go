@@ -30,7 +30,7 @@ func parseKeyCursor(c string) (name, id string, err error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err == nil {
 		var ok bool
-		if name, id, ok = strings.Cut(string(b), "\n"); ok && keys.IsID(id) {
+		if name, id, ok = strings.Cut(string(b), "\n"); ok && keys.IsID(id) && storable(name) {
 			return name, id, nil
 		}
 	}
@@ -55,7 +55,7 @@ func visibility(p *keys.Principal, orgCol, idCol string) (string, []any) {
 	case p.IsLocal():
 		return "", nil
 	case p.Key.Type == keys.Public:
-		return "0", nil
+		return "1 = 0", nil
 	case p.Key.Org == "/":
 		return "", nil
 	}
@@ -114,7 +114,7 @@ func (s *Store) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, err
 		if f.UnusedFor > 0 {
 			add("coalesce(k.last_used_at, k.created_at) <= ?", addSeconds(now, time.Duration(f.UnusedFor), -1))
 		}
-		base := "1"
+		base := "1 = 1"
 		if len(where) > 0 {
 			base = strings.Join(where, " AND ")
 		}
@@ -125,7 +125,7 @@ func (s *Store) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, err
 				cond += " AND (k.name, k.id) > (?, ?)"
 				a = append(append([]any(nil), args...), afterName, afterID)
 			}
-			rows, err := t.QueryContext(t.ctx, "SELECT "+keyColumns+" FROM keys k WHERE "+cond+
+			rows, err := t.QueryContext(t.ctx, "SELECT "+t.s.d.keyColumns+" FROM keys k WHERE "+cond+
 				" ORDER BY k.name, k.id LIMIT ?", append(a, batch)...)
 			if err != nil {
 				return err

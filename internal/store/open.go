@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -28,10 +27,11 @@ const sqliteMagic = "SQLite format 3\x00"
 // Open opens (creating if needed) the keyward database at path. A new file
 // is created 0600, and its folder 0700 when Open makes it. An existing
 // file that is not a keyward database is refused as keys.Invalid and never
-// modified; an empty file is initialized.
+// modified; an empty file is initialized. A postgres:// or postgresql://
+// URL opens a PostgreSQL database instead (see openPostgres).
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
-	if strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://") {
-		return nil, keys.Errorf(keys.Invalid, "PostgreSQL is not supported yet: use a SQLite file path for --db")
+	if isPostgresURL(path) {
+		return openPostgres(ctx, path, opts)
 	}
 	if path == "" {
 		return nil, keys.Errorf(keys.Invalid, "no database path: set --db or KEYWARD_DB")
@@ -51,7 +51,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{path: abs, now: now}
+	s := &Store{path: abs, now: now, d: sqliteDialect}
 
 	s.w, err = sql.Open(driverName, dsn(abs, busy, true))
 	if err != nil {

@@ -83,9 +83,9 @@ func TestOpenRefusesWhatIsNotKeyward(t *testing.T) {
 			t.Fatalf("opening a folder: %v", err)
 		}
 	})
-	t.Run("postgres", func(t *testing.T) {
-		_, err := Open(ctx, "postgres://u@localhost/keyward", Options{})
-		if keys.ErrorCode(err) != keys.Invalid || !strings.Contains(err.Error(), "PostgreSQL is not supported yet") {
+	t.Run("postgres URL with a password", func(t *testing.T) {
+		_, err := Open(ctx, "postgres://u:secret@localhost/keyward", Options{})
+		if keys.ErrorCode(err) != keys.Invalid || !strings.Contains(err.Error(), "PGPASSWORD") {
 			t.Fatalf("postgres URL: %v", err)
 		}
 	})

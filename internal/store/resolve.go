@@ -2,12 +2,19 @@ package store
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/keyward/keyward/internal/keys"
 )
 
 func notFound(ref string) error {
 	return keys.Errorf(keys.NotFound, "key %q not found", ref)
+}
+
+// storable is false for text no key holds and PostgreSQL refuses in a
+// query (NUL, invalid UTF-8): such a ref names no key, on any database.
+func storable(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
 // splitRef reads "org/name" ("acme/ci-deploy", "/acme/ci-deploy"; a root
@@ -26,6 +33,9 @@ func splitRef(ref string) (org, name string, ok bool) {
 // several organizations share it). A key the principal may not read is
 // NotFound, like one that does not exist.
 func (t *txn) resolve(ref string) (*row, error) {
+	if !storable(ref) {
+		return nil, notFound(ref)
+	}
 	var cands []*row
 	switch org, name, isPath := splitRef(ref); {
 	case keys.IsID(ref):

@@ -17,11 +17,14 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// keyColumns selects a key row with its grants folded into one string:
-// "<role digit><resource>" joined by ",", which no resource contains.
-const keyColumns = `k.id, k.name, k.org, k.type, k.start, k.created_at, k.expires_at,
+// keyColumnsFor selects a key row with its grants folded into one string
+// by the dialect's aggregate: "<role digit><resource>" joined by ",",
+// which no resource contains.
+func keyColumnsFor(aggregate string) string {
+	return `k.id, k.name, k.org, k.type, k.start, k.created_at, k.expires_at,
 	k.enabled, k.last_used_at, k.meta, k.created_by, k.prev_hash IS NOT NULL, k.prev_expires_at,
-	(SELECT group_concat(g.role || g.resource, ',') FROM grants g WHERE g.key_id = k.id)`
+	(SELECT ` + aggregate + ` FROM grants g WHERE g.key_id = k.id)`
+}
 
 // row is a key as stored: the key plus what only the store sees.
 type row struct {
@@ -95,7 +98,7 @@ func (r *row) view(now time.Time) *keys.Key {
 }
 
 func (s *Store) loadByID(ctx context.Context, q querier, id string) (*row, error) {
-	r, err := scanKey(q.QueryRowContext(ctx, "SELECT "+keyColumns+" FROM keys k WHERE k.id = ?", id))
+	r, err := scanKey(q.QueryRowContext(ctx, "SELECT "+s.d.keyColumns+" FROM keys k WHERE k.id = ?", id))
 	if err == sql.ErrNoRows {
 		return nil, nil
 	}
@@ -106,7 +109,7 @@ func (s *Store) loadByID(ctx context.Context, q querier, id string) (*row, error
 }
 
 func (s *Store) loadMany(ctx context.Context, q querier, where string, args ...any) ([]*row, error) {
-	rows, err := q.QueryContext(ctx, "SELECT "+keyColumns+" FROM keys k WHERE "+where+" ORDER BY k.name, k.id", args...)
+	rows, err := q.QueryContext(ctx, "SELECT "+s.d.keyColumns+" FROM keys k WHERE "+where+" ORDER BY k.name, k.id", args...)
 	if err != nil {
 		return nil, dbErr(err)
 	}

@@ -1,5 +1,5 @@
-// Package store is keyward's local backend: keys.Backend over one SQLite
-// file. Every method is one transaction; the rules of internal/keys are
+// Package store is keyward's database backend: keys.Backend over one SQLite
+// file or a PostgreSQL database (see postgres.go). Every method is one transaction; the rules of internal/keys are
 // checked inside the writing transaction on the rows read in it, and each
 // change writes its audit row in the same transaction.
 //
@@ -8,6 +8,10 @@
 // instead of deadlocking on a read-to-write upgrade) and a pool of
 // query-only readers, which WAL lets run beside the writer. go-sqlite3
 // ignores sql.TxOptions.ReadOnly, hence two pools rather than one.
+//
+// On PostgreSQL both are one pool: writers queue on an advisory lock
+// instead, and readers run REPEATABLE READ READ ONLY transactions. The SQL
+// is the same for both; the dialect (dialect.go) rebinds its placeholders.
 package store
 
 import (
@@ -34,11 +38,12 @@ type Options struct {
 // DefaultBusyTimeout is the wait for a locked database when Options has none.
 const DefaultBusyTimeout = 5 * time.Second
 
-// Store is keys.Backend over a SQLite file.
+// Store is keys.Backend over a SQLite file or a PostgreSQL database.
 type Store struct {
-	path string
-	w    *sql.DB // one connection; BEGIN IMMEDIATE
-	r    *sql.DB // query-only readers
+	path string  // the file, or the PostgreSQL URL (which holds no password)
+	w    *sql.DB // SQLite: one connection, BEGIN IMMEDIATE; PostgreSQL: r
+	r    *sql.DB // SQLite: query-only readers; PostgreSQL: the pool
+	d    *dialect
 	now  func() time.Time
 }
 
@@ -46,6 +51,9 @@ var _ keys.Backend = (*Store)(nil)
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	if s.w == s.r {
+		return s.r.Close()
+	}
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
@@ -91,6 +99,9 @@ func dbErr(err error) error {
 		case sqlite3.ErrIoErr, sqlite3.ErrCantOpen:
 			return keys.Errorf(keys.Unavailable, "database I/O error: %v", se)
 		}
+	}
+	if e := pgErr(err); e != nil {
+		return e
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return keys.Errorf(keys.Unavailable, "database did not answer in time; try again")

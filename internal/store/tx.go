@@ -19,27 +19,54 @@ type txn struct {
 	now time.Time
 }
 
-// write runs fn in one BEGIN IMMEDIATE transaction on the writer and
-// commits it when fn succeeds.
+// The store's SQL is SQLite's; txn's methods rebind it for the dialect.
+
+func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.Tx.ExecContext(ctx, t.s.d.rebind(query), args...)
+}
+
+func (t *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.Tx.QueryContext(ctx, t.s.d.rebind(query), args...)
+}
+
+func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.Tx.QueryRowContext(ctx, t.s.d.rebind(query), args...)
+}
+
+// write runs fn in one write transaction and commits it when fn succeeds.
+// SQLite: BEGIN IMMEDIATE on the one writer connection. PostgreSQL: an
+// ordinary transaction that first takes keyward's advisory lock, so that
+// writers queue exactly as on SQLite's write lock and every rule check
+// and the write it allows are one atomic step.
 func (s *Store) write(ctx context.Context, fn func(t *txn) error) error {
-	return s.run(ctx, s.w, fn)
+	return s.run(ctx, s.w, true, fn)
 }
 
-// read runs fn in one read transaction on a reader: one snapshot.
+// read runs fn in one read transaction on a reader: one snapshot
+// (PostgreSQL: REPEATABLE READ, READ ONLY).
 func (s *Store) read(ctx context.Context, fn func(t *txn) error) error {
-	return s.run(ctx, s.r, fn)
+	return s.run(ctx, s.r, false, fn)
 }
 
-func (s *Store) run(ctx context.Context, db *sql.DB, fn func(t *txn) error) error {
+func (s *Store) run(ctx context.Context, db *sql.DB, writer bool, fn func(t *txn) error) error {
 	p, err := keys.PrincipalFrom(ctx)
 	if err != nil {
 		return err
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	var opts *sql.TxOptions
+	if s.d.postgres && !writer {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return dbErr(err)
 	}
 	defer tx.Rollback()
+	if s.d.postgres && writer {
+		if _, err := tx.ExecContext(ctx, pgWriteLock); err != nil {
+			return dbErr(err)
+		}
+	}
 	t := &txn{Tx: tx, s: s, ctx: ctx, now: s.clock()}
 	if t.p, err = t.refresh(p); err != nil {
 		return err

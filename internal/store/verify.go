@@ -18,8 +18,8 @@ const useFold = time.Minute
 func (s *Store) lookup(ctx context.Context, secret string) (r *row, matchedPrevious bool, err error) {
 	h := keys.HashSecret(secret)
 	var current bool
-	r, err = scanKey(s.r.QueryRowContext(ctx, "SELECT "+keyColumns+`, k.secret_hash = ?1
-		FROM keys k WHERE k.secret_hash = ?1 OR k.prev_hash = ?1`, h), &current)
+	r, err = scanKey(s.r.QueryRowContext(ctx, s.d.rebind("SELECT "+s.d.keyColumns+`, k.secret_hash = ?1
+		FROM keys k WHERE k.secret_hash = ?1 OR k.prev_hash = ?1`), h), &current)
 	if err == sql.ErrNoRows {
 		return nil, false, nil
 	}
@@ -75,8 +75,8 @@ func (s *Store) recordUse(ctx context.Context, r *row, now time.Time) {
 		return
 	}
 	u := toUnix(now)
-	_, _ = s.w.ExecContext(ctx, `UPDATE keys SET last_used_at = ?
-		WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`, u, r.ID, u-int64(useFold/time.Second))
+	_, _ = s.w.ExecContext(ctx, s.d.rebind(`UPDATE keys SET last_used_at = ?
+		WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`), u, r.ID, u-int64(useFold/time.Second))
 }
 
 // evaluate is keys.Evaluate on the stored row: the previous secret's

@@ -1,0 +1,111 @@
+package store
+
+import (
+	"strconv"
+	"strings"
+)
+
+// dialect is what differs between the two databases a Store can sit on.
+// The store's SQL is written once, with SQLite's placeholders (? and ?N);
+// everything else in it is common to SQLite and PostgreSQL.
+type dialect struct {
+	// postgres: placeholders become $N, writes take an advisory lock,
+	// reads run REPEATABLE READ READ ONLY.
+	postgres bool
+	// keyColumns selects a key row (see keyColumnsFor).
+	keyColumns string
+}
+
+var (
+	sqliteDialect   = &dialect{keyColumns: keyColumnsFor("group_concat(g.role || g.resource, ',')")}
+	postgresDialect = &dialect{postgres: true, keyColumns: keyColumnsFor("string_agg(g.role::text || g.resource, ',')")}
+)
+
+// rebind turns the store's placeholders into the database's own.
+func (d *dialect) rebind(query string) string {
+	if !d.postgres {
+		return query
+	}
+	return rebindDollar(query)
+}
+
+// rebindDollar rewrites SQLite placeholders as PostgreSQL's $N, numbering
+// them as SQLite does: ?N is parameter N, and a bare ? is one more than the
+// largest number used before it. String literals, quoted identifiers and
+// comments are copied unchanged. PostgreSQL's own ? operators (jsonb) are
+// not used by the store.
+func rebindDollar(q string) string {
+	if strings.IndexByte(q, '?') < 0 {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	max := 0
+	for i := 0; i < len(q); {
+		c := q[i]
+		switch {
+		case c == '\'' || c == '"':
+			// a literal or quoted identifier; a doubled quote stays inside
+			j := i + 1
+			for j < len(q) {
+				if q[j] == c {
+					if j+1 < len(q) && q[j+1] == c {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			if j < len(q) {
+				j++ // the closing quote
+			}
+			b.WriteString(q[i:j])
+			i = j
+		case c == '-' && i+1 < len(q) && q[i+1] == '-':
+			j := strings.IndexByte(q[i:], '\n')
+			if j < 0 {
+				j = len(q) - i
+			}
+			b.WriteString(q[i : i+j])
+			i += j
+		case c == '/' && i+1 < len(q) && q[i+1] == '*':
+			j := strings.Index(q[i+2:], "*/")
+			if j < 0 {
+				j = len(q)
+			} else {
+				j += i + 4
+			}
+			b.WriteString(q[i:j])
+			i = j
+		case c == '?':
+			j := i + 1
+			for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+				j++
+			}
+			n := max + 1
+			if j > i+1 {
+				n, _ = strconv.Atoi(q[i+1 : j])
+			}
+			if n > max {
+				max = n
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			i = j
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String()
+}
+
+// boolInt stores a boolean as the schema's 0 or 1, the same in both
+// databases (PostgreSQL will not take a bool for an integer column).
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,247 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib" // database/sql over pgx
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// PostgreSQL: the same Store, the same SQL, on a pool of connections to
+// one database (pgx, the maintained pure-Go driver; it reads PGPASSWORD,
+// ~/.pgpass and the other PG* variables itself).
+//
+// Writes: an ordinary READ COMMITTED transaction whose first statement
+// takes keyward's transaction-scoped advisory lock. Every keyward writer,
+// in any process on any machine, queues on it as SQLite's writers queue
+// on the file's write lock, so each rule check and the write it allows are
+// one atomic step, and audit ids grow in commit order. lock_timeout (the
+// Options.BusyTimeout) bounds the wait: past it the call is Unavailable.
+// Only verification's last_used_at update runs outside the lock; it
+// touches nothing a writer reads for its checks.
+//
+// Reads: REPEATABLE READ READ ONLY transactions on the same pool, one
+// snapshot per call as on SQLite. Verification is one statement, outside
+// any cache: the very next verification on any replica sees a committed
+// change.
+
+// pgWriteLock takes keyward's advisory lock ("keyward\0" as an int8) until
+// the transaction ends.
+const pgWriteLock = "SELECT pg_advisory_xact_lock(7738725088349021184)"
+
+// defaultConnectTimeout bounds a connection attempt when neither the URL
+// (connect_timeout) nor PGCONNECT_TIMEOUT sets one.
+const defaultConnectTimeout = 5 * time.Second
+
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// checkPostgresURL refuses a URL that is not one or that carries a
+// password: argv, KEYWARD_DB and config files are too easily read.
+func checkPostgresURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which may hold a password
+		}
+		return keys.Errorf(keys.Invalid, "invalid PostgreSQL URL: %v", err)
+	}
+	_, hasPassword := u.User.Password()
+	if hasPassword || u.Query().Has("password") {
+		return keys.Errorf(keys.Invalid, "put the password in PGPASSWORD or ~/.pgpass, not in the URL")
+	}
+	return nil
+}
+
+// openPostgres opens the keyward database at a postgres:// URL, creating
+// keyward's tables in an empty database (or one without them).
+func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error) {
+	if err := checkPostgresURL(raw); err != nil {
+		return nil, err
+	}
+	cfg, err := pgx.ParseConfig(raw)
+	if err != nil {
+		var pe *pgconn.ParseConfigError
+		if errors.As(err, &pe) && errors.Unwrap(pe) != nil {
+			err = errors.Unwrap(pe)
+		}
+		return nil, keys.Errorf(keys.Invalid, "invalid PostgreSQL URL: %s", oneLine(err.Error()))
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = defaultConnectTimeout
+	}
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = DefaultBusyTimeout
+	}
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	if _, set := cfg.RuntimeParams["lock_timeout"]; !set {
+		cfg.RuntimeParams["lock_timeout"] = strconv.FormatInt(busy.Milliseconds(), 10)
+	}
+	if _, set := cfg.RuntimeParams["application_name"]; !set {
+		cfg.RuntimeParams["application_name"] = "keyward"
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	db := stdlib.OpenDB(*cfg)
+	n := readerPoolSize()
+	// Writers waiting for the advisory lock hold a connection each: room
+	// for them beside the readers.
+	db.SetMaxOpenConns(2 * n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	db.SetConnMaxLifetime(30 * time.Minute)
+	s := &Store{path: raw, w: db, r: db, d: postgresDialect, now: now}
+	if err := s.Ping(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.migratePostgres(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// migratePostgres brings the schema up to date in one transaction under
+// the write lock; keyward_schema holds the version. A database whose
+// keys, grants or audit tables are not keyward's is refused, untouched.
+func (s *Store) migratePostgres(ctx context.Context) error {
+	ms, err := migrationsIn("migrations/postgres")
+	if err != nil {
+		return err
+	}
+	// Up to date (every open but the first): no lock taken at all.
+	version, known, err := pgSchemaVersion(ctx, s.r)
+	if err != nil {
+		return err
+	}
+	if known && version == len(ms) {
+		return nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return dbErr(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, pgWriteLock); err != nil {
+		return dbErr(err)
+	}
+	if version, known, err = pgSchemaVersion(ctx, tx); err != nil {
+		return err
+	}
+	if !known {
+		var taken string
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(string_agg(c.relname::text, ', ' ORDER BY c.relname), '')
+			FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+			WHERE n.nspname = current_schema() AND c.relname IN ('keys', 'grants', 'audit')`).Scan(&taken); err != nil {
+			return dbErr(err)
+		}
+		if taken != "" {
+			return keys.Errorf(keys.Invalid, "%s is not a keyward database: it has tables named %s but no keyward_schema", s.path, taken)
+		}
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE keyward_schema (version INTEGER NOT NULL);
+			INSERT INTO keyward_schema (version) VALUES (0)`); err != nil {
+			return dbErr(err)
+		}
+	}
+	if version > len(ms) {
+		return keys.Errorf(keys.Invalid, "%s has schema version %d, newer than this keyward understands (%d): upgrade keyward", s.path, version, len(ms))
+	}
+	if version == len(ms) {
+		return nil // another process migrated it meanwhile
+	}
+	for _, m := range ms[version:] {
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return fmt.Errorf("migration postgres/%s: %w", m.name, dbErr(err))
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE keyward_schema SET version = $1", len(ms)); err != nil {
+		return dbErr(err)
+	}
+	return dbErr(tx.Commit())
+}
+
+// pgSchemaVersion reads keyward_schema; known is false when there is none.
+// It asks the catalog by SQL, in the statement's snapshot: to_regclass
+// would answer from a session cache that taking an advisory lock does not
+// refresh, and miss a table another process has just created.
+func pgSchemaVersion(ctx context.Context, q querier) (version int, known bool, err error) {
+	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = current_schema() AND c.relname = 'keyward_schema')`).Scan(&known); err != nil {
+		return 0, false, dbErr(err)
+	}
+	if !known {
+		return 0, false, nil
+	}
+	if err := q.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM keyward_schema").Scan(&version); err != nil {
+		return 0, false, dbErr(err)
+	}
+	return version, true, nil
+}
+
+// pgErr maps a PostgreSQL or pgx error to a keys error, nil for any other.
+func pgErr(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch code := pe.Code; {
+		case code == "23505": // unique_violation
+			if strings.Contains(pe.ConstraintName, "org_name") {
+				return keys.Errorf(keys.Conflict, "a key of that name already exists in its organization")
+			}
+			return keys.Errorf(keys.Conflict, "a conflicting change was made at the same time; try again")
+		case code == "55P03", code == "40001", code == "40P01": // lock_not_available, serialization_failure, deadlock_detected
+			return keys.Errorf(keys.Unavailable, "database is locked; try again")
+		case code == "57014": // query_canceled: statement_timeout
+			return keys.Errorf(keys.Unavailable, "database did not answer in time; try again")
+		case code == "25006": // read_only_sql_transaction
+			return keys.Errorf(keys.Unavailable, "database is read-only (a standby?): connect to the primary")
+		case code == "28000", code == "28P01": // invalid_authorization_specification, invalid_password
+			return keys.Errorf(keys.Unavailable, "PostgreSQL refused the login: %s (the password comes from PGPASSWORD or ~/.pgpass)", oneLine(pe.Message))
+		case code == "3D000": // invalid_catalog_name
+			return keys.Errorf(keys.Invalid, "%s: create it first", oneLine(pe.Message))
+		case strings.HasPrefix(code, "08"), strings.HasPrefix(code, "53"), strings.HasPrefix(code, "57P"):
+			// connection exceptions, insufficient resources, shutdown
+			return keys.Errorf(keys.Unavailable, "database unavailable: %s", oneLine(pe.Message))
+		}
+		return nil
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return keys.Errorf(keys.Unavailable, "cannot connect to PostgreSQL: %s", oneLine(ce.Error()))
+	}
+	if pgconn.Timeout(err) {
+		return keys.Errorf(keys.Unavailable, "database did not answer in time; try again")
+	}
+	var ne net.Error
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne) {
+		return keys.Errorf(keys.Unavailable, "lost the connection to the database; try again")
+	}
+	return nil
+}
+
+// oneLine folds a multi-line message onto one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+var _ querier = (*sql.DB)(nil)

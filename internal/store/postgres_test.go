@@ -1,0 +1,492 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/keys/keystest"
+)
+
+// The PostgreSQL tests need a server: KEYWARD_TEST_POSTGRES is an admin
+// URL without a password (scripts/postgres-test-server.sh starts one and
+// prints it). Without it they are skipped, except under CI=true, where a
+// missing server is a failure. Every test gets a database of its own.
+
+var (
+	pgAdminOnce sync.Once
+	pgAdmin     *sql.DB
+	pgAdminErr  error
+)
+
+// pgAdminURL returns KEYWARD_TEST_POSTGRES, skipping (or, in CI, failing)
+// the test without it.
+func pgAdminURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("KEYWARD_TEST_POSTGRES")
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("KEYWARD_TEST_POSTGRES is not set: start a server with scripts/postgres-test-server.sh")
+		}
+		t.Skip("KEYWARD_TEST_POSTGRES is not set (scripts/postgres-test-server.sh starts a server)")
+	}
+	return u
+}
+
+// pgDatabase creates a fresh database and returns its URL; it is dropped
+// when the test ends.
+func pgDatabase(t testing.TB) string {
+	t.Helper()
+	admin := pgAdminURL(t)
+	pgAdminOnce.Do(func() {
+		pgAdmin, pgAdminErr = sql.Open("pgx", admin)
+		if pgAdminErr == nil {
+			pgAdminErr = pgAdmin.Ping()
+		}
+	})
+	if pgAdminErr != nil {
+		t.Fatalf("KEYWARD_TEST_POSTGRES: %v", pgAdminErr)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "kw_test_" + hex.EncodeToString(b)
+	if _, err := pgAdmin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := pgAdmin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// openPG opens a store on a fresh database.
+func openPG(t testing.TB, opts Options) *Store {
+	t.Helper()
+	return openPGAt(t, pgDatabase(t), opts)
+}
+
+func openPGAt(t testing.TB, dbURL string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), dbURL, opts)
+	if err != nil {
+		t.Fatalf("open %s: %v", dbURL, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestPostgresServiceSuite(t *testing.T) {
+	pgAdminURL(t)
+	keystest.RunServiceSuite(t, func(t *testing.T) (keys.Service, func(t *testing.T, secret string) keys.Service) {
+		return adapter(openPG(t, Options{}))
+	})
+}
+
+func TestPostgresAuthzSuite(t *testing.T) {
+	pgAdminURL(t)
+	keystest.RunAuthzSuite(t, func(t *testing.T) (keys.Service, func(t *testing.T, secret string) keys.Service) {
+		return adapter(openPG(t, Options{}))
+	})
+}
+
+func TestPostgresURLWithAPasswordIsRefused(t *testing.T) {
+	for _, u := range []string{
+		"postgres://kw:hunter2@127.0.0.1:1/keyward",
+		"postgresql://kw:hunter2@127.0.0.1:1/keyward?sslmode=disable",
+		"postgres://kw@127.0.0.1:1/keyward?password=hunter2",
+		"postgres://kw:@127.0.0.1:1/keyward",
+	} {
+		_, err := Open(ctx, u, Options{})
+		if keys.ErrorCode(err) != keys.Invalid || keys.ErrorMessage(err) != "put the password in PGPASSWORD or ~/.pgpass, not in the URL" {
+			t.Errorf("%s: %v (%s)", u, err, keys.ErrorCode(err))
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: the error holds the password", u)
+		}
+	}
+	// A URL that does not parse says so without echoing itself.
+	_, err := Open(ctx, "postgres://kw:hunter2@127.0.0.1:port/keyward", Options{})
+	if keys.ErrorCode(err) != keys.Invalid || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("bad URL: %v (%s)", err, keys.ErrorCode(err))
+	}
+}
+
+func TestPostgresUnreachableIsUnavailable(t *testing.T) {
+	t.Setenv("PGPASSWORD", "hunter2")
+	start := time.Now()
+	_, err := Open(ctx, "postgres://kw@127.0.0.1:1/keyward?sslmode=disable", Options{})
+	if keys.ErrorCode(err) != keys.Unavailable {
+		t.Fatalf("open on port 1: %v (%s), want unavailable", err, keys.ErrorCode(err))
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("took %v to fail", d)
+	}
+	msg := keys.ErrorMessage(err)
+	if strings.Contains(msg, "\n") || strings.Contains(msg, "hunter2") || !strings.Contains(msg, "PostgreSQL") {
+		t.Errorf("message %q: want one line naming PostgreSQL, without the password", msg)
+	}
+}
+
+func TestPostgresNewerSchemaAndForeignTablesAreRefused(t *testing.T) {
+	u := pgDatabase(t)
+	s := openPGAt(t, u, Options{})
+	if _, err := s.w.Exec("UPDATE keyward_schema SET version = 99"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(ctx, u, Options{})
+	if keys.ErrorCode(err) != keys.Invalid || !strings.Contains(keys.ErrorMessage(err), "newer than this keyward understands") {
+		t.Fatalf("newer schema: %v (%s)", err, keys.ErrorCode(err))
+	}
+
+	other := pgDatabase(t)
+	db, err := sql.Open("pgx", other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("CREATE TABLE keys (k TEXT); INSERT INTO keys VALUES ('mine')"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(ctx, other, Options{})
+	if keys.ErrorCode(err) != keys.Invalid || !strings.Contains(keys.ErrorMessage(err), "is not a keyward database") {
+		t.Fatalf("foreign keys table: %v (%s)", err, keys.ErrorCode(err))
+	}
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM keys WHERE k = 'mine'").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the foreign table was touched: %d %v", n, err)
+	}
+	var exists bool
+	if err := db.QueryRow("SELECT to_regclass('keyward_schema') IS NOT NULL").Scan(&exists); err != nil || exists {
+		t.Fatalf("keyward_schema created in a refused database: %v %v", exists, err)
+	}
+}
+
+func TestPostgresConcurrentOpensMigrateOnce(t *testing.T) {
+	u := pgDatabase(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := Open(ctx, u, Options{})
+			if err != nil {
+				errs <- err
+				return
+			}
+			s.Close()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent open: %v", err)
+	}
+}
+
+// TestPostgresConcurrentWriters: two Store values (two replicas) write at
+// once; the advisory lock queues them, none fails.
+func TestPostgresConcurrentWriters(t *testing.T) {
+	u := pgDatabase(t)
+	const stores, perStore, goroutines = 2, 40, 4
+	var ss []*Store
+	for i := 0; i < stores; i++ {
+		ss = append(ss, openPGAt(t, u, Options{}))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, stores*perStore*3)
+	for i, s := range ss {
+		for g := 0; g < goroutines; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := 0; j < perStore/goroutines; j++ {
+					name := fmt.Sprintf("k-%d-%d-%d", i, g, j)
+					k, err := s.Create(local(ctx), keys.CreateRequest{Name: name, Grants: grants("/acme")})
+					if err != nil {
+						errs <- err
+						continue
+					}
+					if _, err := s.Verify(ctx, keys.VerifyRequest{Secret: k.Secret}); err != nil {
+						errs <- err
+					}
+					if j%3 == 0 {
+						if _, err := s.Update(local(ctx), k.ID, keys.UpdateRequest{Meta: map[string]string{"n": name}}); err != nil {
+							errs <- err
+						}
+					}
+				}
+			}()
+		}
+	}
+	// The same name from both replicas at once: exactly one wins, the
+	// other is a Conflict, never an internal error.
+	var raced [stores]error
+	for i, s := range ss {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, raced[i] = s.Create(local(ctx), keys.CreateRequest{Name: "contested", Grants: grants("/acme")})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent write: %v", err)
+	}
+	if ok, conflict := (raced[0] == nil) != (raced[1] == nil), keys.ErrorCode(errors2(raced[:])) == keys.Conflict; !ok || !conflict {
+		t.Errorf("contested name: %v / %v", raced[0], raced[1])
+	}
+	var n, a int
+	if err := ss[0].r.QueryRow("SELECT (SELECT count(*) FROM keys), (SELECT count(*) FROM audit WHERE action = 'create')").Scan(&n, &a); err != nil {
+		t.Fatal(err)
+	}
+	if want := stores*perStore + 1; n != want || a != want {
+		t.Errorf("%d keys, %d create rows; want %d each", n, a, want)
+	}
+	// Audit ids follow commit order: walking the log newest first never
+	// repeats or skips a row.
+	seen := 0
+	f := keys.AuditFilter{Limit: 7}
+	for {
+		p, err := ss[1].Audit(local(ctx), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen += len(p.Items)
+		if p.NextCursor == nil {
+			break
+		}
+		f.Cursor = *p.NextCursor
+	}
+	var total int
+	ss[0].r.QueryRow("SELECT count(*) FROM audit").Scan(&total)
+	if seen != total {
+		t.Errorf("audit walk saw %d rows of %d", seen, total)
+	}
+}
+
+// errors2 returns the first non-nil error.
+func errors2(errs []error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// TestPostgresAChangeIsSeenByTheNextVerifyOfAnotherReplica: no cache, so
+// a change committed through one Store is what the very next
+// verification through another sees.
+func TestPostgresAChangeIsSeenByTheNextVerifyOfAnotherReplica(t *testing.T) {
+	u := pgDatabase(t)
+	a := openPGAt(t, u, Options{})
+	b := openPGAt(t, u, Options{})
+
+	k := mustCreate(t, a, "shared-key", "/acme")
+	if c := code(t, b, k.Secret); c != keys.CodeValid {
+		t.Fatalf("b sees %s", c)
+	}
+	if _, err := a.Update(local(ctx), k.ID, keys.UpdateRequest{Enabled: boolp(false)}); err != nil {
+		t.Fatal(err)
+	}
+	if c := code(t, b, k.Secret); c != keys.CodeDisabled {
+		t.Fatalf("after disable, b sees %s", c)
+	}
+	if _, err := b.Update(local(ctx), k.ID, keys.UpdateRequest{Enabled: boolp(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if c := code(t, a, k.Secret); c != keys.CodeValid {
+		t.Fatalf("after enable, a sees %s", c)
+	}
+	rolled, err := b.Roll(local(ctx), k.ID, keys.RollRequest{Grace: durp(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := code(t, a, k.Secret); c != keys.CodeNotFound {
+		t.Fatalf("after roll --grace 0 in b, a sees the old secret as %s", c)
+	}
+	if c := code(t, a, rolled.Secret); c != keys.CodeValid {
+		t.Fatalf("a sees the new secret as %s", c)
+	}
+	if _, err := a.Delete(local(ctx), []string{k.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if c := code(t, b, rolled.Secret); c != keys.CodeNotFound {
+		t.Fatalf("after delete, b sees %s", c)
+	}
+}
+
+// TestPostgresALockHeldPastTheBusyTimeoutIsUnavailable: a writer that
+// cannot get keyward's lock within the busy timeout gives up as
+// Unavailable; reads and verification go on.
+func TestPostgresALockHeldPastTheBusyTimeoutIsUnavailable(t *testing.T) {
+	u := pgDatabase(t)
+	s := openPGAt(t, u, Options{BusyTimeout: 200 * time.Millisecond})
+	k := mustCreate(t, s, "k", "/acme")
+
+	other, err := sql.Open("pgx", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(pgWriteLock); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = s.Create(local(ctx), keys.CreateRequest{Name: "blocked", Grants: grants("/acme")})
+	if keys.ErrorCode(err) != keys.Unavailable || keys.ErrorMessage(err) != "database is locked; try again" {
+		t.Fatalf("create under a held lock: %v (%s)", err, keys.ErrorCode(err))
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("waited %v for a 200ms busy timeout", d)
+	}
+	if c := code(t, s, k.Secret); c != keys.CodeValid {
+		t.Fatalf("verify under a held lock: %s", c)
+	}
+	if _, err := s.List(local(ctx), keys.ListFilter{}); err != nil {
+		t.Fatalf("list under a held lock: %v", err)
+	}
+	// Opening an up-to-date database takes no lock.
+	s2, err := Open(ctx, u, Options{BusyTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("open under a held lock: %v", err)
+	}
+	s2.Close()
+	tx.Rollback()
+	if _, err := s.Create(local(ctx), keys.CreateRequest{Name: "unblocked", Grants: grants("/acme")}); err != nil {
+		t.Fatalf("after the lock: %v", err)
+	}
+}
+
+// TestPostgresOrdersAsSQLite: names and resources compare byte by byte
+// whatever the database's collation, as on SQLite.
+func TestPostgresOrdersAsSQLite(t *testing.T) {
+	names := []string{"B", "_x", "a", "a-b", "a.b", "a_b", "aB", "ab", "z", "Z9"}
+	lite, pg := openTemp(t, Options{}), openPG(t, Options{})
+	walk := func(s *Store, f keys.ListFilter) []string {
+		var out []string
+		for {
+			p, err := s.List(local(ctx), f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range p.Items {
+				out = append(out, k.Name+"@"+string(k.Grants[0].Resource))
+			}
+			if p.NextCursor == nil {
+				return out
+			}
+			f.Cursor = *p.NextCursor
+		}
+	}
+	for i, n := range names {
+		res := []string{"/acme", "/acme/x", "/acme-b", "/acme.b", "/acme/x/y", "/acme/X", "/acmex", "/acme/", "/b", "/acme/x-1"}[i]
+		if res == "/acme/" {
+			res = "/acme/_"
+		}
+		for _, s := range []*Store{lite, pg} {
+			mustCreate(t, s, n, res)
+		}
+	}
+	for _, f := range []keys.ListFilter{{Limit: 3}, {Limit: 3, Resource: resp("/acme")}, {Resource: resp("/acme/x")}} {
+		l, p := walk(lite, f), walk(pg, f)
+		if strings.Join(l, " ") != strings.Join(p, " ") {
+			t.Errorf("filter %+v:\nsqlite   %v\npostgres %v", f, l, p)
+		}
+	}
+}
+
+func resp(s string) *keys.Resource {
+	r := keys.Resource(s)
+	return &r
+}
+
+// TestPostgresOddInputIsNotAnError: bytes PostgreSQL refuses in text (NUL,
+// invalid UTF-8) in a ref or cursor are an unknown key or a bad cursor, as
+// on SQLite, never a database error.
+func TestPostgresOddInputIsNotAnError(t *testing.T) {
+	for name, s := range map[string]*Store{"sqlite": openTemp(t, Options{}), "postgres": openPG(t, Options{})} {
+		t.Run(name, func(t *testing.T) {
+			mustCreate(t, s, "k", "/acme")
+			for _, ref := range []string{"a\x00b", "\xff\xfe", "acme/\x00", "key_\xff"} {
+				if _, err := s.Get(local(ctx), ref); keys.ErrorCode(err) != keys.NotFound {
+					t.Errorf("get %q: %v", ref, err)
+				}
+				if _, err := s.Audit(local(ctx), keys.AuditFilter{Key: ref}); keys.ErrorCode(err) != keys.NotFound {
+					t.Errorf("audit %q: %v", ref, err)
+				}
+				if _, err := s.Delete(local(ctx), []string{ref}); keys.ErrorCode(err) != keys.NotFound {
+					t.Errorf("delete %q: %v", ref, err)
+				}
+			}
+			for _, c := range []string{"\xff\nkey_0000000000000000", "a\x00\nkey_0000000000000000"} {
+				cur := keyCursorOf(c)
+				if _, err := s.List(local(ctx), keys.ListFilter{Cursor: cur}); keys.ErrorCode(err) != keys.Invalid {
+					t.Errorf("cursor %q: %v", c, err)
+				}
+			}
+			if r, err := s.Verify(ctx, keys.VerifyRequest{Secret: "sk_\x00\xff"}); err != nil || r.Code != keys.CodeNotFound {
+				t.Errorf("verify junk: %v %v", r, err)
+			}
+		})
+	}
+}
+
+func keyCursorOf(raw string) string {
+	name, id, _ := strings.Cut(raw, "\n")
+	return *keyCursor(&keys.Key{Name: name, ID: id})
+}
+
+// TestPostgresDriverIsPgx pins the driver: database/sql over pgx.
+func TestPostgresDriverIsPgx(t *testing.T) {
+	s := openPG(t, Options{})
+	if _, ok := s.r.Driver().(*stdlib.Driver); !ok {
+		t.Fatalf("driver %T", s.r.Driver())
+	}
+	var app, lockTimeout string
+	if err := s.r.QueryRow("SELECT current_setting('application_name'), current_setting('lock_timeout')").Scan(&app, &lockTimeout); err != nil {
+		t.Fatal(err)
+	}
+	if app != "keyward" || lockTimeout != "5s" {
+		t.Errorf("application_name %q, lock_timeout %q", app, lockTimeout)
+	}
+}
+
+func BenchmarkPostgresVerify(b *testing.B) {
+	s := openPG(b, Options{})
+	k := mustCreate(b, s, "bench", "/acme")
+	req := keys.VerifyRequest{Secret: k.Secret}
+	if r, err := s.Verify(ctx, req); err != nil || r.Code != keys.CodeValid {
+		b.Fatal(r, err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r, err := s.Verify(ctx, req); err != nil || !r.Valid {
+			b.Fatal(r, err)
+		}
+	}
+}
