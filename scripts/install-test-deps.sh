@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, on Debian, what keyward's tests need from the system: jq and
 # sqlite3 (contract smoke test), gnome-keyring, dbus and libsecret-tools (a
-# real Secret Service), nginx (gateway auth_request), and gcc for cgo.
+# real Secret Service), nginx (gateway auth_request), gcc for cgo, and
+# PostgreSQL's server (scripts/postgres-test-server.sh runs a throwaway one).
 # Not dbus-x11: with it, go-keyring spawns a bus and a keyring daemon on every
 # call and leaves them running.
 set -euo pipefail
@@ -14,6 +15,7 @@ have gnome-keyring-daemon || need+=(gnome-keyring)
 have secret-tool || need+=(libsecret-tools)
 have dbus-run-session || need+=(dbus)
 have nginx || [ -x /usr/sbin/nginx ] || need+=(nginx)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then
 	echo "deps: all present"
 	exit 0
