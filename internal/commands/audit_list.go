@@ -53,6 +53,7 @@ func NewCmdAuditList(f *Factory, runF func(*AuditListOptions) error) *cobra.Comm
 	cmd.Flags().StringVar(&opts.Since, "since", "", "only changes since T: RFC 3339, YYYY-MM-DD, or a duration ago (7d)")
 	cmd.Flags().IntVar(&opts.Limit, "limit", keys.DefaultPageSize, "how many events to show; 0 for all")
 	_ = cmd.RegisterFlagCompletionFunc("key", keyArgs(f, 0))
+	noFileFlags(cmd, "since", "limit")
 	return cmd
 }
 

@@ -13,7 +13,8 @@ func NewCmdCompletion(f *Factory) *cobra.Command {
 		Long: `Print a completion script for your shell.
 
   bash:        source <(keyward completion bash)
-               (or save it to /etc/bash_completion.d/keyward)
+               (or save it to /etc/bash_completion.d/keyward; it needs
+               the bash-completion package)
   zsh:         keyward completion zsh > "${fpath[1]}/_keyward"
   fish:        keyward completion fish > ~/.config/fish/completions/keyward.fish
   powershell:  keyward completion powershell | Out-String | Invoke-Expression`,

@@ -100,34 +100,3 @@ func nowFor(f *Factory) func() time.Time {
 	}
 	return f.Now
 }
-
-// keyArgs completes KEY arguments with the names of visible keys.
-func keyArgs(f *Factory, max int) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		if max > 0 && len(args) >= max {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		if f.Service == nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		svc, err := f.Service()
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		page, err := svc.List(cmd.Context(), keys.ListFilter{Limit: keys.MaxPageSize})
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		var out []string
-		for _, k := range page.Items {
-			if strings.HasPrefix(k.Name, toComplete) {
-				out = append(out, k.Name)
-			}
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp
-	}
-}
-
-func completeRoles(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	return []string{"viewer", "editor", "admin"}, cobra.ShellCompDirectiveNoFileComp
-}

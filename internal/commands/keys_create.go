@@ -73,6 +73,8 @@ Without --resource, the profile's default_resource is used.`,
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the secret")
 	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"secret", "public"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
+	_ = cmd.RegisterFlagCompletionFunc("resource", completeResources(f))
+	noFileFlags(cmd, "ttl", "expires-at", "prefix", "meta")
 	return cmd
 }
 

@@ -27,7 +27,7 @@ func NewCmdGrant(f *Factory, runF func(*GrantOptions) error) *cobra.Command {
 		Short:             "Add a grant to a key, or change the role of one",
 		Example:           `  keyward keys grant ci-deploy /acme/staging --role editor`,
 		Args:              cobra.ExactArgs(2),
-		ValidArgsFunction: keyArgs(f, 1),
+		ValidArgsFunction: keyThenResource(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Key, opts.Resource = args[0], args[1]
 			p, err := printerFor(f)
@@ -69,7 +69,7 @@ func NewCmdUngrant(f *Factory, runF func(*GrantOptions) error) *cobra.Command {
 		Short:             "Remove a grant from a key (never its last one)",
 		Example:           `  keyward keys ungrant ci-deploy /acme/staging`,
 		Args:              cobra.ExactArgs(2),
-		ValidArgsFunction: keyArgs(f, 1),
+		ValidArgsFunction: keyThenGrant(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Key, opts.Resource = args[0], args[1]
 			p, err := printerFor(f)

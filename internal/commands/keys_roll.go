@@ -64,6 +64,7 @@ again ends the older one at once.`,
 	cmd.Flags().Var(&ttl, "ttl", "also set the key's expiry to now + this, e.g. 30d")
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the new secret")
+	noFileFlags(cmd, "grace", "ttl")
 	return cmd
 }
 

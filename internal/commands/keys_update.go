@@ -80,6 +80,7 @@ func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
 	cmd.Flags().BoolVar(&enable, "enable", false, "enable the key")
 	cmd.Flags().BoolVar(&disable, "disable", false, "disable the key (it verifies as DISABLED)")
 	cmd.Flags().StringArrayVar(&opts.Meta, "meta", nil, "set metadata key=value; key= removes it (repeatable)")
+	noFileFlags(cmd, "name", "ttl", "expires-at", "meta")
 	return cmd
 }
 

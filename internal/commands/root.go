@@ -31,6 +31,7 @@ as arguments.`,
 	config.AddFlags(cmd.PersistentFlags())
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(config.Formats, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfiles)
+	noFileFlags(cmd, "server")
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%s (see '%s --help')", err.Error(), c.CommandPath())
 	})

@@ -68,6 +68,7 @@ Request logs go to stderr; SIGINT or SIGTERM shut down gracefully.`,
 	cmd.Flags().StringVar(&opts.TLSCert, "tls-cert", "", "PEM certificate file: serve HTTPS (with --tls-key)")
 	cmd.Flags().StringVar(&opts.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
 	cmd.Flags().Var((*capValue)(&opts.MaxTTL), "max-ttl", "longest key lifetime the server allows; keys without an expiry get it (e.g. 90d)")
+	noFileFlags(cmd, "addr", "max-ttl")
 	return cmd
 }
 

@@ -1,0 +1,259 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Shell completion in real shells: the scripts `keyward completion`
+// prints, loaded the way its help says, asking the built binary (on PATH
+// as keyward) for candidates from the database in KEYWARD_DB.
+
+// completionCase is one command line (what is typed before TAB) and the
+// candidates the shell must offer, in any order.
+type completionCase struct {
+	line string
+	want []string
+}
+
+var completionCases = []completionCase{
+	{"keyward keys ro", []string{"roll"}},
+	{"keyward keys get ", []string{"alpha", "beta", "acme/ci", "other/ci", "boss"}},
+	{"keyward keys get al", []string{"alpha"}},
+	{"keyward keys get acme/", []string{"acme/alpha", "acme/beta", "acme/ci"}},
+	{"keyward keys delete alpha ", []string{"beta", "acme/ci", "other/ci", "boss"}},
+	{"keyward keys ungrant alpha ", []string{"/acme/dev", "/acme/prod"}},
+	{"keyward -o ", []string{"table", "json", "jsonl"}},
+	{"keyward keys create x --role ", []string{"viewer", "editor", "admin"}},
+	// no files for a duration, though the directory has one
+	{"keyward keys roll alpha --grace ", nil},
+}
+
+// fileCase shows that the directory's file is offered where a file is
+// wanted: the empty answers above are the directive, not a broken setup.
+var fileCase = completionCase{"keyward --ca-file ", []string{"somefile"}}
+
+// completionEnv builds keyward, puts it on PATH, and fills a database
+// (KEYWARD_DB) with keys; it returns the environment and a working
+// directory holding one file.
+func completionEnv(t *testing.T) (env []string, workdir string) {
+	t.Helper()
+	bin := keywardBinary(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "keys.db")
+	env = withEnv(isolatedEnv(dir), "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"), "KEYWARD_DB="+db)
+	for _, args := range [][]string{
+		{"alpha", "--resource", "/acme/prod", "--resource", "/acme/dev"},
+		{"beta", "--resource", "/acme"},
+		{"ci", "--resource", "/acme/prod"},
+		{"ci", "--resource", "/other/x"},
+		{"boss", "--resource", "/", "--role", "admin"},
+	} {
+		kwExec(t, bin, env, "", append([]string{"keys", "create", "-q"}, args...)...).want(t, 0, "keys create "+args[0])
+	}
+	workdir = filepath.Join(dir, "work")
+	if err := os.MkdirAll(workdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(workdir, "somefile"), "x")
+	return env, workdir
+}
+
+// needShell is the path of a shell, skipping the test when it is not
+// installed (CI installs them all: scripts/install-test-deps.sh).
+func needShell(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not installed: run scripts/install-test-deps.sh", name)
+		}
+		t.Skipf("%s is not installed", name)
+	}
+	return p
+}
+
+// runShell runs a shell and returns its stdout; a hang is a failure.
+func runShell(t *testing.T, env []string, dir string, argv ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env, cmd.Dir = env, dir
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s: %v\nstdout: %s\nstderr: %s", strings.Join(argv, " "), err, out.String(), errb.String())
+	}
+	return out.String()
+}
+
+// candidates is the non-empty lines of out, each cut at its first tab or
+// run of spaces (where a shell puts a description).
+func candidates(out string) []string {
+	var c []string
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimSpace(l)
+		if i := strings.IndexAny(l, "\t "); i >= 0 {
+			l = l[:i]
+		}
+		if l != "" {
+			c = append(c, l)
+		}
+	}
+	slices.Sort(c)
+	return slices.Compact(c)
+}
+
+func checkCandidates(t *testing.T, shell string, tc completionCase, out string) {
+	t.Helper()
+	got, want := candidates(out), slices.Sorted(slices.Values(tc.want))
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: %q<TAB> offers %q, want %q", shell, tc.line, got, want)
+	}
+}
+
+// bashDriver loads bash-completion and the script as the help says
+// (source <(keyward completion bash)), then calls the function that
+// `complete -p keyward` names the way readline would, for the line in $1.
+const bashDriver = `
+COLUMNS=80
+source "$BASH_COMPLETION_SCRIPT"
+source <(keyward completion bash)
+spec=$(complete -p keyward) || exit 3
+fn=${spec##*-F }; fn=${fn%% *}
+COMP_LINE=$1
+COMP_POINT=${#COMP_LINE}
+read -ra COMP_WORDS <<<"$COMP_LINE"
+[[ $COMP_LINE == *' ' ]] && COMP_WORDS+=('')
+COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+COMP_TYPE=9
+COMPREPLY=()
+"$fn" keyward "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}" 2>/dev/null
+printf '%s\n' "${COMPREPLY[@]}"
+`
+
+func TestCompletionBash(t *testing.T) {
+	bash := needShell(t, "bash")
+	// cobra's bash script needs the bash-completion package, as every
+	// bash with completions has
+	var bc string
+	for _, p := range []string{"/usr/share/bash-completion/bash_completion", "/etc/bash_completion",
+		"/opt/homebrew/etc/profile.d/bash_completion.sh", "/usr/local/etc/profile.d/bash_completion.sh"} {
+		if _, err := os.Stat(p); err == nil {
+			bc = p
+			break
+		}
+	}
+	if bc == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("bash-completion is not installed: run scripts/install-test-deps.sh")
+		}
+		t.Skip("bash-completion is not installed")
+	}
+	env, work := completionEnv(t)
+	env = withEnv(env, "BASH_COMPLETION_SCRIPT="+bc)
+	for _, tc := range completionCases {
+		// bash's file fallback (-o default) happens in readline after the
+		// function: here an empty COMPREPLY is all there is to see
+		out := runShell(t, env, work, bash, "--norc", "--noprofile", "-c", bashDriver, "bash", tc.line)
+		checkCandidates(t, "bash", tc, out)
+	}
+}
+
+func TestCompletionFish(t *testing.T) {
+	fish := needShell(t, "fish")
+	env, work := completionEnv(t)
+	// where the help says to put it: ~/.config/fish/completions (here
+	// under the test's XDG_CONFIG_HOME), autoloaded through
+	// fish_complete_path; --no-config keeps the machine's config out
+	dir := filepath.Join(envValue(env, "XDG_CONFIG_HOME"), "fish", "completions")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	script := runShell(t, env, work, keywardBinary(t), "completion", "fish")
+	writeFile(t, filepath.Join(dir, "keyward.fish"), script)
+	for _, tc := range append(completionCases, fileCase) {
+		out := runShell(t, env, work, fish, "--no-config", "-c",
+			"set -p fish_complete_path $argv[1]; complete -C $argv[2]", dir, tc.line)
+		checkCandidates(t, "fish", tc, out)
+	}
+	// and sourced, as `keyward completion fish | source` does
+	out := runShell(t, env, work, fish, "--no-config", "-c",
+		"keyward completion fish | source; complete -C $argv[1]", completionCases[1].line)
+	checkCandidates(t, "fish (sourced)", completionCases[1], out)
+}
+
+// zshDriver completes $3 in a real interactive zsh (in a zpty, as on a
+// terminal): compinit, the completion function loaded as $2 says ("fpath":
+// the script saved as _keyward in the folder $1, "source": source <(keyward
+// completion zsh)), then the line and a TAB. A compadd wrapper appends
+// every candidate the completion system adds to the file $4. TAB runs
+// complete-word and then shows a message, so that nothing more is typed
+// before the completion is done.
+const zshDriver = `
+zmodload zsh/zpty || exit 3
+zpty z zsh -f -i
+zpty -w z "PROMPT='' RPROMPT='' LISTMAX=100000; unsetopt BEEP"
+if [[ $2 == fpath ]]; then
+	zpty -w z "fpath=(${(q)1} \$fpath); autoload -U compinit; compinit -u -D"
+else
+	zpty -w z 'autoload -U compinit; compinit -u -D; source <(keyward completion zsh)'
+fi
+zpty -w z 'compadd() { if [[ ${@[1,(i)(-|--)]} != *-(O|A|D)\ * ]]; then local -a __h; builtin compadd -A __h "$@"; (( $#__h )) && print -rl -- $__h >> '${(q)4}'; fi; builtin compadd "$@"; }'
+zpty -w z 'kwtab() { zle complete-word; zle -M "COMP""LETED" }; zle -N kwtab; bindkey "^I" kwtab'
+zpty -w z "print RE''ADY"
+zpty -r z out '*READY*' || exit 4
+zpty -w -n z "$3"$'\t'
+zpty -r z out '*COMPLETED*' || exit 5
+zpty -w z $'\C-u''exit'
+zpty -d z
+`
+
+func TestCompletionZsh(t *testing.T) {
+	zsh := needShell(t, "zsh")
+	env, work := completionEnv(t)
+	dir := filepath.Join(t.TempDir(), "site-functions")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	script := runShell(t, env, work, keywardBinary(t), "completion", "zsh")
+	path := filepath.Join(dir, "_keyward")
+	writeFile(t, path, script)
+	runShell(t, env, work, zsh, "-n", path) // syntax
+	if out := runShell(t, env, work, zsh, "-f", "-c",
+		`autoload -U compinit; compinit -u -D; source <(keyward completion zsh); whence -w _keyward`); !strings.Contains(out, "_keyward: function") {
+		t.Fatalf("sourcing the script under compinit defines no _keyward: %q", out)
+	}
+
+	complete := func(how string, tc completionCase) {
+		t.Helper()
+		capture := filepath.Join(t.TempDir(), "candidates")
+		runShell(t, env, work, zsh, "-f", "-c", zshDriver, "zsh", dir, how, tc.line, capture)
+		b, err := os.ReadFile(capture)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		checkCandidates(t, "zsh ("+how+")", tc, string(b))
+	}
+	for _, tc := range append(completionCases, fileCase) {
+		complete("fpath", tc)
+	}
+	complete("source", completionCases[0])
+	complete("source", completionCases[1])
+}
+
+func envValue(env []string, name string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
