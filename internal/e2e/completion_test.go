@@ -257,3 +257,34 @@ func envValue(env []string, name string) string {
 	}
 	return ""
 }
+
+// TestCompletionFromServer: with --server (here KEYWARD_SERVER) the
+// candidates come from the server, as the operator key may see them; with
+// no credential there are none, at once and without a prompt.
+func TestCompletionFromServer(t *testing.T) {
+	bin, env, url, root := remoteServer(t)
+	asRoot := withEnv(env, "KEYWARD_SERVER="+url, "KEYWARD_TOKEN="+root)
+	for _, args := range [][]string{
+		{"alpha", "--resource", "/acme/prod"},
+		{"beta", "--resource", "/other"},
+	} {
+		kwExec(t, bin, asRoot, "", append([]string{"keys", "create", "-q"}, args...)...).want(t, 0, "keys create "+args[0])
+	}
+	viewer := strings.TrimSpace(kwExec(t, bin, asRoot, "", "keys", "create", "acme-viewer", "--resource", "/acme", "-q").want(t, 0, "create viewer").stdout)
+
+	complete := func(env []string, want ...string) {
+		t.Helper()
+		r := kwExec(t, bin, env, "", "__complete", "keys", "get", "").want(t, 0, "__complete")
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		if last := lines[len(lines)-1]; last != ":4" {
+			t.Errorf("directive %q, want :4", last)
+		}
+		got := candidates(strings.Join(lines[:len(lines)-1], "\n"))
+		if want := slices.Sorted(slices.Values(want)); !slices.Equal(got, want) {
+			t.Errorf("candidates %q, want %q", got, want)
+		}
+	}
+	complete(asRoot, "acme-viewer", "alpha", "beta", "root")
+	complete(withEnv(asRoot, "KEYWARD_TOKEN="+viewer), "acme-viewer", "alpha")
+	complete(withEnv(env, "KEYWARD_SERVER="+url)) // no credential
+}
