@@ -16,6 +16,9 @@ have secret-tool || need+=(libsecret-tools)
 have dbus-run-session || need+=(dbus)
 have nginx || [ -x /usr/sbin/nginx ] || need+=(nginx)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+have zsh || need+=(zsh)
+have fish || need+=(fish)
+[ -r /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
 if [ ${#need[@]} -eq 0 ]; then
 	echo "deps: all present"
 	exit 0
