@@ -58,6 +58,10 @@ start)
 		if [ "$owner" != "$(id -un)" ]; then
 			chown "$owner" "$base" "$data" "$sock"
 		fi
+		if ! "${as[@]}" test -w "$data"; then
+			echo "postgres-test-server: $owner cannot write $data; set KEYWARD_PG_DIR to a folder it can reach" >&2
+			exit 1
+		fi
 		"${as[@]}" "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust \
 			--encoding=UTF8 --locale=C.UTF-8 --no-instructions >"$base/initdb.log" 2>&1 ||
 			{ cat "$base/initdb.log" >&2; exit 1; }

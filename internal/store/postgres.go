@@ -50,27 +50,31 @@ func isPostgresURL(s string) bool {
 }
 
 // checkPostgresURL refuses a URL that is not one or that carries a
-// password: argv, KEYWARD_DB and config files are too easily read.
-func checkPostgresURL(raw string) error {
+// password: argv, KEYWARD_DB and config files are too easily read. It
+// returns the URL as messages show it: without its query, where other
+// settings (sslpassword) could be.
+func checkPostgresURL(raw string) (shown string, err error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // without the URL, which may hold a password
 		}
-		return keys.Errorf(keys.Invalid, "invalid PostgreSQL URL: %v", err)
+		return "", keys.Errorf(keys.Invalid, "invalid PostgreSQL URL: %v", err)
 	}
 	_, hasPassword := u.User.Password()
 	if hasPassword || u.Query().Has("password") {
-		return keys.Errorf(keys.Invalid, "put the password in PGPASSWORD or ~/.pgpass, not in the URL")
+		return "", keys.Errorf(keys.Invalid, "put the password in PGPASSWORD or ~/.pgpass, not in the URL")
 	}
-	return nil
+	u.RawQuery, u.Fragment = "", ""
+	return u.String(), nil
 }
 
 // openPostgres opens the keyward database at a postgres:// URL, creating
 // keyward's tables in an empty database (or one without them).
 func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error) {
-	if err := checkPostgresURL(raw); err != nil {
+	shown, err := checkPostgresURL(raw)
+	if err != nil {
 		return nil, err
 	}
 	cfg, err := pgx.ParseConfig(raw)
@@ -79,7 +83,7 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 		if errors.As(err, &pe) && errors.Unwrap(pe) != nil {
 			err = errors.Unwrap(pe)
 		}
-		return nil, keys.Errorf(keys.Invalid, "invalid PostgreSQL URL: %s", oneLine(err.Error()))
+		return nil, keys.Errorf(keys.Invalid, "invalid PostgreSQL URL %s: %s", shown, oneLine(err.Error()))
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = defaultConnectTimeout
@@ -109,7 +113,7 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	db.SetConnMaxLifetime(30 * time.Minute)
-	s := &Store{path: raw, w: db, r: db, d: postgresDialect, now: now}
+	s := &Store{path: shown, w: db, r: db, d: postgresDialect, now: now}
 	if err := s.Ping(ctx); err != nil {
 		db.Close()
 		return nil, err

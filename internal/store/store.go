@@ -40,7 +40,7 @@ const DefaultBusyTimeout = 5 * time.Second
 
 // Store is keys.Backend over a SQLite file or a PostgreSQL database.
 type Store struct {
-	path string  // the file, or the PostgreSQL URL (which holds no password)
+	path string  // the file, or the PostgreSQL URL without its query
 	w    *sql.DB // SQLite: one connection, BEGIN IMMEDIATE; PostgreSQL: r
 	r    *sql.DB // SQLite: query-only readers; PostgreSQL: the pool
 	d    *dialect
