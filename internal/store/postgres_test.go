@@ -476,17 +476,52 @@ func TestPostgresDriverIsPgx(t *testing.T) {
 	}
 }
 
-func BenchmarkPostgresVerify(b *testing.B) {
+// pgBench opens a store with one key for a benchmark; benchmarks skip
+// without a server even under CI (make bench-short runs without one).
+func pgBench(b *testing.B) (*Store, keys.VerifyRequest) {
+	if os.Getenv("KEYWARD_TEST_POSTGRES") == "" {
+		b.Skip("KEYWARD_TEST_POSTGRES is not set")
+	}
 	s := openPG(b, Options{})
 	k := mustCreate(b, s, "bench", "/acme")
 	req := keys.VerifyRequest{Secret: k.Secret}
 	if r, err := s.Verify(ctx, req); err != nil || r.Code != keys.CodeValid {
 		b.Fatal(r, err)
 	}
+	return s, req
+}
+
+// BenchmarkPostgresVerify: one verification, one query, no cache.
+func BenchmarkPostgresVerify(b *testing.B) {
+	s, req := pgBench(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if r, err := s.Verify(ctx, req); err != nil || !r.Valid {
 			b.Fatal(r, err)
+		}
+	}
+}
+
+func BenchmarkPostgresVerifyParallel(b *testing.B) {
+	s, req := pgBench(b)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if r, err := s.Verify(ctx, req); err != nil || !r.Valid {
+				b.Error(r, err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkPostgresCreate: one write transaction under the advisory lock.
+func BenchmarkPostgresCreate(b *testing.B) {
+	s, _ := pgBench(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Create(local(ctx), keys.CreateRequest{Name: fmt.Sprintf("c-%d", i), Grants: grants("/acme")}); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
