@@ -1,13 +1,18 @@
 package store
 
 import (
+	"context"
+	"database/sql"
 	"strconv"
 	"strings"
 )
 
-// dialect is what differs between the two databases a Store can sit on.
-// The store's SQL is written once, with SQLite's placeholders (? and ?N);
-// everything else in it is common to SQLite and PostgreSQL.
+// dialect is what differs between the two databases a Store can sit on:
+// placeholders, the grant aggregate, how transactions begin. The store's
+// SQL is written once, with SQLite's placeholders (? and ?N); everything
+// else in it is common to SQLite and PostgreSQL. Errors of both map in
+// dbErr (pgErr for PostgreSQL's), migrations in migrate.go and
+// migratePostgres.
 type dialect struct {
 	// postgres: placeholders become $N, writes take an advisory lock,
 	// reads run REPEATABLE READ READ ONLY.
@@ -20,6 +25,29 @@ var (
 	sqliteDialect   = &dialect{keyColumns: keyColumnsFor("group_concat(g.role || g.resource, ',')")}
 	postgresDialect = &dialect{postgres: true, keyColumns: keyColumnsFor("string_agg(g.role::text || g.resource, ',')")}
 )
+
+// begin starts a transaction on db. SQLite: the writer's DSN makes every
+// transaction BEGIN IMMEDIATE; readers are query-only connections.
+// PostgreSQL: a writer first takes keyward's advisory lock (pgWriteLock),
+// waiting at most lock_timeout; a reader is REPEATABLE READ READ ONLY, one
+// snapshot for the whole call.
+func (d *dialect) begin(ctx context.Context, db *sql.DB, writer bool) (*sql.Tx, error) {
+	switch {
+	case !d.postgres:
+		return db.BeginTx(ctx, nil)
+	case !writer:
+		return db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, pgWriteLock); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return tx, nil
+}
 
 // rebind turns the store's placeholders into the database's own.
 func (d *dialect) rebind(query string) string {

@@ -141,14 +141,11 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 	if known && version == len(ms) {
 		return nil
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	tx, err := s.d.begin(ctx, s.w, true)
 	if err != nil {
 		return dbErr(err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, pgWriteLock); err != nil {
-		return dbErr(err)
-	}
 	if version, known, err = pgSchemaVersion(ctx, tx); err != nil {
 		return err
 	}

@@ -1,7 +1,8 @@
-// Package store is keyward's database backend: keys.Backend over one SQLite
-// file or a PostgreSQL database (see postgres.go). Every method is one transaction; the rules of internal/keys are
-// checked inside the writing transaction on the rows read in it, and each
-// change writes its audit row in the same transaction.
+// Package store is keyward's database backend: keys.Backend over one
+// SQLite file or a PostgreSQL database (see postgres.go). Every method is
+// one transaction; the rules of internal/keys are checked inside the
+// writing transaction on the rows read in it, and each change writes its
+// audit row in the same transaction.
 //
 // Two connection pools share the file: one writer (a single connection,
 // every transaction BEGIN IMMEDIATE, so writers queue on SQLite's lock

@@ -53,20 +53,11 @@ func (s *Store) run(ctx context.Context, db *sql.DB, writer bool, fn func(t *txn
 	if err != nil {
 		return err
 	}
-	var opts *sql.TxOptions
-	if s.d.postgres && !writer {
-		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
-	}
-	tx, err := db.BeginTx(ctx, opts)
+	tx, err := s.d.begin(ctx, db, writer)
 	if err != nil {
 		return dbErr(err)
 	}
 	defer tx.Rollback()
-	if s.d.postgres && writer {
-		if _, err := tx.ExecContext(ctx, pgWriteLock); err != nil {
-			return dbErr(err)
-		}
-	}
 	t := &txn{Tx: tx, s: s, ctx: ctx, now: s.clock()}
 	if t.p, err = t.refresh(p); err != nil {
 		return err
