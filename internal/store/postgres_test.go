@@ -47,6 +47,12 @@ func pgAdminURL(t testing.TB) string {
 // when the test ends.
 func pgDatabase(t testing.TB) string {
 	t.Helper()
+	return pgDatabaseWith(t, "")
+}
+
+// pgDatabaseWith is pgDatabase with options for CREATE DATABASE.
+func pgDatabaseWith(t testing.TB, options string) string {
+	t.Helper()
 	admin := pgAdminURL(t)
 	pgAdminOnce.Do(func() {
 		pgAdmin, pgAdminErr = sql.Open("pgx", admin)
@@ -60,7 +66,7 @@ func pgDatabase(t testing.TB) string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	name := "kw_test_" + hex.EncodeToString(b)
-	if _, err := pgAdmin.Exec("CREATE DATABASE " + name); err != nil {
+	if _, err := pgAdmin.Exec("CREATE DATABASE " + name + " " + options); err != nil {
 		t.Fatalf("create database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -383,10 +389,23 @@ func TestPostgresALockHeldPastTheBusyTimeoutIsUnavailable(t *testing.T) {
 }
 
 // TestPostgresOrdersAsSQLite: names and resources compare byte by byte
-// whatever the database's collation, as on SQLite.
+// whatever the database's collation, as on SQLite: here an ICU en-US
+// database, which on its own sorts "_x a a_b a-b … aB B z Z9".
 func TestPostgresOrdersAsSQLite(t *testing.T) {
 	names := []string{"B", "_x", "a", "a-b", "a.b", "a_b", "aB", "ab", "z", "Z9"}
-	lite, pg := openTemp(t, Options{}), openPG(t, Options{})
+	dbURL := pgDatabase(t) // and pgAdmin is open
+	var icu bool
+	if err := pgAdmin.QueryRow(`SELECT current_setting('server_version_num')::int >= 150000
+		AND EXISTS (SELECT 1 FROM pg_collation WHERE collprovider = 'i')`).Scan(&icu); err != nil {
+		t.Fatal(err)
+	}
+	if icu {
+		dbURL = pgDatabaseWith(t, "LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8' TEMPLATE template0")
+	} else {
+		t.Log("no ICU on this server: ordering checked in its default collation only")
+	}
+	pg := openPGAt(t, dbURL, Options{})
+	lite := openTemp(t, Options{})
 	walk := func(s *Store, f keys.ListFilter) []string {
 		var out []string
 		for {
