@@ -468,6 +468,22 @@ func TestPostgresOddInputIsNotAnError(t *testing.T) {
 					t.Errorf("cursor %q: %v", c, err)
 				}
 			}
+			// meta is stored as JSON text: NUL and odd bytes are escaped.
+			odd := map[string]string{"nul\x00": "a\x00b", "bytes": "\xff\xfe", "quote'": "\"x\""}
+			k, err := s.Create(local(ctx), keys.CreateRequest{Name: "odd", Grants: grants("/acme"), Meta: odd})
+			if err != nil {
+				t.Fatalf("create with odd meta: %v", err)
+			}
+			if _, err := s.Update(local(ctx), k.ID, keys.UpdateRequest{Meta: map[string]string{"\x00": "\x00"}}); err != nil {
+				t.Fatalf("update with odd meta: %v", err)
+			}
+			got, err := s.Get(local(ctx), k.ID)
+			if err != nil || got.Meta["nul\x00"] != "a\x00b" || got.Meta["\x00"] != "\x00" {
+				t.Fatalf("odd meta read back as %q, %v", got.Meta, err)
+			}
+			if _, err := s.Audit(local(ctx), keys.AuditFilter{Key: k.ID}); err != nil {
+				t.Fatalf("audit of odd meta: %v", err)
+			}
 			if r, err := s.Verify(ctx, keys.VerifyRequest{Secret: "sk_\x00\xff"}); err != nil || r.Code != keys.CodeNotFound {
 				t.Errorf("verify junk: %v %v", r, err)
 			}
