@@ -114,9 +114,15 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	db.SetConnMaxLifetime(30 * time.Minute)
 	s := &Store{path: shown, w: db, r: db, d: postgresDialect, now: now}
-	if err := s.Ping(ctx); err != nil {
+	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, err
+		// Here, for the operator who gave the URL, the driver's detail;
+		// later (pgErr), to API clients too, only that it is unreachable.
+		var ce *pgconn.ConnectError
+		if errors.As(err, &ce) && pgErr(err) == errUnreachable {
+			return nil, keys.Errorf(keys.Unavailable, "cannot connect to PostgreSQL: %s", oneLine(ce.Error()))
+		}
+		return nil, dbErr(err)
 	}
 	if err := s.migratePostgres(ctx); err != nil {
 		db.Close()
@@ -200,6 +206,10 @@ func pgSchemaVersion(ctx context.Context, q querier) (version int, known bool, e
 	return version, true, nil
 }
 
+// errUnreachable is a failed connection attempt, as API clients may see
+// it: without the server's address or user.
+var errUnreachable = keys.Errorf(keys.Unavailable, "the database is unreachable; try again")
+
 // pgErr maps a PostgreSQL or pgx error to a keys error, nil for any other.
 func pgErr(err error) error {
 	var pe *pgconn.PgError
@@ -228,7 +238,7 @@ func pgErr(err error) error {
 	}
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) {
-		return keys.Errorf(keys.Unavailable, "cannot connect to PostgreSQL: %s", oneLine(ce.Error()))
+		return errUnreachable
 	}
 	if pgconn.Timeout(err) {
 		return keys.Errorf(keys.Unavailable, "database did not answer in time; try again")

@@ -560,3 +560,41 @@ func BenchmarkPostgresCreate(b *testing.B) {
 		}
 	}
 }
+
+// TestPostgresLostConnectionsAreUnavailableThenRecover: connections killed
+// under the store (a restart, a failover) make calls Unavailable at worst,
+// never an internal error, and the pool reconnects.
+func TestPostgresLostConnectionsAreUnavailableThenRecover(t *testing.T) {
+	u := pgDatabase(t)
+	s := openPGAt(t, u, Options{})
+	k := mustCreate(t, s, "k", "/acme")
+	parsed, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(parsed.Path, "/")
+	for round := 0; round < 3; round++ {
+		if _, err := pgAdmin.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name); err != nil {
+			t.Fatal(err)
+		}
+		ok := false
+		for i := 0; i < 5 && !ok; i++ {
+			r, err := s.Verify(ctx, keys.VerifyRequest{Secret: k.Secret})
+			switch {
+			case err == nil && r.Code == keys.CodeValid:
+				ok = true
+			case keys.ErrorCode(err) != keys.Unavailable:
+				t.Fatalf("verify after lost connections: %v (%s)", err, keys.ErrorCode(err))
+			}
+			if _, err := s.List(local(ctx), keys.ListFilter{}); err != nil && keys.ErrorCode(err) != keys.Unavailable {
+				t.Fatalf("list after lost connections: %v (%s)", err, keys.ErrorCode(err))
+			}
+			if _, err := s.Update(local(ctx), k.ID, keys.UpdateRequest{Meta: map[string]string{"round": fmt.Sprint(round, i)}}); err != nil && keys.ErrorCode(err) != keys.Unavailable {
+				t.Fatalf("update after lost connections: %v (%s)", err, keys.ErrorCode(err))
+			}
+		}
+		if !ok {
+			t.Fatal("the store did not reconnect")
+		}
+	}
+}
