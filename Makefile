@@ -11,7 +11,7 @@ FUZZTIME ?= 5s
 # package:target pairs
 FUZZ_TARGETS := keys:FuzzParseSecret keys:FuzzParseDuration keys:FuzzParseResource keys:FuzzParseTime server:FuzzNoServerErrors
 
-.PHONY: build demo check deps test vet fmt-check smoke fuzz fuzz-long bench bench-short completions clean
+.PHONY: build demo check deps test vet fmt-check smoke fuzz fuzz-long bench bench-short completions clean pg-start pg-stop
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -27,8 +27,17 @@ check: deps test
 deps:
 	@./scripts/install-test-deps.sh
 
+# PostgreSQL: KEYWARD_TEST_POSTGRES if set, else a throwaway cluster on
+# loopback for the run (scripts/postgres-test-server.sh); its tests skip
+# without one, except under CI=true.
 test: vet fmt-check build
-	$(GO) test -count=1 -race ./...
+	@if [ -n "$$KEYWARD_TEST_POSTGRES" ]; then url=$$KEYWARD_TEST_POSTGRES; \
+	elif url=$$(./scripts/postgres-test-server.sh start); then \
+		trap './scripts/postgres-test-server.sh stop --clean' EXIT; \
+	elif [ "$$CI" = true ]; then exit 1; \
+	else url=; echo "test: no PostgreSQL server: its tests are skipped" >&2; fi; \
+	echo "$(GO) test -count=1 -race ./..."; \
+	KEYWARD_TEST_POSTGRES=$$url $(GO) test -count=1 -race ./...
 	$(MAKE) --no-print-directory smoke fuzz bench-short
 
 vet:
@@ -63,3 +72,9 @@ completions:
 
 clean:
 	rm -rf bin
+
+pg-start:
+	@./scripts/postgres-test-server.sh start
+
+pg-stop:
+	@./scripts/postgres-test-server.sh stop --clean
