@@ -53,7 +53,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s := &Store{path: abs, now: now, d: sqliteDialect}
 
-	s.w, err = sql.Open(driverName, dsn(abs, busy, true))
+	s.w, err = sql.Open(driverName, dsn(abs, busy, connWriter))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -75,7 +75,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		}
 	}
 
-	s.r, err = sql.Open(driverName, dsn(abs, busy, false))
+	s.r, err = sql.Open(driverName, dsn(abs, busy, connReader))
 	if err != nil {
 		s.w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -83,6 +83,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	n := readerPoolSize()
 	s.r.SetMaxOpenConns(n)
 	s.r.SetMaxIdleConns(n)
+	// Opened lazily by database/sql: a process that never verifies never
+	// connects it.
+	s.u, err = sql.Open(driverName, dsn(abs, 0, connUsage))
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s.u.SetMaxOpenConns(1)
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -95,20 +103,34 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 // streamed listing's resident memory grow with the database.)
 const driverName = "sqlite3"
 
+// The kinds of SQLite connection a Store holds.
+type connKind int
+
+const (
+	connWriter connKind = iota // one; WAL, synchronous=FULL, BEGIN IMMEDIATE
+	connReader                 // a pool; query-only
+	connUsage                  // one; records last_used_at, never waits for the lock
+)
+
 // dsn builds a go-sqlite3 URI for path. The writer makes the file WAL with
 // synchronous=FULL (a revocation must survive a power cut) and opens every
-// transaction with BEGIN IMMEDIATE; readers are query-only.
-func dsn(path string, busy time.Duration, writer bool) string {
+// transaction with BEGIN IMMEDIATE; readers are query-only. The usage
+// connection gives up at once when the file is locked (busy is 0 for it)
+// and does not fsync: a lost last_used_at is retried by the next use.
+func dsn(path string, busy time.Duration, kind connKind) string {
 	q := url.Values{}
 	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
 	q.Set("_foreign_keys", "1")
 	q.Set("_stmt_cache_size", "32")
-	if writer {
+	switch kind {
+	case connWriter:
 		q.Set("_txlock", "immediate")
 		q.Set("_journal_mode", "WAL")
 		q.Set("_synchronous", "FULL")
-	} else {
+	case connReader:
 		q.Set("_query_only", "1")
+	case connUsage:
+		q.Set("_synchronous", "NORMAL")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }

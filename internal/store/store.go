@@ -44,18 +44,22 @@ type Store struct {
 	path string  // the file, or the PostgreSQL URL without its query
 	w    *sql.DB // SQLite: one connection, BEGIN IMMEDIATE; PostgreSQL: r
 	r    *sql.DB // SQLite: query-only readers; PostgreSQL: the pool
+	u    *sql.DB // verify's last_used_at writes: SQLite: one connection that never waits; PostgreSQL: r
 	d    *dialect
 	now  func() time.Time
 }
 
 var _ keys.Backend = (*Store)(nil)
 
-// Close closes both pools.
+// Close closes the pools.
 func (s *Store) Close() error {
-	if s.w == s.r {
-		return s.r.Close()
+	errs := []error{s.r.Close()}
+	for _, db := range []*sql.DB{s.w, s.u} {
+		if db != nil && db != s.r {
+			errs = append(errs, db.Close())
+		}
 	}
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(errs...)
 }
 
 // Ping checks that the database answers.

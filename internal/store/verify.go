@@ -12,6 +12,11 @@ import (
 // within it are folded into one, so verification stays a read.
 const useFold = time.Minute
 
+// useWait bounds how long a verification may spend recording a use: a
+// database locked by a long write elsewhere must not slow verification
+// down (the next use tries again).
+const useWait = 100 * time.Millisecond
+
 // lookup finds the key whose current or previous secret is secret (already
 // parsed). It reads on the reader pool, outside any cache, so the next
 // verification after any change, by any process, sees it.
@@ -69,13 +74,15 @@ func (s *Store) Verify(ctx context.Context, req keys.VerifyRequest) (*keys.Verif
 // recordUse writes last_used_at: a key's first use always, later ones only
 // when the stored time is a fold old, so that a busy key costs one write a
 // minute, not one per verification. It is best effort: a locked database
-// must not turn a valid key into an error.
+// must neither turn a valid key into an error nor hold verification up.
 func (s *Store) recordUse(ctx context.Context, r *row, now time.Time) {
 	if r.LastUsedAt != nil && now.Sub(*r.LastUsedAt) < useFold {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, useWait)
+	defer cancel()
 	u := toUnix(now)
-	_, _ = s.w.ExecContext(ctx, s.d.rebind(`UPDATE keys SET last_used_at = ?
+	_, _ = s.u.ExecContext(ctx, s.d.rebind(`UPDATE keys SET last_used_at = ?
 		WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`), u, r.ID, u-int64(useFold/time.Second))
 }
 
