@@ -11,7 +11,7 @@ FUZZTIME ?= 5s
 # package:target pairs
 FUZZ_TARGETS := keys:FuzzParseSecret keys:FuzzParseDuration keys:FuzzParseResource keys:FuzzParseTime server:FuzzNoServerErrors
 
-.PHONY: build demo check deps test vet fmt-check smoke fuzz fuzz-long bench bench-short completions clean pg-start pg-stop
+.PHONY: build demo check deps test vet fmt-check smoke fuzz fuzz-long bench bench-short bench-http completions clean pg-start pg-stop
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -39,6 +39,7 @@ test: vet fmt-check build
 	echo "$(GO) test -count=1 -race ./..."; \
 	KEYWARD_TEST_POSTGRES=$$url $(GO) test -count=1 -race ./...
 	$(MAKE) --no-print-directory smoke fuzz bench-short
+	./scripts/bench-http.sh $(BIN) 2
 
 vet:
 	$(GO) vet ./...
@@ -63,6 +64,11 @@ fuzz-long:
 
 bench-short:
 	$(GO) test ./internal/store -run '^$$' -bench . -benchtime 1x
+
+# HTTP load with wrk against keyward serve on loopback, as ratios to a
+# floor (GET /healthz) measured in the same run.
+bench-http: build
+	./scripts/bench-http.sh $(BIN) 10
 
 bench:
 	$(GO) test ./internal/store ./internal/keys -run '^$$' -bench . -benchmem -count 5

@@ -2,7 +2,9 @@
 # Installs, on Debian, what keyward's tests need from the system: jq and
 # sqlite3 (contract smoke test), gnome-keyring, dbus and libsecret-tools (a
 # real Secret Service), nginx (gateway auth_request), gcc for cgo, and
-# PostgreSQL's server (scripts/postgres-test-server.sh runs a throwaway one).
+# PostgreSQL's server (scripts/postgres-test-server.sh runs a throwaway one),
+# bash-completion, zsh and fish (completions in real shells), and wrk
+# (scripts/bench-http.sh).
 # Not dbus-x11: with it, go-keyring spawns a bus and a keyring daemon on every
 # call and leaves them running.
 set -euo pipefail
@@ -19,6 +21,7 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 have zsh || need+=(zsh)
 have fish || need+=(fish)
 [ -r /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
+have wrk || need+=(wrk)
 if [ ${#need[@]} -eq 0 ]; then
 	echo "deps: all present"
 	exit 0
