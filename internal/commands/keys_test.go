@@ -441,6 +441,29 @@ func TestErrorsAreOneJSONLineUnderJSON(t *testing.T) {
 	}
 }
 
+// An -o after the flag or argument that failed to parse still asks for
+// JSON errors: pflag stops at the first bad flag, a script does not.
+func TestUsageErrorsBeforeOutputFlagAreJSON(t *testing.T) {
+	c := newCLITest(t)
+	s := c.create("ci --resource /acme").Secret
+	for _, line := range []string{
+		"keys create x --resource /acme --ttl 0 -o json",
+		"keys create x --resource /acme --bogus --output=jsonl",
+		"keys list --limit x -ojson",
+		"keys roll ci --grace -1s --output json --yes",
+		"keys get " + s + " -o json",
+	} {
+		r := c.run(line)
+		if r.code != 2 || r.out != "" || strings.Count(r.err, "\n") != 1 || !strings.HasPrefix(r.err, `{"error":{"code":"invalid","message":`) {
+			t.Errorf("%s: exit %d, stderr %q", strings.Replace(line, s, "SECRET", 1), r.code, r.err)
+		}
+	}
+	// An invalid -o is reported in plain text.
+	if r := c.run("keys list --limit x -o yaml"); r.code != 2 || !strings.HasPrefix(r.err, "error: ") {
+		t.Errorf("-o yaml: exit %d, stderr %q", r.code, r.err)
+	}
+}
+
 func TestPanicIsOneLineExitOne(t *testing.T) {
 	dir := t.TempDir()
 	isolateEnv(t, dir)

@@ -8,6 +8,7 @@ import (
 	"os/user"
 	"strings"
 
+	"github.com/keyward/keyward/internal/config"
 	"github.com/keyward/keyward/internal/iostreams"
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/output"
@@ -48,7 +49,7 @@ func RunFactory(ctx context.Context, f *Factory, args []string) (code int) {
 		}
 		if _, err := keys.ParseSecret(a); err == nil {
 			// Never echo it back, not even in "unknown command".
-			output.Error(ios.ErrOut, output.Table, keys.Errorf(keys.Invalid, "an argument is a keyward secret: secrets are never taken as arguments (pipe them on stdin)"))
+			output.Error(ios.ErrOut, errorFormat(f, args), keys.Errorf(keys.Invalid, "an argument is a keyward secret: secrets are never taken as arguments (pipe them on stdin)"))
 			return ExitUsage
 		}
 	}
@@ -81,7 +82,7 @@ func RunFactory(ctx context.Context, f *Factory, args []string) (code int) {
 	if errors.Is(err, context.Canceled) {
 		err = keys.Errorf(keys.Internal, "interrupted")
 	}
-	output.Error(ios.ErrOut, errorFormat(f), err)
+	output.Error(ios.ErrOut, errorFormat(f, args), err)
 	return code
 }
 
@@ -90,8 +91,22 @@ func RunFactory(ctx context.Context, f *Factory, args []string) (code int) {
 func usageMessage(err error) string { return keys.ErrorMessage(err) }
 
 // errorFormat is the format errors are printed in: the -o in effect, or
-// table when the settings themselves are what failed.
-func errorFormat(f *Factory) output.Format {
+// table when the settings themselves are what failed. An -o on the command
+// line counts even when parsing stopped before reaching it (`keys create x
+// --ttl 0 -o json`): a script asked for JSON errors.
+func errorFormat(f *Factory, args []string) output.Format {
+	if v, ok := outputArg(args); ok {
+		if format, err := output.ParseFormat(strings.ToLower(v)); err == nil {
+			return format
+		}
+		return output.Table
+	}
+	if f.Settings == nil {
+		if format, err := output.ParseFormat(strings.ToLower(os.Getenv(config.EnvName(config.FlagOutput)))); err == nil {
+			return format
+		}
+		return output.Table
+	}
 	s, err := f.Settings()
 	if err != nil {
 		return output.Table
@@ -101,6 +116,29 @@ func errorFormat(f *Factory) output.Format {
 		return output.Table
 	}
 	return format
+}
+
+// outputArg is the last -o/--output value on the command line (as pflag
+// reads it: "-o json", "-ojson", "-o=json", "--output json",
+// "--output=json"), up to a "--".
+func outputArg(args []string) (value string, ok bool) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return value, ok
+		case a == "-o" || a == "--output":
+			if i+1 < len(args) {
+				value, ok = args[i+1], true
+				i++
+			}
+		case strings.HasPrefix(a, "--output="):
+			value, ok = strings.TrimPrefix(a, "--output="), true
+		case strings.HasPrefix(a, "-o") && !strings.HasPrefix(a, "--"):
+			value, ok = strings.TrimPrefix(strings.TrimPrefix(a, "-o"), "="), true
+		}
+	}
+	return value, ok
 }
 
 // osUser names the local principal: the OS account running keyward.
