@@ -436,3 +436,25 @@ func TestBaseURL(t *testing.T) {
 		wantCode(t, err, keys.Invalid)
 	}
 }
+
+// TestAnswerThatIsNotAKey: a 2xx answer without a key (another endpoint's,
+// reached through a redirect or a misrouting proxy) is an error, never an
+// empty key printed with exit 0.
+func TestAnswerThatIsNotAKey(t *testing.T) {
+	srv, _ := counting(t, http.StatusOK, `{"items":[],"next_cursor":null}`, nil)
+	c := newClient(t, srv.URL, "sk_token")
+	ctx := context.Background()
+	calls := map[string]func() error{
+		"get":     func() error { _, err := c.Get(ctx, "x"); return err },
+		"create":  func() error { _, err := c.Create(ctx, keys.CreateRequest{Name: "x"}); return err },
+		"update":  func() error { _, err := c.Update(ctx, "x", keys.UpdateRequest{}); return err },
+		"roll":    func() error { _, err := c.Roll(ctx, "x", keys.RollRequest{}); return err },
+		"grant":   func() error { _, err := c.Grant(ctx, "x", keys.Grant{Resource: "/acme"}); return err },
+		"ungrant": func() error { _, err := c.Ungrant(ctx, "x", "/acme"); return err },
+	}
+	for name, call := range calls {
+		if err := call(); keys.ErrorCode(err) != keys.Internal || !strings.Contains(keys.ErrorMessage(err), "not a key") {
+			t.Errorf("%s: %v; want an unexpected-answer error", name, err)
+		}
+	}
+}

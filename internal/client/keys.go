@@ -5,15 +5,23 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
 )
 
 // keyPath is /v1/keys/{ref} with the ref escaped as one segment, so that
-// "acme/ci-deploy" travels as acme%2Fci-deploy and "/root" as %2Froot.
+// "acme/ci-deploy" travels as acme%2Fci-deploy and "/root" as %2Froot. A
+// ref of "." or ".." is escaped too: as a dot segment, a server's router
+// would clean it away (/v1/keys/. is /v1/keys/, the list) instead of
+// looking it up.
 func keyPath(ref string, rest ...string) string {
-	p := "/v1/keys/" + url.PathEscape(ref)
+	seg := url.PathEscape(ref)
+	if seg == "." || seg == ".." {
+		seg = strings.Repeat("%2E", len(seg))
+	}
+	p := "/v1/keys/" + seg
 	for _, r := range rest {
 		p += "/" + r
 	}
@@ -25,6 +33,9 @@ func (c *Client) Create(ctx context.Context, req keys.CreateRequest) (*keys.NewS
 	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/keys", body: req, out: &out}); err != nil {
 		return nil, err
 	}
+	if err := c.isKey(&out.Key); err != nil {
+		return nil, err
+	}
 	return &out, nil
 }
 
@@ -34,6 +45,9 @@ func (c *Client) Get(ctx context.Context, ref string) (*keys.Key, error) {
 	}
 	var out keys.Key
 	if err := c.do(ctx, call{method: http.MethodGet, path: keyPath(ref), out: &out, idempotent: true}); err != nil {
+		return nil, err
+	}
+	if err := c.isKey(&out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -74,6 +88,9 @@ func (c *Client) Update(ctx context.Context, ref string, req keys.UpdateRequest)
 	if err := c.do(ctx, call{method: http.MethodPatch, path: keyPath(ref), body: req, out: &out}); err != nil {
 		return nil, err
 	}
+	if err := c.isKey(&out); err != nil {
+		return nil, err
+	}
 	return &out, nil
 }
 
@@ -88,6 +105,9 @@ func (c *Client) Roll(ctx context.Context, ref string, req keys.RollRequest) (*k
 	}
 	var out keys.NewSecretKey
 	if err := c.do(ctx, call{method: http.MethodPost, path: keyPath(ref, "roll"), body: req, out: &out}); err != nil {
+		return nil, err
+	}
+	if err := c.isKey(&out.Key); err != nil {
 		return nil, err
 	}
 	if selfID != "" && out.ID == selfID && out.Secret != "" {
@@ -137,6 +157,9 @@ func (c *Client) Grant(ctx context.Context, ref string, g keys.Grant) (*keys.Key
 	if err := c.do(ctx, call{method: http.MethodPut, path: keyPath(ref, "grants"), body: g, out: &out}); err != nil {
 		return nil, err
 	}
+	if err := c.isKey(&out); err != nil {
+		return nil, err
+	}
 	return &out, nil
 }
 
@@ -146,6 +169,9 @@ func (c *Client) Ungrant(ctx context.Context, ref string, r keys.Resource) (*key
 	// A DELETE, but not retried: a second attempt after a lost answer would
 	// meet "no grant" or remove a grant added in between.
 	if err := c.do(ctx, call{method: http.MethodDelete, path: keyPath(ref, "grants"), query: q, out: &out}); err != nil {
+		return nil, err
+	}
+	if err := c.isKey(&out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -195,4 +221,14 @@ func (c *Client) WhoAmI(ctx context.Context) (*keys.Principal, error) {
 		return nil, keys.Errorf(keys.Internal, "unexpected whoami answer from %s", c.base.Host)
 	}
 	return keys.KeyPrincipal(&k), nil
+}
+
+// isKey checks that a 2xx answer was a key: one without an id (another
+// endpoint's answer, reached through a redirect or a misrouting proxy)
+// must not pass for an empty key.
+func (c *Client) isKey(k *keys.Key) error {
+	if k.ID == "" {
+		return keys.Errorf(keys.Internal, "unexpected answer from %s: not a key", c.base.Host)
+	}
+	return nil
 }

@@ -55,3 +55,22 @@ func TestServiceSuite(t *testing.T) {
 func TestAuthzSuite(t *testing.T) {
 	keystest.RunAuthzSuite(t, openRemote)
 }
+
+// TestDotRefs: "." and ".." are not key names, and must reach the server
+// as refs that are not found, not as dot segments its router cleans away
+// (GET /v1/keys/. became the list, printed as an empty key).
+func TestDotRefs(t *testing.T) {
+	admin, _ := openRemote(t)
+	ctx := context.Background()
+	for _, ref := range []string{".", ".."} {
+		if k, err := admin.Get(ctx, ref); keys.ErrorCode(err) != keys.NotFound {
+			t.Errorf("Get(%q) = %+v, %v; want not_found", ref, k, err)
+		}
+		if _, err := admin.Roll(ctx, ref, keys.RollRequest{}); keys.ErrorCode(err) != keys.NotFound {
+			t.Errorf("Roll(%q): %v; want not_found", ref, err)
+		}
+		if _, err := admin.Grant(ctx, ref, keys.Grant{Resource: "/acme", Role: keys.Viewer}); keys.ErrorCode(err) != keys.NotFound {
+			t.Errorf("Grant(%q): %v; want not_found", ref, err)
+		}
+	}
+}
