@@ -40,12 +40,31 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, keys.Errorf(keys.Invalid, "invalid database path %q: %v", path, err)
 	}
-	if err := prepareFile(ctx, abs, path); err != nil {
-		return nil, err
-	}
 	busy := opts.BusyTimeout
 	if busy <= 0 {
 		busy = DefaultBusyTimeout
+	}
+	// Processes opening a new file at the same moment can see it between
+	// states (SQLite refuses a journal mode change beside another
+	// connection at once, without waiting): until the file is stamped as
+	// keyward's, try again for as long as a locked database is waited for.
+	deadline := time.Now().Add(busy)
+	for {
+		s, err := openSQLite(ctx, abs, path, busy, opts)
+		if err == nil || keys.ErrorCode(err) != keys.Unavailable || time.Now().After(deadline) || stamped(abs) {
+			return s, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func openSQLite(ctx context.Context, abs, path string, busy time.Duration, opts Options) (*Store, error) {
+	if err := prepareFile(ctx, abs, path); err != nil {
+		return nil, err
 	}
 	now := opts.Now
 	if now == nil {
@@ -53,6 +72,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s := &Store{path: abs, now: now, d: sqliteDialect}
 
+	var err error
 	s.w, err = sql.Open(driverName, dsn(abs, busy, connWriter))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -190,6 +210,21 @@ func unwrapPathErr(err error) error {
 	return err
 }
 
+// stamped reports whether the file's header already holds keyward's
+// application id.
+func stamped(abs string) bool {
+	f, err := os.Open(abs)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	header := make([]byte, 72)
+	if _, err := io.ReadFull(f, header); err != nil {
+		return false
+	}
+	return binary.BigEndian.Uint32(header[68:72]) == applicationID
+}
+
 func notKeyward(shown string) error {
 	return keys.Errorf(keys.Invalid, "%s is not a keyward database", shown)
 }
@@ -214,7 +249,7 @@ func checkExisting(ctx context.Context, abs, shown string) error {
 	if fi.Size() == 0 {
 		return nil
 	}
-	header := make([]byte, 100)
+	header := make([]byte, 105) // the file header and page 1's b-tree header
 	if _, err := io.ReadFull(f, header); err != nil {
 		return notKeyward(shown)
 	}
@@ -227,7 +262,11 @@ func checkExisting(ctx context.Context, abs, shown string) error {
 	// Still possibly ours: a database whose first transaction is still in
 	// its write-ahead log, not yet checkpointed. Without a log, the header
 	// is the truth; with one, ask SQLite, read-only.
+	size := fi.Size()
 	if fi, err := os.Stat(abs + "-wal"); err != nil || fi.Size() == 0 {
+		if initializing(header, size) {
+			return nil
+		}
 		return notKeyward(shown)
 	}
 	ro, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: abs}).EscapedPath()+"?mode=ro&_busy_timeout=1000")
@@ -242,8 +281,33 @@ func checkExisting(ctx context.Context, abs, shown string) error {
 		}
 		return notKeyward(shown)
 	}
+	if appID == 0 {
+		// Another keyward's first transaction, not committed yet?
+		var version, tables int64
+		err := ro.QueryRowContext(ctx, "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_schema)").Scan(&version, &tables)
+		if err == nil && version == 0 && tables == 0 && header[18] == 2 {
+			return nil
+		}
+	}
 	if appID != applicationID {
 		return notKeyward(shown)
 	}
 	return nil
+}
+
+// initializing reports whether a SQLite file of size bytes, by its first
+// 105 bytes, is what another keyward opening it at this very moment
+// leaves before its first transaction: a WAL database of one page, no
+// table, no application id, user_version 0. Open goes on to migrate,
+// which waits for that transaction and checks again under the write lock.
+func initializing(header []byte, size int64) bool {
+	pageSize := int64(binary.BigEndian.Uint16(header[16:18]))
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	return header[18] == 2 && header[19] == 2 && // WAL
+		size == pageSize && header[100] == 0x0d && // one page: an empty sqlite_schema leaf
+		binary.BigEndian.Uint16(header[103:105]) == 0 && // without a row
+		binary.BigEndian.Uint32(header[60:64]) == 0 && // user_version
+		binary.BigEndian.Uint32(header[68:72]) == 0 // application_id
 }

@@ -271,3 +271,45 @@ func TestOpenOddPaths(t *testing.T) {
 	}
 	s.Close()
 }
+
+// TestOpenWhileAnotherOpenInitializes covers two processes opening a new
+// file at once: the first has made it a WAL database but not yet written
+// its schema (the header holds no application id, the log nothing); the
+// second must wait for it, not call the file foreign.
+func TestOpenWhileAnotherOpenInitializes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keyward.db")
+	first, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if err := first.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatalf("open beside a first open still initializing: %v", err)
+	}
+	mustCreate(t, s, "k", "/acme")
+	s.Close()
+
+	// Many at once, as many processes would.
+	for round := 0; round < 5; round++ {
+		path := filepath.Join(t.TempDir(), "keyward.db")
+		errs := make(chan error, 8)
+		for i := 0; i < 8; i++ {
+			go func() {
+				s, err := Open(ctx, path, Options{})
+				if err == nil {
+					s.Close()
+				}
+				errs <- err
+			}()
+		}
+		for i := 0; i < 8; i++ {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: concurrent first opens: %v", round, err)
+			}
+		}
+	}
+}
