@@ -180,6 +180,11 @@ func TestSecretsNeverLogged(t *testing.T) {
 	e.do("GET", "/v1/keys/"+rolled.Secret, e.root, nil).want(t, http.StatusNotFound)
 	e.do("GET", "/v1/audit?key="+rolled.Secret, e.root, nil)
 	e.do("GET", "/v1/keys?"+rolled.Secret, e.root, nil)
+	// ... and so is one run together with other text (a typo, a separator).
+	e.do("GET", "/v1/keys/"+created.Secret+"x", e.root, nil).want(t, http.StatusNotFound)
+	e.do("GET", "/v1/keys/x;"+created.Secret, e.root, nil).want(t, http.StatusNotFound)
+	e.do("GET", "/v1/audit?key=x"+created.Secret, e.root, nil).want(t, http.StatusNotFound)
+	e.do("GET", "/v1/keys?cursor="+created.Secret+"x", e.root, nil).want(t, http.StatusBadRequest)
 	e.do("POST", "/v1/verify", "", `{"key":"`+rolled.Secret+`", oops}`).want(t, http.StatusBadRequest)
 
 	logs := e.logs.String()

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -236,7 +237,14 @@ func redactedURI(r *http.Request) string {
 	return out + "?" + q.Encode()
 }
 
+// secretShape is a keyward secret's shape (<prefix>_<32 random><6
+// checksum>) anywhere in a string: a secret pasted with a typo, or run
+// together with other text, must not reach the log either.
+var secretShape = regexp.MustCompile(`[a-z0-9_]{1,20}_[0-9A-Za-z]{38}`)
+
 func looksLikeSecret(s string) bool {
-	_, err := keys.ParseSecret(s)
-	return err == nil
+	if _, err := keys.ParseSecret(s); err == nil {
+		return true
+	}
+	return secretShape.MatchString(s)
 }
