@@ -86,6 +86,15 @@ func New(b keys.Backend, opts Options) http.Handler {
 	for _, rt := range routes {
 		mux.Handle(strings.TrimSpace(rt.method+" "+rt.path), s.endpoint(rt))
 	}
+	// Another method than GET on /v1/auth itself would be redirected by
+	// the mux to /v1/auth/ (the Envoy route), where the query is the end
+	// user's and ignored: a client following the redirect would have its
+	// key checked without the resource and role it asked about. 405.
+	mux.Handle("/v1/auth", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{errorDetail{keys.Invalid,
+			"method " + r.Method + " is not allowed on /v1/auth; allowed: GET, HEAD (or any method under /v1/auth/, resource and role in X-Keyward-* headers)"}})
+	}))
 	return s.logRequests(jsonFallbacks(mux))
 }
 

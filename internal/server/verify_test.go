@@ -150,4 +150,11 @@ func TestGatewayAuthPrefixed(t *testing.T) {
 	if r := check("GET", "/v1/auth?role=viewer", viewer.Secret, "/globex", "editor"); r.status != 403 {
 		t.Errorf("header resource with query role: %d", r.status)
 	}
+	// Another method on /v1/auth itself is refused, not redirected to
+	// /v1/auth/, where the query would be ignored and the key found valid.
+	for _, m := range []string{"POST", "PUT", "DELETE"} {
+		if r := check(m, "/v1/auth?resource=/globex&role=admin", editor.Secret, "", ""); r.status != http.StatusMethodNotAllowed {
+			t.Errorf("%s /v1/auth with a query the key does not satisfy: %d, want 405", m, r.status)
+		}
+	}
 }
