@@ -186,7 +186,8 @@ func (s *Store) Roll(ctx context.Context, ref string, req keys.RollRequest) (*ke
 			return err
 		}
 		var prevHash, prevExp any
-		if grace > 0 {
+		// A grace prolongs a working secret; an expired key's has stopped.
+		if grace > 0 && !before.Expired(t.now) {
 			pe, err := keys.ExpiryAfter(t.now, grace)
 			if err != nil {
 				return err

@@ -112,6 +112,7 @@ func testTimePasses(t *testing.T, e env) {
 	cappedNew, err := e.admin.Roll(bg, capped.ID, keys.RollRequest{Grace: dur("1h")})
 	ok(t, err)
 	lasting := create(t, e.admin, "lasting", acme...)
+	revived := createReq(t, e.admin, keys.CreateRequest{Name: "revived", Grants: acme, TTL: dur("1s")})
 
 	// Before: everything works as it should.
 	wantVerify(t, e.admin, expiring.Secret, "/acme", nil, keys.CodeValid)
@@ -156,6 +157,16 @@ func testTimePasses(t *testing.T, e env) {
 	if len(soon) != 0 {
 		t.Errorf("expiring within 1d = %v: expired keys are not expiring", soon)
 	}
+	// Rolling an expired key with a new ttl does not revive its old secret:
+	// it stopped working with its key, and a grace only prolongs a working one.
+	renewed, err := e.admin.Roll(bg, revived.ID, keys.RollRequest{TTL: dur("1h")})
+	ok(t, err)
+	wantVerify(t, e.admin, renewed.Secret, "/acme", nil, keys.CodeValid)
+	wantVerify(t, e.admin, revived.Secret, "/acme", nil, keys.CodeNotFound)
+	if renewed.PreviousExpiresAt != nil {
+		t.Errorf("previous_expires_at = %v after rolling an expired key, want null", renewed.PreviousExpiresAt)
+	}
+
 	// A renewed key works again.
 	_, err = e.admin.Update(bg, expiring.ID, keys.UpdateRequest{TTL: dur("1h")})
 	ok(t, err)
