@@ -46,6 +46,7 @@ func RunAuthzSuite(t *testing.T, open Opener) {
 		{"a key rolls itself", testSelfRoll},
 		{"unreadable is 404, unchangeable is 403", test404Versus403},
 		{"audit is scoped and names the actor", testAuditScope},
+		{"audit of a live key follows its grants now", testAuditCurrentGrants},
 		{"whoami and dead credentials", testWhoAmI},
 	}
 	for _, c := range cases {
@@ -335,4 +336,41 @@ func testWhoAmI(t *testing.T, w *world) {
 	wantCode(t, err, keys.Unauthorized)
 	_, err = w.as(t, flipLast(w.acmeAdmin.Secret)).List(bg, keys.ListFilter{})
 	wantCode(t, err, keys.Unauthorized)
+}
+
+// testAuditCurrentGrants: the audit rows of a key that still exists are
+// those of a key the operator may read or not, judged by the key's grants
+// now (DESIGN.md: "audit rows of the keys it may read"); only a deleted
+// key is judged by the grants it had.
+func testAuditCurrentGrants(t *testing.T, w *world) {
+	prod := w.as(t, w.prodAdmin.Secret)
+	rowsOf := func(id string) int {
+		n := 0
+		for _, r := range auditAll(t, prod, keys.AuditFilter{}) {
+			if r.KeyID == id {
+				n++
+			}
+		}
+		return n
+	}
+	// Widened beyond the prod admin's scope: unreadable, rows and all.
+	widened := create(t, w.admin, "widened", g("/acme/prod", keys.Viewer))
+	_, err := w.admin.Grant(bg, widened.ID, g("/acme/dev", keys.Viewer))
+	ok(t, err)
+	_, err = prod.Get(bg, widened.ID)
+	wantCode(t, err, keys.NotFound)
+	if n := rowsOf(widened.ID); n != 0 {
+		t.Errorf("prod admin sees %d audit rows of a key it may not read", n)
+	}
+	// Narrowed into its scope: readable, rows and all.
+	narrowed := create(t, w.admin, "narrowed", g("/acme/prod", keys.Viewer), g("/acme/dev", keys.Viewer))
+	_, err = w.admin.Ungrant(bg, narrowed.ID, "/acme/dev")
+	ok(t, err)
+	get(t, prod, narrowed.ID)
+	if n := rowsOf(narrowed.ID); n != 2 {
+		t.Errorf("prod admin sees %d audit rows of a key it may read, want 2 (create, ungrant)", n)
+	}
+	if rs := auditAll(t, prod, keys.AuditFilter{Key: narrowed.ID}); len(rs) != 2 {
+		t.Errorf("audit --key of a readable key: %d rows, want 2", len(rs))
+	}
 }
