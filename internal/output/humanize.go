@@ -18,22 +18,25 @@ func Relative(t, now time.Time) string {
 	if d < 5*time.Second {
 		return "just now"
 	}
-	var n int64
+	var size time.Duration
 	var unit string
 	switch {
 	case d < time.Minute:
-		n, unit = int64(d/time.Second), "second"
+		size, unit = time.Second, "second"
 	case d < time.Hour:
-		n, unit = int64(d/time.Minute), "minute"
+		size, unit = time.Minute, "minute"
 	case d < 48*time.Hour:
-		n, unit = int64(d/time.Hour), "hour"
+		size, unit = time.Hour, "hour"
 	case d < 60*keys.Day:
-		n, unit = int64(d/keys.Day), "day"
+		size, unit = keys.Day, "day"
 	case d < 730*keys.Day:
-		n, unit = int64(d/keys.Month), "month"
+		size, unit = keys.Month, "month"
 	default:
-		n, unit = int64(d/(365*keys.Day)), "year"
+		size, unit = 365*keys.Day, "year"
 	}
+	// Rounded, not truncated: a key made a moment ago with --ttl 30d
+	// expires "in 30 days", not "in 29 days".
+	n := int64((d + size/2) / size)
 	if n != 1 {
 		unit += "s"
 	}
