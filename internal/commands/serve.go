@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -110,7 +111,7 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 			if opts.TLSCert == "" && !loopback(opts.Addr) {
 				fmt.Fprintf(opts.IO.ErrOut, "keyward: warning: no TLS on a non-loopback address: operator keys travel in clear text (use --tls-cert and --tls-key, or a TLS proxy)\n")
 			}
-			logger.Info("serving", "url", url, "db", db, "max_ttl", maxTTLText(opts.MaxTTL))
+			logger.Info("serving", "url", url, "db", shownDB(db), "max_ttl", maxTTLText(opts.MaxTTL))
 		},
 	})
 }
@@ -138,6 +139,17 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// shownDB is the database as the log shows it: a PostgreSQL URL without
+// its query, where settings such as sslpassword can be (the store's own
+// messages show it so too).
+func shownDB(db string) string {
+	if u, err := url.Parse(db); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		u.RawQuery, u.Fragment = "", ""
+		return u.Redacted()
+	}
+	return db
 }
 
 func maxTTLText(d keys.Duration) string {

@@ -262,3 +262,18 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
 }
+
+// TestServeLogHidesDatabaseSettings: the "serving" log line names the
+// database, but not a PostgreSQL URL's query (sslpassword and the like).
+func TestServeLogHidesDatabaseSettings(t *testing.T) {
+	cases := map[string]string{
+		"/var/lib/keyward/keys.db": "/var/lib/keyward/keys.db",
+		"postgres://kw@db.example/keys?sslmode=verify-full&sslpassword=hunter2": "postgres://kw@db.example/keys",
+		"postgresql://db.example:5433/keys?sslpassword=hunter2#x":               "postgresql://db.example:5433/keys",
+	}
+	for in, want := range cases {
+		if got := shownDB(in); got != want {
+			t.Errorf("shownDB(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
