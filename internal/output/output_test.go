@@ -119,6 +119,26 @@ func TestTableOffTerminal(t *testing.T) {
 	}
 }
 
+// One line per meta entry in the detail view, a comma in a value included.
+func TestTableKeyMeta(t *testing.T) {
+	var buf bytes.Buffer
+	k := sampleKey("ci-deploy")
+	k.Meta = map[string]string{"team": "web", "tags": "a,b"}
+	if err := New(Options{Format: Table, Now: func() time.Time { return now }}).Key(&buf, k); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "META         tags=a,b\n             team=web\n") {
+		t.Fatalf("meta:\n%s", buf.String())
+	}
+	// Control characters are quoted, never sent to the terminal.
+	buf.Reset()
+	k.Meta = map[string]string{"note": "two\nlines \x1b[2J"}
+	New(Options{Format: Table}).Key(&buf, k)
+	if strings.Contains(buf.String(), "\x1b") || !strings.Contains(buf.String(), `note="two\nlines \x1b[2J"`) {
+		t.Fatalf("meta with control characters:\n%q", buf.String())
+	}
+}
+
 func TestTableOnTerminal(t *testing.T) {
 	var buf bytes.Buffer
 	p := New(Options{Format: Table, Human: true, Color: true, Now: func() time.Time { return now }})

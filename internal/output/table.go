@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
@@ -113,7 +115,7 @@ func grantsText(gs []keys.Grant, sep string) string {
 	return strings.Join(parts, sep)
 }
 
-func metaText(m map[string]string) string {
+func metaText(m map[string]string, sep string) string {
 	ks := make([]string, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)
@@ -121,9 +123,19 @@ func metaText(m map[string]string) string {
 	sort.Strings(ks)
 	parts := make([]string, len(ks))
 	for i, k := range ks {
-		parts[i] = k + "=" + m[k]
+		parts[i] = printable(k) + "=" + printable(m[k])
 	}
-	return strings.Join(parts, ",")
+	return strings.Join(parts, sep)
+}
+
+// printable quotes s when it holds a control character (a newline, an
+// escape sequence): meta is free text, and a table must not let it move
+// the cursor or repaint the terminal.
+func printable(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return r != ' ' && !unicode.IsGraphic(r) }) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 // status is a key's state as one word.
@@ -188,7 +200,7 @@ func (p *tablePrinter) keyDetail(k *keys.Key) [][]string {
 	}
 	rows = append(rows, []string{"LAST USED", p.when(k.LastUsedAt, lastUsed)})
 	if len(k.Meta) > 0 {
-		rows = append(rows, []string{"META", strings.ReplaceAll(metaText(k.Meta), ",", "\n")})
+		rows = append(rows, []string{"META", metaText(k.Meta, "\n")})
 	}
 	return rows
 }
