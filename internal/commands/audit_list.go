@@ -68,8 +68,8 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 	}
 	if d, err := keys.ParseDuration(s); err == nil {
 		return now.Add(-d).UTC(), nil
-	} else if !strings.ContainsAny(s, "-:T") {
-		return time.Time{}, err
+	} else if s != "" && s[0] >= '0' && s[0] <= '9' && !strings.ContainsAny(s, "-:T") {
+		return time.Time{}, err // a duration, but a bad one ("0", "3x")
 	}
 	return time.Time{}, keys.Errorf(keys.Invalid, "invalid --since %q: use RFC 3339, YYYY-MM-DD or a duration such as 7d", s)
 }

@@ -406,6 +406,13 @@ func TestParseSince(t *testing.T) {
 			t.Errorf("ParseSince(%q) = %v, want invalid", bad, err)
 		}
 	}
+	// The message fits what was given: a word is not a bad duration.
+	if _, err := ParseSince("yesterday", now); !strings.Contains(keys.ErrorMessage(err), "YYYY-MM-DD") {
+		t.Errorf("ParseSince(yesterday): %v", err)
+	}
+	if _, err := ParseSince("0", now); !strings.Contains(keys.ErrorMessage(err), "greater than zero") {
+		t.Errorf("ParseSince(0): %v", err)
+	}
 }
 
 func TestExitCodes(t *testing.T) {
