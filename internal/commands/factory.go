@@ -117,7 +117,7 @@ func (f *Factory) openService() (keys.Service, error) {
 		return nil, keys.Errorf(keys.Invalid, "profile %q is not in %s: run `keyward login --profile %s` or use --db", s.Profile, s.ConfigPath, s.Profile)
 	default:
 		if s.Debug {
-			fmt.Fprintf(f.IO.ErrOut, "debug: database %s\n", s.DB)
+			fmt.Fprintf(f.IO.ErrOut, "debug: database %s\n", shownDB(s.DB))
 		}
 		var st *store.Store
 		st, err = store.Open(context.Background(), s.DB, store.Options{})

@@ -568,3 +568,13 @@ func TestRootWithoutMainActsLocally(t *testing.T) {
 		t.Fatalf("out = %s", out)
 	}
 }
+
+// --debug names the database, never a password put in its URL.
+func TestDebugHidesDatabasePassword(t *testing.T) {
+	isolateEnv(t, t.TempDir())
+	ios, _, _, errOut := iostreams.Test()
+	code := Run(context.Background(), ios, []string{"--debug", "--db", "postgres://kw:hunter2@127.0.0.1:1/keys?sslpassword=hunter3", "keys", "list"})
+	if code != 2 || strings.Contains(errOut.String(), "hunter") || !strings.Contains(errOut.String(), "debug: database postgres://kw:") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
