@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -107,13 +108,13 @@ func ResolveFile(fs *pflag.FlagSet, configPath string) (*Settings, error) {
 	// The profile is viper's config layer: below flags and environment.
 	layer := map[string]any{}
 	if prof.DB != "" {
-		layer[FlagDB] = prof.DB
+		layer[FlagDB] = expandHome(prof.DB)
 	}
 	if prof.Server != "" {
 		layer[FlagServer] = prof.Server
 	}
 	if prof.CAFile != "" {
-		layer[FlagCAFile] = prof.CAFile
+		layer[FlagCAFile] = expandHome(prof.CAFile)
 	}
 	if err := v.MergeConfigMap(layer); err != nil {
 		return nil, keys.Errorf(keys.Internal, "merging profile: %v", err)
@@ -149,6 +150,20 @@ func ResolveFile(fs *pflag.FlagSet, configPath string) (*Settings, error) {
 		s.DB = DefaultDBPath()
 	}
 	return s, nil
+}
+
+// expandHome reads a leading "~/" of a path in the config file as the
+// home folder, as a shell would have on the command line (a folder named
+// "~" is never what was meant).
+func expandHome(path string) string {
+	if path != "~" && !strings.HasPrefix(path, "~/") {
+		return path
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return path
+	}
+	return filepath.Join(home, path[1:])
 }
 
 const (

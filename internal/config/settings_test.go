@@ -99,6 +99,22 @@ func TestPrecedenceFlagEnvProfileDefault(t *testing.T) {
 	}
 }
 
+// A profile's paths may start with ~/, as they would on the command line.
+func TestProfilePathsExpandHome(t *testing.T) {
+	settingsEnv(t)
+	writeProfiles(t, "p", map[string]Profile{"p": {DB: "~/keys/keyward.db", CAFile: "~/ca.pem"}})
+	home, _ := os.UserHomeDir()
+	s, err := Resolve(flags(t))
+	if err != nil || s.DB != filepath.Join(home, "keys", "keyward.db") || s.CAFile != filepath.Join(home, "ca.pem") {
+		t.Fatalf("~ in a profile: %+v %v", s, err)
+	}
+	// The file keeps what was written.
+	f, _ := Load()
+	if p, _ := f.Profile("p"); p.DB != "~/keys/keyward.db" {
+		t.Fatalf("profile rewritten: %+v", p)
+	}
+}
+
 func TestProfileSelection(t *testing.T) {
 	settingsEnv(t)
 	writeProfiles(t, "a", map[string]Profile{"a": {DB: "/a.db"}, "b": {Server: "https://b.example/"}})
