@@ -205,7 +205,10 @@ func DeleteToken(profile string) (removed bool, keyringErr, err error) {
 	case removed:
 		return true, err, nil
 	default:
-		return false, err, keyringUnavailable("remove the token from", err)
+		// Not keyringUnavailable's advice: someone logging out wants the
+		// token gone, not another place to keep it.
+		return false, err, keys.Errorf(keys.Unavailable, "cannot remove the token from the OS keyring (%s): unlock the keyring (or start its Secret Service) and run logout again",
+			oneLine(err.Error()))
 	}
 	return removed, nil, nil
 }

@@ -116,6 +116,11 @@ func TestKeyringUnavailable(t *testing.T) {
 
 	_, _, err = DeleteToken("prod")
 	wantErrCode(t, err, keys.Unavailable)
+	// logout's advice is to reach the keyring, not to store the token
+	// elsewhere.
+	if msg := err.Error(); strings.Contains(msg, "--insecure-storage") || !strings.Contains(msg, "logout again") {
+		t.Errorf("logout's keyring error: %v", err)
+	}
 
 	// The explicit plaintext choice still works without a keyring.
 	if _, err := StoreToken("prod", "sk_plain", true); err != nil {
