@@ -29,25 +29,47 @@ func parseAuditCursor(c string) (int64, error) {
 
 type auditRow struct {
 	keys.AuditEvent
-	grants []keys.Grant // the key's grants as of the row: judges visibility
+	// grants judge the row's visibility: those of the key now while it
+	// exists, else those it had when deleted (else as of the row).
+	grants []keys.Grant
+}
+
+// auditColumns selects an audit row for scanAudit: with the key's grants
+// now (when it exists) and those it was deleted with (when it was).
+func auditColumns(d *dialect) string {
+	return `a.id, a.at, a.org, a.actor, a.actor_name, a.action, a.key_id, a.key_name, a.grants, a.details,
+		EXISTS (SELECT 1 FROM keys k WHERE k.id = a.key_id),
+		(SELECT ` + d.grantAggregate + ` FROM grants g WHERE g.key_id = a.key_id),
+		(SELECT d.grants FROM audit d WHERE d.key_id = a.key_id AND d.action = 'delete' ORDER BY d.id DESC LIMIT 1)`
 }
 
 func scanAudit(rows *sql.Rows) (*auditRow, error) {
 	var (
-		a               auditRow
-		at              int64
-		actorName       sql.NullString
-		grants, details string
+		a                   auditRow
+		at                  int64
+		actorName           sql.NullString
+		grants, details     string
+		live                bool
+		current, atDeletion sql.NullString
 	)
-	if err := rows.Scan(&a.ID, &at, &a.Org, &a.Actor, &actorName, &a.Action, &a.KeyID, &a.KeyName, &grants, &details); err != nil {
+	if err := rows.Scan(&a.ID, &at, &a.Org, &a.Actor, &actorName, &a.Action, &a.KeyID, &a.KeyName, &grants, &details,
+		&live, &current, &atDeletion); err != nil {
 		return nil, err
 	}
 	a.At = fromUnix(at)
 	if actorName.Valid {
 		a.ActorName = &actorName.String
 	}
-	if err := json.Unmarshal([]byte(grants), &a.grants); err != nil {
-		return nil, err
+	switch {
+	case live:
+		a.grants = parseGrants(current.String)
+	case atDeletion.Valid:
+		grants = atDeletion.String
+		fallthrough
+	default:
+		if err := json.Unmarshal([]byte(grants), &a.grants); err != nil {
+			return nil, err
+		}
 	}
 	a.Details = map[string]any{}
 	if err := json.Unmarshal([]byte(details), &a.Details); err != nil {
@@ -81,6 +103,12 @@ func (s *Store) Audit(ctx context.Context, f keys.AuditFilter) (*keys.AuditPage,
 			args = append(args, a...)
 		}
 		if cond, a := visibility(t.p, "a.org", "a.key_id"); cond != "" {
+			// (or a row of a key in the organization now: one a root
+			// grant took out of it for a while)
+			if len(a) > 0 {
+				cond = "(" + cond + " OR EXISTS (SELECT 1 FROM keys k WHERE k.id = a.key_id AND k.org = ?))"
+				a = append(a, a[0])
+			}
 			add(cond, a...)
 		}
 		if f.Key != "" {
@@ -104,8 +132,7 @@ func (s *Store) Audit(ctx context.Context, f keys.AuditFilter) (*keys.AuditPage,
 				cond += " AND a.id < ?"
 				a = append(append([]any(nil), args...), before)
 			}
-			rows, err := t.QueryContext(t.ctx, `SELECT a.id, a.at, a.org, a.actor, a.actor_name, a.action,
-				a.key_id, a.key_name, a.grants, a.details FROM audit a WHERE `+cond+` ORDER BY a.id DESC LIMIT ?`,
+			rows, err := t.QueryContext(t.ctx, `SELECT `+auditColumns(t.s.d)+` FROM audit a WHERE `+cond+` ORDER BY a.id DESC LIMIT ?`,
 				append(a, batch)...)
 			if err != nil {
 				return err

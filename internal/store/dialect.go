@@ -19,11 +19,19 @@ type dialect struct {
 	postgres bool
 	// keyColumns selects a key row (see keyColumnsFor).
 	keyColumns string
+	// grantAggregate folds the grants g of one key into one string (see
+	// keyColumnsFor).
+	grantAggregate string
 }
 
+const (
+	sqliteGrantAggregate   = "group_concat(g.role || g.resource, ',')"
+	postgresGrantAggregate = "string_agg(g.role::text || g.resource, ',')"
+)
+
 var (
-	sqliteDialect   = &dialect{keyColumns: keyColumnsFor("group_concat(g.role || g.resource, ',')")}
-	postgresDialect = &dialect{postgres: true, keyColumns: keyColumnsFor("string_agg(g.role::text || g.resource, ',')")}
+	sqliteDialect   = &dialect{keyColumns: keyColumnsFor(sqliteGrantAggregate), grantAggregate: sqliteGrantAggregate}
+	postgresDialect = &dialect{postgres: true, keyColumns: keyColumnsFor(postgresGrantAggregate), grantAggregate: postgresGrantAggregate}
 )
 
 // begin starts a transaction on db. SQLite: the writer's DSN makes every

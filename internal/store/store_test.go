@@ -572,3 +572,32 @@ func TestListFillsPagesPastUnreadableKeys(t *testing.T) {
 		t.Fatalf("walk = %v\nwant %v", got, want)
 	}
 }
+
+// The audit rows of a live key follow its grants now, even rows written
+// while a root grant had moved it out of its organization.
+func TestAuditOfAKeyThatMovedOrganization(t *testing.T) {
+	s := openTemp(t, Options{})
+	op := mustCreate(t, s, "op", "/acme")
+	k := mustCreate(t, s, "k", "/acme/prod")
+	if _, err := s.Grant(local(ctx), k.ID, keys.Grant{Resource: "/", Role: keys.Viewer}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Ungrant(local(ctx), k.ID, "/"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Authenticate(ctx, op.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.Audit(keys.WithPrincipal(ctx, p), keys.AuditFilter{Key: k.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range page.Items {
+		actions = append(actions, e.Action)
+	}
+	if strings.Join(actions, " ") != "ungrant grant create" {
+		t.Fatalf("audit of a key now in /acme, as an /acme admin: %v", actions)
+	}
+}
