@@ -138,7 +138,7 @@ func (c *Client) Delete(ctx context.Context, refs []string) ([]*keys.Key, error)
 		seen[k.ID] = true
 		found = append(found, k)
 	}
-	for i, k := range found {
+	for i, k := range c.selfLast(ctx, found) {
 		// By id: a name could have moved to another key since the GET.
 		err := c.do(ctx, call{method: http.MethodDelete, path: keyPath(k.ID), idempotent: true, goneIsDone: true})
 		if err != nil {
@@ -150,6 +150,32 @@ func (c *Client) Delete(ctx context.Context, refs []string) ([]*keys.Key, error)
 		}
 	}
 	return found, nil
+}
+
+// selfLast orders several keys to delete so that the operator's own key,
+// if among them, goes last: once it is gone, the deletes after it would no
+// longer be authenticated.
+func (c *Client) selfLast(ctx context.Context, found []*keys.Key) []*keys.Key {
+	if len(found) < 2 {
+		return found
+	}
+	who, err := c.WhoAmI(ctx)
+	if err != nil || who.Key == nil {
+		return found
+	}
+	order := make([]*keys.Key, 0, len(found))
+	var self *keys.Key
+	for _, k := range found {
+		if k.ID == who.Key.ID {
+			self = k
+			continue
+		}
+		order = append(order, k)
+	}
+	if self != nil {
+		order = append(order, self)
+	}
+	return order
 }
 
 func (c *Client) Grant(ctx context.Context, ref string, g keys.Grant) (*keys.Key, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/keyward/keyward/internal/client"
@@ -71,6 +72,40 @@ func TestDotRefs(t *testing.T) {
 		}
 		if _, err := admin.Grant(ctx, ref, keys.Grant{Resource: "/acme", Role: keys.Viewer}); keys.ErrorCode(err) != keys.NotFound {
 			t.Errorf("Grant(%q): %v; want not_found", ref, err)
+		}
+	}
+}
+
+// TestDeleteIncludingSelf: an operator deleting several keys, its own
+// among them, deletes them all: its own key goes last, since the requests
+// after it would no longer be authenticated (DESIGN.md: deleting several
+// keys is all or nothing).
+func TestDeleteIncludingSelf(t *testing.T) {
+	admin, as := openRemote(t)
+	ctx := context.Background()
+	mk := func(name string, role keys.Role) *keys.NewSecretKey {
+		k, err := admin.Create(ctx, keys.CreateRequest{Name: name, Grants: []keys.Grant{{Resource: "/acme", Role: role}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	op := mk("leaving-admin", keys.Admin)
+	a, b := mk("old-a", keys.Viewer), mk("old-b", keys.Viewer)
+	deleted, err := as(t, op.Secret).Delete(ctx, []string{"old-a", "leaving-admin", "old-b"})
+	if err != nil {
+		t.Fatalf("delete with the operator's own key among them: %v", err)
+	}
+	var names []string
+	for _, k := range deleted {
+		names = append(names, k.Name)
+	}
+	if strings.Join(names, " ") != "old-a leaving-admin old-b" {
+		t.Errorf("deleted %v, want them in the order asked", names)
+	}
+	for _, id := range []string{a.ID, op.ID, b.ID} {
+		if _, err := admin.Get(ctx, id); keys.ErrorCode(err) != keys.NotFound {
+			t.Errorf("%s survived: %v", id, err)
 		}
 	}
 }
