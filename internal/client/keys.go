@@ -138,7 +138,11 @@ func (c *Client) Delete(ctx context.Context, refs []string) ([]*keys.Key, error)
 		seen[k.ID] = true
 		found = append(found, k)
 	}
-	for i, k := range c.selfLast(ctx, found) {
+	order, err := c.deleteOrder(ctx, found)
+	if err != nil {
+		return nil, err
+	}
+	for i, k := range order {
 		// By id: a name could have moved to another key since the GET.
 		err := c.do(ctx, call{method: http.MethodDelete, path: keyPath(k.ID), idempotent: true, goneIsDone: true})
 		if err != nil {
@@ -152,20 +156,25 @@ func (c *Client) Delete(ctx context.Context, refs []string) ([]*keys.Key, error)
 	return found, nil
 }
 
-// selfLast orders several keys to delete so that the operator's own key,
-// if among them, goes last: once it is gone, the deletes after it would no
-// longer be authenticated.
-func (c *Client) selfLast(ctx context.Context, found []*keys.Key) []*keys.Key {
+// deleteOrder checks several keys to delete against the operator's rights
+// before any goes, so that one the operator may read but not delete
+// deletes nothing (the server checks each again), and orders them with
+// the operator's own key last: once it is gone, the deletes after it
+// would no longer be authenticated.
+func (c *Client) deleteOrder(ctx context.Context, found []*keys.Key) ([]*keys.Key, error) {
 	if len(found) < 2 {
-		return found
+		return found, nil
 	}
 	who, err := c.WhoAmI(ctx)
-	if err != nil || who.Key == nil {
-		return found
+	if err != nil {
+		return nil, err
 	}
 	order := make([]*keys.Key, 0, len(found))
 	var self *keys.Key
 	for _, k := range found {
+		if err := keys.CheckChange(who, k, nil); err != nil {
+			return nil, err
+		}
 		if k.ID == who.Key.ID {
 			self = k
 			continue
@@ -175,7 +184,7 @@ func (c *Client) selfLast(ctx context.Context, found []*keys.Key) []*keys.Key {
 	if self != nil {
 		order = append(order, self)
 	}
-	return order
+	return order, nil
 }
 
 func (c *Client) Grant(ctx context.Context, ref string, g keys.Grant) (*keys.Key, error) {

@@ -109,3 +109,27 @@ func TestDeleteIncludingSelf(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteAllOrNothingWhenForbidden: one key the operator may read but
+// not delete among several: nothing is deleted, as with --db.
+func TestDeleteAllOrNothingWhenForbidden(t *testing.T) {
+	admin, as := openRemote(t)
+	ctx := context.Background()
+	mk := func(name string, grants ...keys.Grant) *keys.NewSecretKey {
+		k, err := admin.Create(ctx, keys.CreateRequest{Name: name, Grants: grants})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	op := mk("prod-admin", keys.Grant{Resource: "/acme", Role: keys.Viewer}, keys.Grant{Resource: "/acme/prod", Role: keys.Admin})
+	prod := mk("prod-key", keys.Grant{Resource: "/acme/prod", Role: keys.Viewer})
+	mk("dev-key", keys.Grant{Resource: "/acme/dev", Role: keys.Viewer})
+	_, err := as(t, op.Secret).Delete(ctx, []string{"prod-key", "dev-key"})
+	if keys.ErrorCode(err) != keys.Forbidden {
+		t.Fatalf("delete with a key it may not delete: %v, want forbidden", err)
+	}
+	if _, err := admin.Get(ctx, prod.ID); err != nil {
+		t.Errorf("the deletable key was deleted anyway: %v", err)
+	}
+}
