@@ -118,7 +118,8 @@ func (c *Client) Roll(ctx context.Context, ref string, req keys.RollRequest) (*k
 }
 
 // Delete resolves every ref first (a GET each), so that one missing key
-// deletes nothing, then deletes each by id. The API deletes one key per
+// deletes nothing, checks the operator may delete them all (deleteOrder),
+// then deletes each by id. The API deletes one key per
 // request; a failure between two deletes (the server going away) can leave
 // the earlier ones deleted, which the error says.
 func (c *Client) Delete(ctx context.Context, refs []string) ([]*keys.Key, error) {
