@@ -465,6 +465,20 @@ func TestUsageErrorsBeforeOutputFlagAreJSON(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr %q", strings.Replace(line, s, "SECRET", 1), r.code, r.err)
 		}
 	}
+	// So does a settings failure (a broken config file), with -o or
+	// KEYWARD_OUTPUT.
+	cfg := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "keyward", "config.yaml")
+	os.MkdirAll(filepath.Dir(cfg), 0o700)
+	os.WriteFile(cfg, []byte("profiles: [\n"), 0o600)
+	if r := c.run("keys list -o json"); r.code != 2 || !strings.HasPrefix(r.err, `{"error":{"code":"invalid"`) {
+		t.Errorf("broken config, -o json: exit %d, stderr %q", r.code, r.err)
+	}
+	t.Setenv("KEYWARD_OUTPUT", "jsonl")
+	if r := c.run("keys list"); r.code != 2 || !strings.HasPrefix(r.err, `{"error":{"code":"invalid"`) {
+		t.Errorf("broken config, KEYWARD_OUTPUT=jsonl: exit %d, stderr %q", r.code, r.err)
+	}
+	t.Setenv("KEYWARD_OUTPUT", "")
+	os.Remove(cfg)
 	// An invalid -o is reported in plain text.
 	if r := c.run("keys list --limit x -o yaml"); r.code != 2 || !strings.HasPrefix(r.err, "error: ") {
 		t.Errorf("-o yaml: exit %d, stderr %q", r.code, r.err)

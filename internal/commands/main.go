@@ -101,21 +101,19 @@ func errorFormat(f *Factory, args []string) output.Format {
 		}
 		return output.Table
 	}
-	if f.Settings == nil {
-		if format, err := output.ParseFormat(strings.ToLower(os.Getenv(config.EnvName(config.FlagOutput)))); err == nil {
-			return format
+	if f.Settings != nil {
+		if s, err := f.Settings(); err == nil {
+			if format, err := output.ParseFormat(s.Output); err == nil {
+				return format
+			}
+			return output.Table
 		}
-		return output.Table
 	}
-	s, err := f.Settings()
-	if err != nil {
-		return output.Table
+	// No settings (a broken config file, say): KEYWARD_OUTPUT still counts.
+	if format, err := output.ParseFormat(strings.ToLower(os.Getenv(config.EnvName(config.FlagOutput)))); err == nil {
+		return format
 	}
-	format, err := output.ParseFormat(s.Output)
-	if err != nil {
-		return output.Table
-	}
-	return format
+	return output.Table
 }
 
 // outputArg is the last -o/--output value on the command line (as pflag
