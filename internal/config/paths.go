@@ -5,6 +5,7 @@ package config
 
 import (
 	"os"
+	"os/user"
 	"path/filepath"
 )
 
@@ -14,11 +15,19 @@ func xdgDir(env, fallback string) string {
 	if d := os.Getenv(env); d != "" && filepath.IsAbs(d) {
 		return d
 	}
-	home, err := os.UserHomeDir()
-	if err != nil || home == "" {
-		home = "."
+	return filepath.Join(homeDir(), fallback)
+}
+
+// homeDir is $HOME, else the account's home folder (cron and some service
+// managers run without HOME), else the working directory.
+func homeDir() string {
+	if home, err := os.UserHomeDir(); err == nil && home != "" {
+		return home
 	}
-	return filepath.Join(home, fallback)
+	if u, err := user.Current(); err == nil && u.HomeDir != "" {
+		return u.HomeDir
+	}
+	return "."
 }
 
 // DefaultDBPath is the database used when no --db, server or profile says

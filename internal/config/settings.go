@@ -159,8 +159,8 @@ func expandHome(path string) string {
 	if path != "~" && !strings.HasPrefix(path, "~/") {
 		return path
 	}
-	home, err := os.UserHomeDir()
-	if err != nil || home == "" {
+	home := homeDir()
+	if home == "." {
 		return path
 	}
 	return filepath.Join(home, path[1:])

@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,6 +74,25 @@ func TestDefaultDBPathFallsBackToHome(t *testing.T) {
 	want := filepath.Join(os.Getenv("HOME"), ".local", "share", "keyward", "keyward.db")
 	if got := DefaultDBPath(); got != want {
 		t.Fatalf("DefaultDBPath = %s, want %s", got, want)
+	}
+}
+
+// Without HOME (cron, some service managers), the account's home folder,
+// not the working directory.
+func TestDefaultDBPathWithoutHOME(t *testing.T) {
+	settingsEnv(t)
+	u, err := user.Current()
+	if err != nil || u.HomeDir == "" {
+		t.Skip("no home folder in the user database")
+	}
+	t.Setenv("XDG_DATA_HOME", "")
+	t.Setenv("XDG_CONFIG_HOME", "")
+	os.Unsetenv("HOME")
+	if got, want := DefaultDBPath(), filepath.Join(u.HomeDir, ".local", "share", "keyward", "keyward.db"); got != want {
+		t.Fatalf("DefaultDBPath = %s, want %s", got, want)
+	}
+	if got, want := Path(), filepath.Join(u.HomeDir, ".config", "keyward", "config.yaml"); got != want {
+		t.Fatalf("Path = %s, want %s", got, want)
 	}
 }
 
