@@ -70,13 +70,14 @@ func (s *server) authenticate(r *http.Request) (context.Context, error) {
 	if !ok {
 		return nil, keys.Errorf(keys.Unauthorized, "missing operator key: send Authorization: Bearer <key> (keyward login, or set KEYWARD_TOKEN)")
 	}
-	ip := clientIP(r)
-	if s.limiter != nil && s.limiter.blocked(ip) {
-		return nil, keys.Errorf(keys.RateLimited, "too many failed authentications from %s; try again in a minute", ip)
-	}
 	p, err := s.b.Authenticate(r.Context(), token)
 	if err != nil {
-		if keys.ErrorCode(err) == keys.Unauthorized && s.limiter != nil {
+		// Only failures are limited: a valid key is never refused because
+		// a client behind the same address (a proxy) keeps guessing.
+		if ip := clientIP(r); keys.ErrorCode(err) == keys.Unauthorized && s.limiter != nil {
+			if s.limiter.blocked(ip) {
+				return nil, keys.Errorf(keys.RateLimited, "too many failed authentications from %s; try again in a minute", ip)
+			}
 			s.limiter.fail(ip)
 		}
 		return nil, err
