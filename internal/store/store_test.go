@@ -601,3 +601,23 @@ func TestAuditOfAKeyThatMovedOrganization(t *testing.T) {
 		t.Fatalf("audit of a key now in /acme, as an /acme admin: %v", actions)
 	}
 }
+
+// An expiry that rounds up past year 9999 is refused as invalid, not an
+// internal error (JSON cannot write such a time).
+func TestExpiryPastYear9999IsInvalid(t *testing.T) {
+	s := openTemp(t, Options{})
+	at := time.Date(9999, 12, 31, 23, 59, 59, 500_000_000, time.UTC)
+	_, err := s.Create(local(ctx), keys.CreateRequest{Name: "far", Grants: grants("/acme"), ExpiresAt: &at})
+	if keys.ErrorCode(err) != keys.Invalid {
+		t.Fatalf("create: %v (%s), want invalid", err, keys.ErrorCode(err))
+	}
+	k := mustCreate(t, s, "k", "/acme")
+	_, err = s.Update(local(ctx), k.ID, keys.UpdateRequest{ExpiresAt: &at})
+	if keys.ErrorCode(err) != keys.Invalid {
+		t.Fatalf("update: %v (%s), want invalid", err, keys.ErrorCode(err))
+	}
+	last := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+	if _, err := s.Update(local(ctx), k.ID, keys.UpdateRequest{ExpiresAt: &last}); err != nil {
+		t.Fatalf("update to the last second of 9999: %v", err)
+	}
+}

@@ -101,12 +101,12 @@ func expiry(now time.Time, ttl *keys.Duration, at *time.Time) (*time.Time, error
 		if !t.After(now) {
 			return nil, keys.Errorf(keys.Invalid, "invalid expiry %s: it is in the past", t.Format(time.RFC3339))
 		}
-		if t.Year() > 9999 {
-			return nil, keys.Errorf(keys.Invalid, "invalid expiry %s: too far in the future", t.Format(time.RFC3339))
-		}
 		// whole seconds, rounded up: never earlier than asked
 		if r := t.Truncate(time.Second); !r.Equal(t) {
 			t = r.Add(time.Second)
+		}
+		if t.Year() > 9999 {
+			return nil, keys.Errorf(keys.Invalid, "invalid expiry %s: too far in the future", at.UTC().Format(time.RFC3339Nano))
 		}
 		return &t, nil
 	}
