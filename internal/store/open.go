@@ -234,6 +234,10 @@ func notKeyward(shown string) error {
 // cannot tell (a new database whose first pages are still in the WAL), a
 // read-only SQLite connection.
 func checkExisting(ctx context.Context, abs, shown string) error {
+	// Look before opening: opening a FIFO would wait for a writer forever.
+	if fi, err := os.Stat(abs); err == nil && !fi.Mode().IsRegular() {
+		return notKeyward(shown)
+	}
 	f, err := os.Open(abs)
 	if err != nil {
 		return keys.Errorf(keys.Invalid, "cannot open %s: %v", shown, unwrapPathErr(err))

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/keyward/keyward/internal/keys"
 )
@@ -77,6 +78,25 @@ func TestOpenRefusesWhatIsNotKeyward(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a FIFO", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "fifo.db")
+		if err := syscall.Mkfifo(path, 0o600); err != nil {
+			t.Skip(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := Open(ctx, path, Options{})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if keys.ErrorCode(err) != keys.Invalid {
+				t.Fatalf("opening a FIFO: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("opening a FIFO hangs")
+		}
+	})
 	t.Run("a folder", func(t *testing.T) {
 		_, err := Open(ctx, t.TempDir(), Options{})
 		if keys.ErrorCode(err) != keys.Invalid {
