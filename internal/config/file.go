@@ -41,6 +41,10 @@ func Load() (*File, error) { return LoadFrom(Path()) }
 // Save creates.
 func LoadFrom(path string) (*File, error) {
 	f := &File{path: path}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		// (reading a FIFO would wait for a writer forever)
+		return nil, keys.Errorf(keys.Invalid, "config file %s is not a regular file", path)
+	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return f, nil
