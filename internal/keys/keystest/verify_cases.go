@@ -120,7 +120,7 @@ func testTimePasses(t *testing.T, e env) {
 	wantVerify(t, e.admin, capped.Secret, "/acme", nil, keys.CodeValid)
 
 	deadline := *expiring.ExpiresAt
-	for _, t2 := range []*time.Time{disabled.ExpiresAt, rolled.PreviousExpiresAt, cappedNew.ExpiresAt, cappedNew.PreviousExpiresAt} {
+	for _, t2 := range []*time.Time{disabled.ExpiresAt, rolled.PreviousExpiresAt, cappedNew.ExpiresAt, cappedNew.PreviousExpiresAt, revived.ExpiresAt} {
 		if t2 == nil {
 			t.Fatal("a short expiry or grace came back null")
 		}
