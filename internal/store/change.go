@@ -169,7 +169,7 @@ func (s *Store) Roll(ctx context.Context, ref string, req keys.RollRequest) (*ke
 		exp := before.ExpiresAt
 		details := map[string]any{"grace": keys.FormatDuration(grace)}
 		if req.TTL != nil {
-			e, err := keys.ExpiryAfter(t.now, time.Duration(*req.TTL))
+			e, err := keys.ExpiryAfter(t.now.Truncate(time.Second), time.Duration(*req.TTL))
 			if err != nil {
 				return err
 			}

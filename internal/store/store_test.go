@@ -234,8 +234,8 @@ func TestTimesAreWholeSecondsInUTC(t *testing.T) {
 	if k.CreatedAt.Location() != time.UTC || !k.CreatedAt.Equal(now.Truncate(time.Second)) {
 		t.Errorf("created_at = %v, want %v", k.CreatedAt, now.Truncate(time.Second))
 	}
-	// An expiry rounds up: never shorter than asked.
-	if want := now.Add(90 * time.Minute).Truncate(time.Second).Add(time.Second); !k.ExpiresAt.Equal(want) || k.ExpiresAt.Location() != time.UTC {
+	// A ttl counts from created_at: exactly 90 minutes between the two.
+	if want := k.CreatedAt.Add(90 * time.Minute); !k.ExpiresAt.Equal(want) || k.ExpiresAt.Location() != time.UTC {
 		t.Errorf("expires_at = %v, want %v", k.ExpiresAt, want)
 	}
 	got, err := s.Get(local(ctx), k.ID)

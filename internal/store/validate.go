@@ -91,7 +91,9 @@ func expiry(now time.Time, ttl *keys.Duration, at *time.Time) (*time.Time, error
 	case ttl != nil && at != nil:
 		return nil, keys.Errorf(keys.Invalid, "give a ttl or an expiry time, not both")
 	case ttl != nil:
-		t, err := keys.ExpiryAfter(now, time.Duration(*ttl))
+		// From created_at, which is whole seconds: a 30d key shows
+		// exactly 30 days between its created_at and expires_at.
+		t, err := keys.ExpiryAfter(now.Truncate(time.Second), time.Duration(*ttl))
 		if err != nil {
 			return nil, err
 		}
