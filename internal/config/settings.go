@@ -99,12 +99,9 @@ func ResolveFile(fs *pflag.FlagSet, configPath string) (*Settings, error) {
 		s.Profile = file.CurrentProfile
 	}
 	prof, found := file.Profile(s.Profile)
-	if s.Profile != "" && !found {
-		s.ProfileMissing = explicitProfile
-		if !explicitProfile {
-			return nil, keys.Errorf(keys.Invalid, "current_profile %q is not a profile in %s", s.Profile, configPath)
-		}
-	}
+	// A missing profile (named, or a dangling current_profile) matters
+	// only when nothing else says where to go: --db or --server still work.
+	s.ProfileMissing = s.Profile != "" && !found
 	// The profile is viper's config layer: below flags and environment.
 	layer := map[string]any{}
 	if prof.DB != "" {

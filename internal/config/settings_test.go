@@ -233,3 +233,18 @@ func TestSaveIsPrivateAndRoundTrips(t *testing.T) {
 		t.Fatalf("prod = %+v", p)
 	}
 }
+
+// A current_profile naming a profile that is gone does not block --db or
+// --server; without them, the command refuses later (ProfileMissing).
+func TestDanglingCurrentProfile(t *testing.T) {
+	settingsEnv(t)
+	writeProfiles(t, "gone", map[string]Profile{"other": {DB: "/tmp/other.db"}})
+	s, err := Resolve(flags(t, "--db", "/tmp/x.db"))
+	if err != nil || s.DB != "/tmp/x.db" {
+		t.Fatalf("--db with a dangling current_profile: %+v, %v", s, err)
+	}
+	s, err = Resolve(flags(t))
+	if err != nil || !s.ProfileMissing || s.Profile != "gone" || s.DB != DefaultDBPath() {
+		t.Fatalf("no --db with a dangling current_profile: %+v, %v", s, err)
+	}
+}
