@@ -190,7 +190,12 @@ func (c *Client) deleteOrder(ctx context.Context, found []*keys.Key) ([]*keys.Ke
 
 func (c *Client) Grant(ctx context.Context, ref string, g keys.Grant) (*keys.Key, error) {
 	var out keys.Key
-	if err := c.do(ctx, call{method: http.MethodPut, path: keyPath(ref, "grants"), body: g, out: &out}); err != nil {
+	// No role is sent as none: the server keeps an existing grant's role.
+	body := map[string]any{"resource": g.Resource}
+	if g.Role != keys.RoleNone {
+		body["role"] = g.Role
+	}
+	if err := c.do(ctx, call{method: http.MethodPut, path: keyPath(ref, "grants"), body: body, out: &out}); err != nil {
 		return nil, err
 	}
 	if err := c.isKey(&out); err != nil {

@@ -21,7 +21,7 @@ type GrantOptions struct {
 }
 
 func NewCmdGrant(f *Factory, runF func(*GrantOptions) error) *cobra.Command {
-	opts := &GrantOptions{IO: f.IO, Service: f.Service, Role: keys.Viewer}
+	opts := &GrantOptions{IO: f.IO, Service: f.Service}
 	cmd := &cobra.Command{
 		Use:               "grant KEY RESOURCE",
 		Short:             "Add a grant to a key, or change the role of one",
@@ -41,7 +41,8 @@ func NewCmdGrant(f *Factory, runF func(*GrantOptions) error) *cobra.Command {
 			return grantRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().Var(&opts.Role, "role", "role on RESOURCE: viewer, editor or admin")
+	cmd.Flags().Var(&opts.Role, "role", "role on RESOURCE: viewer, editor or admin (a new grant: viewer; an existing one keeps its role)")
+	cmd.Flags().Lookup("role").DefValue = "" // "none" would read as a role
 	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
 	return cmd
 }

@@ -109,11 +109,14 @@ func (s *server) grantKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &g, false); err != nil {
 		return err
 	}
-	gs := []keys.Grant{g}
-	if err := normalizeGrants(gs); err != nil {
+	// No role: the backend keeps an existing grant's role, viewer for a
+	// new one.
+	res, err := keys.ParseResource(string(g.Resource))
+	if err != nil {
 		return err
 	}
-	k, err := s.b.Grant(r.Context(), ref(r), gs[0])
+	g.Resource = res
+	k, err := s.b.Grant(r.Context(), ref(r), g)
 	if err != nil {
 		return err
 	}
@@ -140,7 +143,7 @@ func (s *server) ungrantKey(w http.ResponseWriter, r *http.Request) error {
 
 // normalizeGrants validates the resources of grants in place ("/acme/" is
 // "/acme"; a JSON body's resource is a plain string until checked here) and
-// gives a grant without a role viewer, as the CLI does without --role.
+// gives a grant without a role viewer, as `keys create` does without --role.
 func normalizeGrants(gs []keys.Grant) error {
 	for i := range gs {
 		if gs[i].Role == keys.RoleNone {

@@ -224,9 +224,10 @@ func (s *Store) Grant(ctx context.Context, ref string, g keys.Grant) (*keys.Key,
 	if err != nil {
 		return nil, err
 	}
-	role, err := checkRole(g.Role)
-	if err != nil {
-		return nil, err
+	if g.Role != keys.RoleNone {
+		if _, err := checkRole(g.Role); err != nil {
+			return nil, err
+		}
 	}
 	var out *keys.Key
 	err = s.write(ctx, func(t *txn) error {
@@ -236,6 +237,12 @@ func (s *Store) Grant(ctx context.Context, ref string, g keys.Grant) (*keys.Key,
 		}
 		before := r.view(t.now)
 		prev := exactRole(before.Grants, res)
+		// No role asked for: a new grant is viewer, an existing one keeps
+		// its role (never a silent downgrade).
+		role := g.Role
+		if role == keys.RoleNone {
+			role = max(prev, keys.Viewer)
+		}
 		if prev == role {
 			if err := keys.CheckChange(t.p, before, before); err != nil {
 				return err

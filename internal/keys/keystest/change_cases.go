@@ -161,6 +161,20 @@ func testGrants(t *testing.T, e env) {
 	}
 	wantVerify(t, e.admin, k.Secret, "/acme/prod", rolePtr(keys.Admin), keys.CodeValid)
 
+	// Without a role: an existing grant keeps its role, a new one is viewer.
+	u, err = e.admin.Grant(bg, k.ID, keys.Grant{Resource: "/acme/prod"})
+	ok(t, err)
+	if !grantsEqual(u.Grants, []keys.Grant{g("/acme/dev", keys.Editor), g("/acme/prod", keys.Admin)}) {
+		t.Errorf("a grant without a role changed a role: %v", u.Grants)
+	}
+	u, err = e.admin.Grant(bg, k.ID, keys.Grant{Resource: "/acme/qa"})
+	ok(t, err)
+	if !grantsEqual(u.Grants, []keys.Grant{g("/acme/dev", keys.Editor), g("/acme/prod", keys.Admin), g("/acme/qa", keys.Viewer)}) {
+		t.Errorf("a new grant without a role: %v", u.Grants)
+	}
+	_, err = e.admin.Ungrant(bg, k.ID, "/acme/qa")
+	ok(t, err)
+
 	// One organization per key.
 	_, err = e.admin.Grant(bg, k.ID, g("/globex", keys.Viewer))
 	wantCode(t, err, keys.Invalid)
