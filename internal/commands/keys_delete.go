@@ -75,5 +75,5 @@ func deleteRun(ctx context.Context, opts *DeleteOptions) error {
 	if err != nil {
 		return err
 	}
-	return opts.Printer.Keys(opts.IO.Out, deleted)
+	return opts.Printer.Deleted(opts.IO.Out, deleted)
 }

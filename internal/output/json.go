@@ -51,7 +51,7 @@ func (p *jsonPrinter) NewSecret(w io.Writer, k *keys.NewSecretKey) error {
 	return p.encode(w, n)
 }
 
-func (p *jsonPrinter) Keys(w io.Writer, ks []*keys.Key) error {
+func (p *jsonPrinter) Deleted(w io.Writer, ks []*keys.Key) error {
 	l := p.KeyList(w)
 	for _, k := range ks {
 		if err := l.Add(k); err != nil {

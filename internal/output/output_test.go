@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -102,7 +103,7 @@ func TestStreamedLists(t *testing.T) {
 func TestTableOffTerminal(t *testing.T) {
 	var buf bytes.Buffer
 	p := New(Options{Format: Table, Now: func() time.Time { return now }})
-	p.Keys(&buf, []*keys.Key{sampleKey("ci-deploy"), sampleKey("web")})
+	printList(p, &buf, []*keys.Key{sampleKey("ci-deploy"), sampleKey("web")})
 	out := buf.String()
 	if !strings.HasPrefix(out, "NAME") || !strings.Contains(out, "2026-11-25T09:00:00Z") || strings.Contains(out, "\x1b[") {
 		t.Fatalf("table:\n%s", out)
@@ -113,7 +114,7 @@ func TestTableOffTerminal(t *testing.T) {
 		}
 	}
 	buf.Reset()
-	New(Options{Format: Table, NoHeaders: true}).Keys(&buf, []*keys.Key{sampleKey("ci-deploy")})
+	printList(New(Options{Format: Table, NoHeaders: true}), &buf, []*keys.Key{sampleKey("ci-deploy")})
 	if strings.Contains(buf.String(), "NAME") || strings.Count(buf.String(), "\n") != 1 || !strings.HasPrefix(buf.String(), "ci-deploy ") {
 		t.Fatalf("--no-headers:\n%q", buf.String())
 	}
@@ -146,7 +147,7 @@ func TestTableOnTerminal(t *testing.T) {
 	expired.ExpiresAt = tp(now.Add(-2 * time.Hour))
 	disabled := sampleKey("off")
 	disabled.Enabled = false
-	p.Keys(&buf, []*keys.Key{sampleKey("ci-deploy"), expired, disabled})
+	printList(p, &buf, []*keys.Key{sampleKey("ci-deploy"), expired, disabled})
 	out := buf.String()
 	for _, want := range []string{"in 3 days", "2 hours ago", "never used", ansiRed + "old ", ansiGrey + "off ", "expired", "disabled"} {
 		if !strings.Contains(out, want) {
@@ -245,5 +246,24 @@ func TestTableListStreamsInChunks(t *testing.T) {
 		if !strings.HasPrefix(line[col:], "key_") {
 			t.Fatalf("row %d: the ID column moved: %q", i, line)
 		}
+	}
+}
+
+// printList prints ks as a listing (keys list) would.
+func printList(p Printer, w io.Writer, ks []*keys.Key) error {
+	l := p.KeyList(w)
+	for _, k := range ks {
+		if err := l.Add(k); err != nil {
+			return err
+		}
+	}
+	return l.Close()
+}
+
+func TestDeletedTable(t *testing.T) {
+	var buf bytes.Buffer
+	New(Options{Format: Table}).Deleted(&buf, []*keys.Key{sampleKey("ci-deploy")})
+	if got := buf.String(); got != "deleted key ci-deploy (key_0123456789abcdef) in /acme\n" {
+		t.Errorf("deleted = %q", got)
 	}
 }

@@ -62,8 +62,9 @@ type Printer interface {
 	Key(w io.Writer, k *keys.Key) error
 	// NewSecret prints a key with its secret (create, roll).
 	NewSecret(w io.Writer, k *keys.NewSecretKey) error
-	// Keys prints a list of keys held in memory (delete's answer).
-	Keys(w io.Writer, ks []*keys.Key) error
+	// Deleted prints the keys a delete removed: JSON lists them, a table
+	// says what went.
+	Deleted(w io.Writer, ks []*keys.Key) error
 	// KeyList starts a streamed list of keys: JSON formats write each item
 	// as it is added and never hold the list.
 	KeyList(w io.Writer) ListWriter[*keys.Key]

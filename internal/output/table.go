@@ -218,14 +218,13 @@ func (p *tablePrinter) NewSecret(w io.Writer, k *keys.NewSecretKey) error {
 	return nil
 }
 
-func (p *tablePrinter) Keys(w io.Writer, ks []*keys.Key) error {
-	l := p.KeyList(w)
+func (p *tablePrinter) Deleted(w io.Writer, ks []*keys.Key) error {
 	for _, k := range ks {
-		if err := l.Add(k); err != nil {
+		if _, err := fmt.Fprintf(w, "deleted key %s (%s) in %s\n", k.Name, k.ID, k.Org); err != nil {
 			return err
 		}
 	}
-	return l.Close()
+	return nil
 }
 
 // tableChunk is how many rows a listing holds before it writes them: a
