@@ -285,8 +285,8 @@ func TestVerifyFormats(t *testing.T) {
 	if r.code != 7 || strings.Count(r.out, "\n") != 1 || !strings.Contains(r.out, `"code":"INSUFFICIENT_PERMISSIONS"`) || r.err != "" {
 		t.Fatalf("jsonl: exit %d %q %q", r.code, r.out, r.err)
 	}
-	if r = c.runIn("", "keys verify"); r.code != 2 {
-		t.Fatalf("empty stdin: exit %d", r.code)
+	if r = c.runIn("", "keys verify"); r.code != 7 || !strings.HasPrefix(r.out, "NOT_FOUND") {
+		t.Fatalf("empty stdin: exit %d %q", r.code, r.out)
 	}
 	c.ok("keys update ci-deploy --disable")
 	if r = c.runIn(s, "keys verify -o json"); r.code != 7 || !strings.Contains(r.out, "DISABLED") {

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -72,17 +73,22 @@ func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 	if err != nil {
 		return keys.Errorf(keys.Invalid, "%s", err.Error())
 	}
+	var res *keys.VerifyResult
 	if secret == "" {
-		return keys.Errorf(keys.Invalid, "no secret given: pipe it on stdin (printf %%s \"$SECRET\" | keyward keys verify)")
-	}
-	req.Secret = secret
-	svc, err := opts.Service()
-	if err != nil {
-		return err
-	}
-	res, err := svc.Verify(ctx, req)
-	if err != nil {
-		return err
+		// Nothing presented is a malformed secret: NOT_FOUND with no
+		// lookup, so a script always gets a result and exit 7; a person
+		// gets a hint.
+		fmt.Fprintf(opts.IO.ErrOut, "warning: no secret on stdin (%s)\n", `printf %s "$SECRET" | keyward keys verify`)
+		res = keys.NotFoundResult()
+	} else {
+		svc, err := opts.Service()
+		if err != nil {
+			return err
+		}
+		req.Secret = secret
+		if res, err = svc.Verify(ctx, req); err != nil {
+			return err
+		}
 	}
 	if err := opts.Printer.Verify(opts.IO.Out, res); err != nil {
 		return err
