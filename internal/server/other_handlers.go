@@ -87,8 +87,12 @@ func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, name := range []string{"resource", "role"} {
 		if q.v.Get(name) == "" {
-			if h := r.Header.Get("X-Keyward-" + name); h != "" {
-				q.v.Set(name, h)
+			// Twice means a gateway passed on the caller's own header
+			// beside its own: which one was meant cannot be told, so deny.
+			if hs := r.Header.Values("X-Keyward-" + name); len(hs) > 1 {
+				return keys.Errorf(keys.Forbidden, "X-Keyward-%s was sent %d times: the gateway must set it once (and drop the caller's)", name, len(hs))
+			} else if len(hs) == 1 && hs[0] != "" {
+				q.v.Set(name, hs[0])
 			}
 		}
 	}

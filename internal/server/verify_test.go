@@ -158,3 +158,25 @@ func TestGatewayAuthPrefixed(t *testing.T) {
 		}
 	}
 }
+
+// A resource or role header sent twice (the caller's own passed on beside
+// the gateway's) is denied: which one the gateway meant cannot be told.
+func TestGatewayAuthDuplicateHeaders(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	k := e.local("dup", "/acme/prod", keys.Editor)
+	for _, h := range []string{"X-Keyward-Resource", "X-Keyward-Role"} {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/v1/auth/app", nil)
+		req.Header.Set("Authorization", "Bearer "+k.Secret)
+		req.Header.Set("X-Keyward-Resource", "/acme/prod")
+		req.Header.Set("X-Keyward-Role", "viewer")
+		req.Header.Add(h, map[string]string{"X-Keyward-Resource": "/globex", "X-Keyward-Role": "admin"}[h])
+		res, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s twice: %d, want 403", h, res.StatusCode)
+		}
+	}
+}
