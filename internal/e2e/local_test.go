@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -41,24 +39,8 @@ func (c *localCLI) run(stdin string, args ...string) localResult {
 	if len(args) == 0 || args[0] != "--db" {
 		args = append([]string{"--db", c.db}, args...)
 	}
-	// The timeout guards against a hang; it asserts nothing about speed.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, c.bin, args...)
-	cmd.Env = c.env
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok || ctx.Err() != nil {
-			c.t.Fatalf("keyward %s: %v", strings.Join(args, " "), err)
-		}
-		code = ee.ExitCode()
-	}
-	return localResult{out.String(), errb.String(), code}
+	r := kwExec(c.t, c.bin, c.env, stdin, args...)
+	return localResult{r.stdout, r.stderr, r.code}
 }
 
 // must runs and insists on an exit code.

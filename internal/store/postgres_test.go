@@ -307,38 +307,7 @@ func TestPostgresAChangeIsSeenByTheNextVerifyOfAnotherReplica(t *testing.T) {
 	a := openPGAt(t, u, Options{})
 	b := openPGAt(t, u, Options{})
 
-	k := mustCreate(t, a, "shared-key", "/acme")
-	if c := code(t, b, k.Secret); c != keys.CodeValid {
-		t.Fatalf("b sees %s", c)
-	}
-	if _, err := a.Update(local(ctx), k.ID, keys.UpdateRequest{Enabled: boolp(false)}); err != nil {
-		t.Fatal(err)
-	}
-	if c := code(t, b, k.Secret); c != keys.CodeDisabled {
-		t.Fatalf("after disable, b sees %s", c)
-	}
-	if _, err := b.Update(local(ctx), k.ID, keys.UpdateRequest{Enabled: boolp(true)}); err != nil {
-		t.Fatal(err)
-	}
-	if c := code(t, a, k.Secret); c != keys.CodeValid {
-		t.Fatalf("after enable, a sees %s", c)
-	}
-	rolled, err := b.Roll(local(ctx), k.ID, keys.RollRequest{Grace: durp(0)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c := code(t, a, k.Secret); c != keys.CodeNotFound {
-		t.Fatalf("after roll --grace 0 in b, a sees the old secret as %s", c)
-	}
-	if c := code(t, a, rolled.Secret); c != keys.CodeValid {
-		t.Fatalf("a sees the new secret as %s", c)
-	}
-	if _, err := a.Delete(local(ctx), []string{k.ID}); err != nil {
-		t.Fatal(err)
-	}
-	if c := code(t, b, rolled.Secret); c != keys.CodeNotFound {
-		t.Fatalf("after delete, b sees %s", c)
-	}
+	changesSeenAcross(t, a, b)
 }
 
 // TestPostgresALockHeldPastTheBusyTimeoutIsUnavailable: a writer that

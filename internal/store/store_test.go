@@ -130,6 +130,14 @@ func TestAChangeIsSeenByTheNextVerifyOfAnotherStore(t *testing.T) {
 	}
 	defer b.Close()
 
+	changesSeenAcross(t, a, b)
+}
+
+// changesSeenAcross checks that a change committed through one Store is
+// what the very next verification through the other sees: nothing is
+// cached. a and b share one database (a file, or PostgreSQL "replicas").
+func changesSeenAcross(t *testing.T, a, b *Store) {
+	t.Helper()
 	k := mustCreate(t, a, "shared-key", "/acme")
 	if c := code(t, b, k.Secret); c != keys.CodeValid {
 		t.Fatalf("b sees %s", c)
@@ -140,12 +148,21 @@ func TestAChangeIsSeenByTheNextVerifyOfAnotherStore(t *testing.T) {
 	if c := code(t, b, k.Secret); c != keys.CodeDisabled {
 		t.Fatalf("after disable, b sees %s", c)
 	}
+	if _, err := b.Update(local(ctx), k.ID, keys.UpdateRequest{Enabled: boolp(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if c := code(t, a, k.Secret); c != keys.CodeValid {
+		t.Fatalf("after enable, a sees %s", c)
+	}
 	rolled, err := b.Roll(local(ctx), k.ID, keys.RollRequest{Grace: durp(0)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c := code(t, a, k.Secret); c != keys.CodeNotFound {
 		t.Fatalf("after roll --grace 0 in b, a sees the old secret as %s", c)
+	}
+	if c := code(t, a, rolled.Secret); c != keys.CodeValid {
+		t.Fatalf("a sees the new secret as %s", c)
 	}
 	if _, err := a.Delete(local(ctx), []string{k.ID}); err != nil {
 		t.Fatal(err)
