@@ -90,3 +90,53 @@ func FuzzParseTime(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseRole(f *testing.F) {
+	for _, s := range []string{"viewer", "Owner", "operator", "admin", "none", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseRole(s)
+		if err != nil {
+			if ErrorCode(err) != Invalid {
+				t.Fatalf("ParseRole(%q) error code %q", s, ErrorCode(err))
+			}
+			return
+		}
+		if r < Viewer || r > Admin {
+			t.Fatalf("ParseRole(%q) = %d", s, r)
+		}
+		if back, err := ParseRole(r.String()); err != nil || back != r {
+			t.Fatalf("role %v does not read back: %v %v", r, back, err)
+		}
+	})
+}
+
+// FuzzNames covers the other small parsers of user input: key names,
+// secret prefixes and key types.
+func FuzzNames(f *testing.F) {
+	for _, s := range []string{"ci-deploy", "key_x", "..", "sk", "my_pre", "public", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if err := ValidateName(s); err == nil {
+			if len(s) == 0 || len(s) > 64 || strings.HasPrefix(s, "key_") || strings.ContainsAny(s, "/ \n") || s == "." || s == ".." {
+				t.Fatalf("ValidateName accepted %q", s)
+			}
+		} else if ErrorCode(err) != Invalid {
+			t.Fatalf("ValidateName(%q) error code %q", s, ErrorCode(err))
+		}
+		if err := ValidatePrefix(s); err == nil {
+			secret, err := NewSecret(s)
+			if err != nil {
+				t.Fatalf("NewSecret(%q): %v", s, err)
+			}
+			if got, err := ParseSecret(secret); err != nil || got != secret {
+				t.Fatalf("a secret with prefix %q does not parse: %v", s, err)
+			}
+		}
+		if typ, err := ParseKeyType(s); err == nil && typ != Secret && typ != Public {
+			t.Fatalf("ParseKeyType(%q) = %q", s, typ)
+		}
+	})
+}
