@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -87,23 +86,13 @@ func auditListRun(ctx context.Context, opts *AuditListOptions) error {
 	if err != nil {
 		return err
 	}
-	out := opts.Printer.AuditList(opts.IO.Out)
-	more, err := eachPage(opts.Limit, func(size int, cursor string) ([]*keys.AuditEvent, *string, error) {
-		filter.Limit, filter.Cursor = size, cursor
-		page, err := svc.Audit(ctx, filter)
-		if err != nil {
-			return nil, nil, err
-		}
-		return page.Items, page.NextCursor, nil
-	}, out.Add)
-	if err != nil {
-		return err
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	if more {
-		fmt.Fprintf(opts.IO.ErrOut, "showing first %d events; use --limit 0 for all\n", opts.Limit)
-	}
-	return nil
+	return printPages(opts.IO.ErrOut, "events", opts.Limit, opts.Printer.AuditList(opts.IO.Out),
+		func(size int, cursor string) ([]*keys.AuditEvent, *string, error) {
+			filter.Limit, filter.Cursor = size, cursor
+			page, err := svc.Audit(ctx, filter)
+			if err != nil {
+				return nil, nil, err
+			}
+			return page.Items, page.NextCursor, nil
+		})
 }

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -76,15 +77,21 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	out := opts.Printer.KeyList(opts.IO.Out)
-	more, err := eachPage(opts.Limit, func(size int, cursor string) ([]*keys.Key, *string, error) {
-		filter.Limit, filter.Cursor = size, cursor
-		page, err := svc.List(ctx, filter)
-		if err != nil {
-			return nil, nil, err
-		}
-		return page.Items, page.NextCursor, nil
-	}, out.Add)
+	return printPages(opts.IO.ErrOut, "keys", opts.Limit, opts.Printer.KeyList(opts.IO.Out),
+		func(size int, cursor string) ([]*keys.Key, *string, error) {
+			filter.Limit, filter.Cursor = size, cursor
+			page, err := svc.List(ctx, filter)
+			if err != nil {
+				return nil, nil, err
+			}
+			return page.Items, page.NextCursor, nil
+		})
+}
+
+// printPages streams a paged listing of at most limit items (0 = all) into
+// out and says on stderr when more exist than were shown.
+func printPages[T any](errOut io.Writer, what string, limit int, out output.ListWriter[T], fetch func(size int, cursor string) ([]T, *string, error)) error {
+	more, err := eachPage(limit, fetch, out.Add)
 	if err != nil {
 		return err
 	}
@@ -92,7 +99,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 		return err
 	}
 	if more {
-		fmt.Fprintf(opts.IO.ErrOut, "showing first %d keys; use --limit 0 for all\n", opts.Limit)
+		fmt.Fprintf(errOut, "showing first %d %s; use --limit 0 for all\n", limit, what)
 	}
 	return nil
 }
