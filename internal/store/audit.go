@@ -96,12 +96,8 @@ func (s *Store) Audit(ctx context.Context, f keys.AuditFilter) (*keys.AuditPage,
 	}
 	page := &keys.AuditPage{Items: []*keys.AuditEvent{}}
 	err = s.read(ctx, func(t *txn) error {
-		var where []string
-		var args []any
-		add := func(cond string, a ...any) {
-			where = append(where, cond)
-			args = append(args, a...)
-		}
+		var w conds
+		add := w.add
 		if cond, a := visibility(t.p, "a.org", "a.key_id"); cond != "" {
 			// (or a row of a key in the organization now: one a root
 			// grant took out of it for a while)
@@ -121,10 +117,7 @@ func (s *Store) Audit(ctx context.Context, f keys.AuditFilter) (*keys.AuditPage,
 		if f.Since != nil {
 			add("a.at >= ?", f.Since.Unix())
 		}
-		base := "1 = 1"
-		if len(where) > 0 {
-			base = strings.Join(where, " AND ")
-		}
+		base, args := w.sql()
 		batch := limit + 1
 		for {
 			cond, a := base, args

@@ -9,6 +9,26 @@ import (
 	"github.com/keyward/keyward/internal/keys"
 )
 
+// conds collects the AND-ed conditions of a listing query and their
+// arguments.
+type conds struct {
+	where []string
+	args  []any
+}
+
+func (c *conds) add(cond string, args ...any) {
+	c.where = append(c.where, cond)
+	c.args = append(c.args, args...)
+}
+
+// sql is the conditions joined ("1 = 1" for none) and their arguments.
+func (c *conds) sql() (string, []any) {
+	if len(c.where) == 0 {
+		return "1 = 1", nil
+	}
+	return strings.Join(c.where, " AND "), c.args
+}
+
 func pageSize(limit int) (int, error) {
 	switch {
 	case limit == 0:
@@ -89,12 +109,8 @@ func (s *Store) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, err
 
 	page := &keys.KeyPage{Items: []*keys.Key{}}
 	err = s.read(ctx, func(t *txn) error {
-		var where []string
-		var args []any
-		add := func(cond string, a ...any) {
-			where = append(where, cond)
-			args = append(args, a...)
-		}
+		var w conds
+		add := w.add
 		if cond, a := visibility(t.p, "k.org", "k.id"); cond != "" {
 			add(cond, a...)
 		}
@@ -114,10 +130,7 @@ func (s *Store) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, err
 		if f.UnusedFor > 0 {
 			add("coalesce(k.last_used_at, k.created_at) <= ?", addSeconds(now, time.Duration(f.UnusedFor), -1))
 		}
-		base := "1 = 1"
-		if len(where) > 0 {
-			base = strings.Join(where, " AND ")
-		}
+		base, args := w.sql()
 		batch := limit + 1
 		for {
 			cond, a := base, args

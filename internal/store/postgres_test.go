@@ -216,35 +216,13 @@ func TestPostgresConcurrentWriters(t *testing.T) {
 	for i := 0; i < stores; i++ {
 		ss = append(ss, openPGAt(t, u, Options{}))
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, stores*perStore*3)
-	for i, s := range ss {
-		for g := 0; g < goroutines; g++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for j := 0; j < perStore/goroutines; j++ {
-					name := fmt.Sprintf("k-%d-%d-%d", i, g, j)
-					k, err := s.Create(local(ctx), keys.CreateRequest{Name: name, Grants: grants("/acme")})
-					if err != nil {
-						errs <- err
-						continue
-					}
-					if _, err := s.Verify(ctx, keys.VerifyRequest{Secret: k.Secret}); err != nil {
-						errs <- err
-					}
-					if j%3 == 0 {
-						if _, err := s.Update(local(ctx), k.ID, keys.UpdateRequest{Meta: map[string]string{"n": name}}); err != nil {
-							errs <- err
-						}
-					}
-				}
-			}()
-		}
+	for _, err := range writeConcurrently(ss, perStore, goroutines) {
+		t.Errorf("concurrent write: %v", err)
 	}
 	// The same name from both replicas at once: exactly one wins, the
 	// other is a Conflict, never an internal error.
 	var raced [stores]error
+	var wg sync.WaitGroup
 	for i, s := range ss {
 		wg.Add(1)
 		go func() {
@@ -253,10 +231,6 @@ func TestPostgresConcurrentWriters(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("concurrent write: %v", err)
-	}
 	if ok, conflict := (raced[0] == nil) != (raced[1] == nil), keys.ErrorCode(errors2(raced[:])) == keys.Conflict; !ok || !conflict {
 		t.Errorf("contested name: %v / %v", raced[0], raced[1])
 	}

@@ -76,36 +76,7 @@ func TestConcurrentWritersOnOneFile(t *testing.T) {
 		defer s.Close()
 		ss = append(ss, s)
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, stores*perStore)
-	for i, s := range ss {
-		for g := 0; g < goroutines; g++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for j := 0; j < perStore/goroutines; j++ {
-					name := fmt.Sprintf("k-%d-%d-%d", i, g, j)
-					k, err := s.Create(local(ctx), keys.CreateRequest{Name: name, Grants: grants("/acme")})
-					if err != nil {
-						errs <- err
-						continue
-					}
-					// Interleave reads and a second write.
-					if _, err := s.Verify(ctx, keys.VerifyRequest{Secret: k.Secret}); err != nil {
-						errs <- err
-					}
-					if j%5 == 0 {
-						if _, err := s.Update(local(ctx), k.ID, keys.UpdateRequest{Meta: map[string]string{"n": name}}); err != nil {
-							errs <- err
-						}
-					}
-				}
-			}()
-		}
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for _, err := range writeConcurrently(ss, perStore, goroutines) {
 		t.Errorf("concurrent write: %v", err)
 	}
 	var n, a int
@@ -115,6 +86,46 @@ func TestConcurrentWritersOnOneFile(t *testing.T) {
 	if n != stores*perStore || a != stores*perStore {
 		t.Errorf("%d keys, %d create rows; want %d each", n, a, stores*perStore)
 	}
+}
+
+// writeConcurrently has goroutines per store create perStore keys in all,
+// verifying each and updating some: reads and a second write interleaved
+// with other writers. It returns every error seen.
+func writeConcurrently(ss []*Store, perStore, goroutines int) []error {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	fail := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}
+	for i, s := range ss {
+		for g := 0; g < goroutines; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := 0; j < perStore/goroutines; j++ {
+					name := fmt.Sprintf("k-%d-%d-%d", i, g, j)
+					k, err := s.Create(local(ctx), keys.CreateRequest{Name: name, Grants: grants("/acme")})
+					if err != nil {
+						fail(err)
+						continue
+					}
+					if _, err := s.Verify(ctx, keys.VerifyRequest{Secret: k.Secret}); err != nil {
+						fail(err)
+					}
+					if j%3 == 0 {
+						if _, err := s.Update(local(ctx), k.ID, keys.UpdateRequest{Meta: map[string]string{"n": name}}); err != nil {
+							fail(err)
+						}
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	return errs
 }
 
 func TestAChangeIsSeenByTheNextVerifyOfAnotherStore(t *testing.T) {
