@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"sort"
@@ -238,6 +239,46 @@ func TestPanicIsJSON500(t *testing.T) {
 		t.Error("the panic log holds the operator secret")
 	}
 	e.do("GET", "/v1/keys", e.root, nil).want(t, http.StatusOK) // the server lives on
+}
+
+// stalling is the real store whose Get waits for its request to end, as a
+// slow query does when its client gives up.
+type stalling struct {
+	keys.Backend
+	entered chan struct{}
+}
+
+func (s stalling) Get(ctx context.Context, _ string) (*keys.Key, error) {
+	close(s.entered)
+	<-ctx.Done()
+	return nil, fmt.Errorf("query: %w", ctx.Err())
+}
+
+// TestClientGoneIsNotAnInternalError: a client that disconnects mid-request
+// is logged as nginx's 499, not as a server fault.
+func TestClientGoneIsNotAnInternalError(t *testing.T) {
+	entered := make(chan struct{})
+	e := newEnvWith(t, server.Options{}, func(b keys.Backend) keys.Backend { return stalling{b, entered} })
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/v1/keys/root", nil)
+	req.Header.Set("Authorization", "Bearer "+e.root)
+	go func() {
+		<-entered
+		cancel()
+	}()
+	if _, err := e.srv.Client().Do(req); err == nil {
+		t.Fatal("the request outlived its cancellation")
+	}
+	for i := 0; !strings.Contains(e.logs.String(), `"path":"/v1/keys/root"`); i++ {
+		if i > 500 {
+			t.Fatalf("no request line:\n%s", e.logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	logs := e.logs.String()
+	if strings.Contains(logs, "internal error") || !strings.Contains(logs, `"status":499`) {
+		t.Errorf("a client gone mid-request is logged as:\n%s", logs)
+	}
 }
 
 func TestAuthFailureRateLimit(t *testing.T) {

@@ -31,6 +31,10 @@ func statusOf(code keys.Code) int {
 	return http.StatusInternalServerError
 }
 
+// statusClientClosed is what the request log shows for a request whose
+// client went away before the answer (nginx's 499).
+const statusClientClosed = 499
+
 type errorBody struct {
 	Error errorDetail `json:"error"`
 }
@@ -63,6 +67,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := keys.ErrorCode(err)
 	msg := keys.ErrorMessage(err)
+	if code == keys.Internal && r.Context().Err() != nil {
+		// The client left (or the server is shutting down) mid-request:
+		// the failure is the cancellation, not a fault to page anyone for.
+		// 499 is nginx's "client closed request", for the request log only.
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	if code == keys.Internal {
 		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", redactedURI(r), "error", msg)
 		msg = "internal server error; see the server log"
