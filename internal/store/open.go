@@ -70,7 +70,7 @@ func openSQLite(ctx context.Context, abs, path string, busy time.Duration, opts 
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{path: abs, now: now, d: sqliteDialect}
+	s := &Store{path: abs, now: now, d: sqliteDialect, pending: newPendingUses()}
 
 	var err error
 	s.w, err = sql.Open(driverName, dsn(abs, busy, connWriter))

@@ -47,12 +47,15 @@ type Store struct {
 	u    *sql.DB // verify's last_used_at writes: SQLite: one connection that never waits; PostgreSQL: r
 	d    *dialect
 	now  func() time.Time
+
+	pending *pendingUses // uses not yet written because the database was locked
 }
 
 var _ keys.Backend = (*Store)(nil)
 
 // Close closes the pools.
 func (s *Store) Close() error {
+	s.pending.close()
 	errs := []error{s.r.Close()}
 	for _, db := range []*sql.DB{s.w, s.u} {
 		if db != nil && db != s.r {

@@ -73,17 +73,28 @@ func (s *Store) Verify(ctx context.Context, req keys.VerifyRequest) (*keys.Verif
 
 // recordUse writes last_used_at: a key's first use always, later ones only
 // when the stored time is a fold old, so that a busy key costs one write a
-// minute, not one per verification. It is best effort: a locked database
-// must neither turn a valid key into an error nor hold verification up.
+// minute, not one per verification. A locked database must neither turn a
+// valid key into an error nor hold verification up: a use that cannot be
+// written at once is written in the background once the lock is free (or,
+// if the store closes first, by the key's next use).
 func (s *Store) recordUse(ctx context.Context, r *row, now time.Time) {
 	if r.LastUsedAt != nil && now.Sub(*r.LastUsedAt) < useFold {
 		return
 	}
+	u := toUnix(now)
+	if err := s.writeUse(context.WithoutCancel(ctx), r.ID, u); err != nil {
+		s.pending.add(s, r.ID, u)
+	}
+}
+
+// writeUse makes one attempt, bounded by useWait, at recording a use at
+// unix time u.
+func (s *Store) writeUse(ctx context.Context, id string, u int64) error {
 	ctx, cancel := context.WithTimeout(ctx, useWait)
 	defer cancel()
-	u := toUnix(now)
-	_, _ = s.u.ExecContext(ctx, s.d.rebind(`UPDATE keys SET last_used_at = ?
-		WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`), u, r.ID, u-int64(useFold/time.Second))
+	_, err := s.u.ExecContext(ctx, s.d.rebind(`UPDATE keys SET last_used_at = ?
+		WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`), u, id, u-int64(useFold/time.Second))
+	return err
 }
 
 // evaluate is keys.Evaluate on the stored row: the previous secret's
