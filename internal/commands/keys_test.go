@@ -547,7 +547,8 @@ func TestVersionJSON(t *testing.T) {
 func TestSecretsAreNeverArguments(t *testing.T) {
 	c := newCLITest(t)
 	s := c.create("ci --resource /acme").Secret
-	for _, line := range []string{s, "keys get " + s, "keys create x --resource /acme --name=" + s, "keys roll " + s + " --yes", "keys delete " + s + " --yes", "keys verify " + s} {
+	for _, line := range []string{s, "keys get " + s, "keys create x --resource /acme --name=" + s, "keys roll " + s + " --yes", "keys delete " + s + " --yes", "keys verify " + s,
+		"keys update ci --meta token=" + s, "keys create y --resource /acme --meta=k=" + s, "keys get acme/" + s, "keys list --resource=/acme/" + s + "x"} {
 		r := c.run(line)
 		if r.code != 2 || strings.Contains(r.err, s) || !strings.Contains(r.err, "never taken as arguments") {
 			t.Errorf("%s: exit %d, stderr %q", strings.Replace(line, s, "SECRET", 1), r.code, r.err)

@@ -44,10 +44,8 @@ func RunFactory(ctx context.Context, f *Factory, args []string) (code int) {
 	defer f.Close()
 
 	for _, a := range args {
-		if _, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(a, "-") {
-			a = v // --flag=value
-		}
-		if _, err := keys.ParseSecret(a); err == nil {
+		// Anywhere in it: --flag=<secret>, --meta k=<secret>, acme/<secret>.
+		if keys.ContainsSecret(a) {
 			// Never echo it back, not even in "unknown command".
 			output.Error(ios.ErrOut, errorFormat(f, args), keys.Errorf(keys.Invalid, "an argument is a keyward secret: secrets are never taken as arguments (pipe them on stdin)"))
 			return ExitUsage

@@ -100,7 +100,7 @@ func markUsage(c *cobra.Command, f *Factory) {
 			for _, arg := range a {
 				// A secret on the command line ends up in shell history
 				// and process lists: refuse it before anything else.
-				if _, err := keys.ParseSecret(arg); err == nil {
+				if keys.ContainsSecret(arg) {
 					return usageErrorf("an argument is a keyward secret: secrets are never taken as arguments (pipe them on stdin)")
 				}
 			}

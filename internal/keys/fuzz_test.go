@@ -140,3 +140,32 @@ func FuzzNames(f *testing.F) {
 		}
 	})
 }
+
+// FuzzContainsSecret: a secret is found wherever it is embedded, and a
+// string holding none is not flagged.
+func FuzzContainsSecret(f *testing.F) {
+	f.Add("", "sk_00000000000000000000000000000000"+"30OBQY", "")
+	f.Add("token=", "my_pre_fix_abcdefghijklmnopqrstuvwxyzABCDEF", "\n")
+	f.Add("acme/", "x", "z")
+	f.Fuzz(func(t *testing.T, before, s, after string) {
+		whole := before + s + after
+		if _, err := ParseSecret(s); err == nil && strings.TrimRight(s, " \t\r\n") == s && !ContainsSecret(whole) {
+			t.Fatalf("ContainsSecret(%q) missed the secret %q", whole, s)
+		}
+		if ContainsSecret(whole) {
+			// Then some substring parses as a secret.
+			found := false
+			for i := 0; i < len(whole) && !found; i++ {
+				for j := i + 40; j <= len(whole) && j <= i+59; j++ {
+					if _, err := ParseSecret(whole[i:j]); err == nil && !strings.ContainsAny(whole[i:j], " \t\r\n") {
+						found = true
+						break
+					}
+				}
+			}
+			if !found {
+				t.Fatalf("ContainsSecret(%q) flagged no secret", whole)
+			}
+		}
+	})
+}

@@ -33,6 +33,9 @@ func ParseResource(s string) (Resource, error) {
 	if !strings.HasPrefix(s, "/") {
 		return "", Errorf(Invalid, "invalid resource %q: it must start with / (e.g. /acme/prod)", s)
 	}
+	if ContainsSecret(s) {
+		return "", Errorf(Invalid, "invalid resource: it holds a keyward secret")
+	}
 	p := strings.TrimSuffix(s[1:], "/")
 	for _, seg := range strings.Split(p, "/") {
 		if !validSegment(seg) {
@@ -67,6 +70,9 @@ func (r Resource) Covers(other Resource) bool {
 // ValidateName checks a key name: 1–64 of A-Za-z0-9._-, not starting with
 // "key_" (which would be read as an id).
 func ValidateName(name string) error {
+	if ContainsSecret(name) {
+		return Errorf(Invalid, "invalid name: it holds a keyward secret")
+	}
 	if !validSegment(name) || name == "." || name == ".." {
 		return Errorf(Invalid, "invalid name %q: use 1-64 of A-Za-z0-9._-", name)
 	}

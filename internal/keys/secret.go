@@ -88,3 +88,31 @@ func SecretStart(secret string) string {
 	cut := len(secret) - tail + 4
 	return secret[:cut]
 }
+
+// ContainsSecret reports whether a well-formed keyward secret (checksum
+// included) appears anywhere in s: inside "k=<secret>", "acme/<secret>",
+// or run together with other text. It guards the places a secret must
+// never reach (arguments, names, meta, the audit log) without refusing
+// text that merely looks alike: a match must pass the checksum.
+func ContainsSecret(s string) bool {
+	const tail = secretRandomLen + secretChecksumLen
+	for i := 1; i+tail < len(s); i++ {
+		if s[i] != '_' || !isBase62(s[i+1:i+1+tail]) {
+			continue
+		}
+		body := s[:i+1+secretRandomLen]
+		sum := s[i+1+secretRandomLen : i+1+tail]
+		// The prefix ends at i; it may start anywhere within 20 bytes
+		// before, wherever the run of prefix characters allows.
+		for j := i - 1; j >= 0 && i-j <= maxPrefixLen && isPrefixByte(s[j]); j-- {
+			if Checksum(body[j:]) == sum {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isPrefixByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_'
+}

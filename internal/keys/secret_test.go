@@ -44,3 +44,29 @@ func TestParseSecretRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestContainsSecret(t *testing.T) {
+	s := "sk_00000000000000000000000000000000" + "30OBQY"
+	long := "my_pre_fix_abcdefghijklmnopqrstuvwxyzABCDEF"
+	long += Checksum(long)
+	for _, c := range []struct {
+		in   string
+		want bool
+	}{
+		{s, true},
+		{"token=" + s, true},
+		{"acme/" + s, true},
+		{"--meta=k=" + s + "x", true}, // run together: still a secret to guard
+		{"x" + long, true},
+		{"X" + s, true}, // 'X' is no prefix byte: the prefix is still "sk"
+		{s[:len(s)-1] + "R", false},
+		{"sk_" + strings.Repeat("a", 38), false},
+		{"sha_" + strings.Repeat("0123456789abcdef", 3), false},
+		{"", false},
+		{"_", false},
+	} {
+		if got := ContainsSecret(c.in); got != c.want {
+			t.Errorf("ContainsSecret(%q) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}

@@ -67,6 +67,10 @@ func validateMeta(m map[string]string) error {
 		return keys.Errorf(keys.Invalid, "too many meta entries (%d): at most %d", len(m), maxMetaEntries)
 	}
 	for k, v := range m {
+		if keys.ContainsSecret(k) || keys.ContainsSecret(v) {
+			// Meta is shown to every reader and kept in the audit log.
+			return keys.Errorf(keys.Invalid, "invalid meta: it holds a keyward secret; secrets are stored only as hashes")
+		}
 		if k == "" {
 			return keys.Errorf(keys.Invalid, "invalid meta: a key must not be empty (use k=v)")
 		}

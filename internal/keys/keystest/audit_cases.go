@@ -111,4 +111,33 @@ func testNoSecretLeaks(t *testing.T, e env) {
 		t.Fatal("a bad operator secret was accepted")
 	}
 	noSecret(t, "error", err.Error(), flipLast(r.Secret))
+
+	// Nor is a secret kept where every reader (and the audit log) sees it:
+	// in meta, a name or a resource.
+	for what, try := range map[string]func() error{
+		"meta value": func() error {
+			_, err := e.admin.Update(bg, a.ID, keys.UpdateRequest{Meta: map[string]string{"token": r.Secret}})
+			return err
+		},
+		"meta key": func() error {
+			_, err := e.admin.Create(bg, keys.CreateRequest{Name: "m", Grants: []keys.Grant{g("/acme", keys.Viewer)}, Meta: map[string]string{"t=" + r.Secret: "x"}})
+			return err
+		},
+		"name": func() error {
+			_, err := e.admin.Update(bg, a.ID, keys.UpdateRequest{Name: &r.Secret})
+			return err
+		},
+		"resource": func() error {
+			_, err := e.admin.Grant(bg, a.ID, keys.Grant{Resource: keys.Resource("/acme/" + r.Secret), Role: keys.Viewer})
+			return err
+		},
+	} {
+		err := try()
+		if keys.ErrorCode(err) != keys.Invalid {
+			t.Errorf("a secret as %s: %v, want invalid", what, err)
+		} else {
+			noSecret(t, what+" error", err.Error(), r.Secret)
+		}
+	}
+	noSecret(t, "audit", jsonOf(t, auditAll(t, e.admin, keys.AuditFilter{})), r.Secret)
 }
