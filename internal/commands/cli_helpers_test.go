@@ -51,13 +51,19 @@ type cliResult struct {
 	out, err string
 }
 
-// run executes a keyward command line (split on spaces) against the test's
-// database, with stdin.
+// runIn executes a keyward command line (split on spaces; '' is an empty
+// argument) against the test's database, with stdin.
 func (c *cliTest) runIn(stdin string, line string) cliResult {
 	c.t.Helper()
 	ios, in, out, errOut := iostreams.Test()
 	in.WriteString(stdin)
-	args := append([]string{"--db", c.db}, strings.Fields(line)...)
+	args := []string{"--db", c.db}
+	for _, a := range strings.Fields(line) {
+		if a == "''" {
+			a = "" // an empty argument, as a shell passes "$UNSET"
+		}
+		args = append(args, a)
+	}
 	code := Run(context.Background(), ios, args)
 	return cliResult{code: code, out: out.String(), err: errOut.String()}
 }

@@ -78,6 +78,19 @@ func TestNewCmdUsageErrors(t *testing.T) {
 		"-o yaml keys list",
 		"--server http://127.0.0.1:1 keys list",
 		"completion tcsh",
+		// An empty value is bad input, never "not given": an unset
+		// variable must not widen a check or drop an expiry.
+		"keys get ''",
+		"keys verify --resource ''",
+		"keys verify --role ''",
+		"keys create a --resource /acme --expires-at ''",
+		"keys create a --resource /acme --prefix ''",
+		"keys create a --resource /acme --type ''",
+		"keys create a --resource /acme --resource ''",
+		"keys update a --expires-at ''",
+		"keys list --resource ''",
+		"audit list --key ''",
+		"audit list --since ''",
 	} {
 		r := c.run(line)
 		if r.code != ExitUsage {

@@ -1,7 +1,10 @@
 package commands
 
 import (
+	"slices"
+
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/keyward/keyward/internal/config"
 	"github.com/keyward/keyward/internal/keys"
@@ -72,6 +75,29 @@ as arguments.`,
 	return cmd
 }
 
+// emptyFlagValues refuses a command flag given an empty value
+// (`--resource ""`, `--expires-at "$UNSET"`): read as "not given", it would
+// turn a script's unset variable into a wider check or a key that never
+// expires. Global flags may be emptied to clear what a profile or the
+// environment set.
+func emptyFlagValues(cmd *cobra.Command) error {
+	var err error
+	global := cmd.Root().PersistentFlags()
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if err != nil || global.Lookup(fl.Name) == fl {
+			return
+		}
+		empty := fl.Value.String() == ""
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			empty = slices.Contains(sv.GetSlice(), "")
+		}
+		if empty {
+			err = usageErrorf("--%s: the value is empty (see '%s --help')", fl.Name, cmd.CommandPath())
+		}
+	})
+	return err
+}
+
 func noArgsGroup(c *cobra.Command, args []string) error {
 	if len(args) > 0 {
 		return usageErrorf("unknown command %q for %q (see '%s --help')", args[0], c.CommandPath(), c.CommandPath())
@@ -90,6 +116,9 @@ func markUsage(c *cobra.Command, f *Factory) {
 	if c.RunE != nil {
 		run := c.RunE
 		c.RunE = func(cmd *cobra.Command, a []string) error {
+			if err := emptyFlagValues(cmd); err != nil {
+				return err
+			}
 			f.started = true
 			return run(cmd, a)
 		}
@@ -98,6 +127,9 @@ func markUsage(c *cobra.Command, f *Factory) {
 		args := c.Args
 		c.Args = func(cmd *cobra.Command, a []string) error {
 			for _, arg := range a {
+				if arg == "" {
+					return usageErrorf("%s: an argument is empty (see '%s --help')", cmd.CommandPath(), cmd.CommandPath())
+				}
 				// A secret on the command line ends up in shell history
 				// and process lists: refuse it before anything else.
 				if keys.ContainsSecret(arg) {
