@@ -51,7 +51,7 @@ type cliResult struct {
 	out, err string
 }
 
-// runIn executes a keyward command line (split on spaces; '' is an empty
+// runIn executes a keyward command line (split on spaces; ” is an empty
 // argument) against the test's database, with stdin.
 func (c *cliTest) runIn(stdin string, line string) cliResult {
 	c.t.Helper()
