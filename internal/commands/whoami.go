@@ -45,14 +45,15 @@ file). With direct database access (--db): the local user, with full rights.`,
 	return cmd
 }
 
-// remoteWhoami is whoami's JSON on a server: the principal, the server and
-// where the credential came from.
-type remoteWhoami struct {
+// whoamiJSON is whoami's JSON, one shape for both backends: the principal,
+// the server and where the credential came from (both null under --db,
+// as is the name of the local principal).
+type whoamiJSON struct {
 	Actor  string    `json:"actor"`
-	Name   string    `json:"name"`
+	Name   *string   `json:"name"`
 	Key    *keys.Key `json:"key"`
-	Server string    `json:"server"`
-	Source string    `json:"source"`
+	Server *string   `json:"server"`
+	Source *string   `json:"source"`
 }
 
 func whoamiRun(ctx context.Context, opts *WhoamiOptions) error {
@@ -64,14 +65,16 @@ func whoamiRun(ctx context.Context, opts *WhoamiOptions) error {
 	if err != nil {
 		return err
 	}
-	remote, ok := svc.(*remoteService)
-	if !ok || who.Key == nil {
-		return opts.Printer.Principal(opts.IO.Out, who)
+	v := whoamiJSON{Actor: who.Actor}
+	if who.Key != nil {
+		v.Name, v.Key = &who.Name, output.NormalizeKey(who.Key)
 	}
-	source := remote.cred.Source()
+	if remote, ok := svc.(*remoteService); ok {
+		server, source := remote.BaseURL(), remote.cred.Source()
+		v.Server, v.Source = &server, &source
+	}
 	switch opts.Printer.Format() {
 	case output.JSON, output.JSONL:
-		v := remoteWhoami{Actor: who.Actor, Name: who.Name, Key: output.NormalizeKey(who.Key), Server: remote.BaseURL(), Source: source}
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetEscapeHTML(false)
 		if opts.Printer.Format() == output.JSON {
@@ -85,6 +88,9 @@ func whoamiRun(ctx context.Context, opts *WhoamiOptions) error {
 	if err := opts.Printer.Principal(opts.IO.Out, who); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(opts.IO.Out, "\nServer:     %s\nCredential: %s\n", remote.BaseURL(), source)
+	if v.Server == nil {
+		return nil
+	}
+	_, err = fmt.Fprintf(opts.IO.Out, "\nServer:     %s\nCredential: %s\n", *v.Server, *v.Source)
 	return err
 }
