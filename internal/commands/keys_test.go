@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -604,5 +605,32 @@ func TestDebugHidesDatabasePassword(t *testing.T) {
 	code := Run(context.Background(), ios, []string{"--debug", "--db", "postgres://kw:hunter2@127.0.0.1:1/keys?sslpassword=hunter3", "keys", "list"})
 	if code != 2 || strings.Contains(errOut.String(), "hunter") || !strings.Contains(errOut.String(), "debug: database postgres://kw:") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// A --db that is not a keyward database is exit 2 for every command, the
+// file left as it was, whatever is on stdin.
+func TestForeignDatabaseFileIsUsageError(t *testing.T) {
+	c := newCLITest(t)
+	foreign := filepath.Join(t.TempDir(), "notes.txt")
+	want := []byte("hello\n")
+	if err := os.WriteFile(foreign, want, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.db = foreign
+	for _, tc := range []struct{ stdin, line string }{
+		{"", "keys list"},
+		{"", "keys get a"},
+		{"", "keys verify"},
+		{"sk_bad", "keys verify"},
+		{"", "audit list"},
+		{"", "keys create a --resource /acme"},
+	} {
+		if r := c.runIn(tc.stdin, tc.line); r.code != ExitUsage || !strings.Contains(r.err, "not a keyward database") {
+			t.Errorf("%s (stdin %q): exit %d, stderr %q", tc.line, tc.stdin, r.code, r.err)
+		}
+	}
+	if got, _ := os.ReadFile(foreign); !bytes.Equal(got, want) {
+		t.Fatalf("the file changed: %q", got)
 	}
 }

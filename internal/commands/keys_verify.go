@@ -69,6 +69,12 @@ func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 		}
 		req.Role = &role
 	}
+	// The backend first: a --db that is not a keyward database is exit 2
+	// whatever is (or is not) on stdin, and before anyone is prompted.
+	svc, err := opts.Service()
+	if err != nil {
+		return err
+	}
 	secret, err := opts.IO.ReadSecret("Secret: ")
 	if err != nil {
 		return keys.Errorf(keys.Invalid, "%s", err.Error())
@@ -81,10 +87,6 @@ func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "warning: no secret on stdin (%s)\n", `printf %s "$SECRET" | keyward keys verify`)
 		res = keys.NotFoundResult()
 	} else {
-		svc, err := opts.Service()
-		if err != nil {
-			return err
-		}
 		req.Secret = secret
 		if res, err = svc.Verify(ctx, req); err != nil {
 			return err
