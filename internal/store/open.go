@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -35,6 +36,16 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	if path == "" {
 		return nil, keys.Errorf(keys.Invalid, "no database path: set --db or KEYWARD_DB")
+	}
+	if scheme, ok := urlScheme(path); ok {
+		// Read as a path, "sqlite:///x.db" would become the folders
+		// ./sqlite:/x.db. Only the scheme is repeated: a URL may hold a
+		// password.
+		hint := ""
+		if l := strings.ToLower(scheme); l == "http" || l == "https" {
+			hint = " (for a keyward server, use --server)"
+		}
+		return nil, keys.Errorf(keys.Invalid, "unsupported database URL (%s:): --db takes a SQLite file path or a postgres:// URL%s", scheme, hint)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -60,6 +71,31 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// urlScheme reports whether s is a URL rather than a file path: a scheme
+// followed by "//", or SQLite's own "file:" and "sqlite:" forms.
+func urlScheme(s string) (string, bool) {
+	scheme, rest, ok := strings.Cut(s, ":")
+	if !ok || scheme == "" || !isSchemeName(scheme) {
+		return "", false
+	}
+	switch strings.ToLower(scheme) {
+	case "file", "sqlite", "sqlite3":
+		return scheme, true
+	}
+	return scheme, strings.HasPrefix(rest, "//")
+}
+
+func isSchemeName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !letter && (i == 0 || !(c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return true
 }
 
 func openSQLite(ctx context.Context, abs, path string, busy time.Duration, opts Options) (*Store, error) {

@@ -292,6 +292,30 @@ func TestOpenOddPaths(t *testing.T) {
 	s.Close()
 }
 
+// A URL that is not PostgreSQL is refused, not read as a relative path
+// ("sqlite:///x.db" made the folders ./sqlite:/x.db), and its password is
+// not repeated.
+func TestOpenRefusesOtherURLs(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, u := range []string{"sqlite:///tmp/a.db", "file:/tmp/x.db?mode=ro", "FILE:x.db", "mysql://u:hunter2@host/db", "sqlite3:x.db"} {
+		_, err := Open(ctx, u, Options{})
+		if keys.ErrorCode(err) != keys.Invalid || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "URL") {
+			t.Errorf("Open(%q): %v", u, err)
+		}
+	}
+	if entries, _ := os.ReadDir("."); len(entries) != 0 {
+		t.Errorf("refused URLs left %v behind", entries)
+	}
+	// Paths with a colon that are not URLs still open.
+	for _, p := range []string{"keys:2026.db", "a:b/c.db"} {
+		s, err := Open(ctx, p, Options{})
+		if err != nil {
+			t.Fatalf("Open(%q): %v", p, err)
+		}
+		s.Close()
+	}
+}
+
 // TestOpenWhileAnotherOpenInitializes covers two processes opening a new
 // file at once: the first has made it a WAL database but not yet written
 // its schema (the header holds no application id, the log nothing); the
