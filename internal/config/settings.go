@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -121,9 +122,18 @@ func ResolveFile(fs *pflag.FlagSet, configPath string) (*Settings, error) {
 	if !validFormat(s.Output) {
 		return nil, keys.Errorf(keys.Invalid, "invalid output format %q: use table, json or jsonl", v.GetString(FlagOutput))
 	}
-	s.NoHeaders = v.GetBool(FlagNoHeaders)
-	s.Debug = v.GetBool(FlagDebug)
-	s.Insecure = v.GetBool("insecure-storage")
+	for _, b := range []struct {
+		name, env string
+		to        *bool
+	}{
+		{FlagNoHeaders, EnvName(FlagNoHeaders), &s.NoHeaders},
+		{FlagDebug, EnvName(FlagDebug), &s.Debug},
+		{"insecure-storage", "KEYWARD_INSECURE_STORAGE", &s.Insecure},
+	} {
+		if *b.to, err = getBool(v, b.name, b.env); err != nil {
+			return nil, err
+		}
+	}
 	s.CAFile = v.GetString(FlagCAFile)
 	s.DefaultResource = prof.DefaultResource
 
@@ -191,4 +201,19 @@ func validFormat(s string) bool {
 		}
 	}
 	return false
+}
+
+// getBool reads a boolean setting. viper reads an unparsable environment
+// value ("yes") as false without a word; the flag itself refuses one, so
+// the variable does too.
+func getBool(v *viper.Viper, name, env string) (bool, error) {
+	raw := v.GetString(name)
+	if raw == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(raw)
+	if err != nil {
+		return false, keys.Errorf(keys.Invalid, "invalid %s %q: use true or false (1 or 0)", env, raw)
+	}
+	return b, nil
 }

@@ -190,6 +190,26 @@ func TestBadOutput(t *testing.T) {
 	}
 }
 
+// A boolean variable is parsed as strictly as its flag: "yes" is refused,
+// not read as false.
+func TestBoolEnvironment(t *testing.T) {
+	settingsEnv(t)
+	for _, env := range []string{"KEYWARD_NO_HEADERS", "KEYWARD_DEBUG", "KEYWARD_INSECURE_STORAGE"} {
+		t.Setenv(env, "yes")
+		if _, err := Resolve(flags(t)); keys.ErrorCode(err) != keys.Invalid || !strings.Contains(err.Error(), env) {
+			t.Errorf("%s=yes: %v", env, err)
+		}
+		t.Setenv(env, "")
+	}
+	t.Setenv("KEYWARD_NO_HEADERS", "1")
+	if s, err := Resolve(flags(t)); err != nil || !s.NoHeaders {
+		t.Errorf("KEYWARD_NO_HEADERS=1: %+v, %v", s, err)
+	}
+	if s, err := Resolve(flags(t, "--no-headers=false")); err != nil || s.NoHeaders {
+		t.Errorf("--no-headers=false over KEYWARD_NO_HEADERS=1: %+v, %v", s, err)
+	}
+}
+
 func TestBrokenConfigFile(t *testing.T) {
 	path := settingsEnv(t)
 	os.MkdirAll(filepath.Dir(path), 0o700)
