@@ -55,9 +55,6 @@ func (s *Store) Update(ctx context.Context, ref string, req keys.UpdateRequest) 
 		after := r.view(t.now)
 		details := map[string]any{}
 		if req.Name != nil && *req.Name != before.Name {
-			if err := t.nameFree(before.Org, *req.Name, before.ID); err != nil {
-				return err
-			}
 			after.Name = *req.Name
 			details["name"] = change(before.Name, after.Name)
 		}
@@ -101,6 +98,13 @@ func (s *Store) Update(ctx context.Context, ref string, req keys.UpdateRequest) 
 		}
 		if err := keys.CheckChange(t.p, before, after); err != nil {
 			return err
+		}
+		// Only once the change is allowed: a conflict would tell a
+		// caller without rights which names exist, even unreadable ones.
+		if after.Name != before.Name {
+			if err := t.nameFree(before.Org, after.Name, before.ID); err != nil {
+				return err
+			}
 		}
 		if len(details) == 0 {
 			out = before // nothing changed: nothing written

@@ -260,6 +260,16 @@ func test404Versus403(t *testing.T, w *world) {
 	// Readable but not changeable: forbidden.
 	_, err := w.as(t, w.acmeViewer.Secret).Update(bg, w.acmeAdmin.ID, keys.UpdateRequest{Enabled: boolPtr(false)})
 	wantCode(t, err, keys.Forbidden)
+	// Renaming onto a taken name is forbidden before it is a conflict: a
+	// caller without rights learns no names, not even unreadable ones.
+	for _, taken := range []string{"acme-editor", "deploy"} {
+		_, err = w.as(t, w.acmeViewer.Secret).Update(bg, w.acmeAdmin.ID, keys.UpdateRequest{Name: &taken})
+		wantCode(t, err, keys.Forbidden)
+	}
+	prodOnly := create(t, w.admin, "prod-only", g("/acme/prod", keys.Editor))
+	hidden := "acme-admin" // in /acme, unreadable from /acme/prod
+	_, err = w.as(t, prodOnly.Secret).Update(bg, prodOnly.ID, keys.UpdateRequest{Name: &hidden})
+	wantCode(t, err, keys.Forbidden)
 	_, err = w.as(t, w.acmeAdmin.Secret).Delete(bg, []string{w.root.ID})
 	wantCode(t, err, keys.NotFound) // root keys lie above /acme: unreadable
 	prod := w.as(t, w.prodAdmin.Secret)
