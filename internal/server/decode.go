@@ -7,7 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -86,11 +89,31 @@ type query struct {
 	err error
 }
 
-func newQuery(r *http.Request) *query {
+// newQuery parses a request's query. With allowed names, it is as strict
+// as a body: an unknown parameter (a typo such as "limt" would otherwise
+// widen a listing silently) or one given twice is invalid.
+func newQuery(r *http.Request, allowed ...string) *query {
 	v, err := url.ParseQuery(r.URL.RawQuery)
 	q := &query{v: v}
 	if err != nil {
 		q.err = keys.Errorf(keys.Invalid, "invalid query string: %v", err)
+		return q
+	}
+	if len(allowed) == 0 {
+		return q
+	}
+	names := make([]string, 0, len(v))
+	for name := range v {
+		names = append(names, name)
+	}
+	sort.Strings(names) // the first bad one, the same every time
+	for _, name := range names {
+		switch {
+		case !slices.Contains(allowed, name):
+			q.fail("unknown query parameter %q: %s %s takes %s", name, r.Method, r.URL.Path, strings.Join(allowed, ", "))
+		case len(v[name]) > 1:
+			q.fail("query parameter %s was given %d times", name, len(v[name]))
+		}
 	}
 	return q
 }

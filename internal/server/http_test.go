@@ -61,6 +61,24 @@ func TestBodyTooLarge(t *testing.T) {
 	e.do("POST", "/v1/verify", "", `{"key":"x"}`+strings.Repeat(" ", 70<<10)).wantError(t, http.StatusRequestEntityTooLarge, keys.TooLarge)
 }
 
+// Query parameters are as strict as bodies: a typo or a repeat is a 400,
+// not a silently wider listing.
+func TestStrictQueries(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	e.local("k", "/acme", keys.Viewer)
+	for _, p := range []string{
+		"/v1/keys?limt=5", "/v1/keys?resourc=/beta", "/v1/keys?resource=/acme&resource=/beta", "/v1/keys?limit=1&limit=2",
+		"/v1/audit?keys=k", "/v1/audit?since=1d&since=2d",
+	} {
+		r := e.do("GET", p, e.root, nil)
+		r.wantError(t, http.StatusBadRequest, keys.Invalid)
+	}
+	e.do("DELETE", "/v1/keys/k/grants?resource=/acme&resource=/acme/x", e.root, nil).wantError(t, http.StatusBadRequest, keys.Invalid)
+	e.do("DELETE", "/v1/keys/k/grants?resource=/acme&role=viewer", e.root, nil).wantError(t, http.StatusBadRequest, keys.Invalid)
+	e.do("GET", "/v1/keys?resource=/acme&expired=false&expiring_within=1d&limit=5", e.root, nil).want(t, http.StatusOK)
+	e.do("GET", "/v1/audit?key=k&since=1d&limit=5", e.root, nil).want(t, http.StatusOK)
+}
+
 func TestUnknownRoutesAndMethods(t *testing.T) {
 	e := newEnv(t, server.Options{})
 	for _, p := range []string{"/", "/v1", "/v1/nope", "/v2/keys", "/v1/keys/a/b/c", "/v1/keys/x/rolls"} {

@@ -31,7 +31,7 @@ func (s *server) createKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) listKeys(w http.ResponseWriter, r *http.Request) error {
-	q := newQuery(r)
+	q := newQuery(r, "resource", "expired", "expiring_within", "unused_for", "limit", "cursor")
 	f := keys.ListFilter{
 		Resource:       q.resource("resource"),
 		Expired:        q.boolean("expired"),
@@ -125,7 +125,7 @@ func (s *server) grantKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) ungrantKey(w http.ResponseWriter, r *http.Request) error {
-	q := newQuery(r)
+	q := newQuery(r, "resource")
 	res := q.resource("resource")
 	if q.err != nil {
 		return q.err

@@ -11,7 +11,7 @@ import (
 )
 
 func (s *server) audit(w http.ResponseWriter, r *http.Request) error {
-	q := newQuery(r)
+	q := newQuery(r, "key", "since", "limit", "cursor")
 	f := keys.AuditFilter{
 		Key:    q.str("key"),
 		Since:  q.since("since", s.now()),
@@ -86,6 +86,10 @@ func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
 		q = &query{v: url.Values{}}
 	}
 	for _, name := range []string{"resource", "role"} {
+		// Twice in the query is as ambiguous as twice in the headers.
+		if vs := q.v[name]; len(vs) > 1 {
+			return keys.Errorf(keys.Forbidden, "query parameter %s was given %d times: which one is meant cannot be told", name, len(vs))
+		}
 		if q.v.Get(name) == "" {
 			// Twice means a gateway passed on the caller's own header
 			// beside its own: which one was meant cannot be told, so deny.

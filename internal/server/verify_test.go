@@ -180,3 +180,37 @@ func TestGatewayAuthDuplicateHeaders(t *testing.T) {
 		}
 	}
 }
+
+// The same in the query: a resource or role given twice is denied, in
+// either order (the first one used to win).
+func TestGatewayAuthDuplicateQuery(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	k := e.local("dup", "/acme/prod", keys.Editor)
+	for _, q := range []string{
+		"resource=/acme/prod&resource=/globex", "resource=/globex&resource=/acme/prod",
+		"resource=/acme/prod&role=viewer&role=admin",
+	} {
+		if r := e.do("GET", "/v1/auth?"+q, k.Secret, nil); r.status != http.StatusForbidden {
+			t.Errorf("/v1/auth?%s: %d, want 403", q, r.status)
+		}
+	}
+}
+
+// Two Authorization headers: which key is meant cannot be told, so none is.
+func TestTwoAuthorizationHeaders(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	k := e.local("k", "/acme", keys.Viewer)
+	for _, path := range []string{"/v1/auth", "/v1/whoami"} {
+		req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+		req.Header.Add("Authorization", "Bearer "+e.root)
+		req.Header.Add("Authorization", "Bearer "+k.Secret)
+		res, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s with two Authorization headers: %d, want 401", path, res.StatusCode)
+		}
+	}
+}
