@@ -202,7 +202,8 @@ func TestRetryAfter(t *testing.T) {
 
 func TestErrorMapping(t *testing.T) {
 	statuses := map[int]keys.Code{
-		400: keys.Invalid, 401: keys.Unauthorized, 403: keys.Forbidden, 404: keys.NotFound,
+		// A 404 that is not keyward's says nothing about a key: exit 1, not 3.
+		400: keys.Invalid, 401: keys.Unauthorized, 403: keys.Forbidden, 404: keys.Internal,
 		409: keys.Conflict, 413: keys.TooLarge, 429: keys.RateLimited, 503: keys.Unavailable,
 		500: keys.Internal, 418: keys.Internal,
 	}
@@ -223,6 +224,22 @@ func TestErrorMapping(t *testing.T) {
 		var ke *keys.Error
 		if !errors.As(err, &ke) {
 			t.Fatalf("%T is not a *keys.Error", err)
+		}
+	})
+	t.Run("a keyward server without the endpoint is no missing key", func(t *testing.T) {
+		srv, _ := counting(t, 404, `{"error":{"code":"not_found","message":"no such endpoint: GET /v2/v1/keys (see /v1/openapi.json)"}}`, nil)
+		_, err := newClient(t, srv.URL, "sk_token").List(context.Background(), keys.ListFilter{})
+		wantCode(t, err, keys.Internal)
+		if !strings.Contains(keys.ErrorMessage(err), "--server") {
+			t.Fatalf("message %q does not point at --server", keys.ErrorMessage(err))
+		}
+	})
+	t.Run("plain HTTP to an HTTPS server says so", func(t *testing.T) {
+		srv, _ := counting(t, 400, "Client sent an HTTP request to an HTTPS server.\n", nil)
+		_, err := newClient(t, srv.URL, "sk_token").List(context.Background(), keys.ListFilter{})
+		wantCode(t, err, keys.Invalid)
+		if !strings.Contains(keys.ErrorMessage(err), "https://") {
+			t.Fatalf("message %q does not suggest https://", keys.ErrorMessage(err))
 		}
 	})
 	t.Run("unknown body code falls back to status", func(t *testing.T) {

@@ -53,18 +53,31 @@ func decodeError(status int, statusText string, body []byte) error {
 		if msg == "" {
 			msg = "server answered " + statusText
 		}
+		if code == keys.NotFound && strings.HasPrefix(msg, noRoutePrefix) {
+			// A keyward server without this endpoint (a path in --server,
+			// another version): no key is missing, so not exit 3.
+			return &keys.Error{Code: keys.Internal, Message: redact(msg) + "; check the path in --server"}
+		}
 		return &keys.Error{Code: code, Message: redact(msg)}
 	}
 	code := codeForStatus(status)
 	msg := "server answered " + statusText
-	switch code {
-	case keys.Unauthorized:
+	switch {
+	case code == keys.Unauthorized:
 		msg += ": the credential was refused; run 'keyward login' or set KEYWARD_TOKEN"
-	case keys.NotFound:
-		msg += ": is this a keyward server?"
+	case code == keys.NotFound:
+		// Not keyward's answer: no key is missing, so not exit 3.
+		code = keys.Internal
+		msg += " without a keyward error: is --server a keyward server (and its path right)?"
+	case status == http.StatusBadRequest && strings.Contains(string(body), "HTTP request to an HTTPS server"):
+		msg += ": the server speaks HTTPS; use https:// in --server"
 	}
 	return &keys.Error{Code: code, Message: msg}
 }
+
+// noRoutePrefix starts the message of a keyward server's 404 for a path it
+// does not serve (see internal/server's fallbacks).
+const noRoutePrefix = "no such endpoint:"
 
 func codeForStatus(status int) keys.Code {
 	if c, ok := statusCodes[status]; ok {
