@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -211,7 +210,7 @@ func credentialProfile(f *config.File, profile, server string, explicit bool) st
 	if explicit && profile != "" {
 		return profile
 	}
-	if profile != "" && sameServer(profileServer(f, profile), server) {
+	if profile != "" && config.SameServer(profileServer(f, profile), server) {
 		return profile
 	}
 	if server == "" {
@@ -226,24 +225,6 @@ func profileServer(f *config.File, name string) string {
 	}
 	p, _ := f.Profile(name)
 	return p.Server
-}
-
-func sameServer(a, b string) bool {
-	if a == "" || b == "" {
-		return false
-	}
-	norm := func(s string) string {
-		s = strings.TrimRight(s, "/")
-		if !strings.Contains(s, "://") {
-			s = "https://" + s
-		}
-		if u, err := url.Parse(s); err == nil {
-			u.Host = strings.ToLower(u.Host)
-			return u.String()
-		}
-		return s
-	}
-	return norm(a) == norm(b)
 }
 
 func (r *remoteCredential) lookup() (string, error) {

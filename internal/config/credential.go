@@ -289,7 +289,7 @@ func DefaultProfileName(server string) string {
 	if err != nil || u.Host == "" {
 		return strings.TrimRight(server, "/")
 	}
-	host, port := u.Hostname(), u.Port()
+	host, port := strings.ToLower(u.Hostname()), u.Port()
 	if port == "" {
 		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 	}
@@ -306,13 +306,33 @@ func DefaultProfileName(server string) string {
 // no profile is named: the first (by name) whose server is server, else
 // DefaultProfileName.
 func ProfileForServer(f *File, server string) string {
-	want := strings.TrimRight(server, "/")
 	if f != nil {
 		for _, name := range f.ProfileNames() {
-			if p, _ := f.Profile(name); p.Server != "" && strings.TrimRight(p.Server, "/") == want {
+			if p, _ := f.Profile(name); SameServer(p.Server, server) {
 				return name
 			}
 		}
 	}
 	return DefaultProfileName(server)
+}
+
+// SameServer reports whether two server URLs name the same server: the
+// scheme and host compare without case, a trailing slash does not count,
+// and a URL without a scheme is https.
+func SameServer(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	norm := func(s string) string {
+		s = strings.TrimRight(s, "/")
+		if !strings.Contains(s, "://") {
+			s = "https://" + s
+		}
+		if u, err := url.Parse(s); err == nil {
+			u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+			return u.String()
+		}
+		return s
+	}
+	return norm(a) == norm(b)
 }

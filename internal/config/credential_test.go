@@ -200,6 +200,7 @@ func TestProfileForServer(t *testing.T) {
 		"http://127.0.0.1:8080/":        "127.0.0.1:8080",
 		"http://[::1]:9000":             "[::1]:9000",
 		"https://keys.example.com:8443": "keys.example.com:8443",
+		"http://LOCALHOST:18431":        "localhost:18431", // hosts have no case
 	} {
 		if got := DefaultProfileName(in); got != want {
 			t.Errorf("DefaultProfileName(%s) = %s, want %s", in, got, want)
@@ -210,6 +211,14 @@ func TestProfileForServer(t *testing.T) {
 	f.SetProfile("local", Profile{DB: "/tmp/x.db"})
 	if got := ProfileForServer(f, "https://keys.example.com"); got != "prod" {
 		t.Errorf("got %s, want the profile naming that server", got)
+	}
+	for _, same := range []string{"HTTPS://Keys.Example.COM/", "keys.example.com"} {
+		if got := ProfileForServer(f, same); got != "prod" {
+			t.Errorf("ProfileForServer(%s) = %s, want prod: it names the same server", same, got)
+		}
+	}
+	if got := ProfileForServer(f, "http://keys.example.com"); got == "prod" {
+		t.Error("plain HTTP matched an HTTPS profile")
 	}
 	if got := ProfileForServer(f, "https://other.example.com"); got != "other.example.com:443" {
 		t.Errorf("got %s", got)
