@@ -79,9 +79,13 @@ type Client struct {
 
 const (
 	defaultTimeout = 30 * time.Second
-	dialTimeout    = 5 * time.Second
-	maxBody        = 32 << 20 // a page of 1000 keys is far below this
-	maxErrorBody   = 64 << 10
+	// headerTimeout bounds the wait for a server that took the request but
+	// does not answer (stopped, wedged): exit 6 within seconds, not 30.
+	// The server's own waits (a locked database: 5s) end well within it.
+	headerTimeout = 10 * time.Second
+	dialTimeout   = 5 * time.Second
+	maxBody       = 32 << 20 // a page of 1000 keys is far below this
+	maxErrorBody  = 64 << 10
 )
 
 var _ keys.Service = (*Client)(nil)
@@ -168,7 +172,7 @@ func newHTTPClient(opts Options) (*http.Client, error) {
 		DialContext:           (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
 		TLSClientConfig:       tlsConf,
 		TLSHandshakeTimeout:   dialTimeout,
-		ResponseHeaderTimeout: timeout,
+		ResponseHeaderTimeout: min(timeout, headerTimeout),
 		MaxIdleConnsPerHost:   4,
 		IdleConnTimeout:       90 * time.Second,
 		ForceAttemptHTTP2:     true,
