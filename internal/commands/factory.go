@@ -121,6 +121,11 @@ func (f *Factory) openService() (keys.Service, error) {
 		}
 		var st *store.Store
 		st, err = store.Open(context.Background(), s.DB, store.Options{})
+		// Said to people only: off a terminal, stderr holds one line per
+		// error, which scripts rely on.
+		if err == nil && st.Created() && f.IO.IsStderrTTY() {
+			fmt.Fprintf(f.IO.ErrOut, "note: created a new keyward database at %s\n", shownDB(s.DB))
+		}
 		if err == nil {
 			svc = &localService{Service: st, user: osUser()}
 		}

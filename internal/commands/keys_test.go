@@ -610,6 +610,29 @@ func TestDebugHidesDatabasePassword(t *testing.T) {
 
 // A --db that is not a keyward database is exit 2 for every command, the
 // file left as it was, whatever is on stdin.
+// A command that makes a new database says so to a person at a terminal:
+// a mistyped --db would otherwise look like an empty one. Off a terminal,
+// stderr stays one line per error.
+func TestNewDatabaseIsNoted(t *testing.T) {
+	newCLITest(t) // an isolated HOME and XDG
+	for _, tty := range []bool{true, false} {
+		ios, in, _, errOut := iostreams.Test()
+		ios.SetStderrTTY(tty)
+		in.WriteString("sk_bad")
+		db := filepath.Join(t.TempDir(), "typo", "keyard.db")
+		code := Run(context.Background(), ios, []string{"--db", db, "keys", "verify"})
+		noted := strings.Contains(errOut.String(), "created a new keyward database at "+db)
+		if code != 7 || noted != tty {
+			t.Errorf("stderr a terminal: %v: exit %d, stderr %q", tty, code, errOut.String())
+		}
+		ios, _, _, errOut = iostreams.Test()
+		ios.SetStderrTTY(tty)
+		if Run(context.Background(), ios, []string{"--db", db, "keys", "list"}); strings.Contains(errOut.String(), "created") {
+			t.Errorf("the second use notes again: %q", errOut.String())
+		}
+	}
+}
+
 func TestForeignDatabaseFileIsUsageError(t *testing.T) {
 	c := newCLITest(t)
 	foreign := filepath.Join(t.TempDir(), "notes.txt")

@@ -95,6 +95,9 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 	defer st.Close()
 
 	logger := slog.New(slog.NewTextHandler(opts.IO.ErrOut, nil))
+	if st.Created() {
+		logger.Info("created a new keyward database", "path", db)
+	}
 	handler := server.New(st, server.Options{
 		MaxTTL:                time.Duration(opts.MaxTTL),
 		Logger:                logger,

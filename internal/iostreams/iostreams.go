@@ -98,6 +98,9 @@ func (s *IOStreams) SetTTY(stdin, stdout bool) {
 	s.stdinTTY, s.stdoutTTY, s.stderrTTY = stdin, stdout, stdout
 }
 
+// SetStderrTTY declares, for tests, whether stderr is a terminal.
+func (s *IOStreams) SetStderrTTY(tty bool) { s.stderrTTY = tty }
+
 func (s *IOStreams) IsStdinTTY() bool  { return s.stdinTTY }
 func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
 func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }

@@ -60,9 +60,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// connection at once, without waiting): until the file is stamped as
 	// keyward's, try again for as long as a locked database is waited for.
 	deadline := time.Now().Add(busy)
+	_, statErr := os.Stat(abs)
 	for {
 		s, err := openSQLite(ctx, abs, path, busy, opts)
-		if err == nil || keys.ErrorCode(err) != keys.Unavailable || time.Now().After(deadline) || stamped(abs) {
+		if err == nil {
+			s.created = errors.Is(statErr, fs.ErrNotExist)
+			return s, nil
+		}
+		if keys.ErrorCode(err) != keys.Unavailable || time.Now().After(deadline) || stamped(abs) {
 			return s, err
 		}
 		select {

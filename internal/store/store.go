@@ -49,7 +49,12 @@ type Store struct {
 	now  func() time.Time
 
 	pending *pendingUses // uses not yet written because the database was locked
+	created bool         // Open made the SQLite file
 }
+
+// Created reports whether Open made a new SQLite file, so that a command
+// can say so: a mistyped --db otherwise looks like an empty database.
+func (s *Store) Created() bool { return s.created }
 
 var _ keys.Backend = (*Store)(nil)
 
