@@ -2,6 +2,7 @@ package commands
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -66,10 +67,13 @@ as arguments.`,
 
 	// Group commands show their help; an unknown subcommand is a usage
 	// error (exit 2), not a silent help page.
-	for _, g := range []*cobra.Command{keysCmd, auditCmd} {
+	for _, g := range []*cobra.Command{cmd, keysCmd, auditCmd} {
 		g.Args = noArgsGroup
 		g.DisableFlagsInUseLine = true
+		g.SuggestionsMinimumDistance = 2
 		g.RunE = func(c *cobra.Command, args []string) error { return c.Help() }
+		// Runnable only to refuse unknown subcommands: one usage line.
+		g.SetUsageTemplate(strings.Replace(g.UsageTemplate(), "{{if .Runnable}}\n  {{.UseLine}}{{end}}", "", 1))
 	}
 	markUsage(cmd, f)
 	return cmd
@@ -99,10 +103,13 @@ func emptyFlagValues(cmd *cobra.Command) error {
 }
 
 func noArgsGroup(c *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return usageErrorf("unknown command %q for %q (see '%s --help')", args[0], c.CommandPath(), c.CommandPath())
+	if len(args) == 0 {
+		return nil
 	}
-	return nil
+	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+		return usageErrorf("unknown command %q for %q: did you mean %q? (see '%s --help')", args[0], c.CommandPath(), s[0], c.CommandPath())
+	}
+	return usageErrorf("unknown command %q for %q (see '%s --help')", args[0], c.CommandPath(), c.CommandPath())
 }
 
 // markUsage wraps every command's argument check so that cobra's messages
