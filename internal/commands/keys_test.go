@@ -657,3 +657,13 @@ func TestForeignDatabaseFileIsUsageError(t *testing.T) {
 		t.Fatalf("the file changed: %q", got)
 	}
 }
+
+func TestUnknownSubcommandSuggests(t *testing.T) {
+	c := newCLITest(t)
+	for line, want := range map[string]string{"keys creat x": "create", "audit lst": "list", "keys verfy": "verify", "logni": "login"} {
+		r := c.run(line)
+		if r.code != ExitUsage || !strings.Contains(r.err, `did you mean "`+want+`"?`) || strings.Count(r.err, "\n") != 1 {
+			t.Errorf("keyward %s: exit %d, stderr %q", line, r.code, r.err)
+		}
+	}
+}
