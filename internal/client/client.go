@@ -349,9 +349,15 @@ func (c *Client) transportError(ctx context.Context, err error) (time.Duration, 
 	msg := transportMessage(err)
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
+		var hostErr x509.HostnameError
 		var cert *tls.CertificateVerificationError
 		var unknown x509.UnknownAuthorityError
-		if errors.As(err, &cert) || errors.As(err, &unknown) {
+		switch {
+		case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
+			return -1, keys.Errorf(keys.Invalid, "%s speaks plain HTTP, not HTTPS: use http:// in --server", c.base.Host)
+		case errors.As(err, &hostErr):
+			return -1, keys.Errorf(keys.Unavailable, "cannot reach %s: its certificate is not for %q (%s); use a name the certificate holds in --server", c.base.Host, hostErr.Host, certNames(hostErr.Certificate))
+		case errors.As(err, &cert) || errors.As(err, &unknown):
 			return -1, keys.Errorf(keys.Unavailable, "cannot reach %s: %s (use --ca-file with the server's CA bundle)", c.base.Host, msg)
 		}
 	}
@@ -365,6 +371,21 @@ func (c *Client) transportError(ctx context.Context, err error) (time.Duration, 
 		wait = -1 // we already waited long enough
 	}
 	return wait, keys.Errorf(keys.Unavailable, "cannot reach %s: %s", c.base.Host, msg)
+}
+
+// certNames lists the names a certificate is valid for.
+func certNames(c *x509.Certificate) string {
+	if c == nil {
+		return "no names"
+	}
+	names := append([]string(nil), c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	if len(names) == 0 {
+		return "it names no host"
+	}
+	return "it is for " + strings.Join(names, ", ")
 }
 
 // transportMessage is err without the "Get \"url\":" prefix of *url.Error.

@@ -428,10 +428,37 @@ func TestCAFile(t *testing.T) {
 		t.Fatalf("with --ca-file: %v", err)
 	}
 
+	// The right CA, the wrong name: the hint is the name, not --ca-file.
+	c, err = New(Options{BaseURL: strings.Replace(srv.URL, "127.0.0.1", "localhost", 1), Token: "t", CAFile: ca})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = fast(t, c).List(ctx, keys.ListFilter{})
+	wantCode(t, err, keys.Unavailable)
+	if msg := keys.ErrorMessage(err); !strings.Contains(msg, `not for "localhost"`) || !strings.Contains(msg, "127.0.0.1") || strings.Contains(msg, "--ca-file") {
+		t.Fatalf("a certificate for other names: %q", msg)
+	}
+
 	bad := filepath.Join(t.TempDir(), "bad.pem")
 	_ = os.WriteFile(bad, []byte("not pem"), 0o600)
 	_, err = New(Options{BaseURL: srv.URL, CAFile: bad})
 	wantCode(t, err, keys.Invalid)
+}
+
+// https:// to a plain HTTP server is a mistake in --server (exit 2), said
+// in words rather than Go's.
+func TestHTTPSToPlainHTTP(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	c, err := New(Options{BaseURL: strings.Replace(srv.URL, "http://", "https://", 1), Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = fast(t, c).List(context.Background(), keys.ListFilter{})
+	wantCode(t, err, keys.Invalid)
+	if msg := keys.ErrorMessage(err); !strings.Contains(msg, "use http://") {
+		t.Fatalf("message %q", msg)
+	}
 }
 
 func TestBaseURL(t *testing.T) {
