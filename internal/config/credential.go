@@ -145,7 +145,7 @@ func notLoggedIn(profile, server string, keyringErr error) error {
 	}
 	switch {
 	case keyringErr != nil:
-		return keys.Errorf(keys.Unauthorized, "cannot read the keyring for %s (%s): %s", orServer(target), oneLine(keyringErr.Error()), hint)
+		return keys.Errorf(keys.Unauthorized, "cannot read the keyring for %s (%s): %s", orServer(target), keyringReason(keyringErr), hint)
 	case target == "":
 		return keys.Errorf(keys.Unauthorized, "not logged in: %s", hint)
 	}
@@ -208,7 +208,7 @@ func DeleteToken(profile string) (removed bool, keyringErr, err error) {
 		// Not keyringUnavailable's advice: someone logging out wants the
 		// token gone, not another place to keep it.
 		return false, err, keys.Errorf(keys.Unavailable, "cannot remove the token from the OS keyring (%s): unlock the keyring (or start its Secret Service) and run logout again",
-			oneLine(err.Error()))
+			keyringReason(err))
 	}
 	return removed, nil, nil
 }
@@ -250,7 +250,24 @@ func UpdateTokenIfCurrent(profile, oldToken, newToken string) (where string, err
 
 func keyringUnavailable(what string, err error) error {
 	return keys.Errorf(keys.Unavailable, "cannot %s the OS keyring (%s): set %s instead, or log in with --insecure-storage to keep it in a 0600 file",
-		what, oneLine(err.Error()), TokenEnv)
+		what, keyringReason(err), TokenEnv)
+}
+
+// keyringReason says in words why the keyring failed; the D-Bus and
+// Secret Service errors underneath name executables and bus interfaces.
+func keyringReason(err error) string {
+	msg := oneLine(err.Error())
+	switch l := strings.ToLower(msg); {
+	case errors.Is(err, errKeyringTimeout):
+		return msg
+	case strings.Contains(l, "dbus-launch"), strings.Contains(l, "dbus_session_bus_address"), strings.Contains(l, "autolaunch"):
+		return "no D-Bus session, so no Secret Service"
+	case strings.Contains(l, "org.freedesktop.secrets"), strings.Contains(l, "serviceunknown"), strings.Contains(l, "not provided by any .service"):
+		return "no Secret Service is running (such as gnome-keyring)"
+	case strings.Contains(l, "dismissed"), strings.Contains(l, "locked"):
+		return "the keyring is locked"
+	}
+	return msg
 }
 
 // writeSecretFile writes a token 0600 (its folder 0700 when created),

@@ -224,3 +224,20 @@ func TestProfileForServer(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 }
+
+func TestKeyringReason(t *testing.T) {
+	for in, want := range map[string]string{
+		`exec: "dbus-launch": executable file not found in $PATH`:                 "no D-Bus session",
+		"The name org.freedesktop.secrets was not provided by any .service files": "no Secret Service is running",
+		"Cannot autolaunch D-Bus without X11 $DISPLAY":                            "no D-Bus session",
+		"prompt dismissed": "locked",
+		"something\nelse":  "something else",
+	} {
+		if got := keyringReason(errors.New(in)); !strings.Contains(got, want) {
+			t.Errorf("keyringReason(%q) = %q, want it to say %q", in, got, want)
+		}
+	}
+	if got := keyringReason(errKeyringTimeout); got != errKeyringTimeout.Error() {
+		t.Errorf("timeout: %q", got)
+	}
+}
