@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -120,7 +121,7 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 		// later (pgErr), to API clients too, only that it is unreachable.
 		var ce *pgconn.ConnectError
 		if errors.As(err, &ce) && pgErr(err) == errUnreachable {
-			return nil, keys.Errorf(keys.Unavailable, "cannot connect to PostgreSQL: %s", oneLine(ce.Error()))
+			return nil, keys.Errorf(keys.Unavailable, "cannot connect to PostgreSQL at %s: %s", pgAddress(ce.Config), connectReason(ce))
 		}
 		return nil, dbErr(err)
 	}
@@ -251,6 +252,40 @@ func pgErr(err error) error {
 }
 
 // oneLine folds a multi-line message onto one line.
+// pgAddress is where a connection was attempted, for a message.
+func pgAddress(c *pgconn.Config) string {
+	if c == nil {
+		return "the given URL"
+	}
+	if strings.HasPrefix(c.Host, "/") {
+		return c.Host // a Unix socket folder
+	}
+	return net.JoinHostPort(c.Host, strconv.Itoa(int(c.Port)))
+}
+
+// connectReason is why a connection failed, once: pgx reports every
+// attempt (an sslmode of prefer tries twice) with its own prefixes.
+func connectReason(ce *pgconn.ConnectError) string {
+	var pge *pgconn.PgError
+	if errors.As(ce, &pge) {
+		return pge.Message // e.g. password authentication failed for user "kw"
+	}
+	var dns *net.DNSError
+	if errors.As(ce, &dns) {
+		return "cannot resolve the host: " + dns.Err
+	}
+	var op *net.OpError
+	if errors.As(ce, &op) && op.Err != nil {
+		msg := op.Err.Error()
+		var sys *os.SyscallError
+		if errors.As(op.Err, &sys) {
+			msg = sys.Err.Error()
+		}
+		return msg // e.g. connection refused, i/o timeout
+	}
+	return oneLine(ce.Error())
+}
+
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }

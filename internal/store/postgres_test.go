@@ -148,6 +148,9 @@ func TestPostgresUnreachableIsUnavailable(t *testing.T) {
 	if strings.Contains(msg, "\n") || strings.Contains(msg, "hunter2") || !strings.Contains(msg, "PostgreSQL") {
 		t.Errorf("message %q: want one line naming PostgreSQL, without the password", msg)
 	}
+	if want := "cannot connect to PostgreSQL at 127.0.0.1:1: connection refused"; msg != want {
+		t.Errorf("message %q, want %q: where, and why once", msg, want)
+	}
 }
 
 func TestPostgresNewerSchemaAndForeignTablesAreRefused(t *testing.T) {
