@@ -667,3 +667,23 @@ func TestUnknownSubcommandSuggests(t *testing.T) {
 		}
 	}
 }
+
+// Usage errors say what is wrong in the command's own terms.
+func TestUsageErrorWording(t *testing.T) {
+	c := newCLITest(t)
+	for line, want := range map[string]string{
+		"keys create":                               "missing NAME",
+		"keys delete --yes":                         "missing KEY",
+		"keys ungrant":                              "missing KEY RESOURCE",
+		"keys get a b":                              `unexpected argument "b" after KEY`,
+		"keys list x":                               `unexpected argument "x": it takes none`,
+		"completion tcsh":                           `unknown "tcsh": use one of bash, zsh, fish, powershell`,
+		"keys create a --resource /acme --role god": `--role: invalid role "god"`,
+		"keys list --limit x":                       `--limit: "x" is not a whole number`,
+	} {
+		r := c.run(line)
+		if r.code != ExitUsage || !strings.Contains(r.err, want) || strings.Contains(r.err, "arg(s)") || strings.Contains(r.err, "strconv") {
+			t.Errorf("keyward %s: exit %d, stderr %q, want %q", line, r.code, r.err, want)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -37,6 +39,23 @@ as arguments.`,
 	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfiles)
 	noFileFlags(cmd, "server")
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		// keyward's own values say what was wrong with the value already:
+		// "--role: invalid role "god": use ...", not pflag's wrapping too.
+		var bad *pflag.InvalidValueError
+		var ke *keys.Error
+		if errors.As(err, &bad) && errors.As(err, &ke) {
+			return usageErrorf("--%s: %s (see '%s --help')", bad.GetFlag().Name, ke.Message, c.CommandPath())
+		}
+		if errors.As(err, &bad) {
+			what := "is not a valid value"
+			switch t := bad.GetFlag().Value.Type(); {
+			case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
+				what = "is not a whole number"
+			case t == "bool":
+				what = "is not true or false"
+			}
+			return usageErrorf("--%s: %q %s (see '%s --help')", bad.GetFlag().Name, bad.GetValue(), what, c.CommandPath())
+		}
 		return usageErrorf("%s (see '%s --help')", err.Error(), c.CommandPath())
 	})
 	f.fill(cmd.PersistentFlags())
@@ -147,7 +166,7 @@ func markUsage(c *cobra.Command, f *Factory) {
 				if _, ok := err.(*usageError); ok {
 					return err
 				}
-				return usageErrorf("%s: %s (see '%s --help')", cmd.CommandPath(), err.Error(), cmd.CommandPath())
+				return usageErrorf("%s: %s (see '%s --help')", cmd.CommandPath(), argsProblem(cmd, a, err), cmd.CommandPath())
 			}
 			return nil
 		}
@@ -155,6 +174,34 @@ func markUsage(c *cobra.Command, f *Factory) {
 	for _, sub := range c.Commands() {
 		markUsage(sub, f)
 	}
+}
+
+// argsProblem says what is wrong with a command's arguments in the terms
+// of its usage line ("missing KEY", "unexpected argument \"x\""), rather
+// than cobra's "accepts 1 arg(s), received 0".
+func argsProblem(cmd *cobra.Command, a []string, err error) string {
+	var names []string // the upper-case words of the usage line: NAME, KEY...
+	for _, w := range strings.Fields(cmd.Use)[1:] {
+		if base := strings.TrimSuffix(w, "..."); base != "" && strings.Trim(base, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
+			names = append(names, w)
+		}
+	}
+	variadic := len(names) > 0 && strings.HasSuffix(names[len(names)-1], "...")
+	switch {
+	case len(a) < len(names):
+		return "missing " + strings.TrimSuffix(strings.Join(names[len(a):], " "), "...")
+	case len(a) > len(names) && !variadic && len(cmd.ValidArgs) == 0:
+		if len(names) == 0 {
+			return fmt.Sprintf("unexpected argument %q: it takes none", a[0])
+		}
+		return fmt.Sprintf("unexpected argument %q after %s", a[len(names)], strings.Join(names, " "))
+	case len(cmd.ValidArgs) > 0:
+		if len(a) == 1 {
+			return fmt.Sprintf("unknown %q: use one of %s", a[0], strings.Join(cmd.ValidArgs, ", "))
+		}
+		return "use one of " + strings.Join(cmd.ValidArgs, ", ")
+	}
+	return err.Error()
 }
 
 func completeProfiles(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
