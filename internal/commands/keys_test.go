@@ -672,12 +672,12 @@ func TestUnknownSubcommandSuggests(t *testing.T) {
 func TestUsageErrorWording(t *testing.T) {
 	c := newCLITest(t)
 	for line, want := range map[string]string{
-		"keys create":                               "missing NAME",
-		"keys delete --yes":                         "missing KEY",
-		"keys ungrant":                              "missing KEY RESOURCE",
-		"keys get a b":                              `unexpected argument "b" after KEY`,
-		"keys list x":                               `unexpected argument "x": it takes none`,
-		"completion tcsh":                           `unknown "tcsh": use one of bash, zsh, fish, powershell`,
+		"keys create":       "missing NAME",
+		"keys delete --yes": "missing KEY",
+		"keys ungrant":      "missing KEY RESOURCE",
+		"keys get a b":      `unexpected argument "b" after KEY`,
+		"keys list x":       `unexpected argument "x": it takes none`,
+		"completion tcsh":   `unknown "tcsh": use one of bash, zsh, fish, powershell`,
 		"keys create a --resource /acme --role god": `--role: invalid role "god"`,
 		"keys list --limit x":                       `--limit: "x" is not a whole number`,
 	} {
