@@ -26,7 +26,7 @@ func NewCmdDelete(f *Factory, runF func(*DeleteOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "delete KEY...",
 		Aliases: []string{"rm"},
-		Short:   "Delete keys at once; all or nothing",
+		Short:   "Delete keys (all or nothing); later use is NOT_FOUND",
 		Long: `Delete one or more keys. Deletion is immediate: any later use of their
 secrets verifies as NOT_FOUND. Every key is resolved first; if one is
 missing, nothing is deleted. The audit log keeps the record.`,

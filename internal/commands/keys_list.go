@@ -58,6 +58,9 @@ func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.Expired, "expired", false, "only expired keys")
 	cmd.Flags().Var(&opts.ExpiringWithin, "expiring-within", "only keys expiring within this long, e.g. 7d")
 	cmd.Flags().Var(&opts.UnusedFor, "unused-for", "only keys not used for this long (never-used keys count from creation)")
+	// No "(default 0s)" in help: the zero value means "no filter".
+	cmd.Flags().Lookup("expiring-within").DefValue = ""
+	cmd.Flags().Lookup("unused-for").DefValue = ""
 	cmd.Flags().IntVar(&opts.Limit, "limit", keys.DefaultPageSize, "how many keys to show; 0 for all")
 	_ = cmd.RegisterFlagCompletionFunc("resource", completeResources(f))
 	noFileFlags(cmd, "expiring-within", "unused-for", "limit")

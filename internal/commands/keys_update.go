@@ -75,7 +75,7 @@ func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&name, "name", "", "new name")
 	cmd.Flags().Var(&ttl, "ttl", "new lifetime from now, e.g. 30d")
-	cmd.Flags().StringVar(&opts.ExpiresAt, "expires-at", "", "new expiry as RFC 3339 or YYYY-MM-DD")
+	cmd.Flags().StringVar(&opts.ExpiresAt, "expires-at", "", "new expiry as RFC 3339 or YYYY-MM-DD (end of that day, UTC)")
 	cmd.Flags().BoolVar(&opts.NoExpiry, "no-expiry", false, "remove the expiry")
 	cmd.Flags().BoolVar(&enable, "enable", false, "enable the key")
 	cmd.Flags().BoolVar(&disable, "disable", false, "disable the key (it verifies as DISABLED)")

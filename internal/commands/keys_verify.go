@@ -47,7 +47,7 @@ INSUFFICIENT_PERMISSIONS).`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Resource, "resource", "", "resource the key must cover, e.g. /acme/prod/robot-1")
-	cmd.Flags().StringVar(&opts.Role, "role", "", "minimum role: viewer (default), editor or admin")
+	cmd.Flags().StringVar(&opts.Role, "role", "", "minimum `role` the key must hold: viewer (default), editor or admin")
 	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
 	_ = cmd.RegisterFlagCompletionFunc("resource", completeResources(f))
 	return cmd

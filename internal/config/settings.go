@@ -49,7 +49,7 @@ var Formats = []string{"table", "json", "jsonl"}
 
 // AddFlags registers the global flags on fs (the root's persistent flags).
 func AddFlags(fs *pflag.FlagSet) {
-	fs.String(FlagDB, "", "SQLite database file (env KEYWARD_DB; default $XDG_DATA_HOME/keyward/keyward.db)")
+	fs.String(FlagDB, "", "database: a SQLite file or a postgres:// URL (env KEYWARD_DB; default $XDG_DATA_HOME/keyward/keyward.db)")
 	fs.String(FlagServer, "", "keyward server URL (env KEYWARD_SERVER)")
 	fs.String(FlagProfile, "", "config profile to use (env KEYWARD_PROFILE)")
 	fs.StringP(FlagOutput, "o", "table", "output format: table, json or jsonl (env KEYWARD_OUTPUT)")
