@@ -152,14 +152,15 @@ func newHTTPClient(opts Options) (*http.Client, error) {
 	if opts.CAFile != "" {
 		pem, err := os.ReadFile(opts.CAFile)
 		if err != nil {
-			return nil, keys.Errorf(keys.Invalid, "cannot read --ca-file: %v", err)
+			// It may come from the flag, KEYWARD_CA_FILE or a profile.
+			return nil, keys.Errorf(keys.Invalid, "cannot read the CA file (--ca-file, KEYWARD_CA_FILE or the profile's ca_file): %v", err)
 		}
 		pool, err := x509.SystemCertPool()
 		if err != nil || pool == nil {
 			pool = x509.NewCertPool()
 		}
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, keys.Errorf(keys.Invalid, "--ca-file %s holds no PEM certificate", opts.CAFile)
+			return nil, keys.Errorf(keys.Invalid, "the CA file %s (--ca-file, KEYWARD_CA_FILE or the profile's ca_file) holds no PEM certificate", opts.CAFile)
 		}
 		tlsConf.RootCAs = pool
 	}
