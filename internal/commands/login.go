@@ -134,7 +134,7 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	}
 
 	if insecure {
-		fmt.Fprintf(opts.IO.ErrOut, "Warning: the key is stored in plain text in %s (mode 0600), not in the OS keyring\n", where)
+		fmt.Fprintf(opts.IO.ErrOut, "warning: the key is stored in plain text in %s (mode 0600), not in the OS keyring\n", where)
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "Logged in to %s as %s (%s); profile %q is now current\n", server, who.Key.Name, who.Key.ID, profile)
 	if os.Getenv(config.TokenEnv) != "" {
@@ -247,13 +247,13 @@ func (r *remoteCredential) Source() string {
 // credential working, and warns when it cannot.
 func (r *remoteCredential) rolled(oldToken, newToken string) {
 	if r.Source() == config.SourceEnv {
-		fmt.Fprintf(os.Stderr, "Warning: you rolled the key in %s; set it to the new secret before the grace period ends\n", config.TokenEnv)
+		fmt.Fprintf(os.Stderr, "warning: you rolled the key in %s; set it to the new secret before the grace period ends\n", config.TokenEnv)
 		return
 	}
 	where, err := config.UpdateTokenIfCurrent(r.profile, oldToken, newToken)
 	switch {
 	case err != nil:
-		fmt.Fprintf(os.Stderr, "Warning: you rolled the key you are logged in with, but the stored key could not be updated (%s); run 'keyward login --server %s' with the new secret\n", keys.ErrorMessage(err), r.server)
+		fmt.Fprintf(os.Stderr, "warning: you rolled the key you are logged in with, but the stored key could not be updated (%s); run 'keyward login --server %s' with the new secret\n", keys.ErrorMessage(err), r.server)
 	case where != "":
 		fmt.Fprintf(os.Stderr, "Updated the stored key for profile %q (%s) to the new secret\n", r.profile, where)
 	}

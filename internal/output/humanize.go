@@ -8,15 +8,16 @@ import (
 )
 
 // Relative says when t is from now, the way people read it: "in 3 days",
-// "2 hours ago", "just now".
+// "2 hours ago", "now". Seconds are counted: a key that expired a moment
+// ago reads "2 seconds ago", on the right side of now.
 func Relative(t, now time.Time) string {
 	d := t.Sub(now)
 	future := d > 0
 	if d < 0 {
 		d = -d
 	}
-	if d < 5*time.Second {
-		return "just now"
+	if d < time.Second {
+		return "now"
 	}
 	var size time.Duration
 	var unit string

@@ -197,7 +197,7 @@ func TestErrorLine(t *testing.T) {
 
 func TestRelative(t *testing.T) {
 	for d, want := range map[time.Duration]string{
-		0: "just now", 30 * time.Second: "in 30 seconds", -time.Minute: "1 minute ago", -2 * time.Hour: "2 hours ago",
+		0: "now", 2 * time.Second: "in 2 seconds", -2 * time.Second: "2 seconds ago", 30 * time.Second: "in 30 seconds", -time.Minute: "1 minute ago", -2 * time.Hour: "2 hours ago",
 		3 * keys.Day: "in 3 days", 90 * keys.Day: "in 3 months", -3 * 365 * keys.Day: "3 years ago",
 		// a fresh --ttl 30d key, listed a few seconds later
 		30*keys.Day - 3*time.Second: "in 30 days", 3*keys.Day - time.Second: "in 3 days", 2*time.Hour + 40*time.Minute: "in 3 hours",
