@@ -12,6 +12,10 @@ type Principal struct {
 	Name string `json:"name"`
 	// Key is the operator key; nil for the local principal.
 	Key *Key `json:"key"`
+	// SecretHash is the hash of the secret the operator key presented, so
+	// that a change re-checks it inside its transaction: a secret rolled
+	// out (or past its grace) since the request authenticated acts no more.
+	SecretHash string `json:"-"`
 }
 
 // LocalPrincipal is direct database access by an OS user: full rights.

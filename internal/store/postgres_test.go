@@ -544,3 +544,7 @@ func TestPostgresLostConnectionsAreUnavailableThenRecover(t *testing.T) {
 		}
 	}
 }
+
+func TestPostgresStaleOperatorSecretsActNoMore(t *testing.T) {
+	staleSecretsActNoMore(t, openPG(t, Options{}))
+}

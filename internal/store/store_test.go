@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"os"
@@ -708,3 +709,47 @@ func TestExpiryPastYear9999IsInvalid(t *testing.T) {
 		t.Fatalf("update to the last second of 9999: %v", err)
 	}
 }
+
+// staleSecretsActNoMore: a request that authenticated with a secret rolled
+// out before its change ran acts no more; one within its grace still does.
+func staleSecretsActNoMore(t *testing.T, s *Store) {
+	t.Helper()
+	create := func(name string) *keys.NewSecretKey {
+		k, err := s.Create(local(ctx), keys.CreateRequest{Name: name, Grants: []keys.Grant{{Resource: "/acme", Role: keys.Admin}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	as := func(secret string) context.Context {
+		p, err := s.Authenticate(ctx, secret)
+		if err != nil {
+			t.Fatalf("authenticate: %v", err)
+		}
+		return keys.WithPrincipal(ctx, p)
+	}
+	cut, graced := create("cut"), create("graced")
+	cutCtx, gracedCtx := as(cut.Secret), as(graced.Secret)
+	if _, err := s.Roll(local(ctx), cut.ID, keys.RollRequest{Grace: gracep(0)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Roll(local(ctx), graced.ID, keys.RollRequest{Grace: gracep(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Create(cutCtx, keys.CreateRequest{Name: "backdoor", Grants: []keys.Grant{{Resource: "/acme", Role: keys.Admin}}})
+	if keys.ErrorCode(err) != keys.Unauthorized {
+		t.Fatalf("a change by a secret rolled out with --grace 0 after it authenticated: %v, want unauthorized", err)
+	}
+	if _, err := s.Roll(cutCtx, cut.ID, keys.RollRequest{}); keys.ErrorCode(err) != keys.Unauthorized {
+		t.Fatalf("a self-roll by the rolled-out secret: %v, want unauthorized", err)
+	}
+	if _, err := s.Create(gracedCtx, keys.CreateRequest{Name: "fine", Grants: []keys.Grant{{Resource: "/acme", Role: keys.Viewer}}}); err != nil {
+		t.Fatalf("a change by a secret within its grace: %v", err)
+	}
+}
+
+func TestStaleOperatorSecretsActNoMore(t *testing.T) {
+	staleSecretsActNoMore(t, openTemp(t, Options{}))
+}
+
+func gracep(d time.Duration) *keys.Duration { g := keys.Duration(d); return &g }

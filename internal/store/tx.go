@@ -86,7 +86,22 @@ func (t *txn) refresh(p *keys.Principal) (*keys.Principal, error) {
 	if err := keys.CanAuthenticate(k, t.now); err != nil {
 		return nil, err
 	}
-	return keys.KeyPrincipal(k), nil
+	if p.SecretHash != "" {
+		// The secret it presented must still work: a roll (--grace 0, or
+		// a grace now over) between authentication and this transaction
+		// ends it here too.
+		var current, previous bool
+		if err := t.QueryRowContext(t.ctx, `SELECT secret_hash = ?, COALESCE(prev_hash = ?, FALSE) FROM keys WHERE id = ?`,
+			p.SecretHash, p.SecretHash, k.ID).Scan(&current, &previous); err != nil {
+			return nil, err
+		}
+		if !current && !(previous && r.evaluate(true, t.now, nil, nil).Code != keys.CodeNotFound) {
+			return nil, keys.Errorf(keys.Unauthorized, "invalid operator key: log in again or check KEYWARD_TOKEN")
+		}
+	}
+	out := keys.KeyPrincipal(k)
+	out.SecretHash = p.SecretHash
+	return out, nil
 }
 
 // audit writes one audit row for a change to k.

@@ -131,7 +131,9 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (*keys.Principa
 		return nil, err
 	}
 	s.recordUse(ctx, r, now)
-	return keys.KeyPrincipal(k), nil
+	p := keys.KeyPrincipal(k)
+	p.SecretHash = keys.HashSecret(parsed)
+	return p, nil
 }
 
 // WhoAmI describes the principal in ctx; an operator key is read afresh.
