@@ -29,11 +29,19 @@ func infoFrom(ctx context.Context) *requestInfo {
 	return &requestInfo{}
 }
 
+// RequestTimeout bounds a handler's work, well inside the server's write
+// timeout: a transaction still waiting then is rolled back and answered
+// 503, rather than committed after its client was cut off.
+const RequestTimeout = 20 * time.Second
+
 // endpoint turns a route into a handler: the operator key for routes that
 // need one, the body limit, and errors written as JSON.
 func (s *server) endpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
 		if rt.auth {
 			ctx, err := s.authenticate(r)
 			if err != nil {

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -67,7 +69,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := keys.ErrorCode(err)
 	msg := keys.ErrorMessage(err)
-	if code == keys.Internal && r.Context().Err() != nil {
+	if code == keys.Internal && errors.Is(r.Context().Err(), context.Canceled) {
 		// The client left (or the server is shutting down) mid-request:
 		// the failure is the cancellation, not a fault to page anyone for.
 		// 499 is nginx's "client closed request", for the request log only.

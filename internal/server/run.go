@@ -24,7 +24,8 @@ type RunConfig struct {
 	// (the real port when Addr asked for 0).
 	OnListen func(url string)
 	// ShutdownTimeout bounds the wait for requests in flight once ctx is
-	// done; 0 is 10s.
+	// done; 0 is 15s, longer than a request may spend reading its body, so
+	// that a slow client cannot make a clean stop fail.
 	ShutdownTimeout time.Duration
 }
 
@@ -41,8 +42,12 @@ func Run(ctx context.Context, cfg RunConfig) error {
 	}
 	srv := &http.Server{
 		Handler:           cfg.Handler,
+		// The timeouts nest: reading a request (10s) ends before a
+		// shutdown gives up (15s); a handler's work (RequestTimeout, 20s)
+		// ends while its answer can still be written (30s), so a change
+		// is never made for a client that can no longer be told.
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
+		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    16 << 10,
@@ -81,7 +86,7 @@ func Run(ctx context.Context, cfg RunConfig) error {
 	}
 	timeout := cfg.ShutdownTimeout
 	if timeout == 0 {
-		timeout = 10 * time.Second
+		timeout = 15 * time.Second
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()

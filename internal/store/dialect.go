@@ -39,7 +39,7 @@ var (
 // PostgreSQL: a writer first takes keyward's advisory lock (pgWriteLock),
 // waiting at most lock_timeout; a reader is REPEATABLE READ READ ONLY, one
 // snapshot for the whole call.
-func (d *dialect) begin(ctx context.Context, db *sql.DB, writer bool) (*sql.Tx, error) {
+func (d *dialect) begin(ctx context.Context, db beginner, writer bool) (*sql.Tx, error) {
 	switch {
 	case !d.postgres:
 		return db.BeginTx(ctx, nil)

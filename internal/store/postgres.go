@@ -114,7 +114,7 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	db.SetConnMaxLifetime(30 * time.Minute)
-	s := &Store{path: shown, w: db, r: db, u: db, d: postgresDialect, now: now, pending: newPendingUses()}
+	s := &Store{path: shown, w: db, r: db, u: db, d: postgresDialect, now: now, pending: newPendingUses(), busy: busy}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		// Here, for the operator who gave the URL, the driver's detail;

@@ -48,8 +48,9 @@ type Store struct {
 	d    *dialect
 	now  func() time.Time
 
-	pending *pendingUses // uses not yet written because the database was locked
-	created bool         // Open made the SQLite file
+	pending *pendingUses  // uses not yet written because the database was locked
+	created bool          // Open made the SQLite file
+	busy    time.Duration // the longest a write waits for its turn
 }
 
 // Created reports whether Open made a new SQLite file, so that a command
@@ -92,6 +93,9 @@ func readerPoolSize() int {
 
 // dbErr turns a database error into a keys error: a lock held past the busy
 // timeout is Unavailable (the caller may retry); keys errors pass through.
+// errLocked is a write that did not get its turn within the busy timeout.
+var errLocked = keys.Errorf(keys.Unavailable, "database is locked; try again")
+
 func dbErr(err error) error {
 	if err == nil {
 		return nil
@@ -104,7 +108,7 @@ func dbErr(err error) error {
 	if errors.As(err, &se) {
 		switch se.Code {
 		case sqlite3.ErrBusy, sqlite3.ErrLocked:
-			return keys.Errorf(keys.Unavailable, "database is locked; try again")
+			return errLocked
 		case sqlite3.ErrReadonly:
 			return keys.Errorf(keys.Unavailable, "database is read-only: check the file's permissions")
 		case sqlite3.ErrFull:

@@ -753,3 +753,48 @@ func TestStaleOperatorSecretsActNoMore(t *testing.T) {
 }
 
 func gracep(d time.Duration) *keys.Duration { g := keys.Duration(d); return &g }
+
+// Writers queued behind a lock held elsewhere each give up within the busy
+// timeout, not one busy timeout after another: a server's clients get
+// their 503 in time instead of being cut off, their change made later.
+func TestQueuedWritersShareOneBusyTimeout(t *testing.T) {
+	const busy = 200 * time.Millisecond
+	s := openTemp(t, Options{BusyTimeout: busy})
+	other, err := sql.Open("sqlite3", dsn(s.path, time.Second, connWriter))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+
+	const n = 16 // one after another, they would wait 3.2s
+	type result struct {
+		err  error
+		wait time.Duration
+	}
+	results := make(chan result, n)
+	for i := range n {
+		go func() {
+			start := time.Now()
+			_, err := s.Create(local(ctx), keys.CreateRequest{Name: fmt.Sprintf("q%d", i), Grants: grants("/acme")})
+			results <- result{err, time.Since(start)}
+		}()
+	}
+	for range n {
+		r := <-results
+		if keys.ErrorCode(r.err) != keys.Unavailable {
+			t.Fatalf("a write under a held lock: %v", r.err)
+		}
+		if r.wait > 5*busy { // a bound against queueing, far above 200ms
+			t.Errorf("a queued writer waited %v for a %v busy timeout", r.wait, busy)
+		}
+	}
+	tx.Rollback()
+	if page, err := s.List(local(ctx), keys.ListFilter{}); err != nil || len(page.Items) != 0 {
+		t.Fatalf("refused writes were made: %v %v", page, err)
+	}
+}

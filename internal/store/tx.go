@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -53,7 +55,16 @@ func (s *Store) run(ctx context.Context, db *sql.DB, writer bool, fn func(t *txn
 	if err != nil {
 		return err
 	}
-	tx, err := s.d.begin(ctx, db, writer)
+	var src beginner = db
+	if writer {
+		conn, err := s.writerConn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		src = conn
+	}
+	tx, err := s.d.begin(ctx, src, writer)
 	if err != nil {
 		return dbErr(err)
 	}
@@ -66,6 +77,38 @@ func (s *Store) run(ctx context.Context, db *sql.DB, writer bool, fn func(t *txn
 		return dbErr(err)
 	}
 	return dbErr(tx.Commit())
+}
+
+// beginner is a *sql.DB or one of its connections.
+type beginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+// writerConn takes a writer connection for one write, waiting at most the
+// busy timeout in all: for the connection (in-process writers queue for
+// it), then for the database's lock (SQLite's busy timeout is set to what
+// is left). Without the bound, writers queued behind a lock held elsewhere
+// would each wait their own busy timeout in turn, and a server's client
+// would be cut off before its change was made, or refused.
+func (s *Store) writerConn(ctx context.Context) (*sql.Conn, error) {
+	deadline := time.Now().Add(s.busy)
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	conn, err := s.w.Conn(wctx)
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return nil, errLocked
+		}
+		return nil, dbErr(err)
+	}
+	if !s.d.postgres {
+		left := max(time.Until(deadline), time.Millisecond)
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", left.Milliseconds())); err != nil {
+			conn.Close()
+			return nil, dbErr(err)
+		}
+	}
+	return conn, nil
 }
 
 // refresh re-reads an operator key inside the transaction, so that the
