@@ -41,7 +41,7 @@ func Run(ctx context.Context, cfg RunConfig) error {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	srv := &http.Server{
-		Handler:           cfg.Handler,
+		Handler: cfg.Handler,
 		// The timeouts nest: reading a request (10s) ends before a
 		// shutdown gives up (15s); a handler's work (RequestTimeout, 20s)
 		// ends while its answer can still be written (30s), so a change
