@@ -120,16 +120,19 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 		return err
 	}
 
-	p, _ := file.Profile(profile)
-	p.Server, p.DB = server, ""
-	if s.CAFile != "" {
-		if abs, err := filepath.Abs(s.CAFile); err == nil {
-			p.CAFile = abs
+	err = config.Update(file.Path(), func(file *config.File) error {
+		p, _ := file.Profile(profile)
+		p.Server, p.DB = server, ""
+		if s.CAFile != "" {
+			if abs, err := filepath.Abs(s.CAFile); err == nil {
+				p.CAFile = abs
+			}
 		}
-	}
-	file.SetProfile(profile, p)
-	file.CurrentProfile = profile
-	if err := file.Save(); err != nil {
+		file.SetProfile(profile, p)
+		file.CurrentProfile = profile
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 

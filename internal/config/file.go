@@ -59,6 +59,29 @@ func LoadFrom(path string) (*File, error) {
 	return f, nil
 }
 
+// Update changes the config file at path as one step: under a lock that
+// other keyward processes take too, it reads the file afresh, applies fn
+// and saves. Parallel logins each add their profile; with a plain load,
+// change and save, the last one to save wins and the others' are lost.
+func Update(path string, fn func(f *File) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return keys.Errorf(keys.Internal, "cannot create %s: %v", filepath.Dir(path), unwrapPathError(err))
+	}
+	unlock, err := lockFile(path + ".lock")
+	if err != nil {
+		return keys.Errorf(keys.Internal, "cannot lock the config file %s: %v", path, unwrapPathError(err))
+	}
+	defer unlock()
+	f, err := LoadFrom(path)
+	if err != nil {
+		return err
+	}
+	if err := fn(f); err != nil {
+		return err
+	}
+	return f.Save()
+}
+
 // Path is where the file is read from and saved to.
 func (f *File) Path() string { return f.path }
 

@@ -1,10 +1,12 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -266,5 +268,35 @@ func TestDanglingCurrentProfile(t *testing.T) {
 	s, err = Resolve(flags(t))
 	if err != nil || !s.ProfileMissing || s.Profile != "gone" || s.DB != DefaultDBPath() {
 		t.Fatalf("no --db with a dangling current_profile: %+v, %v", s, err)
+	}
+}
+
+// Updates made at once (parallel logins) each keep their profile.
+func TestConcurrentUpdatesKeepEveryProfile(t *testing.T) {
+	path := settingsEnv(t)
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := Update(path, func(f *File) error {
+				f.SetProfile(fmt.Sprintf("p%d", i), Profile{Server: fmt.Sprintf("http://127.0.0.1:%d", 9000+i)})
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	f, err := LoadFrom(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.ProfileNames()); n != 12 {
+		t.Fatalf("%d profiles of 12 survived: %v", n, f.ProfileNames())
+	}
+	if fi, err := os.Stat(path + ".lock"); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("lock file: %v %v", fi, err)
 	}
 }
