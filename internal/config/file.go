@@ -44,6 +44,10 @@ func LoadFrom(path string) (*File, error) {
 	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
 		// (reading a FIFO would wait for a writer forever)
 		return nil, keys.Errorf(keys.Invalid, "config file %s is not a regular file", path)
+	} else if err == nil && fi.Size() > maxConfigBytes {
+		// Parsing grows faster than the file: a huge one would stall
+		// every command, --db ones included.
+		return nil, keys.Errorf(keys.Invalid, "config file %s is %d bytes: a keyward config is at most %d KiB", path, fi.Size(), maxConfigBytes>>10)
 	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -81,6 +85,9 @@ func Update(path string, fn func(f *File) error) error {
 	}
 	return f.Save()
 }
+
+// maxConfigBytes bounds the config file: thousands of profiles fit.
+const maxConfigBytes = 256 << 10
 
 // Path is where the file is read from and saved to.
 func (f *File) Path() string { return f.path }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/user"
@@ -298,5 +299,18 @@ func TestConcurrentUpdatesKeepEveryProfile(t *testing.T) {
 	}
 	if fi, err := os.Stat(path + ".lock"); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("lock file: %v %v", fi, err)
+	}
+}
+
+func TestHugeConfigIsRefused(t *testing.T) {
+	path := settingsEnv(t)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, bytes.Repeat([]byte("# padding\n"), 30000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Resolve(flags(t)); keys.ErrorCode(err) != keys.Invalid || !strings.Contains(err.Error(), "at most") {
+		t.Fatalf("a 300 KB config: %v", err)
 	}
 }
