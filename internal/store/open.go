@@ -220,7 +220,10 @@ func prepareFile(ctx context.Context, abs, shown string) error {
 		}
 		return keys.Errorf(keys.Invalid, "cannot open %s: %v", shown, unwrapPathErr(err))
 	}
-	return checkExisting(ctx, abs, shown)
+	if err := checkExisting(ctx, abs, shown); err != nil {
+		return err
+	}
+	return writableBeside(abs, shown)
 }
 
 // mkdirPrivate creates dir and any missing parents, 0700 whatever the umask.

@@ -110,7 +110,8 @@ func dbErr(err error) error {
 		case sqlite3.ErrBusy, sqlite3.ErrLocked:
 			return errLocked
 		case sqlite3.ErrReadonly:
-			return keys.Errorf(keys.Unavailable, "database is read-only: check the file's permissions")
+			// Not a passing condition: exit 2, not 6 ("try again").
+			return keys.Errorf(keys.Invalid, "database is read-only: check the permissions of the file and its folder")
 		case sqlite3.ErrFull:
 			return keys.Errorf(keys.Unavailable, "database or disk is full")
 		case sqlite3.ErrIoErr, sqlite3.ErrCantOpen:
