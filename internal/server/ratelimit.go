@@ -8,7 +8,10 @@ import (
 // failLimiter counts failed operator authentications per client IP in
 // fixed one-minute windows, to slow down guessing. Successful requests are
 // never limited, and the secrets' 190 random bits make guessing hopeless
-// anyway: this keeps a misbehaving client from hammering the database.
+// anyway: this tells a misbehaving client to stop (429). It does not spare
+// the database: a blocked address's keys are still looked up (one indexed
+// read each), because a valid key from behind the same address (a proxy)
+// must keep working. Malformed tokens are refused before any lookup.
 type failLimiter struct {
 	mu    sync.Mutex
 	limit int
