@@ -687,3 +687,21 @@ func TestUsageErrorWording(t *testing.T) {
 		}
 	}
 }
+
+// Every command's help shows its usage line; groups show one.
+func TestHelpUsageLines(t *testing.T) {
+	c := newCLITest(t)
+	for line, want := range map[string]string{
+		"keys create --help": "keyward keys create NAME [flags]",
+		"keys delete --help": "keyward keys delete KEY... [flags]",
+		"audit list --help":  "keyward audit list [flags]",
+		"keys --help":        "keyward keys [command]",
+	} {
+		out := c.ok(line)
+		usage := out[strings.Index(out, "Usage:"):]
+		usage = usage[:strings.Index(usage, "\n\n")]
+		if !strings.Contains(usage, want) || strings.Count(usage, "\n") != 1 {
+			t.Errorf("keyward %s: usage %q, want the one line %q", line, usage, want)
+		}
+	}
+}

@@ -91,9 +91,11 @@ as arguments.`,
 		g.DisableFlagsInUseLine = true
 		g.SuggestionsMinimumDistance = 2
 		g.RunE = func(c *cobra.Command, args []string) error { return c.Help() }
-		// Runnable only to refuse unknown subcommands: one usage line.
-		g.SetUsageTemplate(strings.Replace(g.UsageTemplate(), "{{if .Runnable}}\n  {{.UseLine}}{{end}}", "", 1))
 	}
+	// Groups are runnable only to refuse unknown subcommands: their usage
+	// is "keyward keys [command]" alone. Subcommands inherit the template.
+	cmd.SetUsageTemplate(strings.Replace(cmd.UsageTemplate(), "{{if .Runnable}}\n  {{.UseLine}}{{end}}",
+		"{{if and .Runnable (not .HasAvailableSubCommands)}}\n  {{.UseLine}}{{end}}", 1))
 	markUsage(cmd, f)
 	return cmd
 }

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -86,18 +87,26 @@ func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
 		q = &query{v: url.Values{}}
 	}
 	for _, name := range []string{"resource", "role"} {
-		// Twice in the query is as ambiguous as twice in the headers.
-		if vs := q.v[name]; len(vs) > 1 {
+		// Twice in the query is as ambiguous as twice in the headers. Empty
+		// is denied too: a gateway configured with an unset variable
+		// (resource=$unset) must not turn the check into "any valid key".
+		if vs, given := q.v[name]; len(vs) > 1 {
 			return keys.Errorf(keys.Forbidden, "query parameter %s was given %d times: which one is meant cannot be told", name, len(vs))
-		}
-		if q.v.Get(name) == "" {
-			// Twice means a gateway passed on the caller's own header
-			// beside its own: which one was meant cannot be told, so deny.
-			if hs := r.Header.Values("X-Keyward-" + name); len(hs) > 1 {
-				return keys.Errorf(keys.Forbidden, "X-Keyward-%s was sent %d times: the gateway must set it once (and drop the caller's)", name, len(hs))
-			} else if len(hs) == 1 && hs[0] != "" {
-				q.v.Set(name, hs[0])
+		} else if given {
+			if strings.TrimSpace(vs[0]) == "" {
+				return keys.Errorf(keys.Forbidden, "query parameter %s is empty: give one or leave it out", name)
 			}
+			continue
+		}
+		// Twice means a gateway passed on the caller's own header beside
+		// its own: which one was meant cannot be told, so deny.
+		switch hs := r.Header.Values("X-Keyward-" + name); {
+		case len(hs) > 1:
+			return keys.Errorf(keys.Forbidden, "X-Keyward-%s was sent %d times: the gateway must set it once (and drop the caller's)", name, len(hs))
+		case len(hs) == 1 && strings.TrimSpace(hs[0]) == "":
+			return keys.Errorf(keys.Forbidden, "X-Keyward-%s is empty: set it or leave it out", name)
+		case len(hs) == 1:
+			q.v.Set(name, hs[0])
 		}
 	}
 	req := keys.VerifyRequest{Resource: q.resource("resource"), Role: q.role("role")}

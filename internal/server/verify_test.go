@@ -214,3 +214,31 @@ func TestTwoAuthorizationHeaders(t *testing.T) {
 		}
 	}
 }
+
+// An empty resource or role is denied, not read as "none asked for": a
+// gateway configured with an unset variable must not pass any valid key.
+func TestGatewayAuthEmptyValues(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	k := e.local("narrow", "/globex", keys.Viewer)
+	for _, q := range []string{"resource=", "resource=&role=", "role=", "resource=%20"} {
+		if r := e.do("GET", "/v1/auth?"+q, k.Secret, nil); r.status != http.StatusForbidden {
+			t.Errorf("/v1/auth?%s: %d, want 403", q, r.status)
+		}
+	}
+	for _, h := range []string{"X-Keyward-Resource", "X-Keyward-Role"} {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/v1/auth/app", nil)
+		req.Header.Set("Authorization", "Bearer "+k.Secret)
+		req.Header.Set(h, "")
+		res, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s empty: %d, want 403", h, res.StatusCode)
+		}
+	}
+	if r := e.do("GET", "/v1/auth", k.Secret, nil); r.status != http.StatusNoContent {
+		t.Errorf("no resource at all: %d, want 204", r.status)
+	}
+}
