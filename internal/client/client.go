@@ -81,8 +81,10 @@ const (
 	defaultTimeout = 30 * time.Second
 	// headerTimeout bounds the wait for a server that took the request but
 	// does not answer (stopped, wedged): exit 6 within seconds, not 30.
-	// The server's own waits (a locked database: 5s) end well within it.
-	headerTimeout = 10 * time.Second
+	// It is longer than a keyward server lets a request work (8s, see
+	// internal/server's RequestTimeout): giving up first could leave a
+	// roll made whose new secret nobody received.
+	headerTimeout = 12 * time.Second
 	dialTimeout   = 5 * time.Second
 	maxBody       = 32 << 20 // a page of 1000 keys is far below this
 	maxErrorBody  = 64 << 10

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/server"
 )
 
 // fast makes retries quick in tests; what is counted is attempts, never time.
@@ -500,5 +501,14 @@ func TestAnswerThatIsNotAKey(t *testing.T) {
 		if err := call(); keys.ErrorCode(err) != keys.Internal || !strings.Contains(keys.ErrorMessage(err), "not a key") {
 			t.Errorf("%s: %v; want an unexpected-answer error", name, err)
 		}
+	}
+}
+
+// The client waits for an answer longer than a keyward server lets a
+// request work: giving up first could leave a change made (a roll) whose
+// result nobody received.
+func TestClientOutwaitsTheServer(t *testing.T) {
+	if headerTimeout <= server.RequestTimeout+2*time.Second {
+		t.Fatalf("the client waits %v for an answer, the server works up to %v", headerTimeout, server.RequestTimeout)
 	}
 }

@@ -608,8 +608,6 @@ func TestDebugHidesDatabasePassword(t *testing.T) {
 	}
 }
 
-// A --db that is not a keyward database is exit 2 for every command, the
-// file left as it was, whatever is on stdin.
 // A command that makes a new database says so to a person at a terminal:
 // a mistyped --db would otherwise look like an empty one. Off a terminal,
 // stderr stays one line per error.
@@ -633,6 +631,8 @@ func TestNewDatabaseIsNoted(t *testing.T) {
 	}
 }
 
+// A --db that is not a keyward database is exit 2 for every command, the
+// file left as it was, whatever is on stdin.
 func TestForeignDatabaseFileIsUsageError(t *testing.T) {
 	c := newCLITest(t)
 	foreign := filepath.Join(t.TempDir(), "notes.txt")

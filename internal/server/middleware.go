@@ -31,8 +31,11 @@ func infoFrom(ctx context.Context) *requestInfo {
 
 // RequestTimeout bounds a handler's work, well inside the server's write
 // timeout: a transaction still waiting then is rolled back and answered
-// 503, rather than committed after its client was cut off.
-const RequestTimeout = 20 * time.Second
+// 503, rather than committed after its client was cut off. A write waits
+// at most the store's busy timeout (5s) for its turn, so this is room to
+// spare; keyward's client waits longer than this for an answer
+// (internal/client's headerTimeout), so it is never the first to give up.
+const RequestTimeout = 8 * time.Second
 
 // endpoint turns a route into a handler: the operator key for routes that
 // need one, the body limit, and errors written as JSON.

@@ -43,7 +43,7 @@ func Run(ctx context.Context, cfg RunConfig) error {
 	srv := &http.Server{
 		Handler: cfg.Handler,
 		// The timeouts nest: reading a request (10s) ends before a
-		// shutdown gives up (15s); a handler's work (RequestTimeout, 20s)
+		// shutdown gives up (15s); a handler's work (RequestTimeout, 8s)
 		// ends while its answer can still be written (30s), so a change
 		// is never made for a client that can no longer be told.
 		ReadHeaderTimeout: 5 * time.Second,

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // dialect is what differs between the two databases a Store can sit on:
@@ -39,7 +41,7 @@ var (
 // PostgreSQL: a writer first takes keyward's advisory lock (pgWriteLock),
 // waiting at most lock_timeout; a reader is REPEATABLE READ READ ONLY, one
 // snapshot for the whole call.
-func (d *dialect) begin(ctx context.Context, db beginner, writer bool) (*sql.Tx, error) {
+func (d *dialect) begin(ctx context.Context, db beginner, writer bool, lockWait time.Duration) (*sql.Tx, error) {
 	switch {
 	case !d.postgres:
 		return db.BeginTx(ctx, nil)
@@ -48,6 +50,12 @@ func (d *dialect) begin(ctx context.Context, db beginner, writer bool) (*sql.Tx,
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
+		return nil, err
+	}
+	// What is left of the busy timeout, for this transaction only (one
+	// SQL text whatever the value: pgx caches statements by text).
+	if _, err := tx.ExecContext(ctx, "SELECT set_config('lock_timeout', $1, true)", fmt.Sprintf("%dms", lockWait.Milliseconds())); err != nil {
+		tx.Rollback()
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, pgWriteLock); err != nil {

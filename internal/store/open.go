@@ -111,7 +111,7 @@ func openSQLite(ctx context.Context, abs, path string, busy time.Duration, opts 
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{path: abs, now: now, d: sqliteDialect, pending: newPendingUses(), busy: busy}
+	s := &Store{path: abs, now: now, d: sqliteDialect, pending: newPendingUses(), busy: busy, writerBusy: busy}
 
 	var err error
 	s.w, err = sql.Open(driverName, dsn(abs, busy, connWriter))

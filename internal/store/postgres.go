@@ -148,7 +148,7 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 	if known && version == len(ms) {
 		return nil
 	}
-	tx, err := s.d.begin(ctx, s.w, true)
+	tx, err := s.d.begin(ctx, s.w, true, s.busy)
 	if err != nil {
 		return dbErr(err)
 	}
@@ -251,7 +251,6 @@ func pgErr(err error) error {
 	return nil
 }
 
-// oneLine folds a multi-line message onto one line.
 // pgAddress is where a connection was attempted, for a message.
 func pgAddress(c *pgconn.Config) string {
 	if c == nil {
@@ -286,6 +285,7 @@ func connectReason(ce *pgconn.ConnectError) string {
 	return oneLine(ce.Error())
 }
 
+// oneLine folds a multi-line message onto one line.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }

@@ -548,3 +548,63 @@ func TestPostgresLostConnectionsAreUnavailableThenRecover(t *testing.T) {
 func TestPostgresStaleOperatorSecretsActNoMore(t *testing.T) {
 	staleSecretsActNoMore(t, openPG(t, Options{}))
 }
+
+func TestPostgresQueuedWritersShareOneBusyTimeout(t *testing.T) {
+	u := pgDatabase(t)
+	s := openPGAt(t, u, Options{BusyTimeout: queueBusy})
+	other, err := sql.Open("pgx", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(pgWriteLock); err != nil {
+		t.Fatal(err)
+	}
+	queuedWritersGiveUpInTime(t, s, tx)
+}
+
+// Uses waiting for a locked table do not hold Close up: it stops the
+// background writer mid-batch and makes one bounded last attempt.
+func TestPostgresCloseDoesNotWaitOutPendingUses(t *testing.T) {
+	u := pgDatabase(t)
+	s, err := Open(ctx, u, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	var secrets []string
+	for i := range n {
+		secrets = append(secrets, mustCreate(t, s, fmt.Sprintf("k%d", i), "/acme").Secret)
+	}
+	other, err := sql.Open("pgx", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec("LOCK TABLE keys IN EXCLUSIVE MODE"); err != nil { // reads go on, writes wait
+		t.Fatal(err)
+	}
+	for _, sec := range secrets {
+		if c := code(t, s, sec); c != keys.CodeValid {
+			t.Fatalf("verify under a locked table: %s", c)
+		}
+	}
+	start := time.Now()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// One pass over the pending uses would take n×100ms = 2s.
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Close took %v with %d uses pending", d, n)
+	}
+}

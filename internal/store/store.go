@@ -51,6 +51,8 @@ type Store struct {
 	pending *pendingUses  // uses not yet written because the database was locked
 	created bool          // Open made the SQLite file
 	busy    time.Duration // the longest a write waits for its turn
+
+	writerBusy time.Duration // SQLite: the writer connection's busy_timeout now
 }
 
 // Created reports whether Open made a new SQLite file, so that a command
@@ -91,11 +93,11 @@ func readerPoolSize() int {
 	return n
 }
 
-// dbErr turns a database error into a keys error: a lock held past the busy
-// timeout is Unavailable (the caller may retry); keys errors pass through.
 // errLocked is a write that did not get its turn within the busy timeout.
 var errLocked = keys.Errorf(keys.Unavailable, "database is locked; try again")
 
+// dbErr turns a database error into a keys error: a lock held past the busy
+// timeout is Unavailable (the caller may retry); keys errors pass through.
 func dbErr(err error) error {
 	if err == nil {
 		return nil
@@ -110,8 +112,10 @@ func dbErr(err error) error {
 		case sqlite3.ErrBusy, sqlite3.ErrLocked:
 			return errLocked
 		case sqlite3.ErrReadonly:
-			// Not a passing condition: exit 2, not 6 ("try again").
-			return keys.Errorf(keys.Invalid, "database is read-only: check the permissions of the file and its folder")
+			// Unavailable, not Invalid: behind a server it is the server's
+			// fault (503), not the client's. Opening refuses the common
+			// causes (a read-only file system or folder) as bad input.
+			return keys.Errorf(keys.Unavailable, "database is read-only: check the permissions of the file and its folder")
 		case sqlite3.ErrFull:
 			return keys.Errorf(keys.Unavailable, "database or disk is full")
 		case sqlite3.ErrIoErr, sqlite3.ErrCantOpen:

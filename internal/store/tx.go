@@ -56,15 +56,16 @@ func (s *Store) run(ctx context.Context, db *sql.DB, writer bool, fn func(t *txn
 		return err
 	}
 	var src beginner = db
+	var lockWait time.Duration
 	if writer {
-		conn, err := s.writerConn(ctx)
+		conn, left, err := s.writerConn(ctx)
 		if err != nil {
 			return err
 		}
 		defer conn.Close()
-		src = conn
+		src, lockWait = conn, left
 	}
-	tx, err := s.d.begin(ctx, src, writer)
+	tx, err := s.d.begin(ctx, src, writer, lockWait)
 	if err != nil {
 		return dbErr(err)
 	}
@@ -86,29 +87,33 @@ type beginner interface {
 
 // writerConn takes a writer connection for one write, waiting at most the
 // busy timeout in all: for the connection (in-process writers queue for
-// it), then for the database's lock (SQLite's busy timeout is set to what
-// is left). Without the bound, writers queued behind a lock held elsewhere
-// would each wait their own busy timeout in turn, and a server's client
-// would be cut off before its change was made, or refused.
-func (s *Store) writerConn(ctx context.Context) (*sql.Conn, error) {
+// it), then for the database's lock, which may take what is left (it is
+// returned). Without the bound, writers queued behind a lock held
+// elsewhere would each wait their own busy timeout in turn, and a server's
+// client would be cut off before its change was made, or refused.
+func (s *Store) writerConn(ctx context.Context) (*sql.Conn, time.Duration, error) {
 	deadline := time.Now().Add(s.busy)
 	wctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	conn, err := s.w.Conn(wctx)
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-			return nil, errLocked
+			return nil, 0, errLocked
 		}
-		return nil, dbErr(err)
+		return nil, 0, dbErr(err)
 	}
-	if !s.d.postgres {
-		left := max(time.Until(deadline), time.Millisecond)
+	// In steps of 100ms: an uncontended write (nearly all of the busy
+	// timeout left) sets nothing, and the writer's statement cache does
+	// not fill with one PRAGMA text per millisecond.
+	left := max(time.Until(deadline).Round(100*time.Millisecond), 100*time.Millisecond)
+	if !s.d.postgres && left != s.writerBusy {
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", left.Milliseconds())); err != nil {
 			conn.Close()
-			return nil, dbErr(err)
+			return nil, 0, dbErr(err)
 		}
+		s.writerBusy = left // only the holder of the one writer connection gets here
 	}
-	return conn, nil
+	return conn, left, nil
 }
 
 // refresh re-reads an operator key inside the transaction, so that the

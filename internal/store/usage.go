@@ -19,16 +19,19 @@ type pendingUses struct {
 	at      map[string]int64 // key id → unix time of its latest unrecorded use
 	started bool
 	wake    chan struct{}
-	stop    chan struct{}
+	ctx     context.Context // ended by close: the writer stops mid-batch
+	stop    context.CancelFunc
 	done    chan struct{}
 	closed  sync.Once
 }
 
 func newPendingUses() *pendingUses {
+	ctx, stop := context.WithCancel(context.Background())
 	return &pendingUses{
 		at:   map[string]int64{},
 		wake: make(chan struct{}, 1),
-		stop: make(chan struct{}),
+		ctx:  ctx,
+		stop: stop,
 		done: make(chan struct{}),
 	}
 }
@@ -58,14 +61,14 @@ func (p *pendingUses) run(s *Store) {
 	for {
 		select {
 		case <-p.wake:
-		case <-p.stop:
+		case <-p.ctx.Done():
 			p.last(s)
 			return
 		}
-		for wait := 20 * time.Millisecond; !p.flush(context.Background(), s); wait = min(2*wait, time.Second) {
+		for wait := 20 * time.Millisecond; !p.flush(p.ctx, s); wait = min(2*wait, time.Second) {
 			select {
 			case <-time.After(wait):
-			case <-p.stop:
+			case <-p.ctx.Done():
 				p.last(s)
 				return
 			}
@@ -115,7 +118,7 @@ func (p *pendingUses) close() {
 		started := p.started
 		p.started = true // no writer may start from now on
 		p.mu.Unlock()
-		close(p.stop)
+		p.stop()
 		if started {
 			<-p.done
 		}
