@@ -61,6 +61,11 @@ func checkPostgresURL(raw string) (shown string, err error) {
 		if errors.As(err, &ue) {
 			err = ue.Err // without the URL, which may hold a password
 		}
+		var esc url.EscapeError
+		if errors.As(err, &esc) {
+			// The bad escape may be part of a password: not repeated.
+			return "", keys.Errorf(keys.Invalid, "invalid PostgreSQL URL: a malformed %%-escape")
+		}
 		return "", keys.Errorf(keys.Invalid, "invalid PostgreSQL URL: %v", err)
 	}
 	_, hasPassword := u.User.Password()
@@ -120,7 +125,13 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 		// Here, for the operator who gave the URL, the driver's detail;
 		// later (pgErr), to API clients too, only that it is unreachable.
 		var ce *pgconn.ConnectError
-		if errors.As(err, &ce) && pgErr(err) == errUnreachable {
+		var pe *pgconn.PgError
+		switch {
+		case errors.As(err, &pe) && (pe.Code == "28000" || pe.Code == "28P01"):
+			return nil, keys.Errorf(keys.Unauthorized, "PostgreSQL refused the login: %s (the password comes from PGPASSWORD or ~/.pgpass)", oneLine(pe.Message))
+		case errors.As(err, &pe) && pe.Code == "3D000":
+			return nil, keys.Errorf(keys.Invalid, "%s: create it first", oneLine(pe.Message))
+		case errors.As(err, &ce):
 			return nil, keys.Errorf(keys.Unavailable, "cannot connect to PostgreSQL at %s: %s", pgAddress(ce.Config), connectReason(ce))
 		}
 		return nil, dbErr(err)
@@ -157,14 +168,27 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 		return err
 	}
 	if !known {
-		var taken string
-		if err := tx.QueryRowContext(ctx, `SELECT coalesce(string_agg(c.relname::text, ', ' ORDER BY c.relname), '')
+		// keyward makes its tables only in an empty schema, as it makes a
+		// SQLite file only from an empty one: a schema holding anything
+		// else is someone else's.
+		var schema sql.NullString
+		var others string
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT current_schema(), count(*),
+			coalesce(string_agg(c.relname::text, ', ' ORDER BY c.relname) FILTER (WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')), '')
 			FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-			WHERE n.nspname = current_schema() AND c.relname IN ('keys', 'grants', 'audit')`).Scan(&taken); err != nil {
+			WHERE n.nspname = current_schema()`).Scan(&schema, &n, &others); err != nil {
 			return dbErr(err)
 		}
-		if taken != "" {
-			return keys.Errorf(keys.Invalid, "%s is not a keyward database: it has tables named %s but no keyward_schema", s.path, taken)
+		if !schema.Valid {
+			return keys.Errorf(keys.Invalid, "%s has no schema to create keyward's tables in: the search_path names none that exists", s.path)
+		}
+		if n > 0 {
+			what := "objects"
+			if others != "" {
+				what = "tables " + others
+			}
+			return keys.Errorf(keys.Invalid, "%s is not a keyward database: schema %s already holds %s (use an empty database, or a schema of keyward's own: ?search_path=keyward)", s.path, schema.String, what)
 		}
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE keyward_schema (version INTEGER NOT NULL);
 			INSERT INTO keyward_schema (version) VALUES (0)`); err != nil {
@@ -227,13 +251,15 @@ func pgErr(err error) error {
 			return keys.Errorf(keys.Unavailable, "database did not answer in time; try again")
 		case code == "25006": // read_only_sql_transaction
 			return keys.Errorf(keys.Unavailable, "database is read-only (a standby?): connect to the primary")
-		case code == "28000", code == "28P01": // invalid_authorization_specification, invalid_password
-			return keys.Errorf(keys.Unavailable, "PostgreSQL refused the login: %s (the password comes from PGPASSWORD or ~/.pgpass)", oneLine(pe.Message))
-		case code == "3D000": // invalid_catalog_name
-			return keys.Errorf(keys.Invalid, "%s: create it first", oneLine(pe.Message))
-		case strings.HasPrefix(code, "08"), strings.HasPrefix(code, "53"), strings.HasPrefix(code, "57P"):
-			// connection exceptions, insufficient resources, shutdown
-			return keys.Errorf(keys.Unavailable, "database unavailable: %s", oneLine(pe.Message))
+		case code == "28000", code == "28P01", code == "3D000", code == "3F000",
+			strings.HasPrefix(code, "08"), strings.HasPrefix(code, "53"), strings.HasPrefix(code, "57P"):
+			// Login refused, database or schema gone, connection lost,
+			// out of resources, shutting down: once open, the server's
+			// trouble, and not its details to tell API clients (openPostgres
+			// tells the operator at the start).
+			return errUnreachable
+		case code == "42P01": // undefined_table: keyward's tables went away
+			return keys.Errorf(keys.Unavailable, "the database has lost keyward's tables")
 		}
 		return nil
 	}
@@ -268,6 +294,9 @@ func connectReason(ce *pgconn.ConnectError) string {
 	var pge *pgconn.PgError
 	if errors.As(ce, &pge) {
 		return pge.Message // e.g. password authentication failed for user "kw"
+	}
+	if pgconn.Timeout(ce) || errors.Is(ce, context.DeadlineExceeded) {
+		return "no answer within the connect timeout (connect_timeout, PGCONNECT_TIMEOUT)"
 	}
 	var dns *net.DNSError
 	if errors.As(ce, &dns) {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/keys/keystest"
@@ -185,6 +186,46 @@ func TestPostgresNewerSchemaAndForeignTablesAreRefused(t *testing.T) {
 	if err := db.QueryRow("SELECT to_regclass('keyward_schema') IS NOT NULL").Scan(&exists); err != nil || exists {
 		t.Fatalf("keyward_schema created in a refused database: %v %v", exists, err)
 	}
+
+	// Any other table (or index) in the schema: someone else's, as a
+	// SQLite file with other tables is.
+	for _, ddl := range []string{"CREATE TABLE users (id INT PRIMARY KEY, email TEXT)", "CREATE SEQUENCE audit_key"} {
+		third := pgDatabase(t)
+		db3, err := sql.Open("pgx", third)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db3.Close()
+		if _, err := db3.Exec(ddl); err != nil {
+			t.Fatal(err)
+		}
+		_, err = Open(ctx, third, Options{})
+		if keys.ErrorCode(err) != keys.Invalid || !strings.Contains(keys.ErrorMessage(err), "is not a keyward database") {
+			t.Fatalf("%s: %v (%s)", ddl, err, keys.ErrorCode(err))
+		}
+		if err := db3.QueryRow("SELECT to_regclass('keyward_schema') IS NOT NULL OR to_regclass('grants') IS NOT NULL").Scan(&exists); err != nil || exists {
+			t.Fatalf("%s: keyward's tables were added: %v %v", ddl, exists, err)
+		}
+	}
+	// A schema of keyward's own in the same database works.
+	withOthers := pgDatabase(t)
+	db4, err := sql.Open("pgx", withOthers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db4.Close()
+	if _, err := db4.Exec("CREATE TABLE users (id INT); CREATE SCHEMA keyward"); err != nil {
+		t.Fatal(err)
+	}
+	sep := "?"
+	if strings.Contains(withOthers, "?") {
+		sep = "&"
+	}
+	s4, err := Open(ctx, withOthers+sep+"search_path=keyward", Options{})
+	if err != nil {
+		t.Fatalf("a schema of its own: %v", err)
+	}
+	s4.Close()
 }
 
 func TestPostgresConcurrentOpensMigrateOnce(t *testing.T) {
@@ -519,6 +560,15 @@ func TestPostgresLostConnectionsAreUnavailableThenRecover(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := strings.TrimPrefix(parsed.Path, "/")
+	root, err := s.Create(local(ctx), keys.CreateRequest{Name: "root", Grants: []keys.Grant{{Resource: "/", Role: keys.Admin}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Authenticate(ctx, root.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	operator := keys.WithPrincipal(ctx, p)
 	for round := 0; round < 3; round++ {
 		if _, err := pgAdmin.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name); err != nil {
 			t.Fatal(err)
@@ -537,6 +587,10 @@ func TestPostgresLostConnectionsAreUnavailableThenRecover(t *testing.T) {
 			}
 			if _, err := s.Update(local(ctx), k.ID, keys.UpdateRequest{Meta: map[string]string{"round": fmt.Sprint(round, i)}}); err != nil && keys.ErrorCode(err) != keys.Unavailable {
 				t.Fatalf("update after lost connections: %v (%s)", err, keys.ErrorCode(err))
+			}
+			// An operator's call re-reads its key first: that read too.
+			if _, err := s.List(operator, keys.ListFilter{}); err != nil && keys.ErrorCode(err) != keys.Unavailable {
+				t.Fatalf("an operator's list after lost connections: %v (%s)", err, keys.ErrorCode(err))
 			}
 		}
 		if !ok {
@@ -606,5 +660,20 @@ func TestPostgresCloseDoesNotWaitOutPendingUses(t *testing.T) {
 	// One pass over the pending uses would take n×100ms = 2s.
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("Close took %v with %d uses pending", d, n)
+	}
+}
+
+// Once open, a refused login, a dropped database or a lost connection is
+// only "unreachable" to API clients: the role's name and PostgreSQL's
+// words are the operator's business (Open tells them at the start).
+func TestPostgresRuntimeErrorsAreGeneric(t *testing.T) {
+	for _, code := range []string{"28P01", "28000", "3D000", "3F000", "57P01", "08006", "53300"} {
+		err := dbErr(&pgconn.PgError{Code: code, Message: `password authentication failed for user "kw"`})
+		if err != errUnreachable {
+			t.Errorf("SQLSTATE %s: %v, want %v", code, err, errUnreachable)
+		}
+	}
+	if err := dbErr(&pgconn.PgError{Code: "42P01", Message: `relation "keys" does not exist`}); keys.ErrorCode(err) != keys.Unavailable {
+		t.Errorf("missing tables: %v", err)
 	}
 }

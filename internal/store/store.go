@@ -73,10 +73,12 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
-// Ping checks that the database answers.
+// Ping checks that the database answers, with keyward's tables in it (a
+// database dropped and made again under a running server has none).
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
-	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+	err := s.r.QueryRowContext(ctx, "SELECT 1 FROM keys LIMIT 1").Scan(&one)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return dbErr(err)
 	}
 	return nil

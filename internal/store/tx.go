@@ -72,7 +72,7 @@ func (s *Store) run(ctx context.Context, db *sql.DB, writer bool, fn func(t *txn
 	defer tx.Rollback()
 	t := &txn{Tx: tx, s: s, ctx: ctx, now: s.clock()}
 	if t.p, err = t.refresh(p); err != nil {
-		return err
+		return dbErr(err)
 	}
 	if err := fn(t); err != nil {
 		return dbErr(err)
