@@ -336,21 +336,9 @@ func TestPostgresALockHeldPastTheBusyTimeoutIsUnavailable(t *testing.T) {
 	s := openPGAt(t, u, Options{BusyTimeout: 200 * time.Millisecond})
 	k := mustCreate(t, s, "k", "/acme")
 
-	other, err := sql.Open("pgx", u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	tx, err := other.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.Exec(pgWriteLock); err != nil {
-		t.Fatal(err)
-	}
+	tx := holdLock(t, "pgx", u, pgWriteLock)
 	start := time.Now()
-	_, err = s.Create(local(ctx), keys.CreateRequest{Name: "blocked", Grants: grants("/acme")})
+	_, err := s.Create(local(ctx), keys.CreateRequest{Name: "blocked", Grants: grants("/acme")})
 	if keys.ErrorCode(err) != keys.Unavailable || keys.ErrorMessage(err) != "database is locked; try again" {
 		t.Fatalf("create under a held lock: %v (%s)", err, keys.ErrorCode(err))
 	}
@@ -606,19 +594,7 @@ func TestPostgresStaleOperatorSecretsActNoMore(t *testing.T) {
 func TestPostgresQueuedWritersShareOneBusyTimeout(t *testing.T) {
 	u := pgDatabase(t)
 	s := openPGAt(t, u, Options{BusyTimeout: queueBusy})
-	other, err := sql.Open("pgx", u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	tx, err := other.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.Exec(pgWriteLock); err != nil {
-		t.Fatal(err)
-	}
+	tx := holdLock(t, "pgx", u, pgWriteLock)
 	queuedWritersGiveUpInTime(t, s, tx)
 }
 
@@ -635,19 +611,7 @@ func TestPostgresCloseDoesNotWaitOutPendingUses(t *testing.T) {
 	for i := range n {
 		secrets = append(secrets, mustCreate(t, s, fmt.Sprintf("k%d", i), "/acme").Secret)
 	}
-	other, err := sql.Open("pgx", u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	tx, err := other.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.Exec("LOCK TABLE keys IN EXCLUSIVE MODE"); err != nil { // reads go on, writes wait
-		t.Fatal(err)
-	}
+	holdLock(t, "pgx", u, "LOCK TABLE keys IN EXCLUSIVE MODE") // reads go on, writes wait
 	for _, sec := range secrets {
 		if c := code(t, s, sec); c != keys.CodeValid {
 			t.Fatalf("verify under a locked table: %s", c)

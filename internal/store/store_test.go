@@ -321,18 +321,9 @@ func TestALockHeldPastTheBusyTimeoutIsUnavailable(t *testing.T) {
 	k := mustCreate(t, s, "k", "/acme")
 
 	// Another process, as far as SQLite can tell, holds the write lock.
-	other, err := sql.Open("sqlite3", dsn(s.path, time.Second, connWriter))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	tx, err := other.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
+	tx := holdLock(t, "sqlite3", dsn(s.path, time.Second, connWriter))
 
-	_, err = s.Create(local(ctx), keys.CreateRequest{Name: "blocked", Grants: grants("/acme")})
+	_, err := s.Create(local(ctx), keys.CreateRequest{Name: "blocked", Grants: grants("/acme")})
 	if keys.ErrorCode(err) != keys.Unavailable || keys.ErrorMessage(err) != "database is locked; try again" {
 		t.Fatalf("create under a held lock: %v (%s)", err, keys.ErrorCode(err))
 	}
@@ -361,15 +352,7 @@ func TestALockHeldPastTheBusyTimeoutIsUnavailable(t *testing.T) {
 func TestVerifyDoesNotWaitForTheWriteLock(t *testing.T) {
 	s := openTemp(t, Options{BusyTimeout: time.Hour})
 	k := mustCreate(t, s, "k", "/acme")
-	other, err := sql.Open("sqlite3", dsn(s.path, time.Second, connWriter))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	tx, err := other.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := holdLock(t, "sqlite3", dsn(s.path, time.Second, connWriter))
 	done := make(chan keys.VerifyCode, 1)
 	go func() { done <- code(t, s, k.Secret) }()
 	select {
@@ -411,16 +394,7 @@ func waitForUse(t *testing.T, s *Store, id string) {
 func TestCloseDoesNotWaitForALockToRecordUses(t *testing.T) {
 	s := openTemp(t, Options{BusyTimeout: time.Hour})
 	k := mustCreate(t, s, "k", "/acme")
-	other, err := sql.Open("sqlite3", dsn(s.path, time.Second, connWriter))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	tx, err := other.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
+	tx := holdLock(t, "sqlite3", dsn(s.path, time.Second, connWriter))
 	if c := code(t, s, k.Secret); c != keys.CodeValid {
 		t.Fatalf("verify under a held lock: %s", c)
 	}
@@ -759,27 +733,17 @@ func gracep(d time.Duration) *keys.Duration { g := keys.Duration(d); return &g }
 // their 503 in time instead of being cut off, their change made later.
 func TestQueuedWritersShareOneBusyTimeout(t *testing.T) {
 	s := openTemp(t, Options{BusyTimeout: queueBusy})
-	other, err := sql.Open("sqlite3", dsn(s.path, time.Second, connWriter))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	tx, err := other.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
+	tx := holdLock(t, "sqlite3", dsn(s.path, time.Second, connWriter))
 	queuedWritersGiveUpInTime(t, s, tx)
 }
 
 const queueBusy = 500 * time.Millisecond
 
-// queuedWritersGiveUpInTime runs many writers against s while held (a
-// transaction holding the write lock elsewhere) is open, then ends it.
-func queuedWritersGiveUpInTime(t *testing.T, s *Store, held *sql.Tx) {
+// queuedWritersGiveUpInTime runs many writers against s while tx (holding
+// the write lock elsewhere) is open, then ends it.
+func queuedWritersGiveUpInTime(t *testing.T, s *Store, tx *sql.Tx) {
 	t.Helper()
 	const busy = queueBusy
-	tx := held
 	const n = 24 // more than a PostgreSQL pool's writers; one after another, they would wait 12s
 	type result struct {
 		err  error
@@ -808,4 +772,31 @@ func queuedWritersGiveUpInTime(t *testing.T, s *Store, held *sql.Tx) {
 	if page, err := s.List(local(ctx), keys.ListFilter{}); err != nil || len(page.Items) != 0 {
 		t.Fatalf("refused writes were made: %v %v", page, err)
 	}
+}
+
+// holdLock opens another connection to a database, as another process
+// would, and holds its write lock in a transaction until the test ends (or
+// the test rolls it back): on SQLite by beginning (BEGIN IMMEDIATE), on
+// PostgreSQL with the statements given.
+func holdLock(t *testing.T, driver, dsn string, stmts ...string) *sql.Tx {
+	t.Helper()
+	other, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := other.Begin()
+	if err != nil {
+		other.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		tx.Rollback()
+		other.Close()
+	})
+	for _, q := range stmts {
+		if _, err := tx.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tx
 }
