@@ -322,25 +322,23 @@ func checkExisting(ctx context.Context, abs, shown string) error {
 		return notKeyward(shown)
 	}
 	defer ro.Close()
-	var appID int64
-	if err := ro.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
+	// One statement, one snapshot: read apart, the id could be seen before
+	// another keyward's first transaction and the tables after it.
+	var appID, version, tables int64
+	if err := ro.QueryRowContext(ctx, `SELECT (SELECT application_id FROM pragma_application_id),
+		(SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_schema)`).Scan(&appID, &version, &tables); err != nil {
 		if keys.ErrorCode(dbErr(err)) == keys.Unavailable {
 			return dbErr(err)
 		}
 		return notKeyward(shown)
 	}
-	if appID == 0 {
-		// Another keyward's first transaction, not committed yet?
-		var version, tables int64
-		err := ro.QueryRowContext(ctx, "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_schema)").Scan(&version, &tables)
-		if err == nil && version == 0 && tables == 0 && header[18] == 2 {
-			return nil
-		}
+	switch {
+	case appID == applicationID:
+		return nil
+	case appID == 0 && version == 0 && tables == 0 && header[18] == 2:
+		return nil // another keyward's first transaction, not committed yet
 	}
-	if appID != applicationID {
-		return notKeyward(shown)
-	}
-	return nil
+	return notKeyward(shown)
 }
 
 // initializing reports whether a SQLite file of size bytes, by its first
