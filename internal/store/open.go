@@ -111,7 +111,7 @@ func openSQLite(ctx context.Context, abs, path string, busy time.Duration, opts 
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{path: abs, now: now, d: sqliteDialect, pending: newPendingUses(), busy: busy, writerBusy: busy}
+	s := &Store{path: abs, now: now, d: sqliteDialect, pending: newPendingUses(), busy: busy, turn: make(chan struct{}, 1)}
 
 	var err error
 	s.w, err = sql.Open(driverName, dsn(abs, busy, connWriter))

@@ -113,13 +113,13 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 	}
 	db := stdlib.OpenDB(*cfg)
 	n := readerPoolSize()
-	// Writers waiting for the advisory lock hold a connection each: room
-	// for them beside the readers.
+	// One writer at a time holds a connection (Store.turn); the rest are
+	// readers, and the usage writes of verification.
 	db.SetMaxOpenConns(2 * n)
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	db.SetConnMaxLifetime(30 * time.Minute)
-	s := &Store{path: shown, w: db, r: db, u: db, d: postgresDialect, now: now, pending: newPendingUses(), busy: busy}
+	s := &Store{path: shown, w: db, r: db, u: db, d: postgresDialect, now: now, pending: newPendingUses(), busy: busy, turn: make(chan struct{}, 1)}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		// Here, for the operator who gave the URL, the driver's detail;

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -640,4 +641,37 @@ func TestPostgresRuntimeErrorsAreGeneric(t *testing.T) {
 	if err := dbErr(&pgconn.PgError{Code: "42P01", Message: `relation "keys" does not exist`}); keys.ErrorCode(err) != keys.Unavailable {
 		t.Errorf("missing tables: %v", err)
 	}
+}
+
+// Writers queued behind the write lock wait in keyward, not holding pool
+// connections: verification and the health check go on meanwhile.
+func TestPostgresQueuedWritersLeaveReadersRoom(t *testing.T) {
+	u := pgDatabase(t)
+	s := openPGAt(t, u, Options{BusyTimeout: 3 * time.Second})
+	k := mustCreate(t, s, "k", "/acme")
+	tx := holdLock(t, "pgx", u, pgWriteLock)
+
+	var writersDone atomic.Int32
+	var wg sync.WaitGroup
+	const n = 24 // far more than the pool holds
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer writersDone.Add(1)
+			_, _ = s.Create(local(ctx), keys.CreateRequest{Name: fmt.Sprintf("w%d", i), Grants: grants("/acme")})
+		}()
+	}
+	time.Sleep(200 * time.Millisecond) // let them queue (if they have not, nothing is tested, nothing fails)
+	if c := code(t, s, k.Secret); c != keys.CodeValid {
+		t.Fatalf("verify beside queued writers: %s", c)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("ping beside queued writers: %v", err)
+	}
+	if d := writersDone.Load(); d != 0 {
+		t.Fatalf("verification waited for %d writers to give up", d)
+	}
+	tx.Rollback()
+	wg.Wait()
 }

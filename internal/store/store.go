@@ -51,8 +51,7 @@ type Store struct {
 	pending *pendingUses  // uses not yet written because the database was locked
 	created bool          // Open made the SQLite file
 	busy    time.Duration // the longest a write waits for its turn
-
-	writerBusy time.Duration // SQLite: the writer connection's busy_timeout now
+	turn    chan struct{} // held by the one writer of this process at work
 }
 
 // Created reports whether Open made a new SQLite file, so that a command

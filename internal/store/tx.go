@@ -91,12 +91,24 @@ type beginner interface {
 // returned). Without the bound, writers queued behind a lock held
 // elsewhere would each wait their own busy timeout in turn, and a server's
 // client would be cut off before its change was made, or refused.
-func (s *Store) writerConn(ctx context.Context) (*sql.Conn, time.Duration, error) {
+func (s *Store) writerConn(ctx context.Context) (*writer, time.Duration, error) {
 	deadline := time.Now().Add(s.busy)
 	wctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
+	// One writer of this process at a time takes a connection: the others
+	// wait here, not holding PostgreSQL connections that reads and
+	// verification need (SQLite's one writer connection does the same).
+	select {
+	case s.turn <- struct{}{}:
+	case <-wctx.Done():
+		if ctx.Err() == nil {
+			return nil, 0, errLocked
+		}
+		return nil, 0, dbErr(ctx.Err())
+	}
 	conn, err := s.w.Conn(wctx)
 	if err != nil {
+		<-s.turn
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			return nil, 0, errLocked
 		}
@@ -106,14 +118,42 @@ func (s *Store) writerConn(ctx context.Context) (*sql.Conn, time.Duration, error
 	// timeout left) sets nothing, and the writer's statement cache does
 	// not fill with one PRAGMA text per millisecond.
 	left := max(time.Until(deadline).Round(100*time.Millisecond), 100*time.Millisecond)
-	if !s.d.postgres && left != s.writerBusy {
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", left.Milliseconds())); err != nil {
+	if !s.d.postgres && left < s.busy {
+		if err := setBusy(ctx, conn, left); err != nil {
 			conn.Close()
+			<-s.turn
 			return nil, 0, dbErr(err)
 		}
-		s.writerBusy = left // only the holder of the one writer connection gets here
+		// Back to the full timeout on release, so that what the next
+		// writer finds is what the DSN says (as a new connection has).
+		return &writer{conn: conn, turn: s.turn, restore: s.busy}, left, nil
 	}
-	return conn, left, nil
+	return &writer{conn: conn, turn: s.turn}, left, nil
+}
+
+func setBusy(ctx context.Context, conn *sql.Conn, d time.Duration) error {
+	_, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", d.Milliseconds()))
+	return err
+}
+
+// writer is the connection a write holds, and the busy timeout to put
+// back on it when the write is done.
+type writer struct {
+	conn    *sql.Conn
+	turn    chan struct{}
+	restore time.Duration
+}
+
+func (w *writer) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
+	return w.conn.BeginTx(ctx, opts)
+}
+
+func (w *writer) Close() {
+	if w.restore > 0 {
+		_ = setBusy(context.Background(), w.conn, w.restore)
+	}
+	w.conn.Close()
+	<-w.turn
 }
 
 // refresh re-reads an operator key inside the transaction, so that the
