@@ -27,9 +27,15 @@ const (
 type Error struct {
 	Code    Code
 	Message string
+	// Cause is what went wrong underneath, for the server's log only:
+	// Message is what a caller (an API client) is told.
+	Cause error
 }
 
 func (e *Error) Error() string { return e.Message }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
 
 // Errorf builds an *Error.
 func Errorf(code Code, format string, args ...any) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -386,4 +387,25 @@ func TestOpenAPIRefsResolve(t *testing.T) {
 		}
 	}
 	walk(doc)
+}
+
+// unreachableDB is the real store whose Get fails as a lost database does.
+type unreachableDB struct{ keys.Backend }
+
+func (unreachableDB) Get(context.Context, string) (*keys.Key, error) {
+	return nil, &keys.Error{Code: keys.Unavailable, Message: "the database is unreachable; try again",
+		Cause: errors.New(`password authentication failed for user "kw"`)}
+}
+
+// A client is told "try again"; the log keeps why.
+func TestUnavailableCauseIsLoggedNotSent(t *testing.T) {
+	e := newEnvWith(t, server.Options{}, func(b keys.Backend) keys.Backend { return unreachableDB{b} })
+	r := e.do("GET", "/v1/keys/root", e.root, nil)
+	r.wantError(t, http.StatusServiceUnavailable, keys.Unavailable)
+	if bytes.Contains(r.body, []byte("kw")) {
+		t.Errorf("the answer tells the cause: %s", r.body)
+	}
+	if !strings.Contains(e.logs.String(), "password authentication failed") {
+		t.Errorf("the log lacks the cause:\n%s", e.logs.String())
+	}
 }

@@ -123,7 +123,7 @@ func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
 		if code := keys.ErrorCode(err); code == keys.Invalid {
 			return err
 		}
-		s.log.WarnContext(r.Context(), "auth: cannot verify", "error", keys.ErrorMessage(err))
+		s.log.WarnContext(r.Context(), "auth: cannot verify", "error", logCause(err))
 		return keys.Errorf(keys.Unavailable, "cannot verify the key right now; try again")
 	}
 	switch res.Code {
@@ -153,7 +153,7 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.b.Ping(ctx); err != nil {
-		s.log.WarnContext(r.Context(), "health check failed", "error", keys.ErrorMessage(err))
+		s.log.WarnContext(r.Context(), "health check failed", "error", logCause(err))
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{
 			"status": "unavailable",
 			"error":  errorDetail{keys.Unavailable, "the database is not reachable"},

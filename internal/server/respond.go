@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/keyward/keyward/internal/keys"
 )
@@ -76,6 +77,10 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.WriteHeader(statusClientClosed)
 		return
 	}
+	if code == keys.Unavailable {
+		// The client is told "try again"; the operator needs the why.
+		s.log.WarnContext(r.Context(), "unavailable", "method", r.Method, "path", redactedURI(r), "error", logCause(err))
+	}
 	if code == keys.Internal {
 		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", redactedURI(r), "error", msg)
 		msg = "internal server error; see the server log"
@@ -90,4 +95,14 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", "60")
 	}
 	writeJSON(w, status, errorBody{errorDetail{code, msg}})
+}
+
+// logCause is what the server's log says of an error: its cause when the
+// message given to clients leaves it out (a database's own words).
+func logCause(err error) string {
+	var ke *keys.Error
+	if errors.As(err, &ke) && ke.Cause != nil {
+		return ke.Message + ": " + strings.Join(strings.Fields(ke.Cause.Error()), " ")
+	}
+	return keys.ErrorMessage(err)
 }

@@ -129,6 +129,8 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 		switch {
 		case errors.As(err, &pe) && (pe.Code == "28000" || pe.Code == "28P01"):
 			return nil, keys.Errorf(keys.Unauthorized, "PostgreSQL refused the login: %s (the password comes from PGPASSWORD or ~/.pgpass)", oneLine(pe.Message))
+		case errors.As(err, &pe) && pe.Code == "42501": // insufficient_privilege: no CONNECT
+			return nil, keys.Errorf(keys.Unauthorized, "PostgreSQL refused access: %s", oneLine(pe.Message))
 		case errors.As(err, &pe) && pe.Code == "3D000":
 			return nil, keys.Errorf(keys.Invalid, "%s: create it first", oneLine(pe.Message))
 		case errors.As(err, &ce):
@@ -174,10 +176,13 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 		var schema sql.NullString
 		var others string
 		var n int
+		// Objects of extensions (pg_stat_statements makes views in
+		// public) are the database's, not someone else's data.
 		if err := tx.QueryRowContext(ctx, `SELECT current_schema(), count(*),
 			coalesce(string_agg(c.relname::text, ', ' ORDER BY c.relname) FILTER (WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')), '')
 			FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-			WHERE n.nspname = current_schema()`).Scan(&schema, &n, &others); err != nil {
+			WHERE n.nspname = current_schema() AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+				WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`).Scan(&schema, &n, &others); err != nil {
 			return dbErr(err)
 		}
 		if !schema.Valid {
@@ -186,13 +191,13 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 		if n > 0 {
 			what := "objects"
 			if others != "" {
-				what = "tables " + others
+				what = "tables or views " + others
 			}
 			return keys.Errorf(keys.Invalid, "%s is not a keyward database: schema %s already holds %s (use an empty database, or a schema of keyward's own: ?search_path=keyward)", s.path, schema.String, what)
 		}
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE keyward_schema (version INTEGER NOT NULL);
 			INSERT INTO keyward_schema (version) VALUES (0)`); err != nil {
-			return dbErr(err)
+			return migrationErr(s.path, "keyward_schema", err)
 		}
 	}
 	if version > len(ms) {
@@ -203,7 +208,7 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 	}
 	for _, m := range ms[version:] {
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("migration postgres/%s: %w", m.name, dbErr(err))
+			return migrationErr(s.path, m.name, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE keyward_schema SET version = $1", len(ms)); err != nil {
@@ -231,9 +236,15 @@ func pgSchemaVersion(ctx context.Context, q querier) (version int, known bool, e
 	return version, true, nil
 }
 
-// errUnreachable is a failed connection attempt, as API clients may see
-// it: without the server's address or user.
-var errUnreachable = keys.Errorf(keys.Unavailable, "the database is unreachable; try again")
+// unreachableMessage is what API clients are told of a database the server
+// cannot use: not its address, user or PostgreSQL's words.
+const unreachableMessage = "the database is unreachable; try again"
+
+// unreachable is a database the server cannot use now, with the cause
+// kept for the server's log.
+func unreachable(cause error) error {
+	return &keys.Error{Code: keys.Unavailable, Message: unreachableMessage, Cause: cause}
+}
 
 // pgErr maps a PostgreSQL or pgx error to a keys error, nil for any other.
 func pgErr(err error) error {
@@ -251,13 +262,15 @@ func pgErr(err error) error {
 			return keys.Errorf(keys.Unavailable, "database did not answer in time; try again")
 		case code == "25006": // read_only_sql_transaction
 			return keys.Errorf(keys.Unavailable, "database is read-only (a standby?): connect to the primary")
-		case code == "28000", code == "28P01", code == "3D000", code == "3F000",
+		case code == "53100":
+			return keys.Errorf(keys.Unavailable, "database or disk is full")
+		case code == "28000", code == "28P01", code == "3D000", code == "3F000", code == "42501",
 			strings.HasPrefix(code, "08"), strings.HasPrefix(code, "53"), strings.HasPrefix(code, "57P"):
-			// Login refused, database or schema gone, connection lost,
-			// out of resources, shutting down: once open, the server's
-			// trouble, and not its details to tell API clients (openPostgres
-			// tells the operator at the start).
-			return errUnreachable
+			// Login or access refused, database or schema gone, connection
+			// lost, out of resources, shutting down: once open, the
+			// server's trouble. API clients are told only that; the log
+			// gets the cause (openPostgres tells the operator at the start).
+			return unreachable(pe)
 		case code == "42P01": // undefined_table: keyward's tables went away
 			return keys.Errorf(keys.Unavailable, "the database has lost keyward's tables")
 		}
@@ -265,9 +278,10 @@ func pgErr(err error) error {
 	}
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) {
-		return errUnreachable
+		return unreachable(ce)
 	}
-	if pgconn.Timeout(err) {
+	// Before net.Error, which context.DeadlineExceeded also is.
+	if pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) {
 		return keys.Errorf(keys.Unavailable, "database did not answer in time; try again")
 	}
 	var ne net.Error
@@ -275,6 +289,21 @@ func pgErr(err error) error {
 		return keys.Errorf(keys.Unavailable, "lost the connection to the database; try again")
 	}
 	return nil
+}
+
+// migrationErr says why keyward's tables could not be made, for the
+// operator opening the database.
+func migrationErr(path, name string, err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "42501": // insufficient_privilege
+			return keys.Errorf(keys.Unauthorized, "cannot create keyward's tables in %s: %s (since PostgreSQL 15 only the database's owner may create in public: CREATE SCHEMA keyward AUTHORIZATION <role>, and ?search_path=keyward)", path, oneLine(pe.Message))
+		case "42P07", "42710": // duplicate_table, duplicate_object
+			return keys.Errorf(keys.Invalid, "%s is not a keyward database: %s", path, oneLine(pe.Message))
+		}
+	}
+	return fmt.Errorf("migration postgres/%s: %w", name, dbErr(err))
 }
 
 // pgAddress is where a connection was attempted, for a message.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -633,9 +634,10 @@ func TestPostgresCloseDoesNotWaitOutPendingUses(t *testing.T) {
 // words are the operator's business (Open tells them at the start).
 func TestPostgresRuntimeErrorsAreGeneric(t *testing.T) {
 	for _, code := range []string{"28P01", "28000", "3D000", "3F000", "57P01", "08006", "53300"} {
-		err := dbErr(&pgconn.PgError{Code: code, Message: `password authentication failed for user "kw"`})
-		if err != errUnreachable {
-			t.Errorf("SQLSTATE %s: %v, want %v", code, err, errUnreachable)
+		cause := &pgconn.PgError{Code: code, Message: `password authentication failed for user "kw"`}
+		err := dbErr(cause)
+		if keys.ErrorCode(err) != keys.Unavailable || keys.ErrorMessage(err) != unreachableMessage || !errors.Is(err, cause) {
+			t.Errorf("SQLSTATE %s: %v, want %q with the cause kept for the log", code, err, unreachableMessage)
 		}
 	}
 	if err := dbErr(&pgconn.PgError{Code: "42P01", Message: `relation "keys" does not exist`}); keys.ErrorCode(err) != keys.Unavailable {
@@ -674,4 +676,57 @@ func TestPostgresQueuedWritersLeaveReadersRoom(t *testing.T) {
 	}
 	tx.Rollback()
 	wg.Wait()
+}
+
+// Setups PostgreSQL users meet: an extension's views in public are no
+// reason to refuse; a role that may not create in public is told how.
+func TestPostgresExtensionsAndPrivileges(t *testing.T) {
+	u := pgDatabase(t)
+	db, err := sql.Open("pgx", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("CREATE EXTENSION IF NOT EXISTS pg_buffercache"); err != nil {
+		t.Fatalf("create extension (Debian's postgresql package has it): %v", err)
+	}
+	s, err := Open(ctx, u, Options{})
+	if err != nil {
+		t.Fatalf("a database with an extension's views: %v", err)
+	}
+	s.Close()
+
+	// A role without CREATE on public (PostgreSQL 15's default for
+	// non-owners; revoked here to be sure on any version).
+	other := pgDatabase(t)
+	role := fmt.Sprintf("kw_noc_%d", time.Now().UnixNano()%1e9)
+	for _, q := range []string{"CREATE ROLE " + role + " LOGIN", "GRANT CONNECT ON DATABASE " + strings.TrimPrefix(mustParseURL(t, other).Path, "/") + " TO " + role} {
+		if _, err := pgAdmin.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { _, _ = pgAdmin.Exec("DROP OWNED BY " + role); _, _ = pgAdmin.Exec("DROP ROLE " + role) })
+	odb, err := sql.Open("pgx", other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer odb.Close()
+	if _, err := odb.Exec("REVOKE CREATE ON SCHEMA public FROM PUBLIC"); err != nil {
+		t.Fatal(err)
+	}
+	asRole := mustParseURL(t, other)
+	asRole.User = url.User(role)
+	_, err = Open(ctx, asRole.String(), Options{})
+	if keys.ErrorCode(err) != keys.Unauthorized || !strings.Contains(keys.ErrorMessage(err), "CREATE SCHEMA keyward AUTHORIZATION") {
+		t.Fatalf("a role that may not create in public: %v (%s)", err, keys.ErrorCode(err))
+	}
+}
+
+func mustParseURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
