@@ -141,7 +141,7 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "Logged in to %s as %s (%s); profile %q is now current\n", server, who.Key.Name, who.Key.ID, profile)
 	if os.Getenv(config.TokenEnv) != "" {
-		fmt.Fprintf(opts.IO.ErrOut, "Note: %s is set and overrides the stored key\n", config.TokenEnv)
+		fmt.Fprintf(opts.IO.ErrOut, "note: %s is set and overrides the stored key\n", config.TokenEnv)
 	}
 	return nil
 }

@@ -64,7 +64,7 @@ func logoutRun(ctx context.Context, opts *LogoutOptions) error {
 		target = fmt.Sprintf("%s (profile %q)", s.Server, profile)
 	}
 	if keyringErr != nil {
-		fmt.Fprintf(opts.IO.ErrOut, "Note: the OS keyring could not be checked (%s)\n", keys.ErrorMessage(keyringErr))
+		fmt.Fprintf(opts.IO.ErrOut, "note: the OS keyring could not be checked (%s)\n", keys.ErrorMessage(keyringErr))
 	}
 	if removed {
 		fmt.Fprintf(opts.IO.ErrOut, "Logged out of %s\n", target)
@@ -72,7 +72,7 @@ func logoutRun(ctx context.Context, opts *LogoutOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "No stored key for %s; nothing to do\n", target)
 	}
 	if os.Getenv(config.TokenEnv) != "" {
-		fmt.Fprintf(opts.IO.ErrOut, "Note: %s is still set and keeps working; unset it too\n", config.TokenEnv)
+		fmt.Fprintf(opts.IO.ErrOut, "note: %s is still set and keeps working; unset it too\n", config.TokenEnv)
 	}
 	return nil
 }

@@ -203,7 +203,7 @@ func DeleteToken(profile string) (removed bool, keyringErr, err error) {
 		removed = true
 	case errors.Is(err, keyring.ErrNotFound):
 	case removed:
-		return true, err, nil
+		return true, keys.Errorf(keys.Unavailable, "%s", keyringReason(err)), nil
 	default:
 		// Not keyringUnavailable's advice: someone logging out wants the
 		// token gone, not another place to keep it.
