@@ -17,11 +17,10 @@ const useFold = time.Minute
 // down (the next use tries again).
 const useWait = 100 * time.Millisecond
 
-// lookup finds the key whose current or previous secret is secret (already
-// parsed). It reads on the reader pool, outside any cache, so the next
-// verification after any change, by any process, sees it.
-func (s *Store) lookup(ctx context.Context, secret string) (r *row, matchedPrevious bool, err error) {
-	h := keys.HashSecret(secret)
+// lookup finds the key whose current or previous secret hashes to h. It
+// reads on the reader pool, outside any cache, so the next verification
+// after any change, by any process, sees it.
+func (s *Store) lookup(ctx context.Context, h string) (r *row, matchedPrevious bool, err error) {
 	var current bool
 	r, err = scanKey(s.r.QueryRowContext(ctx, s.d.rebind("SELECT "+s.d.keyColumns+`, k.secret_hash = ?1
 		FROM keys k WHERE k.secret_hash = ?1 OR k.prev_hash = ?1`), h), &current)
@@ -56,7 +55,7 @@ func (s *Store) Verify(ctx context.Context, req keys.VerifyRequest) (*keys.Verif
 	if err != nil {
 		return keys.NotFoundResult(), nil // malformed: no lookup at all
 	}
-	r, prev, err := s.lookup(ctx, secret)
+	r, prev, err := s.lookup(ctx, keys.HashSecret(secret))
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +114,8 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (*keys.Principa
 	if err != nil {
 		return nil, bad
 	}
-	r, prev, err := s.lookup(ctx, parsed)
+	hash := keys.HashSecret(parsed)
+	r, prev, err := s.lookup(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (*keys.Principa
 	}
 	s.recordUse(ctx, r, now)
 	p := keys.KeyPrincipal(k)
-	p.SecretHash = keys.HashSecret(parsed)
+	p.SecretHash = hash
 	return p, nil
 }
 
