@@ -155,13 +155,10 @@ func markUsage(c *cobra.Command, f *Factory) {
 		args := c.Args
 		c.Args = func(cmd *cobra.Command, a []string) error {
 			for _, arg := range a {
+				// (A secret anywhere in argv is refused before parsing, in
+				// RunFactory.)
 				if arg == "" {
 					return usageErrorf("%s: an argument is empty (see '%s --help')", cmd.CommandPath(), cmd.CommandPath())
-				}
-				// A secret on the command line ends up in shell history
-				// and process lists: refuse it before anything else.
-				if keys.ContainsSecret(arg) {
-					return usageErrorf("an argument is a keyward secret: secrets are never taken as arguments (pipe them on stdin)")
 				}
 			}
 			if err := args(cmd, a); err != nil {
