@@ -16,6 +16,23 @@ type Principal struct {
 	// that a change re-checks it inside its transaction: a secret rolled
 	// out (or past its grace) since the request authenticated acts no more.
 	SecretHash string `json:"-"`
+	// Previous is set when that secret is the key's previous one, rolled
+	// out and still in its grace: it may read, and redo its own lost
+	// roll, but is never an operator credential for any other change.
+	Previous bool `json:"-"`
+}
+
+// SecretActed is what an audit row's details.secret records: which of
+// the operator key's secrets acted, "current" or "previous"; "" for the
+// local principal.
+func (p *Principal) SecretActed() string {
+	switch {
+	case p.IsLocal():
+		return ""
+	case p.Previous:
+		return "previous"
+	}
+	return "current"
 }
 
 // LocalPrincipal is direct database access by an OS user: full rights.

@@ -62,6 +62,9 @@ func CheckChange(p *Principal, before, after *Key) error {
 	if p.Key.Type == Public {
 		return Errorf(Forbidden, "public keys cannot manage keys")
 	}
+	if p.Previous {
+		return p.rolledOut()
+	}
 	for _, k := range []*Key{before, after} {
 		if k == nil {
 			continue
@@ -82,10 +85,34 @@ func CheckChange(p *Principal, before, after *Key) error {
 	return nil
 }
 
+// LastRoll is what a redo needs to know of a key's last roll.
+type LastRoll struct {
+	// BySelf: the key made it itself, with the secret that is now its
+	// previous one.
+	BySelf bool
+	// Claimed: the secret it produced has been used (verified or
+	// authenticated with) since.
+	Claimed bool
+}
+
+// Redoable reports whether the previous secret may redo the roll: only its
+// own, and only while nobody has shown to hold the secret it produced (an
+// answer lost on the way back to the CI job that rolled).
+func (l LastRoll) Redoable() bool { return l.BySelf && !l.Claimed }
+
 // CheckRoll decides whether p may roll k: anyone with admin over it, and
-// any secret key itself as long as it leaves its own expiry alone
-// (changesExpiry: the roll sets a new ttl).
-func CheckRoll(p *Principal, k *Key, changesExpiry bool) error {
+// any secret key itself with its current secret as long as it leaves its
+// own expiry alone (changesExpiry: the roll sets a new ttl). A previous
+// secret may only redo its own roll while last is redoable; never any
+// other roll, or a leaked old secret could roll the key out from under
+// its holder.
+func CheckRoll(p *Principal, k *Key, changesExpiry bool, last LastRoll) error {
+	if !p.IsLocal() && p.Previous && (!p.isSelf(k) || !last.Redoable()) {
+		if p.isSelf(k) && last.BySelf {
+			return Errorf(Forbidden, "this secret of key %s was rolled out and the new secret has been used since: only the new secret may roll the key", p.Key.Name)
+		}
+		return p.rolledOut()
+	}
 	if p.isSelf(k) && (!changesExpiry || p.holdsOnAll(k.Grants, Admin)) {
 		return nil
 	}
@@ -114,6 +141,11 @@ func CanAuthenticate(k *Key, now time.Time) error {
 		return Errorf(Unauthorized, "the operator key has expired")
 	}
 	return nil
+}
+
+// rolledOut is the refusal of any change asked with a previous secret.
+func (p *Principal) rolledOut() error {
+	return Errorf(Forbidden, "this secret of key %s was rolled out: during its grace it may verify and read, but change nothing; use the key's new secret", p.Key.Name)
 }
 
 func (p *Principal) describe() string {

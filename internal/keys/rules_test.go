@@ -63,19 +63,19 @@ func TestRules(t *testing.T) {
 	}
 
 	self := acmeViewer.Key
-	if err := CheckRoll(acmeViewer, self, false); err != nil {
+	if err := CheckRoll(acmeViewer, self, false, LastRoll{}); err != nil {
 		t.Errorf("a key may roll itself: %v", err)
 	}
-	if err := CheckRoll(acmeViewer, self, true); ErrorCode(err) != Forbidden {
+	if err := CheckRoll(acmeViewer, self, true, LastRoll{}); ErrorCode(err) != Forbidden {
 		t.Errorf("a self-roll may not change the expiry: %v", err)
 	}
-	if err := CheckRoll(acmeAdmin, acmeAdmin.Key, true); err != nil {
+	if err := CheckRoll(acmeAdmin, acmeAdmin.Key, true, LastRoll{}); err != nil {
 		t.Errorf("an admin over itself may change its expiry: %v", err)
 	}
-	if err := CheckRoll(acmeViewer, acmeKey, false); ErrorCode(err) != Forbidden {
+	if err := CheckRoll(acmeViewer, acmeKey, false, LastRoll{}); ErrorCode(err) != Forbidden {
 		t.Errorf("a viewer may not roll another key: %v", err)
 	}
-	if err := CheckRoll(public, public.Key, false); ErrorCode(err) != Forbidden {
+	if err := CheckRoll(public, public.Key, false, LastRoll{}); ErrorCode(err) != Forbidden {
 		t.Errorf("a public key may not roll itself: %v", err)
 	}
 	if err := CheckRead(acmeViewer, globex, "k3"); ErrorCode(err) != NotFound {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -148,7 +149,11 @@ func (t *txn) reload(id string, out **keys.Key) error {
 
 // Roll gives a key a new secret. The old one keeps working for the grace
 // period (never past the key's expiry); rolling again ends the older one at
-// once, so at most two secrets work.
+// once, so at most two secrets work. A previous secret may only redo its
+// own roll while the secret that roll produced is unclaimed (keys.CheckRoll):
+// the redo replaces that secret and leaves the previous one's grace as it
+// was, so that a CI job whose answer was lost can recover without cutting
+// off the jobs still holding the old secret.
 func (s *Store) Roll(ctx context.Context, ref string, req keys.RollRequest) (*keys.NewSecretKey, error) {
 	grace := keys.DefaultGrace
 	if req.Grace != nil {
@@ -167,46 +172,35 @@ func (s *Store) Roll(ctx context.Context, ref string, req keys.RollRequest) (*ke
 			return err
 		}
 		before := r.view(t.now)
-		if err := keys.CheckRoll(t.p, before, req.TTL != nil); err != nil {
+		if err := keys.CheckRoll(t.p, before, req.TTL != nil, r.lastRoll); err != nil {
 			return err
 		}
-		exp := before.ExpiresAt
-		details := map[string]any{"grace": keys.FormatDuration(grace)}
-		if req.TTL != nil {
-			e, err := keys.ExpiryAfter(t.now.Truncate(time.Second), time.Duration(*req.TTL))
-			if err != nil {
-				return err
-			}
-			exp = &e
-			details["ttl"] = req.TTL.String()
-			details["expires_at"] = change(before.ExpiresAt, exp)
-		}
 		var oldHash, prefix string
-		if err := t.QueryRowContext(t.ctx, "SELECT secret_hash, prefix FROM keys WHERE id = ?", before.ID).Scan(&oldHash, &prefix); err != nil {
+		var prevHash sql.NullString
+		if err := t.QueryRowContext(t.ctx, "SELECT secret_hash, prefix, prev_hash FROM keys WHERE id = ?", before.ID).Scan(&oldHash, &prefix, &prevHash); err != nil {
 			return err
 		}
 		secret, err := keys.NewSecret(prefix)
 		if err != nil {
 			return err
 		}
-		var prevHash, prevExp any
-		// A grace prolongs a working secret; an expired key's has stopped.
-		if grace > 0 && !before.Expired(t.now) {
-			pe, err := keys.ExpiryAfter(t.now, grace)
+		next := rolled{hash: keys.HashSecret(secret), start: keys.SecretStart(secret), expires: before.ExpiresAt}
+		details := map[string]any{}
+		if req.TTL != nil {
+			e, err := keys.ExpiryAfter(t.now.Truncate(time.Second), time.Duration(*req.TTL))
 			if err != nil {
 				return err
 			}
-			if exp != nil && pe.After(*exp) {
-				pe = *exp
-			}
-			if pe.After(t.now) {
-				prevHash, prevExp = oldHash, toUnix(pe)
-				details["previous_expires_at"] = pe
-			}
+			next.expires = &e
+			details["ttl"] = req.TTL.String()
+			details["expires_at"] = change(before.ExpiresAt, next.expires)
 		}
-		if _, err := t.ExecContext(t.ctx, `UPDATE keys SET secret_hash = ?, start = ?, prev_hash = ?,
-			prev_expires_at = ?, expires_at = ? WHERE id = ?`,
-			keys.HashSecret(secret), keys.SecretStart(secret), prevHash, prevExp, nullTime(exp), before.ID); err != nil {
+		if t.p.Previous { // CheckRoll let a previous secret through: a redo
+			next.redo(r, prevHash.String, details)
+		} else if err := next.grace(t, r, oldHash, grace, details); err != nil {
+			return err
+		}
+		if err := t.storeRoll(before.ID, oldHash, next); err != nil {
 			return err
 		}
 		var k *keys.Key
@@ -220,6 +214,77 @@ func (s *Store) Roll(ctx context.Context, ref string, req keys.RollRequest) (*ke
 		return nil
 	})
 	return out, err
+}
+
+// rolled is what a roll writes.
+type rolled struct {
+	hash, start string
+	expires     *time.Time
+	prevHash    any // the previous secret's hash, nil for none
+	prevExpires any // unix seconds, nil for none
+	selfRolled  bool
+	redoing     bool
+}
+
+// grace makes the secret being rolled out (oldHash) the previous one for
+// grace, never past the key's expiry; an expired key's secret has stopped
+// and stays stopped.
+func (n *rolled) grace(t *txn, r *row, oldHash string, grace time.Duration, details map[string]any) error {
+	details["grace"] = keys.FormatDuration(grace)
+	if grace <= 0 || r.Expired(t.now) {
+		return nil
+	}
+	pe, err := keys.ExpiryAfter(t.now, grace)
+	if err != nil {
+		return err
+	}
+	if n.expires != nil && pe.After(*n.expires) {
+		pe = *n.expires
+	}
+	if !pe.After(t.now) {
+		return nil
+	}
+	n.prevHash, n.prevExpires = oldHash, toUnix(pe)
+	// Only the key's own roll, made with the secret now rolled out, may be
+	// redone by that secret.
+	n.selfRolled = !t.p.IsLocal() && t.p.Key.ID == r.ID
+	details["previous_expires_at"] = pe
+	return nil
+}
+
+// redo keeps the previous secret and the end of its grace as the roll
+// being redone left them (cut to a new expiry, never extended).
+func (n *rolled) redo(r *row, prevHash string, details map[string]any) {
+	pe := *r.prevExpiry
+	if n.expires != nil && pe.After(*n.expires) {
+		pe = *n.expires
+	}
+	n.prevHash, n.prevExpires, n.selfRolled, n.redoing = prevHash, toUnix(pe), true, true
+	details["redo"] = true
+	details["previous_expires_at"] = pe
+}
+
+// storeRoll writes a roll over the secret oldHash. The new secret is
+// unclaimed until its first use. A redo changes the key only while the
+// secret it replaces is still unclaimed: on PostgreSQL a first use is
+// recorded without keyward's write lock, so the check is in the UPDATE.
+func (t *txn) storeRoll(id, oldHash string, n rolled) error {
+	cond := ""
+	if n.redoing {
+		cond = " AND secret_used_at IS NULL"
+	}
+	res, err := t.ExecContext(t.ctx, `UPDATE keys SET secret_hash = ?, start = ?, expires_at = ?, prev_hash = ?,
+		prev_expires_at = ?, prev_self_rolled = ?, secret_used_at = NULL WHERE id = ? AND secret_hash = ?`+cond,
+		n.hash, n.start, nullTime(n.expires), n.prevHash, n.prevExpires, boolInt(n.selfRolled), id, oldHash)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != 1 {
+		return keys.Errorf(keys.Forbidden, "the secret this roll would replace has been used since: only the new secret may roll the key")
+	}
+	return nil
 }
 
 // Grant adds a grant to a key or changes its role.

@@ -23,6 +23,7 @@ type querier interface {
 func keyColumnsFor(aggregate string) string {
 	return `k.id, k.name, k.org, k.type, k.start, k.created_at, k.expires_at,
 	k.enabled, k.last_used_at, k.meta, k.created_by, k.prev_hash IS NOT NULL, k.prev_expires_at,
+	k.secret_used_at IS NOT NULL, k.prev_self_rolled,
 	(SELECT ` + aggregate + ` FROM grants g WHERE g.key_id = k.id)`
 }
 
@@ -31,6 +32,7 @@ type row struct {
 	keys.Key
 	hasPrev    bool
 	prevExpiry *time.Time // raw, even once passed
+	lastRoll   keys.LastRoll
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -42,10 +44,12 @@ func scanKey(sc scanner, extra ...any) (*row, error) {
 		created                 int64
 		expires, lastUsed, prev sql.NullInt64
 		enabled                 bool
+		selfRolled              int
 		grants                  sql.NullString
 	)
 	dest := []any{&r.ID, &r.Name, &r.Org, &typ, &r.Start, &created, &expires,
-		&enabled, &lastUsed, &meta, &r.CreatedBy, &r.hasPrev, &prev, &grants}
+		&enabled, &lastUsed, &meta, &r.CreatedBy, &r.hasPrev, &prev,
+		&r.lastRoll.Claimed, &selfRolled, &grants}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -55,6 +59,7 @@ func scanKey(sc scanner, extra ...any) (*row, error) {
 	r.Enabled = enabled
 	r.LastUsedAt = fromNull(lastUsed)
 	r.prevExpiry = fromNull(prev)
+	r.lastRoll.BySelf = selfRolled == 1
 	r.Meta = map[string]string{}
 	if meta != "" && meta != "{}" {
 		if err := json.Unmarshal([]byte(meta), &r.Meta); err != nil {

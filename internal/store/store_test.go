@@ -717,8 +717,13 @@ func staleSecretsActNoMore(t *testing.T, s *Store) {
 	if _, err := s.Roll(cutCtx, cut.ID, keys.RollRequest{}); keys.ErrorCode(err) != keys.Unauthorized {
 		t.Fatalf("a self-roll by the rolled-out secret: %v, want unauthorized", err)
 	}
-	if _, err := s.Create(gracedCtx, keys.CreateRequest{Name: "fine", Grants: []keys.Grant{{Resource: "/acme", Role: keys.Viewer}}}); err != nil {
-		t.Fatalf("a change by a secret within its grace: %v", err)
+	// Rolled out since it authenticated, but within its grace: it reads,
+	// and changes nothing.
+	if _, err := s.Get(gracedCtx, graced.ID); err != nil {
+		t.Fatalf("a read by a secret within its grace: %v", err)
+	}
+	if _, err := s.Create(gracedCtx, keys.CreateRequest{Name: "fine", Grants: []keys.Grant{{Resource: "/acme", Role: keys.Viewer}}}); keys.ErrorCode(err) != keys.Forbidden {
+		t.Fatalf("a change by a secret within its grace: %v, want forbidden", err)
 	}
 }
 

@@ -174,10 +174,13 @@ func (t *txn) refresh(p *keys.Principal) (*keys.Principal, error) {
 	if err := keys.CanAuthenticate(k, t.now); err != nil {
 		return nil, err
 	}
+	out := keys.KeyPrincipal(k)
+	out.SecretHash = p.SecretHash
 	if p.SecretHash != "" {
 		// The secret it presented must still work: a roll (--grace 0, or
 		// a grace now over) between authentication and this transaction
-		// ends it here too.
+		// ends it here too, and a roll since then makes it the previous
+		// one, which changes nothing.
 		var current, previous bool
 		if err := t.QueryRowContext(t.ctx, `SELECT secret_hash = ?, COALESCE(prev_hash = ?, FALSE) FROM keys WHERE id = ?`,
 			p.SecretHash, p.SecretHash, k.ID).Scan(&current, &previous); err != nil {
@@ -186,9 +189,8 @@ func (t *txn) refresh(p *keys.Principal) (*keys.Principal, error) {
 		if !current && !(previous && r.evaluate(true, t.now, nil, nil).Code != keys.CodeNotFound) {
 			return nil, keys.Errorf(keys.Unauthorized, "invalid operator key: log in again or check KEYWARD_TOKEN")
 		}
+		out.Previous = !current
 	}
-	out := keys.KeyPrincipal(k)
-	out.SecretHash = p.SecretHash
 	return out, nil
 }
 
@@ -205,6 +207,9 @@ func (t *txn) audit(action string, k *keys.Key, details map[string]any) error {
 	}
 	if details == nil {
 		details = map[string]any{}
+	}
+	if acted := t.p.SecretActed(); acted != "" {
+		details["secret"] = acted
 	}
 	d, err := json.Marshal(details)
 	if err != nil {

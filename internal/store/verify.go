@@ -55,7 +55,8 @@ func (s *Store) Verify(ctx context.Context, req keys.VerifyRequest) (*keys.Verif
 	if err != nil {
 		return keys.NotFoundResult(), nil // malformed: no lookup at all
 	}
-	r, prev, err := s.lookup(ctx, keys.HashSecret(secret))
+	hash := keys.HashSecret(secret)
+	r, prev, err := s.lookup(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
@@ -64,10 +65,42 @@ func (s *Store) Verify(ctx context.Context, req keys.VerifyRequest) (*keys.Verif
 	}
 	now := s.clock()
 	res := r.evaluate(prev, now, resource, role)
-	if res.Code != keys.CodeNotFound {
-		s.recordUse(ctx, r, now)
+	if res.Code == keys.CodeNotFound {
+		return res, nil
 	}
+	if !prev {
+		if held, err := s.claim(ctx, r, hash, now); err != nil {
+			return nil, err
+		} else if !held {
+			return keys.NotFoundResult(), nil // replaced by a redo meanwhile
+		}
+	}
+	s.recordUse(ctx, r, now)
 	return res, nil
+}
+
+// claim records the first use of a freshly rolled secret before that use
+// is answered, so that a redo (keys.LastRoll) never replaces a secret
+// someone holds: one write per roll, waiting at most the busy timeout
+// (then Unavailable: better no answer than an answer for a secret that a
+// redo could still take away). It reports false when a redo has replaced
+// the secret since the lookup. Only a roll that can be redone needs it.
+func (s *Store) claim(ctx context.Context, r *row, hash string, now time.Time) (bool, error) {
+	if r.lastRoll.Claimed || !r.lastRoll.BySelf || !r.hasPrev || r.prevExpiry == nil || !now.Before(*r.prevExpiry) {
+		return true, nil
+	}
+	conn, _, err := s.writerConn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	res, err := conn.conn.ExecContext(ctx, s.d.rebind(`UPDATE keys SET secret_used_at = COALESCE(secret_used_at, ?)
+		WHERE id = ? AND secret_hash = ?`), toUnix(now), r.ID, hash)
+	if err != nil {
+		return false, dbErr(err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, dbErr(err)
 }
 
 // recordUse writes last_used_at: a key's first use always, later ones only
@@ -106,8 +139,9 @@ func (r *row) evaluate(prev bool, now time.Time, resource *keys.Resource, role *
 
 // Authenticate turns an operator secret into a principal: Unauthorized for
 // an unknown, malformed, rolled-out, disabled or expired secret, Forbidden
-// for a public key. A previous secret still in its grace period works, so
-// that rolling an operator key does not cut off its sessions at once.
+// for a public key. A previous secret still in its grace period
+// authenticates, marked Previous: it may read (rolling an operator key does
+// not cut off its readers at once) but change nothing (keys.CheckChange).
 func (s *Store) Authenticate(ctx context.Context, secret string) (*keys.Principal, error) {
 	bad := keys.Errorf(keys.Unauthorized, "invalid operator key: log in again or check KEYWARD_TOKEN")
 	parsed, err := keys.ParseSecret(secret)
@@ -130,9 +164,17 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (*keys.Principa
 	if err := keys.CanAuthenticate(k, now); err != nil {
 		return nil, err
 	}
+	if !prev {
+		if held, err := s.claim(ctx, r, hash, now); err != nil {
+			return nil, err
+		} else if !held {
+			return nil, bad // replaced by a redo meanwhile
+		}
+	}
 	s.recordUse(ctx, r, now)
 	p := keys.KeyPrincipal(k)
 	p.SecretHash = hash
+	p.Previous = prev
 	return p, nil
 }
 

@@ -44,6 +44,8 @@ func RunAuthzSuite(t *testing.T, open Opener) {
 		{"public keys cannot manage", testPublicCannotManage},
 		{"root can do all", testRootCanDoAll},
 		{"a key rolls itself", testSelfRoll},
+		{"a rolled-out secret reads but changes nothing", testRolledOutCannotChange},
+		{"a rolled-out secret redoes its own lost roll", testRedoLostRoll},
 		{"unreadable is 404, unchangeable is 403", test404Versus403},
 		{"audit is scoped and names the actor", testAuditScope},
 		{"audit of a live key follows its grants now", testAuditCurrentGrants},
