@@ -141,6 +141,34 @@ func TestMaxTTL(t *testing.T) {
 	e.do("POST", "/v1/keys/short/roll", e.root, nil).want(t, http.StatusOK)
 }
 
+// A previous secret is a credential too: its grace is capped like a key's
+// lifetime, or a roll could leave one working for a century.
+func TestMaxTTLCapsGrace(t *testing.T) {
+	e := newEnv(t, server.Options{MaxTTL: 6 * time.Hour})
+	// A key without expiry (made with --db, or before the cap): only the
+	// cap on the grace bounds its previous secret.
+	local := keys.WithPrincipal(context.Background(), keys.LocalPrincipal("test"))
+	if _, err := e.st.Create(local, keys.CreateRequest{Name: "k", Grants: []keys.Grant{{Resource: "/acme", Role: keys.Viewer}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, grace := range []string{"5000w", "7h", "1d"} {
+		msg := e.do("POST", "/v1/keys/k/roll", e.root, map[string]any{"grace": grace}).wantError(t, http.StatusBadRequest, keys.Invalid)
+		if !strings.Contains(msg, "grace") || !strings.Contains(msg, "6h") {
+			t.Errorf("grace %s: %s", grace, msg)
+		}
+	}
+	now := e.clock.Now()
+	k := e.do("POST", "/v1/keys/k/roll", e.root, map[string]any{"grace": "6h"}).want(t, http.StatusOK).newSecret(t)
+	if k.PreviousExpiresAt == nil || !k.PreviousExpiresAt.Equal(now.Add(6*time.Hour)) {
+		t.Errorf("grace 6h: previous_expires_at %v", k.PreviousExpiresAt)
+	}
+	// The default grace (12h) is cut to the cap.
+	k = e.do("POST", "/v1/keys/k/roll", e.root, nil).want(t, http.StatusOK).newSecret(t)
+	if k.PreviousExpiresAt == nil || !k.PreviousExpiresAt.Equal(now.Add(6*time.Hour)) {
+		t.Errorf("default grace under a 6h cap: previous_expires_at %v", k.PreviousExpiresAt)
+	}
+}
+
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	var doc struct {
 		OpenAPI string                                `json:"openapi"`

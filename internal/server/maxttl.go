@@ -36,9 +36,21 @@ func (s *server) capUpdate(req *keys.UpdateRequest) error {
 	return s.checkLifetime(req.TTL, req.ExpiresAt)
 }
 
+// capRoll also bounds the grace: a previous secret is a credential too, and
+// a grace beyond the cap would outlive every key the server lets exist.
+// The default grace is cut to the cap; a longer one asked for is refused.
 func (s *server) capRoll(req *keys.RollRequest) error {
-	if s.opts.MaxTTL <= 0 {
+	max := s.opts.MaxTTL
+	if max <= 0 {
 		return nil
+	}
+	switch {
+	case req.Grace == nil && keys.DefaultGrace > max:
+		d := keys.Duration(max)
+		req.Grace = &d
+	case req.Grace != nil && time.Duration(*req.Grace) > max:
+		return keys.Errorf(keys.Invalid, "grace %s is longer than this server's maximum key lifetime of %s (serve --max-ttl); ask for %s or less",
+			req.Grace, keys.FormatDuration(max), keys.FormatDuration(max))
 	}
 	return s.checkLifetime(req.TTL, nil)
 }
