@@ -7,7 +7,11 @@ BIN ?= bin/keyward
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 LDFLAGS := -s -w -X github.com/keyward/keyward/internal/commands.version=$(VERSION) -X github.com/keyward/keyward/internal/commands.commit=$(COMMIT)
-FUZZTIME ?= 5s
+# CI's short runs count executions instead of timing them: Go 1.26's fuzzing
+# engine can fail a run with "context deadline exceeded" when a -fuzztime
+# duration runs out on a loaded machine (golang/go#75804, fixed in 1.27),
+# which failed 1 `make check` in 6. A count never hits that path.
+FUZZTIME ?= 20000x
 # package:target pairs
 FUZZ_TARGETS := keys:FuzzParseSecret keys:FuzzContainsSecret keys:FuzzParseDuration keys:FuzzParseResource keys:FuzzParseTime keys:FuzzParseRole keys:FuzzNames server:FuzzNoServerErrors
 
@@ -53,7 +57,7 @@ smoke: build
 	elif [ "$$CI" = true ]; then echo "smoke: ../shared/contract/smoke.sh is missing"; exit 1; \
 	else echo "smoke: ../shared/contract/smoke.sh not found; skipped"; fi
 
-# Short fuzz runs for CI; `make fuzz-long FUZZTIME=10m` for a real session.
+# Short fuzz runs for CI (a count); `make fuzz-long` runs each target 10 minutes.
 fuzz:
 	@for pt in $(FUZZ_TARGETS); do \
 		$(GO) test ./internal/$${pt%%:*} -run '^$$' -fuzz "^$${pt#*:}$$" -fuzztime $(FUZZTIME) || exit 1; \
