@@ -4,9 +4,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/keyward/keyward/internal/config"
 )
 
 // TestLostAnswerExitsSixAndSaysHowToCheck: a create or roll that reached
@@ -60,5 +64,28 @@ func TestRedirectIsRefusedByTheCLI(t *testing.T) {
 	r.want(r.kw("sk_abcdefghijklmnopqrstuvwxyzABCDEF1rJNtw", "--server", srv.URL, "keys", "verify"), 2, "verify")
 	if n := elsewhere.Load(); n != 0 {
 		t.Fatalf("the address redirected to got %d requests", n)
+	}
+}
+
+// TestOpenCredentialFileIsRefused: a token file of `login
+// --insecure-storage` that other users can read is not used: exit 4,
+// saying how to fix it.
+func TestOpenCredentialFileIsRefused(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no mode bits")
+	}
+	r := &remoteTest{t: t}
+	isolateEnv(t, t.TempDir())
+	const server = "http://127.0.0.1:1"
+	path, err := config.StoreToken(config.DefaultProfileName(server), "sk_00000000000000000000000000000000030OBQY", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := r.want(r.kw("", "--server", server, "keys", "list"), 4, "keys list")
+	if !strings.Contains(res.err, "chmod 600 "+path) {
+		t.Errorf("stderr %q does not say how to fix it", res.err)
 	}
 }
