@@ -15,10 +15,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -43,7 +46,12 @@ type Options struct {
 	Debug io.Writer
 	// Timeout bounds each HTTP attempt; 0 means 30s.
 	Timeout time.Duration
-	// HTTPClient replaces the default transport (CAFile is then ignored).
+	// AnswerTimeout bounds the wait for an answer once a request is
+	// written; 0 means 12s (never more than Timeout).
+	AnswerTimeout time.Duration
+	// HTTPClient replaces the default transport (CAFile, Timeout and
+	// AnswerTimeout are then ignored). Redirects are refused whatever its
+	// CheckRedirect says.
 	HTTPClient *http.Client
 	// Version goes into the User-Agent (keyward/<version>); "" is "dev".
 	Version string
@@ -98,12 +106,11 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc, err = newHTTPClient(opts)
-		if err != nil {
-			return nil, err
-		}
+	var hc *http.Client
+	if opts.HTTPClient != nil {
+		hc = withoutRedirects(opts.HTTPClient)
+	} else if hc, err = newHTTPClient(opts); err != nil {
+		return nil, err
 	}
 	version := opts.Version
 	if version == "" {
@@ -170,17 +177,21 @@ func newHTTPClient(opts Options) (*http.Client, error) {
 	if timeout <= 0 {
 		timeout = defaultTimeout
 	}
+	answerTimeout := opts.AnswerTimeout
+	if answerTimeout <= 0 {
+		answerTimeout = headerTimeout
+	}
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
 		TLSClientConfig:       tlsConf,
 		TLSHandshakeTimeout:   dialTimeout,
-		ResponseHeaderTimeout: min(timeout, headerTimeout),
+		ResponseHeaderTimeout: min(timeout, answerTimeout),
 		MaxIdleConnsPerHost:   4,
 		IdleConnTimeout:       90 * time.Second,
 		ForceAttemptHTTP2:     true,
 	}
-	return &http.Client{Transport: tr, Timeout: timeout}, nil
+	return &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: refuseRedirect}, nil
 }
 
 // Close releases idle connections.
@@ -199,27 +210,25 @@ type call struct {
 	// idempotent requests are retried on connection errors, 429, 502, 503
 	// and 504; the others never, since the server may have acted.
 	idempotent bool
-	// anonymous calls need no credential; one is sent only if known.
+	// anonymous calls need no credential and never send one: a token
+	// has no business travelling with a request that does not use it.
 	anonymous bool
 	// goneIsDone makes a 404 on a retry a success (DELETE by id).
 	goneIsDone bool
 }
 
 func (c *Client) bearer(anonymous bool) (string, error) {
-	if !anonymous {
-		c.tokenOnce.Do(func() {
-			t, err := c.credential()
-			c.mu.Lock()
-			c.token, c.tokenErr = t, err
-			c.mu.Unlock()
-		})
+	if anonymous {
+		return "", nil // and no keyring lookup for a call that needs none
 	}
+	c.tokenOnce.Do(func() {
+		t, err := c.credential()
+		c.mu.Lock()
+		c.token, c.tokenErr = t, err
+		c.mu.Unlock()
+	})
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if anonymous {
-		// Never trigger a keyring lookup for a call that needs none.
-		return c.token, nil
-	}
 	return c.token, c.tokenErr
 }
 
@@ -285,7 +294,15 @@ func (c *Client) attempt(ctx context.Context, cl call, u *url.URL, payload []byt
 	if payload != nil {
 		body = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(ctx, cl.method, u.String(), body)
+	// sent tells "never got through" (nothing can have changed) from "sent,
+	// but the answer was lost" (a change may have been made).
+	var sent atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
+		if i.Err == nil {
+			sent.Store(true)
+		}
+	}}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), cl.method, u.String(), body)
 	if err != nil {
 		return -1, keys.Errorf(keys.Internal, "cannot build the request: %v", err)
 	}
@@ -304,10 +321,15 @@ func (c *Client) attempt(ctx context.Context, cl call, u *url.URL, payload []byt
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.debugf("< %s %s: %s", cl.method, redact(u.String()), redact(transportMessage(err)))
-		return c.transportError(ctx, err)
+		return c.transportError(ctx, err, sent.Load() && !cl.idempotent)
 	}
 	defer resp.Body.Close()
 	c.debugf("< %s %s (%s)", resp.Status, redact(u.String()), time.Since(start).Round(time.Millisecond))
+
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+		return -1, redirectError(resp, c.base.Host, mustUnescape(cl.path))
+	}
 
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if cl.out == nil || resp.StatusCode == http.StatusNoContent {
@@ -316,7 +338,7 @@ func (c *Client) attempt(ctx context.Context, cl call, u *url.URL, payload []byt
 		}
 		data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 		if err != nil {
-			return c.transportError(ctx, err)
+			return c.transportError(ctx, err, !cl.idempotent)
 		}
 		if err := json.Unmarshal(data, cl.out); err != nil {
 			return -1, keys.Errorf(keys.Internal, "unexpected answer from %s: %v", c.base.Host, err)
@@ -326,6 +348,11 @@ func (c *Client) attempt(ctx context.Context, cl call, u *url.URL, payload []byt
 
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	apiErr := decodeError(resp.StatusCode, resp.Status, data)
+	if !cl.idempotent && (resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusGatewayTimeout) {
+		// A proxy's answer: it may have passed the request on and lost
+		// the server's answer. (keyward itself answers neither.)
+		return -1, noAnswer(c.base.Host, "a proxy answered "+resp.Status)
+	}
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		if ra, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
@@ -341,11 +368,15 @@ func (c *Client) attempt(ctx context.Context, cl call, u *url.URL, payload []byt
 
 // transportError turns a failed round trip into Unavailable: the server could
 // not be reached or did not answer in time. Only errors where the request
-// plausibly never got through are worth a retry.
-func (c *Client) transportError(ctx context.Context, err error) (time.Duration, error) {
+// plausibly never got through are worth a retry. changeSent says a change
+// request was written before it failed: then the server may have made the
+// change, which the error says.
+func (c *Client) transportError(ctx context.Context, err error, changeSent bool) (time.Duration, error) {
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
 		return -1, fmt.Errorf("request to %s: %w", c.base.Host, ctx.Err()) // interrupted: not the server's fault
+	case changeSent:
+		return -1, noAnswer(c.base.Host, noAnswerReason(ctx, err))
 	case ctx.Err() != nil:
 		return -1, keys.Errorf(keys.Unavailable, "no answer from %s in time: %v", c.base.Host, ctx.Err())
 	}
@@ -374,6 +405,20 @@ func (c *Client) transportError(ctx context.Context, err error) (time.Duration, 
 		wait = -1 // we already waited long enough
 	}
 	return wait, keys.Errorf(keys.Unavailable, "cannot reach %s: %s", c.base.Host, msg)
+}
+
+// noAnswerReason says in a few words why an answer did not come.
+func noAnswerReason(ctx context.Context, err error) string {
+	var netErr net.Error
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err().Error()
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return "timed out waiting for it"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
+		return "the connection was closed"
+	}
+	return redact(transportMessage(err))
 }
 
 // certNames lists the names a certificate is valid for.

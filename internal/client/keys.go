@@ -31,7 +31,7 @@ func keyPath(ref string, rest ...string) string {
 func (c *Client) Create(ctx context.Context, req keys.CreateRequest) (*keys.NewSecretKey, error) {
 	var out keys.NewSecretKey
 	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/keys", body: req, out: &out}); err != nil {
-		return nil, err
+		return nil, withCheck(err, checkCreate(req))
 	}
 	if err := c.isKey(&out.Key); err != nil {
 		return nil, err
@@ -86,7 +86,7 @@ func (c *Client) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, er
 func (c *Client) Update(ctx context.Context, ref string, req keys.UpdateRequest) (*keys.Key, error) {
 	var out keys.Key
 	if err := c.do(ctx, call{method: http.MethodPatch, path: keyPath(ref), body: req, out: &out}); err != nil {
-		return nil, err
+		return nil, withCheck(err, checkKey(ref))
 	}
 	if err := c.isKey(&out); err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ func (c *Client) Roll(ctx context.Context, ref string, req keys.RollRequest) (*k
 	}
 	var out keys.NewSecretKey
 	if err := c.do(ctx, call{method: http.MethodPost, path: keyPath(ref, "roll"), body: req, out: &out}); err != nil {
-		return nil, err
+		return nil, withCheck(err, checkRoll(ref))
 	}
 	if err := c.isKey(&out.Key); err != nil {
 		return nil, err
@@ -196,7 +196,7 @@ func (c *Client) Grant(ctx context.Context, ref string, g keys.Grant) (*keys.Key
 		body["role"] = g.Role
 	}
 	if err := c.do(ctx, call{method: http.MethodPut, path: keyPath(ref, "grants"), body: body, out: &out}); err != nil {
-		return nil, err
+		return nil, withCheck(err, checkKey(ref))
 	}
 	if err := c.isKey(&out); err != nil {
 		return nil, err
@@ -210,7 +210,7 @@ func (c *Client) Ungrant(ctx context.Context, ref string, r keys.Resource) (*key
 	// A DELETE, but not retried: a second attempt after a lost answer would
 	// meet "no grant" or remove a grant added in between.
 	if err := c.do(ctx, call{method: http.MethodDelete, path: keyPath(ref, "grants"), query: q, out: &out}); err != nil {
-		return nil, err
+		return nil, withCheck(err, checkKey(ref))
 	}
 	if err := c.isKey(&out); err != nil {
 		return nil, err

@@ -182,8 +182,8 @@ func newRemote(s *config.Settings) (keys.Service, error) {
 	file, _ := config.Load() // a broken file was reported by Settings already
 	profile := credentialProfile(file, s.Profile, s.Server, false)
 	cred := &remoteCredential{profile: profile, server: s.Server}
-	// KEYWARD_TOKEN is known at once (and so also sent with verify, which
-	// needs none); the keyring is asked only by a call that needs a key.
+	// KEYWARD_TOKEN is known at once; the keyring is asked only by a call
+	// that needs a key (verify needs none, and the client sends none with it).
 	token := ""
 	if t := strings.TrimSpace(os.Getenv(config.TokenEnv)); t != "" {
 		token, cred.source = t, config.SourceEnv

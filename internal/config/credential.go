@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -109,12 +110,12 @@ func TokenFor(profile, server string) (token, source string, err error) {
 		return "", "", notLoggedIn("", server, nil)
 	}
 	path := InsecureTokenPath(profile)
-	if b, err := os.ReadFile(path); err == nil {
-		if t := strings.TrimSpace(string(b)); t != "" {
+	if t, err := readTokenFile(path); err == nil {
+		if t != "" {
 			return t, path, nil
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return "", "", keys.Errorf(keys.Unauthorized, "cannot read the credential file %s: %v; run 'keyward login' again or set %s", path, unwrapPathError(err), TokenEnv)
+		return "", "", err
 	}
 	t, err := keyringGet(profile)
 	switch {
@@ -246,6 +247,48 @@ func UpdateTokenIfCurrent(profile, oldToken, newToken string) (where string, err
 		return "", keyringUnavailable("update the token in", err)
 	}
 	return SourceKeyring, nil
+}
+
+// maxTokenFile bounds what is read of a credential file: a token is a
+// few dozen bytes (a JWT key's a few hundred).
+const maxTokenFile = 64 << 10
+
+// readTokenFile reads the token in a file written by `login
+// --insecure-storage`, refusing one that is not private (checkPrivate).
+// A missing file is fs.ErrNotExist; every other failure is Unauthorized
+// (exit 4) saying what to do.
+func readTokenFile(path string) (string, error) {
+	cannot := func(err error) error {
+		return keys.Errorf(keys.Unauthorized, "cannot read the credential file %s: %v; run 'keyward login' again or set %s", path, unwrapPathError(err), TokenEnv)
+	}
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	if err != nil {
+		return "", cannot(err)
+	}
+	if !fi.Mode().IsRegular() {
+		// (opening a FIFO would wait for a writer forever)
+		return "", keys.Errorf(keys.Unauthorized, "the credential file %s is not a regular file: remove it and run 'keyward login' again, or set %s", path, TokenEnv)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", cannot(err)
+	}
+	defer f.Close()
+	// The open file is checked, not the name: it cannot be swapped in between.
+	if fi, err = f.Stat(); err != nil {
+		return "", cannot(err)
+	}
+	if err := checkPrivate(path, fi); err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxTokenFile))
+	if err != nil {
+		return "", cannot(err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 func keyringUnavailable(what string, err error) error {

@@ -106,13 +106,13 @@ func ResolveFile(fs *pflag.FlagSet, configPath string) (*Settings, error) {
 	// The profile is viper's config layer: below flags and environment.
 	layer := map[string]any{}
 	if prof.DB != "" {
-		layer[FlagDB] = expandHome(prof.DB)
+		layer[FlagDB] = profilePath(prof.DB, configPath)
 	}
 	if prof.Server != "" {
 		layer[FlagServer] = prof.Server
 	}
 	if prof.CAFile != "" {
-		layer[FlagCAFile] = expandHome(prof.CAFile)
+		layer[FlagCAFile] = profilePath(prof.CAFile, configPath)
 	}
 	if err := v.MergeConfigMap(layer); err != nil {
 		return nil, keys.Errorf(keys.Internal, "merging profile: %v", err)
@@ -157,6 +157,50 @@ func ResolveFile(fs *pflag.FlagSet, configPath string) (*Settings, error) {
 		s.DB = DefaultDBPath()
 	}
 	return s, nil
+}
+
+// profilePath reads a path of the config file: a leading "~/" is the home
+// folder, and a relative path is relative to the config file's folder (as
+// kubeconfig reads its paths), not to the folder a command runs in, where
+// `db: keyward.db` would silently give each folder a database of its own.
+// A URL (postgres://…) is left as it is. Paths from --db, --ca-file and
+// the environment stay relative to the working directory, as any
+// command-line path is.
+func profilePath(path, configPath string) string {
+	if hasURLScheme(path) {
+		return path
+	}
+	path = expandHome(path)
+	if filepath.IsAbs(path) {
+		return path
+	}
+	dir, err := filepath.Abs(filepath.Dir(configPath))
+	if err != nil {
+		return path
+	}
+	return filepath.Join(dir, path)
+}
+
+// hasURLScheme says whether s is a URL rather than a path, as the store
+// reads --db: a scheme followed by "//", or one of SQLite's URI schemes
+// (which the store refuses with a message of its own, so they must reach
+// it as written).
+func hasURLScheme(s string) bool {
+	scheme, rest, ok := strings.Cut(s, ":")
+	if !ok || scheme == "" {
+		return false
+	}
+	for i, c := range scheme {
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !letter && (i == 0 || !(c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	switch strings.ToLower(scheme) {
+	case "file", "sqlite", "sqlite3":
+		return true
+	}
+	return strings.HasPrefix(rest, "//")
 }
 
 // expandHome reads a leading "~/" of a path in the config file as the

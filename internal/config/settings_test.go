@@ -314,3 +314,44 @@ func TestHugeConfigIsRefused(t *testing.T) {
 		t.Fatalf("a 300 KB config: %v", err)
 	}
 }
+
+// TestProfileRelativePathsFollowTheConfigFile: a relative db (or ca_file)
+// in config.yaml is relative to the config file's folder, as kubeconfig
+// reads its paths, whatever folder keyward runs in; URLs are left alone,
+// and --db and KEYWARD_DB stay relative to the working directory.
+func TestProfileRelativePathsFollowTheConfigFile(t *testing.T) {
+	configPath := settingsEnv(t)
+	configDir := filepath.Dir(configPath)
+	t.Chdir(t.TempDir())
+	for db, want := range map[string]string{
+		"keyward.db":                     filepath.Join(configDir, "keyward.db"),
+		"./data/keyward.db":              filepath.Join(configDir, "data", "keyward.db"),
+		"../keyward.db":                  filepath.Join(filepath.Dir(configDir), "keyward.db"),
+		"/srv/keyward.db":                "/srv/keyward.db",
+		"postgres://keyward@db/keyward":  "postgres://keyward@db/keyward",
+		"postgresql://keyward@db/kw?x=1": "postgresql://keyward@db/kw?x=1",
+		"file:keyward.db":                "file:keyward.db", // refused by the store as written
+		"a:b.db":                         filepath.Join(configDir, "a:b.db"),
+	} {
+		writeProfiles(t, "p", map[string]Profile{"p": {DB: db, CAFile: "ca.pem"}})
+		s, err := Resolve(flags(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.DB != want {
+			t.Errorf("db: %s in the config file is %s, want %s", db, s.DB, want)
+		}
+		if s.CAFile != filepath.Join(configDir, "ca.pem") {
+			t.Errorf("ca_file: ca.pem in the config file is %s", s.CAFile)
+		}
+	}
+
+	writeProfiles(t, "p", map[string]Profile{"p": {DB: "keyward.db"}})
+	t.Setenv("KEYWARD_DB", "env.db")
+	if s, err := Resolve(flags(t)); err != nil || s.DB != "env.db" {
+		t.Fatalf("KEYWARD_DB: %+v %v", s, err)
+	}
+	if s, err := Resolve(flags(t, "--db", "flag.db", "--ca-file", "flag.pem")); err != nil || s.DB != "flag.db" || s.CAFile != "flag.pem" {
+		t.Fatalf("--db: %+v %v", s, err)
+	}
+}
