@@ -38,7 +38,7 @@ func checkPublicRole(typ KeyType, g Grant) error {
 
 func checkGrantCount(n int) error {
 	if n > MaxGrants {
-		return Errorf(Invalid, "too many grants (%d): a key holds at most %d; grant a resource above several instead", n, MaxGrants)
+		return Errorf(Invalid, "too many grants: a key holds at most %d; grant a resource above several instead", MaxGrants)
 	}
 	return nil
 }
