@@ -63,8 +63,12 @@ func (k *Key) Expired(now time.Time) bool {
 
 // HighestRole is the key's highest role on any resource.
 func (k *Key) HighestRole() Role {
+	return highestRole(k.Grants)
+}
+
+func highestRole(grants []Grant) Role {
 	best := RoleNone
-	for _, g := range k.Grants {
+	for _, g := range grants {
 		if g.Role > best {
 			best = g.Role
 		}

@@ -4,6 +4,10 @@ import "strings"
 
 const maxSegmentLen = 64
 
+// MaxResourceLen bounds a whole resource path in bytes, so that a key's
+// grants (and every audit row that records them) stay small.
+const MaxResourceLen = 255
+
 // Resource is a slash path: "/" (everything), "/acme" (an organization),
 // "/acme/prod", "/acme/prod/robot-1". Case matters.
 type Resource string
@@ -25,21 +29,25 @@ func validSegment(s string) bool {
 }
 
 // ParseResource validates a resource path. A single trailing slash is
-// tolerated ("/acme/" is "/acme"); anything else odd is an error.
+// tolerated ("/acme/" is "/acme"); anything else odd is an error. Messages
+// quote at most a short prefix of the input.
 func ParseResource(s string) (Resource, error) {
 	if s == "/" {
 		return Root, nil
 	}
-	if !strings.HasPrefix(s, "/") {
-		return "", Errorf(Invalid, "invalid resource %q: it must start with / (e.g. /acme/prod)", s)
-	}
 	if ContainsSecret(s) {
 		return "", Errorf(Invalid, "invalid resource: it holds a keyward secret")
 	}
+	if !strings.HasPrefix(s, "/") {
+		return "", Errorf(Invalid, "invalid resource %s: it must start with / (e.g. /acme/prod)", quoteInput(s))
+	}
 	p := strings.TrimSuffix(s[1:], "/")
+	if 1+len(p) > MaxResourceLen {
+		return "", Errorf(Invalid, "invalid resource %s: a resource is at most %d bytes, this one has %d", quoteInput(s), MaxResourceLen, 1+len(p))
+	}
 	for _, seg := range strings.Split(p, "/") {
 		if !validSegment(seg) {
-			return "", Errorf(Invalid, "invalid resource %q: each segment is 1-64 of A-Za-z0-9._- and not . or ..", s)
+			return "", Errorf(Invalid, "invalid resource %s: each segment is 1-64 of A-Za-z0-9._- and not . or ..", quoteInput(s))
 		}
 	}
 	return Resource("/" + p), nil

@@ -146,3 +146,34 @@ func TestEvaluate(t *testing.T) {
 		}
 	}
 }
+
+// A public key stored with more than viewer (before the rule) verifies as
+// a viewer, and its answer shows no more.
+func TestEvaluateCapsPublicKeys(t *testing.T) {
+	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	k := &Key{ID: "key_p", Name: "web", Org: "/acme", Type: Public, Enabled: true,
+		Grants: []Grant{{"/acme", Admin}, {"/acme/web", Editor}}}
+	web := Resource("/acme/web/x")
+	for _, tc := range []struct {
+		res  *Resource
+		role Role
+		want VerifyCode
+	}{
+		{nil, Viewer, CodeValid}, {&web, Viewer, CodeValid},
+		{nil, Editor, CodeInsufficientPermissions}, {&web, Editor, CodeInsufficientPermissions},
+		{nil, Admin, CodeInsufficientPermissions}, {&web, Admin, CodeInsufficientPermissions},
+	} {
+		r := Evaluate(k, false, now, tc.res, &tc.role)
+		if r.Code != tc.want {
+			t.Errorf("verify %v as %s: %s, want %s", tc.res, tc.role, r.Code, tc.want)
+		}
+		for _, g := range r.Grants {
+			if g.Role > Viewer {
+				t.Errorf("verify answers grant %s %s for a public key", g.Resource, g.Role)
+			}
+		}
+	}
+	if k.Grants[0].Role != Admin {
+		t.Error("Evaluate changed the key it was given")
+	}
+}

@@ -43,13 +43,18 @@ func NotFoundResult() *VerifyResult {
 // the secret matched is the key's previous one (after a roll): past it, the
 // secret is NOT_FOUND. The first code that applies wins: NOT_FOUND,
 // DISABLED, EXPIRED, INSUFFICIENT_PERMISSIONS, VALID. Without a resource,
-// the role is checked against the key's highest grant.
+// the role is checked against the key's highest grant. A public key
+// answers as at most viewer, whatever it was stored with before that rule.
 func Evaluate(k *Key, matchedPrevious bool, now time.Time, resource *Resource, role *Role) *VerifyResult {
 	// A rolled-out secret stops at the end of its grace, and with its key.
 	if matchedPrevious && (k.PreviousExpiresAt == nil || !now.Before(*k.PreviousExpiresAt) || k.Expired(now)) {
 		return NotFoundResult()
 	}
-	r := &VerifyResult{KeyID: &k.ID, Name: &k.Name, Org: &k.Org, Grants: k.Grants, ExpiresAt: k.ExpiresAt}
+	grants := k.Grants
+	if k.Type == Public {
+		grants = atMostViewer(grants)
+	}
+	r := &VerifyResult{KeyID: &k.ID, Name: &k.Name, Org: &k.Org, Grants: grants, ExpiresAt: k.ExpiresAt}
 	min := Viewer
 	if role != nil {
 		min = *role
@@ -59,12 +64,22 @@ func Evaluate(k *Key, matchedPrevious bool, now time.Time, resource *Resource, r
 		r.Code = CodeDisabled
 	case k.Expired(now):
 		r.Code = CodeExpired
-	case resource != nil && k.RoleOn(*resource) < min:
+	case resource != nil && RoleOn(grants, *resource) < min:
 		r.Code = CodeInsufficientPermissions
-	case resource == nil && k.HighestRole() < min:
+	case resource == nil && highestRole(grants) < min:
 		r.Code = CodeInsufficientPermissions
 	default:
 		r.Code, r.Valid = CodeValid, true
 	}
 	return r
+}
+
+// atMostViewer is grants with every role above viewer lowered to viewer;
+// grants itself is left alone.
+func atMostViewer(grants []Grant) []Grant {
+	out := make([]Grant, len(grants))
+	for i, g := range grants {
+		out[i] = Grant{Resource: g.Resource, Role: min(g.Role, Viewer)}
+	}
+	return out
 }

@@ -128,7 +128,7 @@ func TestErrorMapping(t *testing.T) {
 
 func TestAuthentication(t *testing.T) {
 	e := newEnv(t, server.Options{})
-	public := e.local("app", "/acme", keys.Admin, func(r *keys.CreateRequest) { r.Type = keys.Public }).Secret
+	public := e.local("app", "/acme", keys.Viewer, func(r *keys.CreateRequest) { r.Type = keys.Public }).Secret
 	disabled := e.local("off", "/", keys.Admin).Secret
 	e.do("PATCH", "/v1/keys/off", e.root, map[string]any{"enabled": false}).want(t, http.StatusOK)
 	short := e.local("short", "/", keys.Admin, func(r *keys.CreateRequest) { d := keys.Duration(time.Hour); r.TTL = &d }).Secret

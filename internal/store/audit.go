@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -29,47 +30,29 @@ func parseAuditCursor(c string) (int64, error) {
 
 type auditRow struct {
 	keys.AuditEvent
-	// grants judge the row's visibility: those of the key now while it
-	// exists, else those it had when deleted (else as of the row).
+	// grants are the key's grants as the row recorded them: with its org,
+	// they judge who may see the row (keys.CanReadAudit).
 	grants []keys.Grant
 }
 
-// auditColumns selects an audit row for scanAudit: with the key's grants
-// now (when it exists) and those it was deleted with (when it was).
-func auditColumns(d *dialect) string {
-	return `a.id, a.at, a.org, a.actor, a.actor_name, a.action, a.key_id, a.key_name, a.grants, a.details,
-		EXISTS (SELECT 1 FROM keys k WHERE k.id = a.key_id),
-		(SELECT ` + d.grantAggregate + ` FROM grants g WHERE g.key_id = a.key_id),
-		(SELECT d.grants FROM audit d WHERE d.key_id = a.key_id AND d.action = 'delete' ORDER BY d.id DESC LIMIT 1)`
-}
+const auditColumns = `a.id, a.at, a.org, a.actor, a.actor_name, a.action, a.key_id, a.key_name, a.grants, a.details`
 
 func scanAudit(rows *sql.Rows) (*auditRow, error) {
 	var (
-		a                   auditRow
-		at                  int64
-		actorName           sql.NullString
-		grants, details     string
-		live                bool
-		current, atDeletion sql.NullString
+		a               auditRow
+		at              int64
+		actorName       sql.NullString
+		grants, details string
 	)
-	if err := rows.Scan(&a.ID, &at, &a.Org, &a.Actor, &actorName, &a.Action, &a.KeyID, &a.KeyName, &grants, &details,
-		&live, &current, &atDeletion); err != nil {
+	if err := rows.Scan(&a.ID, &at, &a.Org, &a.Actor, &actorName, &a.Action, &a.KeyID, &a.KeyName, &grants, &details); err != nil {
 		return nil, err
 	}
 	a.At = fromUnix(at)
 	if actorName.Valid {
 		a.ActorName = &actorName.String
 	}
-	switch {
-	case live:
-		a.grants = parseGrants(current.String)
-	case atDeletion.Valid:
-		grants = atDeletion.String
-		fallthrough
-	default:
-		if err := json.Unmarshal([]byte(grants), &a.grants); err != nil {
-			return nil, err
-		}
+	if err := json.Unmarshal([]byte(grants), &a.grants); err != nil {
+		return nil, err
 	}
 	a.Details = map[string]any{}
 	if err := json.Unmarshal([]byte(details), &a.Details); err != nil {
@@ -81,8 +64,22 @@ func scanAudit(rows *sql.Rows) (*auditRow, error) {
 	return &a, nil
 }
 
-// Audit returns audit rows newest first: those of keys the principal may
-// read, a deleted key judged by the grants it had.
+// auditScope narrows the rows a principal may see to those that can pass
+// keys.CanReadAudit, so that a tenant's audit does not read every other
+// tenant's rows: rows of its organization, of itself, and the grants that
+// made a key a root key (a key leaving an organization: its move row).
+// CanReadAudit decides on each row.
+func auditScope(p *keys.Principal) (string, []any) {
+	cond, args := visibility(p, "a.org", "a.key_id")
+	if len(args) > 0 {
+		cond = "(" + cond + " OR (a.org = '/' AND a.action = 'grant'))"
+	}
+	return cond, args
+}
+
+// Audit returns audit rows newest first: those the principal may read,
+// each judged by what it recorded (keys.CanReadAudit), whatever became of
+// its key since: moved, narrowed, widened or deleted.
 func (s *Store) Audit(ctx context.Context, f keys.AuditFilter) (*keys.AuditPage, error) {
 	limit, err := pageSize(f.Limit)
 	if err != nil {
@@ -98,13 +95,7 @@ func (s *Store) Audit(ctx context.Context, f keys.AuditFilter) (*keys.AuditPage,
 	err = s.read(ctx, func(t *txn) error {
 		var w conds
 		add := w.add
-		if cond, a := visibility(t.p, "a.org", "a.key_id"); cond != "" {
-			// (or a row of a key in the organization now: one a root
-			// grant took out of it for a while)
-			if len(a) > 0 {
-				cond = "(" + cond + " OR EXISTS (SELECT 1 FROM keys k WHERE k.id = a.key_id AND k.org = ?))"
-				a = append(a, a[0])
-			}
+		if cond, a := auditScope(t.p); cond != "" {
 			add(cond, a...)
 		}
 		if f.Key != "" {
@@ -125,7 +116,7 @@ func (s *Store) Audit(ctx context.Context, f keys.AuditFilter) (*keys.AuditPage,
 				cond += " AND a.id < ?"
 				a = append(append([]any(nil), args...), before)
 			}
-			rows, err := t.QueryContext(t.ctx, `SELECT `+auditColumns(t.s.d)+` FROM audit a WHERE `+cond+` ORDER BY a.id DESC LIMIT ?`,
+			rows, err := t.QueryContext(t.ctx, `SELECT `+auditColumns+` FROM audit a WHERE `+cond+` ORDER BY a.id DESC LIMIT ?`,
 				append(a, batch)...)
 			if err != nil {
 				return err
@@ -139,7 +130,7 @@ func (s *Store) Audit(ctx context.Context, f keys.AuditFilter) (*keys.AuditPage,
 				}
 				n++
 				before = r.ID
-				if !keys.CanRead(t.p, r.KeyID, r.grants) {
+				if !keys.CanReadAudit(t.p, &r.AuditEvent, r.grants) {
 					continue
 				}
 				if len(page.Items) == limit {
@@ -170,8 +161,9 @@ func (s *Store) Audit(ctx context.Context, f keys.AuditFilter) (*keys.AuditPage,
 }
 
 // auditKey resolves the key of an audit filter: a key the principal may
-// read, or a deleted one (by id, or by name when only one deleted key of
-// that name has rows the principal may read).
+// read now, else one it has audit rows of (a deleted key, or one moved or
+// widened out of its sight) by id, or by a name (or org/name) those rows
+// recorded when only one such key has it.
 func (t *txn) auditKey(ref string) (string, error) {
 	r, err := t.resolve(ref)
 	if err == nil {
@@ -188,8 +180,13 @@ func (t *txn) auditKey(ref string) (string, error) {
 			cond, args = "a.key_name = ?", []any{ref}
 		}
 	}
-	rows, err := t.QueryContext(t.ctx, `SELECT a.key_id, a.grants FROM audit a
-		WHERE `+cond+` AND a.action = 'delete' AND NOT EXISTS (SELECT 1 FROM keys k WHERE k.id = a.key_id)`, args...)
+	if scope, a := auditScope(t.p); scope != "" {
+		cond += " AND " + scope
+		args = append(args, a...)
+	}
+	// Distinct, so that a key's many rolls and updates are judged once.
+	rows, err := t.QueryContext(t.ctx, `SELECT DISTINCT a.key_id, a.org, a.action, a.grants, a.details FROM audit a
+		WHERE `+cond, args...)
 	if err != nil {
 		return "", err
 	}
@@ -197,25 +194,28 @@ func (t *txn) auditKey(ref string) (string, error) {
 	seen := map[string]bool{}
 	var ids []string
 	for rows.Next() {
-		var id, gs string
-		if err := rows.Scan(&id, &gs); err != nil {
+		var ev keys.AuditEvent
+		var gs, details string
+		if err := rows.Scan(&ev.KeyID, &ev.Org, &ev.Action, &gs, &details); err != nil {
 			return "", err
 		}
 		var grants []keys.Grant
-		if json.Unmarshal([]byte(gs), &grants) != nil || seen[id] || !keys.CanRead(t.p, id, grants) {
+		if seen[ev.KeyID] || json.Unmarshal([]byte(gs), &grants) != nil || json.Unmarshal([]byte(details), &ev.Details) != nil ||
+			!keys.CanReadAudit(t.p, &ev, grants) {
 			continue
 		}
-		seen[id] = true
-		ids = append(ids, id)
+		seen[ev.KeyID] = true
+		ids = append(ids, ev.KeyID)
 	}
 	if err := rows.Err(); err != nil {
 		return "", err
 	}
+	sort.Strings(ids)
 	switch len(ids) {
 	case 0:
 		return "", notFound(ref)
 	case 1:
 		return ids[0], nil
 	}
-	return "", keys.Errorf(keys.Conflict, "name %q matches several deleted keys: %s; use the id", ref, strings.Join(ids, ", "))
+	return "", keys.Errorf(keys.Conflict, "name %q matches several keys you have audit rows of: %s; use the id", ref, strings.Join(ids, ", "))
 }

@@ -321,6 +321,14 @@ func (s *Store) Grant(ctx context.Context, ref string, g keys.Grant) (*keys.Key,
 		}
 		after := r.view(t.now)
 		after.Grants = keys.SetGrant(before.Grants, keys.Grant{Resource: res, Role: role})
+		// Rights first, then the limits: a caller without rights learns
+		// nothing about the key's grants.
+		if err := keys.CheckChange(t.p, before, after); err != nil {
+			return err
+		}
+		if err := keys.CheckGrant(before, keys.Grant{Resource: res, Role: role}, after.Grants); err != nil {
+			return err
+		}
 		details := map[string]any{"resource": res, "role": role}
 		if prev != keys.RoleNone {
 			details["previous_role"] = prev

@@ -29,6 +29,9 @@ func (s *Store) Create(ctx context.Context, req keys.CreateRequest) (*keys.NewSe
 	if err != nil {
 		return nil, err
 	}
+	if err := keys.CheckGrants(typ, grants); err != nil {
+		return nil, err
+	}
 	if err := validateMeta(req.Meta); err != nil {
 		return nil, err
 	}

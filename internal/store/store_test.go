@@ -635,8 +635,10 @@ func TestListFillsPagesPastUnreadableKeys(t *testing.T) {
 	}
 }
 
-// The audit rows of a live key follow its grants now, even rows written
-// while a root grant had moved it out of its organization.
+// A key that a root grant took out of its organization for a while: its
+// organization's admin sees the rows from before and after, and the row
+// that took it out (judged by the grants just before it), not the ones
+// written while it was a root key.
 func TestAuditOfAKeyThatMovedOrganization(t *testing.T) {
 	s := openTemp(t, Options{})
 	op := mustCreate(t, s, "op", "/acme")

@@ -34,6 +34,10 @@ func normalizeGrants(in []keys.Grant) ([]keys.Grant, string, error) {
 			continue // a duplicate: the highest role asked for wins
 		}
 		out = keys.SetGrant(out, keys.Grant{Resource: r, Role: role})
+		if len(out) > keys.MaxGrants {
+			// enough to refuse: the rest is never looked at
+			return nil, "", keys.CheckGrants(keys.Secret, out)
+		}
 	}
 	org, err := keys.OrgOf(out)
 	if err != nil {

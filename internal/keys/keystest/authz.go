@@ -22,7 +22,7 @@ func newWorld(t *testing.T, e env) *world {
 	w.acmeViewer = create(t, e.admin, "acme-viewer", g("/acme", keys.Viewer))
 	w.prodAdmin = create(t, e.admin, "prod-admin", g("/acme/prod", keys.Admin))
 	w.globexAdmin = create(t, e.admin, "globex-admin", g("/globex", keys.Admin))
-	w.public = createReq(t, e.admin, keys.CreateRequest{Name: "acme-web", Type: keys.Public, Grants: []keys.Grant{g("/acme", keys.Admin)}})
+	w.public = createReq(t, e.admin, keys.CreateRequest{Name: "acme-web", Type: keys.Public, Grants: []keys.Grant{g("/acme", keys.Viewer)}})
 	w.deploy = create(t, e.admin, "deploy", g("/acme/prod", keys.Viewer))
 	w.acmeShared = create(t, e.admin, "shared", g("/acme", keys.Viewer))
 	w.globexShared = create(t, e.admin, "shared", g("/globex", keys.Viewer))
@@ -48,7 +48,8 @@ func RunAuthzSuite(t *testing.T, open Opener) {
 		{"a rolled-out secret redoes its own lost roll", testRedoLostRoll},
 		{"unreadable is 404, unchangeable is 403", test404Versus403},
 		{"audit is scoped and names the actor", testAuditScope},
-		{"audit of a live key follows its grants now", testAuditCurrentGrants},
+		{"audit rows are judged as they were written", testAuditAsWritten},
+		{"a key moved to another tenant", testMovedKey},
 		{"whoami and dead credentials", testWhoAmI},
 	}
 	for _, c := range cases {
@@ -350,39 +351,55 @@ func testWhoAmI(t *testing.T, w *world) {
 	wantCode(t, err, keys.Unauthorized)
 }
 
-// testAuditCurrentGrants: the audit rows of a key that still exists are
-// those of a key the operator may read or not, judged by the key's grants
-// now (DESIGN.md: "audit rows of the keys it may read"); only a deleted
-// key is judged by the grants it had.
-func testAuditCurrentGrants(t *testing.T, w *world) {
+// testAuditAsWritten: each audit row is judged by the grants it recorded
+// (DESIGN.md), not by the key's grants now; the row that takes a key out
+// of a reader's sight is seen by that reader too.
+func testAuditAsWritten(t *testing.T, w *world) {
 	prod := w.as(t, w.prodAdmin.Secret)
-	rowsOf := func(id string) int {
-		n := 0
-		for _, r := range auditAll(t, prod, keys.AuditFilter{}) {
+	rowsOf := func(svc keys.Service, id string) []string {
+		var actions []string
+		for _, r := range auditAll(t, svc, keys.AuditFilter{}) {
 			if r.KeyID == id {
-				n++
+				actions = append(actions, r.Action)
 			}
 		}
-		return n
+		return actions
 	}
-	// Widened beyond the prod admin's scope: unreadable, rows and all.
+	// Widened beyond the prod admin's scope: unreadable now, but its rows
+	// from within the scope stay, up to the widening.
 	widened := create(t, w.admin, "widened", g("/acme/prod", keys.Viewer))
 	_, err := w.admin.Grant(bg, widened.ID, g("/acme/dev", keys.Viewer))
 	ok(t, err)
+	_, err = w.admin.Update(bg, widened.ID, keys.UpdateRequest{Meta: map[string]string{"dev": "only"}})
+	ok(t, err)
 	_, err = prod.Get(bg, widened.ID)
 	wantCode(t, err, keys.NotFound)
-	if n := rowsOf(widened.ID); n != 0 {
-		t.Errorf("prod admin sees %d audit rows of a key it may not read", n)
+	if got := rowsOf(prod, widened.ID); !sameStrings(got, []string{"grant", "create"}) {
+		t.Errorf("prod admin sees rows %v of the widened key, want [grant create]", got)
 	}
-	// Narrowed into its scope: readable, rows and all.
+	if rs := auditAll(t, prod, keys.AuditFilter{Key: widened.ID}); len(rs) != 2 {
+		t.Errorf("audit --key of the widened key, as the prod admin: %d rows, want 2", len(rs))
+	}
+	// Narrowed into its scope: readable now, and its rows from the
+	// narrowing on; the create, spanning /acme/dev, stays out of sight.
 	narrowed := create(t, w.admin, "narrowed", g("/acme/prod", keys.Viewer), g("/acme/dev", keys.Viewer))
 	_, err = w.admin.Ungrant(bg, narrowed.ID, "/acme/dev")
 	ok(t, err)
+	_, err = w.admin.Update(bg, narrowed.ID, keys.UpdateRequest{Enabled: boolPtr(false)})
+	ok(t, err)
 	get(t, prod, narrowed.ID)
-	if n := rowsOf(narrowed.ID); n != 2 {
-		t.Errorf("prod admin sees %d audit rows of a key it may read, want 2 (create, ungrant)", n)
+	if got := rowsOf(prod, narrowed.ID); !sameStrings(got, []string{"update", "ungrant"}) {
+		t.Errorf("prod admin sees rows %v of the narrowed key, want [update ungrant]", got)
 	}
 	if rs := auditAll(t, prod, keys.AuditFilter{Key: narrowed.ID}); len(rs) != 2 {
 		t.Errorf("audit --key of a readable key: %d rows, want 2", len(rs))
+	}
+	// The organization's admin sees every row of both.
+	acme := w.as(t, w.acmeAdmin.Secret)
+	if got := rowsOf(acme, widened.ID); len(got) != 3 {
+		t.Errorf("acme admin sees rows %v of the widened key", got)
+	}
+	if got := rowsOf(acme, narrowed.ID); len(got) != 3 {
+		t.Errorf("acme admin sees rows %v of the narrowed key", got)
 	}
 }

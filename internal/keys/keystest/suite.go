@@ -36,6 +36,8 @@ func RunServiceSuite(t *testing.T, open Opener) {
 		{"audit", testAudit},
 		{"secrets never leave create and roll", testNoSecretLeaks},
 		{"time passes: expiry and grace", testTimePasses},
+		{"resources and grants are bounded", testBounds},
+		{"a public key holds at most viewer", testPublicAtMostViewer},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
