@@ -705,3 +705,16 @@ func TestHelpUsageLines(t *testing.T) {
 		}
 	}
 }
+
+// A hostile argument never becomes a line as long as itself on stderr.
+func TestErrorLinesAreBounded(t *testing.T) {
+	c := newCLITest(t)
+	big := strings.Repeat("a", 120000)
+	for _, line := range []string{"keys create " + big + " --resource /a", "keys get " + big, "keys list --resource /" + big,
+		"keys create x --resource /a --ttl " + big, "keys list --limit " + big, "--" + big, "keys " + big} {
+		r := c.run(line)
+		if r.code == 0 || len(r.err) > 1100 || strings.Count(strings.TrimSpace(r.err), "\n") != 0 {
+			t.Errorf("%.30s…: exit %d, %d bytes on stderr", line, r.code, len(r.err))
+		}
+	}
+}

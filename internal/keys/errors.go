@@ -37,9 +37,14 @@ func (e *Error) Error() string { return e.Message }
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Cause }
 
-// Errorf builds an *Error.
+// Errorf builds an *Error. String arguments longer than 200 bytes are cut
+// (boundArg): a message quotes at most a bounded prefix of its input.
 func Errorf(code Code, format string, args ...any) error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	bounded := make([]any, len(args))
+	for i, a := range args {
+		bounded[i] = boundArg(a)
+	}
+	return &Error{Code: code, Message: fmt.Sprintf(format, bounded...)}
 }
 
 // ErrorCode returns the code of err: the code of the first *Error in its

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/keyward/keyward/internal/keys"
 )
@@ -26,8 +27,21 @@ func Error(w io.Writer, f Format, err error) {
 	fmt.Fprintf(w, "error: %s\n", msg)
 }
 
-// OneLine folds a message onto one line.
+// maxErrorLine bounds an error line. Messages made with keys.Errorf
+// already cut what they quote; this catches the rest (a library's message
+// repeating a 120 KB flag or argument in full).
+const maxErrorLine = 1000
+
+// OneLine folds a message onto one line of at most maxErrorLine bytes.
 func OneLine(s string) string {
 	s = strings.TrimSpace(s)
-	return strings.Join(strings.Fields(strings.ReplaceAll(strings.ReplaceAll(s, "\r", " "), "\n", " ")), " ")
+	s = strings.Join(strings.Fields(strings.ReplaceAll(strings.ReplaceAll(s, "\r", " "), "\n", " ")), " ")
+	if len(s) <= maxErrorLine {
+		return s
+	}
+	cut := maxErrorLine
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
