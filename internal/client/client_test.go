@@ -251,15 +251,9 @@ func TestErrorMapping(t *testing.T) {
 }
 
 func TestUnreachableServerIsUnavailable(t *testing.T) {
-	// A port that was just free: nothing listens there.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := freeAddr(t)
 	c := newClient(t, "http://"+addr, "sk_token")
-	_, err = c.List(context.Background(), keys.ListFilter{})
+	_, err := c.List(context.Background(), keys.ListFilter{})
 	wantCode(t, err, keys.Unavailable)
 	if !strings.Contains(err.Error(), "cannot reach "+addr) {
 		t.Fatalf("message %q does not say which server", err)
@@ -511,4 +505,15 @@ func TestClientOutwaitsTheServer(t *testing.T) {
 	if headerTimeout <= server.RequestTimeout+2*time.Second {
 		t.Fatalf("the client waits %v for an answer, the server works up to %v", headerTimeout, server.RequestTimeout)
 	}
+}
+
+// freeAddr is a loopback address that was just free: nothing listens there.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }

@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -110,12 +109,7 @@ func TestLostAnswerMayHaveBeenApplied(t *testing.T) {
 // TestNothingSentIsUnreachable: when no connection could be made, nothing
 // was sent and nothing can have changed: the plain unreachable message.
 func TestNothingSentIsUnreachable(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := freeAddr(t)
 	c := newClient(t, "http://"+addr, "sk_token")
 	for name, tc := range lostAnswerCalls(c) {
 		err := tc.call()

@@ -69,6 +69,28 @@ func wantCode(t *testing.T, err error, code keys.Code) {
 	}
 }
 
+// wantChangesRefused tries every kind of change to the key ref as svc —
+// update, roll, grant (of grant), ungrant (of ungrant), delete — and wants
+// each refused with code.
+func wantChangesRefused(t *testing.T, svc keys.Service, ref string, code keys.Code, grant keys.Grant, ungrant keys.Resource) {
+	t.Helper()
+	calls := []struct {
+		what string
+		call func() error
+	}{
+		{"update", func() error { _, err := svc.Update(bg, ref, keys.UpdateRequest{Enabled: boolPtr(false)}); return err }},
+		{"roll", func() error { _, err := svc.Roll(bg, ref, keys.RollRequest{Grace: dur("0")}); return err }},
+		{"grant", func() error { _, err := svc.Grant(bg, ref, grant); return err }},
+		{"ungrant", func() error { _, err := svc.Ungrant(bg, ref, ungrant); return err }},
+		{"delete", func() error { _, err := svc.Delete(bg, []string{ref}); return err }},
+	}
+	for _, c := range calls {
+		if err := c.call(); keys.ErrorCode(err) != code {
+			t.Errorf("%s of %s: %v, want %s", c.what, ref, err, code)
+		}
+	}
+}
+
 func ok(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {

@@ -75,16 +75,7 @@ func testMovedKey(t *testing.T, w *world) {
 	if got := names(listAll(t, acme, keys.ListFilter{}), ids(w.deploy)); len(got) != 0 {
 		t.Errorf("acme admin lists the moved key")
 	}
-	_, err = acme.Update(bg, w.deploy.ID, keys.UpdateRequest{Enabled: boolPtr(false)})
-	wantCode(t, err, keys.NotFound)
-	_, err = acme.Roll(bg, w.deploy.ID, keys.RollRequest{})
-	wantCode(t, err, keys.NotFound)
-	_, err = acme.Grant(bg, w.deploy.ID, g("/acme/prod", keys.Viewer))
-	wantCode(t, err, keys.NotFound)
-	_, err = acme.Ungrant(bg, w.deploy.ID, "/globex/ci")
-	wantCode(t, err, keys.NotFound)
-	_, err = acme.Delete(bg, []string{w.deploy.ID})
-	wantCode(t, err, keys.NotFound)
+	wantChangesRefused(t, acme, w.deploy.ID, keys.NotFound, g("/acme/prod", keys.Viewer), "/globex/ci")
 	if k := get(t, root, w.deploy.ID); !k.Enabled || k.Org != "/globex" || k.Meta["a"] != "acme-only" {
 		t.Errorf("the old tenant changed the moved key: %s", jsonOf(t, k))
 	}
