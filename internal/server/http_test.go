@@ -409,3 +409,42 @@ func TestUnavailableCauseIsLoggedNotSent(t *testing.T) {
 		t.Errorf("the log lacks the cause:\n%s", e.logs.String())
 	}
 }
+
+// A member named twice (at any depth, in any case: encoding/json matches
+// field names regardless of case) is refused: a proxy or WAF reading the
+// first one would see another request than keyward, which keeps the last.
+func TestDuplicateMembersRefused(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	e.local("k", "/acme", keys.Viewer)
+	for _, tc := range []struct{ name, method, path, body string }{
+		{"top level", "POST", "/v1/keys", `{"name":"a","name":"b","grants":[{"resource":"/acme"}]}`},
+		{"other case", "POST", "/v1/keys", `{"name":"a","NAME":"b","grants":[{"resource":"/acme"}]}`},
+		{"in a grant", "POST", "/v1/keys", `{"name":"a","grants":[{"resource":"/acme","resource":"/"}]}`},
+		{"in meta", "POST", "/v1/keys", `{"name":"a","grants":[{"resource":"/acme"}],"meta":{"team":"x","team":"y"}}`},
+		{"update", "PATCH", "/v1/keys/k", `{"enabled":true,"enabled":false}`},
+		{"roll", "POST", "/v1/keys/k/roll", `{"grace":"1h","grace":"0"}`},
+		{"grant", "PUT", "/v1/keys/k/grants", `{"resource":"/acme","role":"viewer","role":"admin"}`},
+		{"verify", "POST", "/v1/verify", `{"key":"sk_a","key":"sk_b"}`},
+		{"verify resource", "POST", "/v1/verify", `{"key":"sk_a","resource":"/acme","Resource":"/"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := e.do(tc.method, tc.path, e.root, tc.body).wantError(t, http.StatusBadRequest, keys.Invalid)
+			if !strings.Contains(msg, "twice") {
+				t.Errorf("message does not say what is wrong: %s", msg)
+			}
+		})
+	}
+	// The same member name in two different objects is fine.
+	e.do("POST", "/v1/keys", e.root, `{"name":"c","grants":[{"resource":"/acme/x"},{"resource":"/acme/y"}],"meta":{"name":"n"}}`).want(t, http.StatusCreated)
+}
+
+// A verify body must be an object: null, an array or a scalar is a
+// malformed request (400), not a request for nothing (200 NOT_FOUND).
+func TestVerifyBodyMustBeAnObject(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	for _, body := range []string{"null", " null ", "[]", `"sk_x"`, "1", "true", "[{}]"} {
+		e.do("POST", "/v1/verify", "", body).wantError(t, http.StatusBadRequest, keys.Invalid)
+	}
+	e.do("POST", "/v1/keys/root/roll", e.root, "null").wantError(t, http.StatusBadRequest, keys.Invalid)
+	e.do("POST", "/v1/keys", e.root, "null").wantError(t, http.StatusBadRequest, keys.Invalid)
+}
