@@ -47,8 +47,10 @@ Make the first admin key directly on the database:
 
   keyward --db server.db keys create root --role admin --resource /
 
-Services verify keys with POST /v1/verify; gateways (nginx auth_request,
-Traefik ForwardAuth, Envoy ext_authz) use GET /v1/auth?resource=&role=.
+Services verify keys with POST /v1/verify. Gateways check keys with
+GET /v1/auth?resource=&role= (nginx auth_request, Traefik ForwardAuth,
+Caddy forward_auth) or, for Envoy ext_authz, any method on /v1/auth/...
+with the resource in an X-Keyward-Resource header (required there).
 Request logs go to stderr; SIGINT or SIGTERM shut down gracefully.`,
 		Example: `  keyward --db /var/lib/keyward/keys.db serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --max-ttl 90d`,
 		Args:    cobra.NoArgs,

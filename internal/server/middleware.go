@@ -18,6 +18,10 @@ import (
 // actor is known only after authentication).
 type requestInfo struct {
 	actor string
+	// denied is why /v1/auth refused a key with its one 401 for every
+	// reason (NOT_FOUND, DISABLED...): the operator's to know, not the
+	// caller's.
+	denied string
 }
 
 type requestInfoKey struct{}
@@ -212,6 +216,9 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 			}
 			if info.actor != "" {
 				attrs = append(attrs, "actor", info.actor)
+			}
+			if info.denied != "" {
+				attrs = append(attrs, "denied", info.denied)
 			}
 			s.log.InfoContext(r.Context(), "request", attrs...)
 		}()
