@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -357,5 +359,41 @@ func TestGatewayAuth401IsTheSameForEveryReason(t *testing.T) {
 		if strings.Contains(logs, tc.token[len(tc.token)-38:]) {
 			t.Fatalf("a secret is in the log:\n%s", logs)
 		}
+	}
+}
+
+// failingVerify is the real store whose Verify fails as a database that
+// is gone, or that did not answer within its deadline, makes it fail.
+type failingVerify struct {
+	keys.Backend
+	err error
+}
+
+func (f failingVerify) Verify(context.Context, keys.VerifyRequest) (*keys.VerifyResult, error) {
+	return nil, f.err
+}
+
+// A backend that cannot decide is 503 on both verification paths, never a
+// 500 (a server fault to page someone for) and never a verdict.
+func TestVerificationUnavailableIs503(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+	}{
+		{"unavailable", keys.Errorf(keys.Unavailable, "the database is unreachable; try again")},
+		{"deadline", context.DeadlineExceeded},
+		{"wrapped deadline", fmt.Errorf("looking up the key: %w", context.DeadlineExceeded)},
+		{"unavailable deadline", &keys.Error{Code: keys.Unavailable, Message: "the database did not answer in time", Cause: context.DeadlineExceeded}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnvWith(t, server.Options{}, func(b keys.Backend) keys.Backend { return failingVerify{b, tc.err} })
+			k := e.local("svc", "/acme", keys.Viewer)
+			e.do("POST", "/v1/verify", "", map[string]string{"key": k.Secret}).wantError(t, http.StatusServiceUnavailable, keys.Unavailable)
+			e.authCheck("GET", "/v1/auth?resource=/acme", k.Secret).wantError(t, http.StatusServiceUnavailable, keys.Unavailable)
+			e.authCheck("GET", "/v1/auth/app", k.Secret, "X-Keyward-Resource", "/acme").wantError(t, http.StatusServiceUnavailable, keys.Unavailable)
+			if strings.Contains(e.logs.String(), "internal error") {
+				t.Errorf("logged as a server fault:\n%s", e.logs.String())
+			}
+		})
 	}
 }
