@@ -448,3 +448,60 @@ func TestVerifyBodyMustBeAnObject(t *testing.T) {
 	e.do("POST", "/v1/keys/root/roll", e.root, "null").wantError(t, http.StatusBadRequest, keys.Invalid)
 	e.do("POST", "/v1/keys", e.root, "null").wantError(t, http.StatusBadRequest, keys.Invalid)
 }
+
+// A secret split by a separator (an encoded newline, a space, a slash...)
+// where a name or a query belongs still never reaches the log: neither
+// half of it may be there.
+func TestSplitSecretsNeverLogged(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	secret, err := keys.NewSecret("sk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	public, err := keys.NewSecret("pk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seps := []string{"%0A", "%0D%0A", "%20", "%09", "%00", "%2F", "%3B", "%2C", "-", ".", "~", ";", "/", "%E2%80%8B", "%0A%0A%0A"}
+	var pieces []string
+	for _, s := range []string{secret, public} {
+		for _, at := range []int{3, 3 + 16, len(s) - 6} { // after the prefix, in the random part, before the checksum
+			a, b := s[:at], s[at:]
+			for _, p := range []string{a, b} {
+				if len(p) >= 10 {
+					pieces = append(pieces, p)
+				}
+			}
+			for _, sep := range seps {
+				e.do("GET", "/v1/keys/"+a+sep+b, e.root, nil)
+				e.do("GET", "/v1/keys/"+a+sep+b+"/grants", e.root, nil)
+				e.do("GET", "/v1/audit?key="+a+sep+b, e.root, nil)
+				e.do("GET", "/v1/keys?cursor=x"+a+sep+b, e.root, nil)
+			}
+			e.do("GET", "/v1/keys?cursor="+a+"&"+b, e.root, nil)
+			e.do("GET", "/v1/keys?"+a+"="+b, e.root, nil)
+			if at == 3 { // the prefix cut off by anything: the rest is the secret
+				e.do("GET", "/v1/keys?a="+a+"&b="+b, e.root, nil)
+				e.do("GET", "/v1/keys/"+b, e.root, nil)
+			}
+		}
+	}
+	logs := e.logs.String()
+	for _, p := range pieces {
+		if strings.Contains(logs, p) {
+			t.Fatalf("part of a secret (%s…) is in the log:\n%s", p[:6], logs)
+		}
+	}
+	if !strings.Contains(logs, "REDACTED") {
+		t.Errorf("nothing was redacted:\n%s", logs)
+	}
+	// What is not a secret stays readable.
+	e.do("GET", "/v1/keys/ci-deploy%0Anext", e.root, nil)
+	e.do("GET", "/v1/keys?resource=/acme/prod&limit=5", e.root, nil)
+	logs = e.logs.String()
+	for _, want := range []string{`"path":"/v1/keys/ci-deploy%0Anext"`, `"path":"/v1/keys?resource=/acme/prod&limit=5"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log lacks %s", want)
+		}
+	}
+}
