@@ -58,8 +58,8 @@ Request logs go to stderr; SIGINT or SIGTERM shut down gracefully.`,
 			if (opts.TLSCert == "") != (opts.TLSKey == "") {
 				return usageErrorf("--tls-cert and --tls-key go together: give both or neither")
 			}
-			if _, _, err := net.SplitHostPort(opts.Addr); err != nil {
-				return usageErrorf("invalid --addr %q: use HOST:PORT (e.g. 127.0.0.1:8080, :8080)", opts.Addr)
+			if err := server.CheckAddr(opts.Addr); err != nil {
+				return usageErrorf("--addr: %s", keys.ErrorMessage(err))
 			}
 			if runF != nil {
 				return runF(opts)

@@ -40,6 +40,9 @@ func Run(ctx context.Context, cfg RunConfig) error {
 	if (cfg.CertFile == "") != (cfg.KeyFile == "") {
 		return keys.Errorf(keys.Invalid, "--tls-cert and --tls-key go together: give both or neither")
 	}
+	if err := CheckAddr(cfg.Addr); err != nil {
+		return err
+	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
