@@ -21,8 +21,8 @@ import (
 // types, members named twice, anything but an object, trailing data and
 // oversized bodies are the client's mistakes (400 or 413), never the
 // server's. An empty body is allowed only when optional. The body is read
-// whole first (it is bounded by maxBodyBytes) so that checkObject can look
-// at it before the decoder does.
+// whole (it is bounded by maxBodyBytes): checkMembers reads it after the
+// decoder.
 func decodeBody(r *http.Request, v any, optional bool) error {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -34,9 +34,6 @@ func decodeBody(r *http.Request, v any, optional bool) error {
 		}
 		return keys.Errorf(keys.Invalid, "a JSON request body is required")
 	}
-	if err := checkObject(body); err != nil {
-		return err
-	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -45,7 +42,7 @@ func decodeBody(r *http.Request, v any, optional bool) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return keys.Errorf(keys.Invalid, "invalid JSON body: unexpected data after the object")
 	}
-	return nil
+	return checkMembers(body)
 }
 
 func bodyError(err error) error {

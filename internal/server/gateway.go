@@ -82,8 +82,10 @@ func (s *server) authDenied(w http.ResponseWriter, r *http.Request, reason strin
 // asks for any valid key explicitly.
 func gatewayRequest(r *http.Request) (keys.VerifyRequest, error) {
 	prefixed := r.URL.Path != "/v1/auth"
-	q := &query{v: url.Values{}}
-	if !prefixed {
+	var q *query
+	if prefixed {
+		q = &query{v: url.Values{}}
+	} else {
 		q = newQuery(r)
 	}
 	for _, name := range []string{"resource", "role"} {

@@ -299,6 +299,9 @@ var secretShape = regexp.MustCompile(`[a-z0-9_]{1,20}_[0-9A-Za-z]{38}`)
 // text which merely runs long after an underscore once joined (a name such
 // as svc_payments-eu-west-1) is not taken for one.
 func looksLikeSecret(s string) bool {
+	if secretChars(s) < 1+1+38 { // the shortest secret: p_ and 38 more
+		return false
+	}
 	if _, err := keys.ParseSecret(s); err == nil || secretShape.MatchString(s) {
 		return true
 	}
@@ -309,6 +312,17 @@ func looksLikeSecret(s string) bool {
 		return -1
 	}, s)
 	return len(joined) != len(s) && keys.ContainsSecret(joined) || hasSecretTail(joined)
+}
+
+// secretChars counts the bytes of s that a secret can be made of.
+func secretChars(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '_' || isBase62(rune(s[i])) {
+			n++
+		}
+	}
+	return n
 }
 
 // hasSecretTail reports whether s holds the 38 characters that follow the
