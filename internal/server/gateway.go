@@ -112,19 +112,11 @@ func gatewayRequest(r *http.Request) (keys.VerifyRequest, error) {
 		case len(hs) == 1:
 			q.v.Set(name, hs[0])
 		case prefixed && name == "resource":
+			// The end user's path is not echoed: it can be anything.
 			return keys.VerifyRequest{}, keys.Errorf(keys.Forbidden,
-				"%s takes the resource only from the X-Keyward-Resource header, and none was sent: have the gateway set it "+
-					"(X-Keyward-Resource: /acme/prod, or / for any valid key), or call GET /v1/auth?resource=…&role=…", pathKind(r))
+				"/v1/auth/… takes the resource only from the X-Keyward-Resource header, and none was sent: have the gateway set it "+
+					"(X-Keyward-Resource: /acme/prod, or / for any valid key), or call GET /v1/auth?resource=…&role=…")
 		}
 	}
 	return keys.VerifyRequest{Resource: q.resource("resource"), Role: q.role("role")}, q.err
-}
-
-// pathKind names the prefixed form in messages without echoing the end
-// user's path, which can be anything.
-func pathKind(r *http.Request) string {
-	if r.URL.Path == "/v1/auth/" {
-		return "/v1/auth/"
-	}
-	return "/v1/auth/…"
 }

@@ -311,7 +311,7 @@ func looksLikeSecret(s string) bool {
 		}
 		return -1
 	}, s)
-	return len(joined) != len(s) && keys.ContainsSecret(joined) || hasSecretTail(joined)
+	return (len(joined) != len(s) && keys.ContainsSecret(joined)) || hasSecretTail(joined)
 }
 
 // secretChars counts the bytes of s that a secret can be made of.
