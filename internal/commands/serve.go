@@ -47,8 +47,10 @@ Make the first admin key directly on the database:
 
   keyward --db server.db keys create root --role admin --resource /
 
-Services verify keys with POST /v1/verify; gateways (nginx auth_request,
-Traefik ForwardAuth, Envoy ext_authz) use GET /v1/auth?resource=&role=.
+Services verify keys with POST /v1/verify. Gateways check keys with
+GET /v1/auth?resource=&role= (nginx auth_request, Traefik ForwardAuth,
+Caddy forward_auth) or, for Envoy ext_authz, any method on /v1/auth/...
+with the resource in an X-Keyward-Resource header (required there).
 Request logs go to stderr; SIGINT or SIGTERM shut down gracefully.`,
 		Example: `  keyward --db /var/lib/keyward/keys.db serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --max-ttl 90d`,
 		Args:    cobra.NoArgs,
@@ -56,8 +58,8 @@ Request logs go to stderr; SIGINT or SIGTERM shut down gracefully.`,
 			if (opts.TLSCert == "") != (opts.TLSKey == "") {
 				return usageErrorf("--tls-cert and --tls-key go together: give both or neither")
 			}
-			if _, _, err := net.SplitHostPort(opts.Addr); err != nil {
-				return usageErrorf("invalid --addr %q: use HOST:PORT (e.g. 127.0.0.1:8080, :8080)", opts.Addr)
+			if err := server.CheckAddr(opts.Addr); err != nil {
+				return usageErrorf("--addr: %s", keys.ErrorMessage(err))
 			}
 			if runF != nil {
 				return runF(opts)

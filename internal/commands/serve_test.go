@@ -80,6 +80,14 @@ func TestServeFlags(t *testing.T) {
 		{"serve", "--tls-cert", "c.pem"},
 		{"serve", "--tls-key", "k.pem"},
 		{"serve", "--addr", "nonsense"},
+		{"serve", "--addr", "127.0.0.1:99999"},
+		{"serve", "--addr", "127.0.0.1:65536"},
+		{"serve", "--addr", "127.0.0.1:-1"},
+		{"serve", "--addr", "127.0.0.1:"},
+		{"serve", "--addr", "[::1]:99999"},
+		{"serve", "--addr", "999.1.1.1:8080"},
+		{"serve", "--addr", "bad host:8080"},
+		{"serve", "--addr", "[::1:8080"},
 		{"serve", "--max-ttl", "0"},
 		{"serve", "--max-ttl", "-1d"},
 		{"serve", "extra"},
@@ -88,6 +96,10 @@ func TestServeFlags(t *testing.T) {
 		if code := Run(context.Background(), ios, args); code != ExitUsage {
 			t.Errorf("keyward %v: exit %d, want 2 (stderr %q)", args, code, errOut.String())
 		}
+	}
+	// A usage error is found before anything is done: no database appears.
+	if _, err := os.Stat(filepath.Join(os.Getenv("XDG_DATA_HOME"), "keyward")); !os.IsNotExist(err) {
+		t.Errorf("a refused serve made its database folder: %v", err)
 	}
 }
 

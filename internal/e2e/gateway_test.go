@@ -38,10 +38,12 @@ func TestNginxAuthRequest(t *testing.T) {
 	api := startServe(t, bin, env, db)
 
 	port := freePort(t)
-	if err := os.MkdirAll(filepath.Join(dir, "www", "app"), 0o700); err != nil {
-		t.Fatal(err)
+	for _, loc := range []string{"app", "slash", "prefixed"} {
+		if err := os.MkdirAll(filepath.Join(dir, "www", loc), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, "www", loc, "x"), "hello\n")
 	}
-	writeFile(t, filepath.Join(dir, "www", "app", "x"), "hello\n")
 	conf := filepath.Join(dir, "nginx.conf")
 	writeFile(t, conf, fmt.Sprintf(`
 worker_processes 1;
@@ -76,6 +78,32 @@ http {
       proxy_set_header Content-Length "";
       proxy_set_header Authorization $http_authorization;
     }
+    # A stray trailing slash: the prefixed form, without the header it
+    # needs. Every request must be denied, not any valid key let through.
+    location /slash/ {
+      auth_request /_keyward_slash;
+      root %[1]s/www;
+    }
+    location = /_keyward_slash {
+      internal;
+      proxy_pass %[3]s/v1/auth/;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+    }
+    # The prefixed form configured as it must be: proxy_set_header
+    # replaces whatever X-Keyward-* headers the caller sent.
+    location /prefixed/ {
+      auth_request /_keyward_prefixed;
+      root %[1]s/www;
+    }
+    location = /_keyward_prefixed {
+      internal;
+      proxy_pass %[3]s/v1/auth/;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Keyward-Resource /acme/prod/app;
+      proxy_set_header X-Keyward-Role editor;
+    }
   }
 }
 `, dir, port, api))
@@ -88,11 +116,14 @@ http {
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	waitHTTP(t, base+"/app/")
 
-	get := func(token string) *http.Response {
+	getAt := func(loc, token string, header ...string) *http.Response {
 		t.Helper()
-		req, _ := http.NewRequest("GET", base+"/app/x", nil)
+		req, _ := http.NewRequest("GET", base+"/"+loc+"/x", nil)
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -102,6 +133,7 @@ http {
 		resp.Body.Close()
 		return resp
 	}
+	get := func(token string) *http.Response { return getAt("app", token) }
 	for _, tc := range []struct {
 		name, token string
 		want        int
@@ -118,6 +150,24 @@ http {
 	}
 	if resp := get(editor); resp.Header.Get("X-Key-Name") != "gw-editor" || !strings.HasPrefix(resp.Header.Get("X-Key-Id"), "key_") {
 		t.Errorf("the gateway did not pass the key's name and id on: %v", resp.Header)
+	}
+
+	for _, tc := range []struct {
+		name, loc, token string
+		header           []string
+		want             int
+	}{
+		{"trailing slash, editor", "slash", editor, nil, 403},
+		{"trailing slash, key of another organization", "slash", other, nil, 403},
+		{"prefixed, editor", "prefixed", editor, nil, 200},
+		{"prefixed, viewer", "prefixed", viewer, nil, 403},
+		{"prefixed, viewer naming its own role", "prefixed", viewer, []string{"X-Keyward-Role", "viewer"}, 403},
+		{"prefixed, other naming its own resource", "prefixed", other, []string{"X-Keyward-Resource", "/globex"}, 403},
+		{"prefixed, no key", "prefixed", "", nil, 401},
+	} {
+		if got := getAt(tc.loc, tc.token, tc.header...).StatusCode; got != tc.want {
+			t.Errorf("%s: nginx answered %d, want %d", tc.name, got, tc.want)
+		}
 	}
 
 	// A change made by another process on the same file is seen by the very

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,28 +18,31 @@ import (
 )
 
 // decodeBody reads one JSON object into v, strictly: unknown fields, wrong
-// types, trailing data and oversized bodies are the client's mistakes (400
-// or 413), never the server's. An empty body is allowed only when optional.
+// types, members named twice, anything but an object, trailing data and
+// oversized bodies are the client's mistakes (400 or 413), never the
+// server's. An empty body is allowed only when optional. The body is read
+// whole (it is bounded by maxBodyBytes): checkMembers reads it after the
+// decoder.
 func decodeBody(r *http.Request, v any, optional bool) error {
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return bodyError(err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		if optional {
+			return nil
+		}
+		return keys.Errorf(keys.Invalid, "a JSON request body is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			if optional {
-				return nil
-			}
-			return keys.Errorf(keys.Invalid, "a JSON request body is required")
-		}
 		return bodyError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return bodyError(err)
-		}
 		return keys.Errorf(keys.Invalid, "invalid JSON body: unexpected data after the object")
 	}
-	return nil
+	return checkMembers(body)
 }
 
 func bodyError(err error) error {

@@ -48,6 +48,11 @@ func FuzzNoServerErrors(f *testing.F) {
 		{"POST", "/v1/verify", `{"key":"sk_00000000000000000000000000000000` + `30OBQY"}`},
 		{"POST", "/v1/verify", `{"key":"` + strings.Repeat("\\u0000", 100) + `"}`},
 		{"GET", "/v1/auth?resource=/&role=admin", ""},
+		{"GET", "/v1/auth/x?resource=/&role=admin", ""},
+		{"POST", "/v1/verify", `null`},
+		{"POST", "/v1/verify", `{"key":"a","k\u0065y":"b"}`},
+		{"POST", "/v1/keys", `{"name":"x","grants":[{"resource":"/acme","RESOURCE":"/"}],"meta":{"a":"}\"{"}}`},
+		{"GET", "/v1/keys/sk_%0A" + strings.Repeat("A", 38), ""},
 	}
 	for _, s := range seeds {
 		f.Add(s.method, s.target, s.body)

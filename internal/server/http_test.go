@@ -437,3 +437,99 @@ func TestUnavailableCauseIsLoggedNotSent(t *testing.T) {
 		t.Errorf("the log lacks the cause:\n%s", e.logs.String())
 	}
 }
+
+// A member named twice (at any depth, in any case: encoding/json matches
+// field names regardless of case) is refused: a proxy or WAF reading the
+// first one would see another request than keyward, which keeps the last.
+func TestDuplicateMembersRefused(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	e.local("k", "/acme", keys.Viewer)
+	for _, tc := range []struct{ name, method, path, body string }{
+		{"top level", "POST", "/v1/keys", `{"name":"a","name":"b","grants":[{"resource":"/acme"}]}`},
+		{"other case", "POST", "/v1/keys", `{"name":"a","NAME":"b","grants":[{"resource":"/acme"}]}`},
+		{"in a grant", "POST", "/v1/keys", `{"name":"a","grants":[{"resource":"/acme","resource":"/"}]}`},
+		{"in meta", "POST", "/v1/keys", `{"name":"a","grants":[{"resource":"/acme"}],"meta":{"team":"x","team":"y"}}`},
+		{"update", "PATCH", "/v1/keys/k", `{"enabled":true,"enabled":false}`},
+		{"roll", "POST", "/v1/keys/k/roll", `{"grace":"1h","grace":"0"}`},
+		{"grant", "PUT", "/v1/keys/k/grants", `{"resource":"/acme","role":"viewer","role":"admin"}`},
+		{"verify", "POST", "/v1/verify", `{"key":"sk_a","key":"sk_b"}`},
+		{"verify resource", "POST", "/v1/verify", `{"key":"sk_a","resource":"/acme","Resource":"/"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := e.do(tc.method, tc.path, e.root, tc.body).wantError(t, http.StatusBadRequest, keys.Invalid)
+			if !strings.Contains(msg, "twice") {
+				t.Errorf("message does not say what is wrong: %s", msg)
+			}
+		})
+	}
+	// The same member name in two different objects is fine.
+	e.do("POST", "/v1/keys", e.root, `{"name":"c","grants":[{"resource":"/acme/x"},{"resource":"/acme/y"}],"meta":{"name":"n"}}`).want(t, http.StatusCreated)
+}
+
+// A verify body must be an object: null, an array or a scalar is a
+// malformed request (400), not a request for nothing (200 NOT_FOUND).
+func TestVerifyBodyMustBeAnObject(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	for _, body := range []string{"null", " null ", "[]", `"sk_x"`, "1", "true", "[{}]"} {
+		e.do("POST", "/v1/verify", "", body).wantError(t, http.StatusBadRequest, keys.Invalid)
+	}
+	e.do("POST", "/v1/keys/root/roll", e.root, "null").wantError(t, http.StatusBadRequest, keys.Invalid)
+	e.do("POST", "/v1/keys", e.root, "null").wantError(t, http.StatusBadRequest, keys.Invalid)
+}
+
+// A secret split by a separator (an encoded newline, a space, a slash...)
+// where a name or a query belongs still never reaches the log: neither
+// half of it may be there.
+func TestSplitSecretsNeverLogged(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	secret, err := keys.NewSecret("sk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	public, err := keys.NewSecret("pk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seps := []string{"%0A", "%0D%0A", "%20", "%09", "%00", "%2F", "%3B", "%2C", "-", ".", "~", ";", "/", "%E2%80%8B", "%0A%0A%0A"}
+	var pieces []string
+	for _, s := range []string{secret, public} {
+		for _, at := range []int{3, 3 + 16, len(s) - 6} { // after the prefix, in the random part, before the checksum
+			a, b := s[:at], s[at:]
+			for _, p := range []string{a, b} {
+				if len(p) >= 10 {
+					pieces = append(pieces, p)
+				}
+			}
+			for _, sep := range seps {
+				e.do("GET", "/v1/keys/"+a+sep+b, e.root, nil)
+				e.do("GET", "/v1/keys/"+a+sep+b+"/grants", e.root, nil)
+				e.do("GET", "/v1/audit?key="+a+sep+b, e.root, nil)
+				e.do("GET", "/v1/keys?cursor=x"+a+sep+b, e.root, nil)
+			}
+			e.do("GET", "/v1/keys?cursor="+a+"&"+b, e.root, nil)
+			e.do("GET", "/v1/keys?"+a+"="+b, e.root, nil)
+			if at == 3 { // the prefix cut off by anything: the rest is the secret
+				e.do("GET", "/v1/keys?a="+a+"&b="+b, e.root, nil)
+				e.do("GET", "/v1/keys/"+b, e.root, nil)
+			}
+		}
+	}
+	logs := e.logs.String()
+	for _, p := range pieces {
+		if strings.Contains(logs, p) {
+			t.Fatalf("part of a secret (%s…) is in the log:\n%s", p[:6], logs)
+		}
+	}
+	if !strings.Contains(logs, "REDACTED") {
+		t.Errorf("nothing was redacted:\n%s", logs)
+	}
+	// What is not a secret stays readable.
+	e.do("GET", "/v1/keys/ci-deploy%0Anext", e.root, nil)
+	e.do("GET", "/v1/keys?resource=/acme/prod&limit=5", e.root, nil)
+	logs = e.logs.String()
+	for _, want := range []string{`"path":"/v1/keys/ci-deploy%0Anext"`, `"path":"/v1/keys?resource=/acme/prod&limit=5"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log lacks %s", want)
+		}
+	}
+}

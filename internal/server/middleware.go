@@ -18,6 +18,10 @@ import (
 // actor is known only after authentication).
 type requestInfo struct {
 	actor string
+	// denied is why /v1/auth refused a key with its one 401 for every
+	// reason (NOT_FOUND, DISABLED...): the operator's to know, not the
+	// caller's.
+	denied string
 }
 
 type requestInfoKey struct{}
@@ -213,6 +217,9 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 			if info.actor != "" {
 				attrs = append(attrs, "actor", info.actor)
 			}
+			if info.denied != "" {
+				attrs = append(attrs, "denied", info.denied)
+			}
 			s.log.InfoContext(r.Context(), "request", attrs...)
 		}()
 		next.ServeHTTP(sw, r)
@@ -220,22 +227,36 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 }
 
 // redactedURI is the request's path and query for the log, with any part
-// that parses as a keyward secret replaced.
+// that holds a keyward secret replaced.
 func redactedURI(r *http.Request) string {
-	segs := strings.Split(r.URL.EscapedPath(), "/")
+	out := redactedPath(r.URL.EscapedPath())
+	if r.URL.RawQuery == "" {
+		return out
+	}
+	return out + "?" + redactedQuery(r.URL.RawQuery)
+}
+
+func redactedPath(escaped string) string {
+	segs := strings.Split(escaped, "/")
 	for i, seg := range segs {
-		if v, err := url.PathUnescape(seg); err == nil && looksLikeSecret(v) {
+		if looksLikeSecret(unescapePath(seg)) {
 			segs[i] = "REDACTED"
 		}
 	}
 	out := strings.Join(segs, "/")
-	if r.URL.RawQuery == "" {
-		return out
+	// A secret split by a slash lies in no one segment.
+	if looksLikeSecret(unescapePath(out)) {
+		return "/REDACTED"
 	}
-	q, err := url.ParseQuery(r.URL.RawQuery)
+	return out
+}
+
+func redactedQuery(raw string) string {
+	q, err := url.ParseQuery(raw)
 	if err != nil {
-		return out + "?(unparsable query)"
+		return "(unparsable query)"
 	}
+	out := raw // as sent: easier to read than re-encoded
 	redacted := false
 	for k, vs := range q {
 		if looksLikeSecret(k) {
@@ -249,10 +270,21 @@ func redactedURI(r *http.Request) string {
 		}
 		q[k] = vs
 	}
-	if !redacted {
-		return out + "?" + r.URL.RawQuery // as sent: easier to read than re-encoded
+	if redacted {
+		out = q.Encode()
 	}
-	return out + "?" + q.Encode()
+	// A secret split by & or = lies in no one name or value.
+	if whole, err := url.QueryUnescape(out); err != nil || looksLikeSecret(whole) {
+		return "REDACTED"
+	}
+	return out
+}
+
+func unescapePath(s string) string {
+	if v, err := url.PathUnescape(s); err == nil {
+		return v
+	}
+	return s
 }
 
 // secretShape is a keyward secret's shape (<prefix>_<32 random><6
@@ -260,9 +292,63 @@ func redactedURI(r *http.Request) string {
 // together with other text, must not reach the log either.
 var secretShape = regexp.MustCompile(`[a-z0-9_]{1,20}_[0-9A-Za-z]{38}`)
 
+// looksLikeSecret reports whether s holds a keyward secret: whole, with a
+// typo, split by separators (an encoded newline, a space, a dash...), or
+// cut off from its prefix. A split secret is found by joining the
+// characters secrets are made of; the checksum must then match, so that
+// text which merely runs long after an underscore once joined (a name such
+// as svc_payments-eu-west-1) is not taken for one.
 func looksLikeSecret(s string) bool {
-	if _, err := keys.ParseSecret(s); err == nil {
+	if secretChars(s) < 1+1+38 { // the shortest secret: p_ and 38 more
+		return false
+	}
+	if _, err := keys.ParseSecret(s); err == nil || secretShape.MatchString(s) {
 		return true
 	}
-	return secretShape.MatchString(s)
+	joined := strings.Map(func(r rune) rune {
+		if r == '_' || isBase62(r) {
+			return r
+		}
+		return -1
+	}, s)
+	return (len(joined) != len(s) && keys.ContainsSecret(joined)) || hasSecretTail(joined)
+}
+
+// secretChars counts the bytes of s that a secret can be made of.
+func secretChars(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '_' || isBase62(rune(s[i])) {
+			n++
+		}
+	}
+	return n
+}
+
+// hasSecretTail reports whether s holds the 38 characters that follow the
+// prefix of a secret with a default prefix (sk_, pk_): the part that
+// matters, when a separator such as "&b=" took the prefix away.
+func hasSecretTail(s string) bool {
+	const tail = 32 + 6 // random part and checksum
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if !isBase62(rune(s[i])) {
+			run = 0
+			continue
+		}
+		if run++; run < tail {
+			continue
+		}
+		t := s[i+1-tail : i+1]
+		for _, kt := range []keys.KeyType{keys.Secret, keys.Public} {
+			if keys.Checksum(keys.DefaultPrefix(kt)+"_"+t[:tail-6]) == t[tail-6:] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isBase62(r rune) bool {
+	return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -68,85 +66,6 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, res)
 	return nil
-}
-
-// gatewayAuth is verify for reverse proxies (nginx auth_request, Traefik
-// ForwardAuth, Envoy ext_authz): the presented bearer is the key to check,
-// and the answer is in the status alone: 204 valid, 401 not a working key,
-// 403 a working key without the rights, 503 when the backend cannot decide
-// (a gateway must then fail closed, not let the request through).
-//
-// The resource and role come from the query, or else from the
-// X-Keyward-Resource and X-Keyward-Role headers, for gateways that cannot
-// put a query on the check (Envoy appends the original path to its prefix,
-// but can add headers). Under /v1/auth/<path> the query is the original
-// request's, the end user's, so it is ignored: only headers count there.
-func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
-	q := newQuery(r)
-	if r.URL.Path != "/v1/auth" {
-		q = &query{v: url.Values{}}
-	}
-	for _, name := range []string{"resource", "role"} {
-		// Twice in the query is as ambiguous as twice in the headers. Empty
-		// is denied too: a gateway configured with an unset variable
-		// (resource=$unset) must not turn the check into "any valid key".
-		if vs, given := q.v[name]; len(vs) > 1 {
-			return keys.Errorf(keys.Forbidden, "query parameter %s was given %d times: which one is meant cannot be told", name, len(vs))
-		} else if given {
-			if strings.TrimSpace(vs[0]) == "" {
-				return keys.Errorf(keys.Forbidden, "query parameter %s is empty: give one or leave it out", name)
-			}
-			continue
-		}
-		// Twice means a gateway passed on the caller's own header beside
-		// its own: which one was meant cannot be told, so deny.
-		switch hs := r.Header.Values("X-Keyward-" + name); {
-		case len(hs) > 1:
-			return keys.Errorf(keys.Forbidden, "X-Keyward-%s was sent %d times: the gateway must set it once (and drop the caller's)", name, len(hs))
-		case len(hs) == 1 && strings.TrimSpace(hs[0]) == "":
-			return keys.Errorf(keys.Forbidden, "X-Keyward-%s is empty: set it or leave it out", name)
-		case len(hs) == 1:
-			q.v.Set(name, hs[0])
-		}
-	}
-	req := keys.VerifyRequest{Resource: q.resource("resource"), Role: q.role("role")}
-	if q.err != nil {
-		return q.err
-	}
-	token, ok := bearer(r)
-	if !ok {
-		return keys.Errorf(keys.Unauthorized, "missing key: send Authorization: Bearer <key>")
-	}
-	req.Secret = token
-	res, err := s.b.Verify(r.Context(), req)
-	if err != nil {
-		if code := keys.ErrorCode(err); code == keys.Invalid {
-			return err
-		}
-		s.log.WarnContext(r.Context(), "auth: cannot verify", "error", logCause(err))
-		return keys.Errorf(keys.Unavailable, "cannot verify the key right now; try again")
-	}
-	switch res.Code {
-	case keys.CodeValid:
-		h := w.Header()
-		if res.KeyID != nil {
-			h.Set("X-Keyward-Key-Id", *res.KeyID)
-			infoFrom(r.Context()).actor = *res.KeyID
-		}
-		if res.Name != nil {
-			h.Set("X-Keyward-Key-Name", *res.Name)
-		}
-		if res.Org != nil {
-			h.Set("X-Keyward-Key-Org", *res.Org)
-		}
-		h.Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	case keys.CodeInsufficientPermissions:
-		return keys.Errorf(keys.Forbidden, "the key does not have the rights asked for (%s)", res.Code)
-	}
-	w.Header().Set("WWW-Authenticate", `Bearer realm="keyward", error="invalid_token"`)
-	return keys.Errorf(keys.Unauthorized, "the key is not valid (%s)", res.Code)
 }
 
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) error {

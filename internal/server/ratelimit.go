@@ -1,6 +1,7 @@
 package server
 
 import (
+	"container/list"
 	"sync"
 	"time"
 )
@@ -12,53 +13,71 @@ import (
 // the database: a blocked address's keys are still looked up (one indexed
 // read each), because a valid key from behind the same address (a proxy)
 // must keep working. Malformed tokens are refused before any lookup.
+//
+// Its memory is bounded: it tracks at most max addresses, and a client
+// rotating through addresses (an IPv6 /64 has 2^64) pushes out the
+// addresses that failed least recently, never grows it.
 type failLimiter struct {
 	mu    sync.Mutex
 	limit int
+	max   int
 	now   func() time.Time
-	seen  map[string]*window
+	seen  map[string]*list.Element // of *window
+	order *list.List               // windows, least recently failing first
 }
 
 type window struct {
+	ip    string
 	start time.Time
 	fails int
 }
 
 const limiterWindow = time.Minute
 
-// maxTracked bounds the limiter's memory; past it, finished windows are
-// dropped.
+// maxTracked is how many addresses the limiter remembers: about 1 MB.
 const maxTracked = 10000
 
 func newFailLimiter(perMinute int, now func() time.Time) *failLimiter {
-	return &failLimiter{limit: perMinute, now: now, seen: map[string]*window{}}
+	return &failLimiter{limit: perMinute, max: maxTracked, now: now, seen: map[string]*list.Element{}, order: list.New()}
 }
 
 func (l *failLimiter) blocked(ip string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	w := l.seen[ip]
-	if w == nil || l.now().Sub(w.start) >= limiterWindow {
+	e := l.seen[ip]
+	if e == nil {
 		return false
 	}
-	return w.fails >= l.limit
+	w := e.Value.(*window)
+	return l.now().Sub(w.start) < limiterWindow && w.fails >= l.limit
 }
 
 func (l *failLimiter) fail(ip string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	w := l.seen[ip]
-	if w == nil || now.Sub(w.start) >= limiterWindow {
-		if len(l.seen) >= maxTracked {
-			for k, old := range l.seen {
-				if now.Sub(old.start) >= limiterWindow {
-					delete(l.seen, k)
-				}
-			}
+	// Windows that ended are forgotten from the least recently failing
+	// end; those are the first to have ended.
+	for e := l.order.Front(); e != nil && now.Sub(e.Value.(*window).start) >= limiterWindow; e = l.order.Front() {
+		l.forget(e)
+	}
+	e := l.seen[ip]
+	if e == nil {
+		if l.order.Len() >= l.max {
+			l.forget(l.order.Front())
 		}
-		w = &window{start: now}
-		l.seen[ip] = w
+		e = l.order.PushBack(&window{ip: ip, start: now})
+		l.seen[ip] = e
+	}
+	w := e.Value.(*window)
+	if now.Sub(w.start) >= limiterWindow {
+		w.start, w.fails = now, 0
 	}
 	w.fails++
+	l.order.MoveToBack(e)
+}
+
+func (l *failLimiter) forget(e *list.Element) {
+	delete(l.seen, e.Value.(*window).ip)
+	l.order.Remove(e)
 }

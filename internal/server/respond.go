@@ -68,6 +68,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // that are the server's business, so the client sees a generic message and
 // the log keeps the rest.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if keys.ErrorCode(err) == keys.Internal && errors.Is(err, context.DeadlineExceeded) {
+		// A wait that ran out (a database that did not answer in time) is
+		// "try again", not a fault in the server.
+		err = &keys.Error{Code: keys.Unavailable, Message: "the server could not answer in time; try again", Cause: err}
+	}
 	code := keys.ErrorCode(err)
 	msg := keys.ErrorMessage(err)
 	if code == keys.Internal && errors.Is(r.Context().Err(), context.Canceled) {

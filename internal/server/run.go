@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/keyward/keyward/internal/keys"
 )
 
@@ -27,6 +29,8 @@ type RunConfig struct {
 	// done; 0 is 15s, longer than a request may spend reading its body, so
 	// that a slow client cannot make a clean stop fail.
 	ShutdownTimeout time.Duration
+	// MaxConns caps the connections held at once; 0 is DefaultMaxConns.
+	MaxConns int
 }
 
 // Run serves until ctx is done (serve cancels it on SIGINT/SIGTERM), then
@@ -36,23 +40,35 @@ func Run(ctx context.Context, cfg RunConfig) error {
 	if (cfg.CertFile == "") != (cfg.KeyFile == "") {
 		return keys.Errorf(keys.Invalid, "--tls-cert and --tls-key go together: give both or neither")
 	}
+	if err := CheckAddr(cfg.Addr); err != nil {
+		return err
+	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	maxConns := cfg.MaxConns
+	if maxConns <= 0 {
+		maxConns = DefaultMaxConns
+	}
+	guard := newIdleGuard(maxConns)
 	srv := &http.Server{
 		Handler: cfg.Handler,
 		// The timeouts nest: reading a request (10s) ends before a
 		// shutdown gives up (15s); a handler's work (RequestTimeout, 8s)
 		// ends while its answer can still be written (30s), so a change
-		// is never made for a client that can no longer be told.
+		// is never made for a client that can no longer be told. A new
+		// connection that sends nothing is closed after 5s (the header
+		// timeout runs from the start); between requests a client may stay
+		// 30s, and not at all while the server is full (idleGuard).
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       30 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ConnState:         guard.connState,
 	}
 	scheme := "http"
 	if cfg.CertFile != "" {
@@ -68,6 +84,7 @@ func Run(ctx context.Context, cfg RunConfig) error {
 	if err != nil {
 		return keys.Errorf(keys.Unavailable, "cannot listen on %s: %v", cfg.Addr, err)
 	}
+	ln = netutil.LimitListener(ln, maxConns)
 	if cfg.OnListen != nil {
 		cfg.OnListen(scheme + "://" + ln.Addr().String())
 	}

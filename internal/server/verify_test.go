@@ -1,9 +1,15 @@
 package server_test
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/server"
@@ -240,5 +246,154 @@ func TestGatewayAuthEmptyValues(t *testing.T) {
 	}
 	if r := e.do("GET", "/v1/auth", k.Secret, nil); r.status != http.StatusNoContent {
 		t.Errorf("no resource at all: %d, want 204", r.status)
+	}
+}
+
+// authCheck sends a gateway's check: any method and path, the presented
+// key as a bearer, and X-Keyward-* headers when given (name, value pairs).
+func (e *env) authCheck(method, path, token string, headers ...string) *resp {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+path, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Add(headers[i], headers[i+1])
+	}
+	res, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &resp{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// Under /v1/auth/ the query is the end user's: the resource comes only
+// from X-Keyward-Resource, and without it the check is denied, never
+// "any valid key" (a trailing slash in a gateway's proxy_pass led there).
+func TestGatewayAuthPrefixedNeedsResourceHeader(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	viewer := e.local("gw-viewer", "/acme/prod", keys.Viewer)
+
+	for _, path := range []string{"/v1/auth/", "/v1/auth/?resource=/other&role=admin", "/v1/auth/app/x?resource=/acme/prod"} {
+		for _, method := range []string{"GET", "POST"} {
+			r := e.authCheck(method, path, viewer.Secret)
+			msg := r.wantError(t, http.StatusForbidden, keys.Forbidden)
+			if !strings.Contains(msg, "X-Keyward-Resource") {
+				t.Errorf("%s %s: the refusal does not say how to configure the gateway: %s", method, path, msg)
+			}
+			if r.header.Get("X-Keyward-Key-Id") != "" {
+				t.Errorf("%s %s: key id on a refusal", method, path)
+			}
+		}
+	}
+	// A role alone is not a resource.
+	e.authCheck("GET", "/v1/auth/app", viewer.Secret, "X-Keyward-Role", "viewer").wantError(t, http.StatusForbidden, keys.Forbidden)
+
+	// "/" asks for any valid key, explicitly; a role is then checked
+	// against the key's highest grant.
+	ok := e.authCheck("GET", "/v1/auth/app?resource=/other&role=admin", viewer.Secret, "X-Keyward-Resource", "/").want(t, http.StatusNoContent)
+	if ok.header.Get("X-Keyward-Key-Id") != viewer.ID {
+		t.Errorf("204 headers: %v", ok.header)
+	}
+	e.authCheck("GET", "/v1/auth/app", viewer.Secret, "X-Keyward-Resource", "/", "X-Keyward-Role", "editor").want(t, http.StatusForbidden)
+	e.authCheck("GET", "/v1/auth/app", viewer.Secret, "X-Keyward-Resource", "/acme/prod/app").want(t, http.StatusNoContent)
+	e.authCheck("GET", "/v1/auth/app", viewer.Secret, "X-Keyward-Resource", "/other").want(t, http.StatusForbidden)
+	// Without a key it is still 401 once the gateway is configured.
+	e.authCheck("GET", "/v1/auth/app", "", "X-Keyward-Resource", "/").want(t, http.StatusUnauthorized)
+}
+
+// A 401 from /v1/auth says nothing about why: gateways (Caddy) hand its
+// body and headers to the anonymous caller, and "DISABLED" would tell
+// them that a real key was presented. The reason goes to the server log.
+func TestGatewayAuth401IsTheSameForEveryReason(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	off := e.local("gw-off", "/acme", keys.Viewer)
+	e.do("PATCH", "/v1/keys/gw-off", e.root, map[string]any{"enabled": false}).want(t, http.StatusOK)
+	short := e.local("gw-short", "/acme", keys.Viewer, func(r *keys.CreateRequest) { d := keys.Duration(time.Hour); r.TTL = &d })
+	gone := e.local("gw-gone", "/acme", keys.Viewer)
+	e.do("DELETE", "/v1/keys/gw-gone", e.root, nil).want(t, http.StatusNoContent)
+	e.clock.Advance(2 * time.Hour)
+	unknown, err := keys.NewSecret("sk")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cases := []struct{ name, token string }{
+		{"no key", ""},
+		{"garbage", "sk_nope"},
+		{"unknown", unknown},
+		{"deleted", gone.Secret},
+		{"disabled", off.Secret},
+		{"expired", short.Secret},
+	}
+	var first *resp
+	for _, tc := range cases {
+		for _, path := range []string{"/v1/auth?resource=/acme", "/v1/auth/app"} {
+			r := e.authCheck("GET", path, tc.token, "X-Keyward-Resource", "/acme")
+			r.wantError(t, http.StatusUnauthorized, keys.Unauthorized)
+			r.header.Del("Date")
+			if first == nil {
+				first = r
+				continue
+			}
+			if !bytes.Equal(r.body, first.body) || !reflect.DeepEqual(r.header, first.header) {
+				t.Errorf("%s on %s: the 401 differs from the others:\n%v %s\nvs\n%v %s", tc.name, path, r.header, r.body, first.header, first.body)
+			}
+		}
+	}
+	logs := e.logs.String()
+	for _, reason := range []string{"DISABLED", "EXPIRED", "NOT_FOUND"} {
+		if !strings.Contains(logs, reason) {
+			t.Errorf("the log does not say %s:\n%s", reason, logs)
+		}
+	}
+	for _, tc := range cases[2:] {
+		if strings.Contains(logs, tc.token[len(tc.token)-38:]) {
+			t.Fatalf("a secret is in the log:\n%s", logs)
+		}
+	}
+}
+
+// failingVerify is the real store whose Verify fails as a database that
+// is gone, or that did not answer within its deadline, makes it fail.
+type failingVerify struct {
+	keys.Backend
+	err error
+}
+
+func (f failingVerify) Verify(context.Context, keys.VerifyRequest) (*keys.VerifyResult, error) {
+	return nil, f.err
+}
+
+// A backend that cannot decide is 503 on both verification paths, never a
+// 500 (a server fault to page someone for) and never a verdict.
+func TestVerificationUnavailableIs503(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+	}{
+		{"unavailable", keys.Errorf(keys.Unavailable, "the database is unreachable; try again")},
+		{"deadline", context.DeadlineExceeded},
+		{"wrapped deadline", fmt.Errorf("looking up the key: %w", context.DeadlineExceeded)},
+		{"unavailable deadline", &keys.Error{Code: keys.Unavailable, Message: "the database did not answer in time", Cause: context.DeadlineExceeded}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnvWith(t, server.Options{}, func(b keys.Backend) keys.Backend { return failingVerify{b, tc.err} })
+			k := e.local("svc", "/acme", keys.Viewer)
+			e.do("POST", "/v1/verify", "", map[string]string{"key": k.Secret}).wantError(t, http.StatusServiceUnavailable, keys.Unavailable)
+			e.authCheck("GET", "/v1/auth?resource=/acme", k.Secret).wantError(t, http.StatusServiceUnavailable, keys.Unavailable)
+			e.authCheck("GET", "/v1/auth/app", k.Secret, "X-Keyward-Resource", "/acme").wantError(t, http.StatusServiceUnavailable, keys.Unavailable)
+			if strings.Contains(e.logs.String(), "internal error") {
+				t.Errorf("logged as a server fault:\n%s", e.logs.String())
+			}
+		})
 	}
 }
