@@ -45,6 +45,9 @@ func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
 		if res.Org != nil {
 			h.Set("X-Keyward-Key-Org", *res.Org)
 		}
+		// A service behind the gateway may let a public key (embedded in
+		// apps) do less than a secret one.
+		h.Set("X-Keyward-Key-Type", string(res.Type))
 		h.Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusNoContent)
 		return nil

@@ -66,8 +66,13 @@ func TestGatewayAuth(t *testing.T) {
 
 	const q = "/v1/auth?resource=/acme/prod/app&role=editor"
 	ok := e.do("GET", q, editor.Secret, nil).want(t, http.StatusNoContent)
-	if ok.header.Get("X-Keyward-Key-Id") != editor.ID || ok.header.Get("X-Keyward-Key-Name") != "gw-editor" {
+	if ok.header.Get("X-Keyward-Key-Id") != editor.ID || ok.header.Get("X-Keyward-Key-Name") != "gw-editor" || ok.header.Get("X-Keyward-Key-Type") != "secret" {
 		t.Errorf("204 headers: %v", ok.header)
+	}
+	pub := e.do("POST", "/v1/keys", e.root, map[string]any{"name": "gw-public", "type": "public",
+		"grants": []map[string]string{{"resource": "/acme/prod", "role": "viewer"}}}).want(t, http.StatusCreated).newSecret(t)
+	if r := e.do("GET", "/v1/auth?resource=/acme/prod/app&role=viewer", pub.Secret, nil).want(t, http.StatusNoContent); r.header.Get("X-Keyward-Key-Type") != "public" {
+		t.Errorf("204 headers of a public key: %v", r.header)
 	}
 	for _, tc := range []struct {
 		name, token string
