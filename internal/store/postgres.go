@@ -51,9 +51,9 @@ func isPostgresURL(s string) bool {
 }
 
 // checkPostgresURL refuses a URL that is not one or that carries a
-// password: argv, KEYWARD_DB and config files are too easily read. It
-// returns the URL as messages show it: without its query, where other
-// settings (sslpassword) could be.
+// password (the login's or the client key's, sslpassword): argv,
+// KEYWARD_DB and config files are too easily read. It returns the URL as
+// messages show it: without its query, where other settings could be.
 func checkPostgresURL(raw string) (shown string, err error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -69,7 +69,17 @@ func checkPostgresURL(raw string) (shown string, err error) {
 		return "", keys.Errorf(keys.Invalid, "invalid PostgreSQL URL: %v", err)
 	}
 	_, hasPassword := u.User.Password()
-	if hasPassword || u.Query().Has("password") {
+	// In any case: ?SSLPassword= is as readable as ?sslpassword= (pgx
+	// would pass it on to the server as a setting of that name).
+	for name := range u.Query() {
+		switch strings.ToLower(name) {
+		case "password":
+			hasPassword = true
+		case "sslpassword":
+			return "", keys.Errorf(keys.Invalid, "put the client key's password in PGSSLPASSWORD, not in the URL")
+		}
+	}
+	if hasPassword {
 		return "", keys.Errorf(keys.Invalid, "put the password in PGPASSWORD or ~/.pgpass, not in the URL")
 	}
 	u.RawQuery, u.Fragment = "", ""
