@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -294,11 +295,24 @@ func pgErr(err error) error {
 	if pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) {
 		return keys.Errorf(keys.Unavailable, "database did not answer in time; try again")
 	}
-	var ne net.Error
-	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne) {
+	if lostConnection(err) {
 		return keys.Errorf(keys.Unavailable, "lost the connection to the database; try again")
 	}
 	return nil
+}
+
+// lostConnection reports whether err says the connection to the server is
+// gone, in any of the words a restart, a crash or a network failure
+// leaves: pgx's "conn closed" for a connection it has already found dead
+// (and its other errors raised before anything was sent), a connection
+// database/sql has given up, an EOF, a reset, a broken pipe.
+func lostConnection(err error) bool {
+	var ne net.Error
+	return errors.Is(err, pgconn.ErrConnClosed) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED) ||
+		errors.As(err, &ne)
 }
 
 // migrationErr says why keyward's tables could not be made, for the
