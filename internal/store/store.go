@@ -34,6 +34,11 @@ type Options struct {
 	// BusyTimeout is how long a transaction waits for another writer's
 	// lock before failing as keys.Unavailable; 0 means 5s.
 	BusyTimeout time.Duration
+	// MustExist opens only a SQLite database that is there already, for
+	// commands that read: a missing file is keys.Invalid, and neither the
+	// file nor its folder is made. (A PostgreSQL database must exist
+	// anyway; keyward's tables are made in it as ever.)
+	MustExist bool
 }
 
 // DefaultBusyTimeout is the wait for a locked database when Options has none.
