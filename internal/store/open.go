@@ -147,6 +147,13 @@ func openSQLite(ctx context.Context, abs, path string, busy time.Duration, opts 
 	n := readerPoolSize()
 	s.r.SetMaxOpenConns(n)
 	s.r.SetMaxIdleConns(n)
+	s.v, err = sql.Open(driverName, dsn(abs, busy, connReader))
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s.v.SetMaxOpenConns(n)
+	s.v.SetMaxIdleConns(n)
 	// Opened lazily by database/sql: a process that never verifies never
 	// connects it.
 	s.u, err = sql.Open(driverName, dsn(abs, 0, connUsage))

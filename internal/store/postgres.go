@@ -125,14 +125,22 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 	db := stdlib.OpenDB(*cfg)
 	n := readerPoolSize()
 	// One writer at a time holds a connection (Store.turn); the rest are
-	// readers, and the usage writes of verification.
+	// management readers.
 	db.SetMaxOpenConns(2 * n)
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	db.SetConnMaxLifetime(30 * time.Minute)
-	s := &Store{path: shown, w: db, r: db, u: db, d: postgresDialect, now: now, pending: newPendingUses(), busy: busy, turn: make(chan struct{}, 1)}
+	// Verification's own (verifyconn.go), with its usage writes; opened
+	// lazily by database/sql.
+	v := stdlib.OpenDB(*cfg)
+	v.SetMaxOpenConns(n)
+	v.SetMaxIdleConns(n)
+	v.SetConnMaxIdleTime(5 * time.Minute)
+	v.SetConnMaxLifetime(30 * time.Minute)
+	s := &Store{path: shown, w: db, r: db, v: v, u: v, d: postgresDialect, now: now, pending: newPendingUses(),
+		busy: busy, turn: make(chan struct{}, 1), deadline: newVerifyDeadline(opts.VerifyTimeout)}
 	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+		s.Close()
 		// Here, for the operator who gave the URL, the driver's detail;
 		// later (pgErr), to API clients too, only that it is unreachable.
 		var ce *pgconn.ConnectError
@@ -150,7 +158,7 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 		return nil, dbErr(err)
 	}
 	if err := s.migratePostgres(ctx); err != nil {
-		db.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil

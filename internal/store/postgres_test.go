@@ -547,6 +547,21 @@ func BenchmarkPostgresVerifyParallel(b *testing.B) {
 }
 
 // BenchmarkPostgresCreate: one write transaction under the advisory lock.
+// BenchmarkPostgresVerifyRequestContext verifies as the server does: with
+// a request's context, which can be cancelled (database/sql and pgx watch
+// such a context on every statement; context.Background they do not).
+func BenchmarkPostgresVerifyRequestContext(b *testing.B) {
+	s, req := pgBench(b)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r, err := s.Verify(rctx, req); err != nil || !r.Valid {
+			b.Fatalf("verify: %v %v", r, err)
+		}
+	}
+}
+
 func BenchmarkPostgresCreate(b *testing.B) {
 	s, _ := pgBench(b)
 	b.ResetTimer()
