@@ -101,6 +101,17 @@ func (c *cliTest) openStore() (context.Context, *store.Store) {
 	return keys.WithPrincipal(context.Background(), keys.LocalPrincipal("tester")), s
 }
 
+// makeDB creates the test's database, empty, as a first change would:
+// reading commands never create one.
+func (c *cliTest) makeDB() {
+	c.t.Helper()
+	s, err := store.Open(context.Background(), c.db, store.Options{})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	s.Close()
+}
+
 // maskedFields are replaced in golden files: they differ on every run.
 // Audit details belong to the store and are not part of the pinned shape.
 var maskedFields = map[string]bool{

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -221,26 +220,13 @@ func scanKeys(cmd *cobra.Command, f *Factory, visit func(*keys.Key) bool) {
 
 // completionService is the backend to complete from, or nil when there is
 // none to ask without side effects: settings that do not resolve, a local
-// database file that does not exist yet (completion never creates one),
-// or a backend that does not open.
+// database that does not exist yet (completion reads: it never creates
+// one), or a backend that does not open.
 func completionService(f *Factory) keys.Service {
-	if f.Service == nil {
+	if f.ReadService == nil {
 		return nil
 	}
-	if f.Settings != nil {
-		s, err := f.Settings()
-		if err != nil {
-			cobra.CompDebugln("keyward: "+err.Error(), false)
-			return nil
-		}
-		if s.Server == "" && s.DB != "" && !strings.Contains(s.DB, "://") {
-			if _, err := os.Stat(s.DB); err != nil {
-				cobra.CompDebugln("keyward: no database at "+s.DB, false)
-				return nil
-			}
-		}
-	}
-	svc, err := f.Service()
+	svc, err := f.ReadService()
 	if err != nil {
 		cobra.CompDebugln("keyward: "+err.Error(), false)
 		return nil

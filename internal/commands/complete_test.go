@@ -226,6 +226,15 @@ func TestCompleteIsQuietAndHarmless(t *testing.T) {
 		t.Errorf("completion created the default database's folder")
 	}
 
+	// nor initializes an empty file
+	empty := filepath.Join(dir, "empty.db")
+	os.WriteFile(empty, nil, 0o600)
+	got, _, _ = complete(t, "--db", empty, "keys", "get", "")
+	assertCandidates(t, "empty file", got)
+	if b, err := os.ReadFile(empty); err != nil || len(b) != 0 {
+		t.Errorf("completion wrote to an empty file (%d bytes, %v)", len(b), err)
+	}
+
 	notDB := filepath.Join(dir, "not-a-db")
 	os.WriteFile(notDB, []byte("hello"), 0o600)
 	got, _, stderr := complete(t, "--db", notDB, "keys", "get", "")

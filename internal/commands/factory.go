@@ -22,7 +22,12 @@ type Factory struct {
 	IO       *iostreams.IOStreams
 	Settings func() (*config.Settings, error)
 	Service  func() (keys.Service, error)
-	Printer  func() (output.Printer, error)
+	// ReadService is the backend of commands that only read (list, get,
+	// verify, audit, whoami, completion): a local database must exist
+	// already, it is never created. Left nil beside a caller's Service,
+	// it is that Service.
+	ReadService func() (keys.Service, error)
+	Printer     func() (output.Printer, error)
 	// Remote builds the keys.Service for a configured server; nil means
 	// this build has no remote backend.
 	Remote func(s *config.Settings) (keys.Service, error)
@@ -72,8 +77,14 @@ func (f *Factory) fill(fs *pflag.FlagSet) {
 			return NewPrinter(f.IO, s, f.Now)
 		}
 	}
+	if f.ReadService == nil {
+		f.ReadService = f.Service
+		if f.ReadService == nil {
+			f.ReadService = func() (keys.Service, error) { return f.openService(true) }
+		}
+	}
 	if f.Service == nil {
-		f.Service = f.openService
+		f.Service = func() (keys.Service, error) { return f.openService(false) }
 	}
 }
 
@@ -93,8 +104,9 @@ func NewPrinter(ios *iostreams.IOStreams, s *config.Settings, now func() time.Ti
 	}), nil
 }
 
-// openService opens the backend the settings name, once.
-func (f *Factory) openService() (keys.Service, error) {
+// openService opens the backend the settings name, once. With mustExist
+// a local database is opened only if it is there already.
+func (f *Factory) openService(mustExist bool) (keys.Service, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.opened != nil {
@@ -120,7 +132,7 @@ func (f *Factory) openService() (keys.Service, error) {
 			fmt.Fprintf(f.IO.ErrOut, "debug: database %s\n", shownDB(s.DB))
 		}
 		var st *store.Store
-		st, err = store.Open(context.Background(), s.DB, store.Options{})
+		st, err = store.Open(context.Background(), s.DB, store.Options{MustExist: mustExist})
 		// Said to people only: off a terminal, stderr holds one line per
 		// error, which scripts rely on.
 		if err == nil && st.Created() && f.IO.IsStderrTTY() {

@@ -27,7 +27,7 @@ type ListOptions struct {
 }
 
 func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
-	opts := &ListOptions{IO: f.IO, Service: f.Service}
+	opts := &ListOptions{IO: f.IO, Service: f.ReadService}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},

@@ -255,6 +255,7 @@ func TestSelfRollFollowsIntoKeyring(t *testing.T) {
 
 func TestWhoamiLocal(t *testing.T) {
 	c := newCLITest(t)
+	c.makeDB()
 	// The same fields as on a server, null where they do not apply.
 	var who map[string]any
 	if err := json.Unmarshal([]byte(c.ok("whoami -o json")), &who); err != nil {

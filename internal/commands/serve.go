@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -149,12 +150,19 @@ func loopback(addr string) bool {
 // shownDB is the database as the log shows it: a PostgreSQL URL without
 // its query, where settings such as sslpassword can be (the store's own
 // messages show it so too).
+// A URL that does not parse is not shown at all: where its password or
+// query would be cannot be told.
 func shownDB(db string) string {
-	if u, err := url.Parse(db); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		u.RawQuery, u.Fragment = "", ""
-		return u.Redacted()
+	scheme, _, isURL := strings.Cut(db, "://")
+	if !isURL || !strings.EqualFold(scheme, "postgres") && !strings.EqualFold(scheme, "postgresql") {
+		return db
 	}
-	return db
+	u, err := url.Parse(db)
+	if err != nil {
+		return scheme + "://(a URL that does not parse)"
+	}
+	u.RawQuery, u.Fragment = "", ""
+	return u.Redacted()
 }
 
 func maxTTLText(d keys.Duration) string {

@@ -282,6 +282,9 @@ func TestServeLogHidesDatabaseSettings(t *testing.T) {
 		"/var/lib/keyward/keys.db": "/var/lib/keyward/keys.db",
 		"postgres://kw@db.example/keys?sslmode=verify-full&sslpassword=hunter2": "postgres://kw@db.example/keys",
 		"postgresql://db.example:5433/keys?sslpassword=hunter2#x":               "postgresql://db.example:5433/keys",
+		"postgres://kw@db.example/keys?SSLPassword=hunter2":                     "postgres://kw@db.example/keys",
+		"POSTGRES://kw@db.example/keys?sslpassword=hunter2":                     "postgres://kw@db.example/keys",
+		"postgres://kw:hunter2%zz@db.example/keys":                              "postgres://(a URL that does not parse)",
 	}
 	for in, want := range cases {
 		if got := shownDB(in); got != want {

@@ -290,13 +290,22 @@ func TestLocalDefaultDatabase(t *testing.T) {
 	if dst, err := os.Stat(filepath.Dir(path)); err != nil || dst.Mode().Perm() != 0o700 {
 		t.Fatalf("default database folder: %v %v", dst, err)
 	}
-	// --db and KEYWARD_DB name other files.
-	c.must(3, "", "keys", "get", "first")
+	// --db and KEYWARD_DB name other files; a read of one that is not
+	// there is exit 2 naming it, and makes nothing.
+	if r := c.must(2, "", "keys", "get", "first"); !strings.Contains(r.err, c.db) {
+		t.Fatalf("--db of a missing file: %q", r.err)
+	}
+	other := filepath.Join(t.TempDir(), "other.db")
 	cmd = exec.Command(c.bin, "keys", "list", "-o", "json")
-	cmd.Env = append(c.env, "KEYWARD_DB="+filepath.Join(t.TempDir(), "other.db"))
-	out, err := cmd.Output()
-	if err != nil || string(out) != "[]\n" {
-		t.Fatalf("KEYWARD_DB: %v %q", err, out)
+	cmd.Env = append(c.env, "KEYWARD_DB="+other)
+	out, err := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 2 || !strings.Contains(string(out), other) {
+		t.Fatalf("KEYWARD_DB of a missing file: %v %q", err, out)
+	}
+	for _, p := range []string{c.db, other} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Fatalf("a read made %s", p)
+		}
 	}
 	cmd = exec.Command(c.bin, "keys", "get", "first", "-o", "json")
 	cmd.Env = c.env

@@ -28,8 +28,10 @@ const sqliteMagic = "SQLite format 3\x00"
 // Open opens (creating if needed) the keyward database at path. A new file
 // is created 0600, and its folder 0700 when Open makes it. An existing
 // file that is not a keyward database is refused as keys.Invalid and never
-// modified; an empty file is initialized. A postgres:// or postgresql://
-// URL opens a PostgreSQL database instead (see openPostgres).
+// modified; an empty file is initialized. With Options.MustExist nothing
+// is created or initialized: a missing or empty file is keys.Invalid. A
+// postgres:// or postgresql:// URL opens a PostgreSQL database instead
+// (see openPostgres).
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if isPostgresURL(path) {
 		return openPostgres(ctx, path, opts)
@@ -57,8 +59,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	// Processes opening a new file at the same moment can see it between
 	// states (SQLite refuses a journal mode change beside another
-	// connection at once, without waiting): until the file is stamped as
-	// keyward's, try again for as long as a locked database is waited for.
+	// connection at once, without waiting): until the file is keyward's
+	// in WAL mode, try again for as long as a locked database is waited
+	// for.
 	deadline := time.Now().Add(busy)
 	_, statErr := os.Stat(abs)
 	for {
@@ -67,7 +70,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			s.created = errors.Is(statErr, fs.ErrNotExist)
 			return s, nil
 		}
-		if keys.ErrorCode(err) != keys.Unavailable || time.Now().After(deadline) || stamped(abs) {
+		if keys.ErrorCode(err) != keys.Unavailable || time.Now().After(deadline) || walReady(abs) {
 			return s, err
 		}
 		select {
@@ -104,7 +107,7 @@ func isSchemeName(s string) bool {
 }
 
 func openSQLite(ctx context.Context, abs, path string, busy time.Duration, opts Options) (*Store, error) {
-	if err := prepareFile(ctx, abs, path); err != nil {
+	if err := prepareFile(ctx, abs, path, opts.MustExist, busy); err != nil {
 		return nil, err
 	}
 	now := opts.Now
@@ -144,6 +147,13 @@ func openSQLite(ctx context.Context, abs, path string, busy time.Duration, opts 
 	n := readerPoolSize()
 	s.r.SetMaxOpenConns(n)
 	s.r.SetMaxIdleConns(n)
+	s.v, err = sql.Open(driverName, dsn(abs, busy, connReader))
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s.v.SetMaxOpenConns(n)
+	s.v.SetMaxIdleConns(n)
 	// Opened lazily by database/sql: a process that never verifies never
 	// connects it.
 	s.u, err = sql.Open(driverName, dsn(abs, 0, connUsage))
@@ -196,13 +206,47 @@ func dsn(path string, busy time.Duration, kind connKind) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
-// prepareFile makes sure path is either a new, empty 0600 file or an
-// existing keyward database, without modifying anything else.
-func prepareFile(ctx context.Context, abs, shown string) error {
+// prepareFile makes sure path is a keyward database, or a file that
+// Open has just made, or found empty, and stamped as keyward's, without
+// modifying anything else. With mustExist it creates nothing, and
+// refuses an empty file rather than initialize it.
+func prepareFile(ctx context.Context, abs, shown string, mustExist bool, busy time.Duration) error {
+	if mustExist {
+		if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
+			return keys.Errorf(keys.Invalid, "no keyward database at %s: check --db, or create a key first", shown)
+		}
+	} else {
+		created, err := createFile(abs, shown)
+		if err != nil {
+			return err
+		}
+		if created {
+			return stampEmpty(ctx, abs, shown, busy)
+		}
+	}
+	empty, err := checkExisting(ctx, abs, shown)
+	if err != nil {
+		return err
+	}
+	if err := writableBeside(abs, shown); err != nil {
+		return err
+	}
+	switch {
+	case !empty:
+		return nil
+	case mustExist:
+		return keys.Errorf(keys.Invalid, "%s is an empty file, not yet a keyward database: check --db, or create a key first", shown)
+	}
+	return stampEmpty(ctx, abs, shown, busy)
+}
+
+// createFile makes a new, empty 0600 file at abs (and its folder, 0700),
+// unless a file is there already.
+func createFile(abs, shown string) (created bool, err error) {
 	dir := filepath.Dir(abs)
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		if err := mkdirPrivate(dir); err != nil {
-			return keys.Errorf(keys.Invalid, "cannot create the folder for %s: %v", shown, unwrapPathErr(err))
+			return false, keys.Errorf(keys.Invalid, "cannot create the folder for %s: %v", shown, unwrapPathErr(err))
 		}
 	}
 	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
@@ -210,20 +254,64 @@ func prepareFile(ctx context.Context, abs, shown string) error {
 		// Ours: 0600 whatever the umask.
 		cerr := f.Chmod(0o600)
 		if err := errors.Join(cerr, f.Close()); err != nil {
-			return fmt.Errorf("create %s: %w", shown, err)
+			return false, fmt.Errorf("create %s: %w", shown, err)
 		}
-		return nil
+		return true, nil
 	}
-	if !errors.Is(err, fs.ErrExist) {
-		if errors.Is(err, fs.ErrPermission) {
-			return keys.Errorf(keys.Invalid, "cannot open %s: permission denied", shown)
-		}
-		return keys.Errorf(keys.Invalid, "cannot open %s: %v", shown, unwrapPathErr(err))
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return false, nil
+	case errors.Is(err, fs.ErrPermission):
+		return false, keys.Errorf(keys.Invalid, "cannot open %s: permission denied", shown)
 	}
-	if err := checkExisting(ctx, abs, shown); err != nil {
-		return err
+	return false, keys.Errorf(keys.Invalid, "cannot open %s: %v", shown, unwrapPathErr(err))
+}
+
+// stampEmpty makes an empty file keyward's before anything else is
+// written to it: one transaction, in SQLite's rollback-journal mode,
+// writes its first page with keyward's application id (WAL comes after,
+// from the writer). So no process ever finds a SQLite file of keyward's
+// without the stamp, and a file without it, WAL or not, is refused as
+// another program's. Another keyward stamping the same file at once
+// waits for the lock and finds it done.
+func stampEmpty(ctx context.Context, abs, shown string, busy time.Duration) error {
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open(driverName, "file:"+(&url.URL{Path: abs}).EscapedPath()+"?"+q.Encode())
+	if err != nil {
+		return fmt.Errorf("open %s: %w", shown, err)
 	}
-	return writableBeside(abs, shown)
+	defer db.Close()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return stampErr(shown, err)
+	}
+	defer tx.Rollback()
+	var appID, version, objects int64
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT application_id FROM pragma_application_id),
+		(SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_schema)`).Scan(&appID, &version, &objects); err != nil {
+		return stampErr(shown, err)
+	}
+	switch {
+	case appID == applicationID:
+		return nil // another keyward was first
+	case appID != 0 || version != 0 || objects != 0:
+		return notKeyward(shown) // written by another program meanwhile
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", applicationID)); err != nil {
+		return stampErr(shown, err)
+	}
+	return stampErr(shown, tx.Commit())
+}
+
+// stampErr is a locked database as such (Open tries again), anything
+// else a file that did not turn out to be an empty database.
+func stampErr(shown string, err error) error {
+	if err == nil || keys.ErrorCode(dbErr(err)) == keys.Unavailable {
+		return dbErr(err)
+	}
+	return notKeyward(shown)
 }
 
 // mkdirPrivate creates dir and any missing parents, 0700 whatever the umask.
@@ -254,9 +342,9 @@ func unwrapPathErr(err error) error {
 	return err
 }
 
-// stamped reports whether the file's header already holds keyward's
-// application id.
-func stamped(abs string) bool {
+// walReady reports whether the file's header holds keyward's application
+// id and WAL mode, as every keyward file's does once initialized.
+func walReady(abs string) bool {
 	f, err := os.Open(abs)
 	if err != nil {
 		return false
@@ -266,94 +354,67 @@ func stamped(abs string) bool {
 	if _, err := io.ReadFull(f, header); err != nil {
 		return false
 	}
-	return binary.BigEndian.Uint32(header[68:72]) == applicationID
+	return binary.BigEndian.Uint32(header[68:72]) == applicationID && header[18] == 2 && header[19] == 2
 }
 
 func notKeyward(shown string) error {
 	return keys.Errorf(keys.Invalid, "%s is not a keyward database", shown)
 }
 
-// checkExisting accepts an empty file (to be initialized) or a keyward
+// checkExisting accepts an empty file (to be stamped) or a keyward
 // database, reading only: the header first, then, when the header alone
-// cannot tell (a new database whose first pages are still in the WAL), a
-// read-only SQLite connection.
-func checkExisting(ctx context.Context, abs, shown string) error {
+// cannot tell (a database an earlier keyward made, whose first
+// transaction is still in its WAL), a read-only SQLite connection.
+func checkExisting(ctx context.Context, abs, shown string) (empty bool, err error) {
 	// Look before opening: opening a FIFO would wait for a writer forever.
 	if fi, err := os.Stat(abs); err == nil && !fi.Mode().IsRegular() {
-		return notKeyward(shown)
+		return false, notKeyward(shown)
 	}
 	f, err := os.Open(abs)
 	if err != nil {
-		return keys.Errorf(keys.Invalid, "cannot open %s: %v", shown, unwrapPathErr(err))
+		return false, keys.Errorf(keys.Invalid, "cannot open %s: %v", shown, unwrapPathErr(err))
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("stat %s: %w", shown, err)
+		return false, fmt.Errorf("stat %s: %w", shown, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return notKeyward(shown)
+		return false, notKeyward(shown)
 	}
 	if fi.Size() == 0 {
-		return nil
+		return true, nil
 	}
-	header := make([]byte, 105) // the file header and page 1's b-tree header
+	header := make([]byte, 72)
 	if _, err := io.ReadFull(f, header); err != nil {
-		return notKeyward(shown)
+		return false, notKeyward(shown)
 	}
 	if !bytes.Equal(header[:16], []byte(sqliteMagic)) {
-		return notKeyward(shown)
+		return false, notKeyward(shown)
 	}
 	if binary.BigEndian.Uint32(header[68:72]) == applicationID {
-		return nil
+		return false, nil
 	}
-	// Still possibly ours: a database whose first transaction is still in
-	// its write-ahead log, not yet checkpointed. Without a log, the header
-	// is the truth; with one, ask SQLite, read-only.
-	size := fi.Size()
+	// Without a log, the header is the truth. With one, ask SQLite,
+	// read-only: an empty WAL database with no stamp anywhere is another
+	// program's (keyward stamps a file before it makes it WAL).
 	if fi, err := os.Stat(abs + "-wal"); err != nil || fi.Size() == 0 {
-		if initializing(header, size) {
-			return nil
-		}
-		return notKeyward(shown)
+		return false, notKeyward(shown)
 	}
 	ro, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: abs}).EscapedPath()+"?mode=ro&_busy_timeout=1000")
 	if err != nil {
-		return notKeyward(shown)
+		return false, notKeyward(shown)
 	}
 	defer ro.Close()
-	// One statement, one snapshot: read apart, the id could be seen before
-	// another keyward's first transaction and the tables after it.
-	var appID, version, tables int64
-	if err := ro.QueryRowContext(ctx, `SELECT (SELECT application_id FROM pragma_application_id),
-		(SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_schema)`).Scan(&appID, &version, &tables); err != nil {
+	var appID int64
+	if err := ro.QueryRowContext(ctx, "SELECT application_id FROM pragma_application_id").Scan(&appID); err != nil {
 		if keys.ErrorCode(dbErr(err)) == keys.Unavailable {
-			return dbErr(err)
+			return false, dbErr(err)
 		}
-		return notKeyward(shown)
+		return false, notKeyward(shown)
 	}
-	switch {
-	case appID == applicationID:
-		return nil
-	case appID == 0 && version == 0 && tables == 0 && header[18] == 2:
-		return nil // another keyward's first transaction, not committed yet
+	if appID != applicationID {
+		return false, notKeyward(shown)
 	}
-	return notKeyward(shown)
-}
-
-// initializing reports whether a SQLite file of size bytes, by its first
-// 105 bytes, is what another keyward opening it at this very moment
-// leaves before its first transaction: a WAL database of one page, no
-// table, no application id, user_version 0. Open goes on to migrate,
-// which waits for that transaction and checks again under the write lock.
-func initializing(header []byte, size int64) bool {
-	pageSize := int64(binary.BigEndian.Uint16(header[16:18]))
-	if pageSize == 1 {
-		pageSize = 65536
-	}
-	return header[18] == 2 && header[19] == 2 && // WAL
-		size == pageSize && header[100] == 0x0d && // one page: an empty sqlite_schema leaf
-		binary.BigEndian.Uint16(header[103:105]) == 0 && // without a row
-		binary.BigEndian.Uint32(header[60:64]) == 0 && // user_version
-		binary.BigEndian.Uint32(header[68:72]) == 0 // application_id
+	return false, nil
 }

@@ -47,6 +47,13 @@ func TestOpenRefusesWhatIsNotKeyward(t *testing.T) {
 		"other application id":  func(p string) { foreignSQLite(t, p, "PRAGMA application_id = 1234") },
 		"other sqlite, WAL":     func(p string) { foreignSQLite(t, p, "PRAGMA journal_mode = WAL") },
 		"empty sqlite database": func(p string) { foreignSQLite(t, p, "PRAGMA user_version = 1"); dropNotes(t, p) },
+		// Another program's database, made WAL and nothing else yet: as
+		// empty as a keyward file a moment before its first transaction
+		// once was, but not keyward's.
+		"empty sqlite database, WAL": func(p string) { emptySQLite(t, p, "PRAGMA journal_mode = WAL") },
+		"empty sqlite database, rollback": func(p string) {
+			emptySQLite(t, p, "PRAGMA user_version = 1", "PRAGMA user_version = 0")
+		},
 	}
 	for name, make := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -111,6 +118,51 @@ func TestOpenRefusesWhatIsNotKeyward(t *testing.T) {
 	})
 }
 
+// emptySQLite makes a SQLite database without a table, as a program that
+// has set its pragmas and not yet made its schema leaves it.
+func emptySQLite(t *testing.T, path string, pragmas ...string) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range pragmas {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// TestOpenRefusesAnEmptyWALDatabaseInUse: another program's empty WAL
+// database, open in that program (its -wal and -shm beside it), is not
+// taken for a keyward file being initialized: refused, and not a byte of
+// it changed.
+func TestOpenRefusesAnEmptyWALDatabaseInUse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "other.db")
+	other, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.SetMaxOpenConns(1)
+	if _, err := other.Exec("SELECT count(*) FROM sqlite_schema"); err != nil {
+		t.Fatal(err)
+	}
+	before := readAll(t, path) // the file and its -wal
+	_, err = Open(ctx, path, Options{BusyTimeout: 200 * time.Millisecond})
+	if keys.ErrorCode(err) != keys.Invalid || keys.ErrorMessage(err) != path+" is not a keyward database" {
+		t.Fatalf("error = %v (%s), want invalid %q", err, keys.ErrorCode(err), path+" is not a keyward database")
+	}
+	if !bytes.Equal(before, readAll(t, path)) {
+		t.Error("the refused file was modified")
+	}
+	var n int
+	if err := other.QueryRow("SELECT count(*) FROM sqlite_schema").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("the other program's database: %d tables, %v", n, err)
+	}
+}
+
 func dropNotes(t *testing.T, path string) {
 	db, err := sql.Open("sqlite3", path)
 	if err != nil {
@@ -133,6 +185,51 @@ func TestOpenInitializesAnEmptyFile(t *testing.T) {
 	}
 	defer s.Close()
 	if _, err := s.Create(local(ctx), keys.CreateRequest{Name: "k", Grants: []keys.Grant{{Resource: "/a", Role: keys.Viewer}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOpenMustExist: what reading commands open. A missing database is
+// bad input naming the path, and nothing is made, neither the file nor
+// its folder; an empty file is not initialized either.
+func TestOpenMustExist(t *testing.T) {
+	dir := t.TempDir()
+	for _, missing := range []string{filepath.Join(dir, "no", "such", "keys.db"), filepath.Join(dir, "keys.db")} {
+		_, err := Open(ctx, missing, Options{MustExist: true})
+		if keys.ErrorCode(err) != keys.Invalid || !strings.Contains(keys.ErrorMessage(err), missing) {
+			t.Errorf("%s: %v (%s), want invalid naming the path", missing, err, keys.ErrorCode(err))
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("opening missing databases made %v", entries)
+	}
+
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(ctx, empty, Options{MustExist: true})
+	if keys.ErrorCode(err) != keys.Invalid || !strings.Contains(keys.ErrorMessage(err), empty) {
+		t.Errorf("an empty file: %v (%s), want invalid naming the path", err, keys.ErrorCode(err))
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 || len(readAll(t, empty)) != 0 {
+		t.Fatalf("opening an empty file changed it or left %v", entries)
+	}
+
+	// A keyward database opens as ever.
+	db := filepath.Join(dir, "keyward.db")
+	s, err := Open(ctx, db, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := mustCreate(t, s, "k", "/acme")
+	s.Close()
+	s, err = Open(ctx, db, Options{MustExist: true})
+	if err != nil {
+		t.Fatalf("an existing database: %v", err)
+	}
+	defer s.Close()
+	if _, err := s.Get(local(ctx), k.ID); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -317,22 +414,19 @@ func TestOpenRefusesOtherURLs(t *testing.T) {
 }
 
 // TestOpenWhileAnotherOpenInitializes covers two processes opening a new
-// file at once: the first has made it a WAL database but not yet written
-// its schema (the header holds no application id, the log nothing); the
-// second must wait for it, not call the file foreign.
+// file at once. The first may have stamped it and gone no further (or
+// been killed there): the second takes it up. Many at once all succeed.
 func TestOpenWhileAnotherOpenInitializes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keyward.db")
-	first, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL")
-	if err != nil {
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	defer first.Close()
-	if err := first.Ping(); err != nil {
+	if err := stampEmpty(ctx, path, path, time.Second); err != nil {
 		t.Fatal(err)
 	}
 	s, err := Open(ctx, path, Options{})
 	if err != nil {
-		t.Fatalf("open beside a first open still initializing: %v", err)
+		t.Fatalf("open a file stamped, not yet initialized: %v", err)
 	}
 	mustCreate(t, s, "k", "/acme")
 	s.Close()

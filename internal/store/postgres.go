@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,9 +52,9 @@ func isPostgresURL(s string) bool {
 }
 
 // checkPostgresURL refuses a URL that is not one or that carries a
-// password: argv, KEYWARD_DB and config files are too easily read. It
-// returns the URL as messages show it: without its query, where other
-// settings (sslpassword) could be.
+// password (the login's or the client key's, sslpassword): argv,
+// KEYWARD_DB and config files are too easily read. It returns the URL as
+// messages show it: without its query, where other settings could be.
 func checkPostgresURL(raw string) (shown string, err error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -69,7 +70,17 @@ func checkPostgresURL(raw string) (shown string, err error) {
 		return "", keys.Errorf(keys.Invalid, "invalid PostgreSQL URL: %v", err)
 	}
 	_, hasPassword := u.User.Password()
-	if hasPassword || u.Query().Has("password") {
+	// In any case: ?SSLPassword= is as readable as ?sslpassword= (pgx
+	// would pass it on to the server as a setting of that name).
+	for name := range u.Query() {
+		switch strings.ToLower(name) {
+		case "password":
+			hasPassword = true
+		case "sslpassword":
+			return "", keys.Errorf(keys.Invalid, "put the client key's password in PGSSLPASSWORD, not in the URL")
+		}
+	}
+	if hasPassword {
 		return "", keys.Errorf(keys.Invalid, "put the password in PGPASSWORD or ~/.pgpass, not in the URL")
 	}
 	u.RawQuery, u.Fragment = "", ""
@@ -114,14 +125,22 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 	db := stdlib.OpenDB(*cfg)
 	n := readerPoolSize()
 	// One writer at a time holds a connection (Store.turn); the rest are
-	// readers, and the usage writes of verification.
+	// management readers.
 	db.SetMaxOpenConns(2 * n)
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	db.SetConnMaxLifetime(30 * time.Minute)
-	s := &Store{path: shown, w: db, r: db, u: db, d: postgresDialect, now: now, pending: newPendingUses(), busy: busy, turn: make(chan struct{}, 1)}
+	// Verification's own (verifyconn.go), with its usage writes; opened
+	// lazily by database/sql.
+	v := stdlib.OpenDB(*cfg)
+	v.SetMaxOpenConns(n)
+	v.SetMaxIdleConns(n)
+	v.SetConnMaxIdleTime(5 * time.Minute)
+	v.SetConnMaxLifetime(30 * time.Minute)
+	s := &Store{path: shown, w: db, r: db, v: v, u: v, d: postgresDialect, now: now, pending: newPendingUses(),
+		busy: busy, turn: make(chan struct{}, 1), deadline: newVerifyDeadline(opts.VerifyTimeout)}
 	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+		s.Close()
 		// Here, for the operator who gave the URL, the driver's detail;
 		// later (pgErr), to API clients too, only that it is unreachable.
 		var ce *pgconn.ConnectError
@@ -139,7 +158,7 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 		return nil, dbErr(err)
 	}
 	if err := s.migratePostgres(ctx); err != nil {
-		db.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -284,11 +303,24 @@ func pgErr(err error) error {
 	if pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) {
 		return keys.Errorf(keys.Unavailable, "database did not answer in time; try again")
 	}
-	var ne net.Error
-	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne) {
+	if lostConnection(err) {
 		return keys.Errorf(keys.Unavailable, "lost the connection to the database; try again")
 	}
 	return nil
+}
+
+// lostConnection reports whether err says the connection to the server is
+// gone, in any of the words a restart, a crash or a network failure
+// leaves: pgx's "conn closed" for a connection it has already found dead
+// (and its other errors raised before anything was sent), a connection
+// database/sql has given up, an EOF, a reset, a broken pipe.
+func lostConnection(err error) bool {
+	var ne net.Error
+	return errors.Is(err, pgconn.ErrConnClosed) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED) ||
+		errors.As(err, &ne)
 }
 
 // migrationErr says why keyward's tables could not be made, for the

@@ -130,8 +130,27 @@ func TestPostgresURLWithAPasswordIsRefused(t *testing.T) {
 			t.Errorf("%s: the error holds the password", u)
 		}
 	}
+	// The password of the client key's file sits in argv as much: it goes
+	// in PGSSLPASSWORD. Parameter names are matched in any case.
+	for _, u := range []string{
+		"postgres://kw@127.0.0.1:1/keyward?sslpassword=hunter2",
+		"postgres://kw@127.0.0.1:1/keyward?sslmode=verify-full&SSLPassword=hunter2",
+		"postgres://kw@127.0.0.1:1/keyward?SSLPASSWORD=",
+	} {
+		_, err := Open(ctx, u, Options{})
+		if keys.ErrorCode(err) != keys.Invalid || keys.ErrorMessage(err) != "put the client key's password in PGSSLPASSWORD, not in the URL" {
+			t.Errorf("%s: %v (%s)", u, err, keys.ErrorCode(err))
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: the error holds the password", u)
+		}
+	}
+	_, err := Open(ctx, "postgres://kw@127.0.0.1:1/keyward?Password=hunter2", Options{})
+	if keys.ErrorCode(err) != keys.Invalid || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("?Password=: %v (%s)", err, keys.ErrorCode(err))
+	}
 	// A URL that does not parse says so without echoing itself.
-	_, err := Open(ctx, "postgres://kw:hunter2@127.0.0.1:port/keyward", Options{})
+	_, err = Open(ctx, "postgres://kw:hunter2@127.0.0.1:port/keyward", Options{})
 	if keys.ErrorCode(err) != keys.Invalid || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("bad URL: %v (%s)", err, keys.ErrorCode(err))
 	}
@@ -528,6 +547,21 @@ func BenchmarkPostgresVerifyParallel(b *testing.B) {
 }
 
 // BenchmarkPostgresCreate: one write transaction under the advisory lock.
+// BenchmarkPostgresVerifyRequestContext verifies as the server does: with
+// a request's context, which can be cancelled (database/sql and pgx watch
+// such a context on every statement; context.Background they do not).
+func BenchmarkPostgresVerifyRequestContext(b *testing.B) {
+	s, req := pgBench(b)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r, err := s.Verify(rctx, req); err != nil || !r.Valid {
+			b.Fatalf("verify: %v %v", r, err)
+		}
+	}
+}
+
 func BenchmarkPostgresCreate(b *testing.B) {
 	s, _ := pgBench(b)
 	b.ResetTimer()

@@ -13,6 +13,8 @@
 // On PostgreSQL both are one pool: writers queue on an advisory lock
 // instead, and readers run REPEATABLE READ READ ONLY transactions. The SQL
 // is the same for both; the dialect (dialect.go) rebinds its placeholders.
+//
+// Verification reads on connections of its own on both (verifyconn.go).
 package store
 
 import (
@@ -34,6 +36,15 @@ type Options struct {
 	// BusyTimeout is how long a transaction waits for another writer's
 	// lock before failing as keys.Unavailable; 0 means 5s.
 	BusyTimeout time.Duration
+	// VerifyTimeout bounds how long verification (Verify, and
+	// Authenticate's lookup) waits for a PostgreSQL server before failing
+	// as keys.Unavailable; 0 means 3s.
+	VerifyTimeout time.Duration
+	// MustExist opens only a SQLite database that is there already, for
+	// commands that read: a missing file is keys.Invalid, and neither the
+	// file nor its folder is made. (A PostgreSQL database must exist
+	// anyway; keyward's tables are made in it as ever.)
+	MustExist bool
 }
 
 // DefaultBusyTimeout is the wait for a locked database when Options has none.
@@ -44,14 +55,16 @@ type Store struct {
 	path string  // the file, or the PostgreSQL URL without its query
 	w    *sql.DB // SQLite: one connection, BEGIN IMMEDIATE; PostgreSQL: r
 	r    *sql.DB // SQLite: query-only readers; PostgreSQL: the pool
-	u    *sql.DB // verify's last_used_at writes: SQLite: one connection that never waits; PostgreSQL: r
+	v    *sql.DB // verification's lookups: SQLite: query-only readers of their own; PostgreSQL: a pool of its own
+	u    *sql.DB // verify's last_used_at writes: SQLite: one connection that never waits; PostgreSQL: v
 	d    *dialect
 	now  func() time.Time
 
-	pending *pendingUses  // uses not yet written because the database was locked
-	created bool          // Open made the SQLite file
-	busy    time.Duration // the longest a write waits for its turn
-	turn    chan struct{} // held by the one writer of this process at work
+	deadline *verifyDeadline // PostgreSQL: the bound of verification's lookups (nil on SQLite)
+	pending  *pendingUses    // uses not yet written because the database was locked
+	created  bool            // Open made the SQLite file
+	busy     time.Duration   // the longest a write waits for its turn
+	turn     chan struct{}   // held by the one writer of this process at work
 }
 
 // Created reports whether Open made a new SQLite file, so that a command
@@ -63,9 +76,14 @@ var _ keys.Backend = (*Store)(nil)
 // Close closes the pools.
 func (s *Store) Close() error {
 	s.pending.close()
-	errs := []error{s.r.Close()}
-	for _, db := range []*sql.DB{s.w, s.u} {
-		if db != nil && db != s.r {
+	if s.deadline != nil {
+		s.deadline.stop()
+	}
+	var errs []error
+	closed := map[*sql.DB]bool{}
+	for _, db := range []*sql.DB{s.r, s.w, s.v, s.u} {
+		if db != nil && !closed[db] {
+			closed[db] = true
 			errs = append(errs, db.Close())
 		}
 	}

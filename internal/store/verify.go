@@ -18,11 +18,12 @@ const useFold = time.Minute
 const useWait = 100 * time.Millisecond
 
 // lookup finds the key whose current or previous secret hashes to h. It
-// reads on the reader pool, outside any cache, so the next verification
-// after any change, by any process, sees it.
+// reads on verification's own connections (verifyconn.go), outside any
+// cache, so the next verification after any change, by any process, sees
+// it.
 func (s *Store) lookup(ctx context.Context, h string) (r *row, matchedPrevious bool, err error) {
 	var current bool
-	r, err = scanKey(s.r.QueryRowContext(ctx, s.d.rebind("SELECT "+s.d.keyColumns+`, k.secret_hash = ?1
+	r, err = scanKey(s.v.QueryRowContext(s.verifyCtx(ctx), s.d.rebind("SELECT "+s.d.keyColumns+`, k.secret_hash = ?1
 		FROM keys k WHERE k.secret_hash = ?1 OR k.prev_hash = ?1`), h), &current)
 	if err == sql.ErrNoRows {
 		return nil, false, nil
