@@ -90,6 +90,17 @@ func gatewayRequest(r *http.Request) (keys.VerifyRequest, error) {
 		q = &query{v: url.Values{}}
 	} else {
 		q = newQuery(r)
+		// A misspelt resource or role (Role=admin, a space) would be
+		// ignored and the check widened to any valid key: deny it. Other
+		// parameters stay ignored (Caddy passes the caller's query on
+		// when its uri has none).
+		for name := range q.v {
+			n := strings.TrimSpace(name)
+			if name != "resource" && name != "role" && (strings.EqualFold(n, "resource") || strings.EqualFold(n, "role")) {
+				return keys.VerifyRequest{}, keys.Errorf(keys.Forbidden,
+					"query parameter %q is not resource or role as written: /v1/auth takes resource and role, in lower case", name)
+			}
+		}
 	}
 	for _, name := range []string{"resource", "role"} {
 		// Twice in the query is as ambiguous as twice in the headers. Empty

@@ -207,6 +207,24 @@ func TestGatewayAuthDuplicateQuery(t *testing.T) {
 	}
 }
 
+// A gateway configured with a misspelt parameter (Role=admin, RESOURCE=…)
+// asks for a check it does not get: keyward must deny, not answer for any
+// valid key. Other parameters (a caller's query that Caddy passes on when
+// its uri has none) stay ignored.
+func TestGatewayAuthMisspeltQueryDenies(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	k := e.local("gw-case", "/acme/prod", keys.Viewer)
+	for _, q := range []string{
+		"resource=/acme/prod&Role=admin", "Resource=/globex", "RESOURCE=/globex&role=viewer",
+		"resource=/acme/prod&ROLE=editor", "resource=/acme/prod&role%20=admin",
+	} {
+		if r := e.do("GET", "/v1/auth?"+q, k.Secret, nil); r.status != http.StatusForbidden {
+			t.Errorf("/v1/auth?%s: %d, want 403", q, r.status)
+		}
+	}
+	e.do("GET", "/v1/auth?resource=/acme/prod&page=2", k.Secret, nil).want(t, http.StatusNoContent)
+}
+
 // Two Authorization headers: which key is meant cannot be told, so none is.
 func TestTwoAuthorizationHeaders(t *testing.T) {
 	e := newEnv(t, server.Options{})
