@@ -1,6 +1,7 @@
 package store
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -49,5 +50,46 @@ func TestFirstUseOfARolledSecretIsRecordedBeforeItIsAnswered(t *testing.T) {
 	}
 	if _, err := s.Roll(keys.WithPrincipal(ctx, old), "ci", keys.RollRequest{}); keys.ErrorCode(err) != keys.Forbidden {
 		t.Fatalf("a redo after the new secret was used: %v; want forbidden", err)
+	}
+}
+
+// Replicas' clocks differ. A replica whose clock is ahead, seeing the
+// previous secret's grace over, must still record the first use of the
+// new secret before answering it: on a replica whose clock is behind that
+// grace is not over, and the previous secret could redo the roll and take
+// away the secret just answered as valid.
+func TestFirstUseIsRecordedWhateverTheReplicasClock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keyward.db")
+	now := time.Now()
+	open := func(at time.Time) *Store {
+		s, err := Open(ctx, path, Options{Now: func() time.Time { return at }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	behind, ahead := open(now), open(now.Add(time.Minute))
+	k, err := behind.Create(local(ctx), keys.CreateRequest{Name: "ci", Grants: grants("/acme")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := behind.Authenticate(ctx, k.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rolled, err := behind.Roll(keys.WithPrincipal(ctx, p), "ci", keys.RollRequest{Grace: gracep(30 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := ahead.Verify(ctx, keys.VerifyRequest{Secret: rolled.Secret}); err != nil || r.Code != keys.CodeValid {
+		t.Fatalf("the new secret on the replica ahead: %+v, %v", r, err)
+	}
+	old, err := behind.Authenticate(ctx, k.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := behind.Roll(keys.WithPrincipal(ctx, old), "ci", keys.RollRequest{}); keys.ErrorCode(err) != keys.Forbidden {
+		t.Fatalf("a redo after the new secret was answered valid elsewhere: %v; want forbidden", err)
 	}
 }

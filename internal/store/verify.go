@@ -85,9 +85,12 @@ func (s *Store) Verify(ctx context.Context, req keys.VerifyRequest) (*keys.Verif
 // someone holds: one write per roll, waiting at most the busy timeout
 // (then Unavailable: better no answer than an answer for a secret that a
 // redo could still take away). It reports false when a redo has replaced
-// the secret since the lookup. Only a roll that can be redone needs it.
+// the secret since the lookup. Only a roll that can be redone needs it;
+// whether the previous secret's grace is over is not asked here: another
+// replica, its clock behind this one's, may still see it running and let
+// it redo the roll (the write is once per roll either way).
 func (s *Store) claim(ctx context.Context, r *row, hash string, now time.Time) (bool, error) {
-	if r.lastRoll.Claimed || !r.lastRoll.BySelf || !r.hasPrev || r.prevExpiry == nil || !now.Before(*r.prevExpiry) {
+	if r.lastRoll.Claimed || !r.lastRoll.BySelf || !r.hasPrev {
 		return true, nil
 	}
 	conn, _, err := s.writerConn(ctx)
