@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -27,6 +28,24 @@ func Error(w io.Writer, f Format, err error) {
 	fmt.Fprintf(w, "error: %s\n", msg)
 }
 
+// escapeControls writes control characters (ESC, BEL, …) as \xNN: an
+// error message may come from a server, and raw escape sequences would
+// let it rewrite the operator's terminal.
+func escapeControls(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // maxErrorLine bounds an error line. Messages made with keys.Errorf
 // already cut what they quote; this catches the rest (a library's message
 // repeating a 120 KB flag or argument in full).
@@ -36,6 +55,7 @@ const maxErrorLine = 1000
 func OneLine(s string) string {
 	s = strings.TrimSpace(s)
 	s = strings.Join(strings.Fields(strings.ReplaceAll(strings.ReplaceAll(s, "\r", " "), "\n", " ")), " ")
+	s = escapeControls(s)
 	if len(s) <= maxErrorLine {
 		return s
 	}

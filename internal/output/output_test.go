@@ -267,3 +267,13 @@ func TestDeletedTable(t *testing.T) {
 		t.Errorf("deleted = %q", got)
 	}
 }
+
+// An error message may come from a server: its control characters are
+// shown escaped, never sent raw to the operator's terminal.
+func TestErrorEscapesControlCharacters(t *testing.T) {
+	var b bytes.Buffer
+	Error(&b, Table, keys.Errorf(keys.Invalid, "bad \x1b]0;PWNED\a\x1b[31mred\u009b"))
+	if got := b.String(); strings.ContainsAny(got, "\x1b\a\u009b") || !strings.Contains(got, `\x1b]0;PWNED\x07\x1b[31mred\x9b`) {
+		t.Errorf("error line %q", got)
+	}
+}
