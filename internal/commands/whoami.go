@@ -2,8 +2,6 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -45,17 +43,6 @@ file). With direct database access (--db): the local user, with full rights.`,
 	return cmd
 }
 
-// whoamiJSON is whoami's JSON, one shape for both backends: the principal,
-// the server and where the credential came from (both null under --db,
-// as is the name of the local principal).
-type whoamiJSON struct {
-	Actor  string    `json:"actor"`
-	Name   *string   `json:"name"`
-	Key    *keys.Key `json:"key"`
-	Server *string   `json:"server"`
-	Source *string   `json:"source"`
-}
-
 func whoamiRun(ctx context.Context, opts *WhoamiOptions) error {
 	svc, err := opts.Service()
 	if err != nil {
@@ -65,32 +52,5 @@ func whoamiRun(ctx context.Context, opts *WhoamiOptions) error {
 	if err != nil {
 		return err
 	}
-	v := whoamiJSON{Actor: who.Actor}
-	if who.Key != nil {
-		v.Name, v.Key = &who.Name, output.NormalizeKey(who.Key)
-	}
-	if remote, ok := svc.(*remoteService); ok {
-		server, source := remote.BaseURL(), remote.cred.Source()
-		v.Server, v.Source = &server, &source
-	}
-	switch opts.Printer.Format() {
-	case output.JSON, output.JSONL:
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetEscapeHTML(false)
-		if opts.Printer.Format() == output.JSON {
-			enc.SetIndent("", "  ")
-		}
-		if err := enc.Encode(v); err != nil {
-			return keys.Errorf(keys.Internal, "encoding JSON: %v", err)
-		}
-		return nil
-	}
-	if err := opts.Printer.Principal(opts.IO.Out, who); err != nil {
-		return err
-	}
-	if v.Server == nil {
-		return nil
-	}
-	_, err = fmt.Fprintf(opts.IO.Out, "\nServer:     %s\nCredential: %s\n", *v.Server, *v.Source)
-	return err
+	return opts.Printer.Principal(opts.IO.Out, who)
 }
