@@ -32,7 +32,7 @@ type Factory struct {
 	// checks, --since durations); nil is time.Now.
 	Now func() time.Time
 
-	started bool // a command's action ran (see markUsage)
+	started bool // parsing is over and the command runs (see NewCmdRoot)
 
 	mu      sync.Mutex
 	opened  keys.Service

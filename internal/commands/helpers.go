@@ -76,13 +76,19 @@ func exclusive(cmd *cobra.Command, names ...string) error {
 	return nil
 }
 
-// printerFor fetches the factory's printer, when there is a factory
-// printer (tests driving NewCmdX with runF may leave it nil).
-func printerFor(f *Factory) (output.Printer, error) {
-	if f.Printer == nil {
-		return nil, nil
+// printsTo has cmd resolve the factory's printer into *dst before it
+// runs, so that a bad -o is refused before anything is done. Tests
+// driving NewCmdX with runF may leave the factory's printer nil, and set
+// their own.
+func (f *Factory) printsTo(cmd *cobra.Command, dst *output.Printer) {
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		if f.Printer == nil {
+			return nil
+		}
+		p, err := f.Printer()
+		*dst = p
+		return err
 	}
-	return f.Printer()
 }
 
 // settingsFor fetches the settings, or empty ones when the factory has no

@@ -35,7 +35,7 @@ func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
 		Example: `  keyward keys list --resource /acme/prod
   keyward keys list --expiring-within 7d -o json | jq -r '.[].name'
   keyward keys list --limit 0 -o jsonl`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := exclusive(cmd, "expired", "expiring-within", "unused-for"); err != nil {
 				return err
@@ -43,11 +43,6 @@ func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
 			if opts.Limit < 0 {
 				return usageErrorf("invalid --limit %d: use 0 (all) or more", opts.Limit)
 			}
-			p, err := printerFor(f)
-			if err != nil {
-				return err
-			}
-			opts.Printer = p
 			if runF != nil {
 				return runF(opts)
 			}
@@ -64,6 +59,7 @@ func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
 	cmd.Flags().IntVar(&opts.Limit, "limit", keys.DefaultPageSize, "how many keys to show; 0 for all")
 	_ = cmd.RegisterFlagCompletionFunc("resource", completeResources(f))
 	noFileFlags(cmd, "expiring-within", "unused-for", "limit")
+	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
 

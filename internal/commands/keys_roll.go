@@ -40,7 +40,7 @@ beyond the key's own expiry. At most two secrets work at once: rolling
 again ends the older one at once.`,
 		Example: `  keyward keys roll ci-deploy --grace 1h --yes -o json | jq -r .secret
   NEW=$(keyward keys roll ci-deploy --grace 0 --yes -q)`,
-		Args:              cobra.ExactArgs(1),
+		Args:              exactArgs(1),
 		ValidArgsFunction: keyArgs(f, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Key = args[0]
@@ -49,11 +49,6 @@ again ends the older one at once.`,
 			if !opts.Yes && !opts.IO.CanPrompt() {
 				return usageErrorf("--yes is required when not running on a terminal")
 			}
-			p, err := printerFor(f)
-			if err != nil {
-				return err
-			}
-			opts.Printer = p
 			if runF != nil {
 				return runF(opts)
 			}
@@ -65,6 +60,7 @@ again ends the older one at once.`,
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the new secret")
 	noFileFlags(cmd, "grace", "ttl")
+	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
 

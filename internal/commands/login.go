@@ -44,7 +44,7 @@ Without a usable keyring, login fails: set KEYWARD_TOKEN instead, or pass
 --insecure-storage to keep the key in a 0600 file.`,
 		Example: `  keyward login --server https://keys.example.com
   printf %s "$ROOT_KEY" | keyward login --server http://127.0.0.1:8080 --profile dev`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ExplicitProfile = flagOrEnv(cmd, config.FlagProfile)
 			if runF != nil {

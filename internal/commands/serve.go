@@ -54,7 +54,7 @@ Caddy forward_auth) or, for Envoy ext_authz, any method on /v1/auth/...
 with the resource in an X-Keyward-Resource header (required there).
 Request logs go to stderr; SIGINT or SIGTERM shut down gracefully.`,
 		Example: `  keyward --db /var/lib/keyward/keys.db serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --max-ttl 90d`,
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (opts.TLSCert == "") != (opts.TLSKey == "") {
 				return usageErrorf("--tls-cert and --tls-key go together: give both or neither")

@@ -27,19 +27,15 @@ grants) and where its secret came from (KEYWARD_TOKEN, the keyring, or a
 file). With direct database access (--db): the local user, with full rights.`,
 		Example: `  keyward whoami
   keyward whoami -o json | jq -r .key.id`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := printerFor(f)
-			if err != nil {
-				return err
-			}
-			opts.Printer = p
 			if runF != nil {
 				return runF(opts)
 			}
 			return whoamiRun(cmd.Context(), opts)
 		},
 	}
+	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
 
