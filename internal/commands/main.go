@@ -72,7 +72,7 @@ func RunFactory(ctx context.Context, f *Factory, args []string) (code int) {
 	}
 	if code == ExitUsage {
 		if _, ok := err.(*keys.Error); !ok {
-			err = keys.Errorf(keys.Invalid, "%s", usageMessage(err))
+			err = keys.Errorf(keys.Invalid, "%s", keys.ErrorMessage(err))
 		}
 	}
 	if errors.Is(err, context.Canceled) {
@@ -81,10 +81,6 @@ func RunFactory(ctx context.Context, f *Factory, args []string) (code int) {
 	output.Error(ios.ErrOut, errorFormat(f, args), err)
 	return code
 }
-
-// usageMessage is the message of a usage error, including cobra's own
-// ("unknown command", "unknown flag").
-func usageMessage(err error) string { return keys.ErrorMessage(err) }
 
 // errorFormat is the format errors are printed in: the -o in effect, or
 // table when the settings themselves are what failed. An -o on the command
