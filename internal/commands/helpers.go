@@ -31,37 +31,6 @@ func parseMeta(pairs []string, removals bool) (map[string]string, error) {
 	return m, nil
 }
 
-// optionalDuration is a keys.Duration flag that remembers whether it was
-// given.
-type optionalDuration struct {
-	d   keys.Duration
-	set bool
-}
-
-func (o *optionalDuration) String() string {
-	if !o.set {
-		return ""
-	}
-	return o.d.String()
-}
-func (o *optionalDuration) Type() string { return "duration" }
-func (o *optionalDuration) Set(s string) error {
-	if err := o.d.Set(s); err != nil {
-		return err
-	}
-	o.set = true
-	return nil
-}
-
-// Ptr is the duration, or nil when the flag was not given.
-func (o *optionalDuration) Ptr() *keys.Duration {
-	if !o.set {
-		return nil
-	}
-	d := o.d
-	return &d
-}
-
 // exclusive refuses more than one of the named flags.
 func exclusive(cmd *cobra.Command, names ...string) error {
 	var set []string

@@ -34,7 +34,7 @@ type CreateOptions struct {
 
 func NewCmdCreate(f *Factory, runF func(*CreateOptions) error) *cobra.Command {
 	opts := &CreateOptions{IO: f.IO, Service: f.Service, Settings: settingsFor(f), Now: nowFor(f), Role: keys.Viewer}
-	var ttl optionalDuration
+	var ttl durationFlag
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a key and print its secret, once",

@@ -28,6 +28,7 @@ type ListOptions struct {
 
 func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
 	opts := &ListOptions{IO: f.IO, Service: f.ReadService}
+	var expiringWithin, unusedFor durationFlag
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -40,6 +41,7 @@ func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
 			if err := exclusive(cmd, "expired", "expiring-within", "unused-for"); err != nil {
 				return err
 			}
+			opts.ExpiringWithin, opts.UnusedFor = expiringWithin.d, unusedFor.d
 			if opts.Limit < 0 {
 				return usageErrorf("invalid --limit %d: use 0 (all) or more", opts.Limit)
 			}
@@ -51,11 +53,8 @@ func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&opts.Resource, "resource", "", "only keys with a grant at or under this resource")
 	cmd.Flags().BoolVar(&opts.Expired, "expired", false, "only expired keys")
-	cmd.Flags().Var(&opts.ExpiringWithin, "expiring-within", "only keys expiring within this long, e.g. 7d")
-	cmd.Flags().Var(&opts.UnusedFor, "unused-for", "only keys not used for this long (never-used keys count from creation)")
-	// No "(default 0s)" in help: the zero value means "no filter".
-	cmd.Flags().Lookup("expiring-within").DefValue = ""
-	cmd.Flags().Lookup("unused-for").DefValue = ""
+	cmd.Flags().Var(&expiringWithin, "expiring-within", "only keys expiring within this long, e.g. 7d")
+	cmd.Flags().Var(&unusedFor, "unused-for", "only keys not used for this long (never-used keys count from creation)")
 	cmd.Flags().IntVar(&opts.Limit, "limit", keys.DefaultPageSize, "how many keys to show; 0 for all")
 	_ = cmd.RegisterFlagCompletionFunc("resource", completeResources(f))
 	noFileFlags(cmd, "expiring-within", "unused-for", "limit")

@@ -29,7 +29,7 @@ type UpdateOptions struct {
 
 func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
 	opts := &UpdateOptions{IO: f.IO, Service: f.Service, Now: nowFor(f)}
-	var ttl optionalDuration
+	var ttl durationFlag
 	var name string
 	var enable, disable bool
 	cmd := &cobra.Command{
