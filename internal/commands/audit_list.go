@@ -32,16 +32,11 @@ func NewCmdAuditList(f *Factory, runF func(*AuditListOptions) error) *cobra.Comm
 		Short:   "List key changes, newest first",
 		Example: `  keyward audit list --key ci-deploy --since 7d
   keyward audit list --since 2026-11-01 -o jsonl`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Limit < 0 {
 				return usageErrorf("invalid --limit %d: use 0 (all) or more", opts.Limit)
 			}
-			p, err := printerFor(f)
-			if err != nil {
-				return err
-			}
-			opts.Printer = p
 			if runF != nil {
 				return runF(opts)
 			}
@@ -53,6 +48,7 @@ func NewCmdAuditList(f *Factory, runF func(*AuditListOptions) error) *cobra.Comm
 	cmd.Flags().IntVar(&opts.Limit, "limit", keys.DefaultPageSize, "how many events to show; 0 for all")
 	_ = cmd.RegisterFlagCompletionFunc("key", keyArgs(f, 0))
 	noFileFlags(cmd, "since", "limit")
+	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
 

@@ -19,7 +19,7 @@ func NewCmdCompletion(f *Factory) *cobra.Command {
   fish:        keyward completion fish > ~/.config/fish/completions/keyward.fish
   powershell:  keyward completion powershell | Out-String | Invoke-Expression`,
 		ValidArgs: []string{"bash", "zsh", "fish", "powershell"},
-		Args:      cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
+		Args:      usageArgs(cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return WriteCompletion(cmd.Root(), args[0], f.IO.Out)
 		},

@@ -66,12 +66,3 @@ func (e *silentError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 // errNotValid is verify's "the key is not valid": exit 7.
 var errNotValid error = &silentError{code: ExitNotValid}
-
-// errorCode is the code shown in a JSON error body.
-func errorCode(err error) keys.Code {
-	var ue *usageError
-	if errors.As(err, &ue) {
-		return keys.Invalid
-	}
-	return keys.ErrorCode(err)
-}

@@ -1,8 +1,6 @@
 package commands
 
 import (
-	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -12,7 +10,6 @@ import (
 	"github.com/keyward/keyward/internal/iostreams"
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/output"
-	"github.com/keyward/keyward/internal/store"
 )
 
 // Factory hands commands what they need, lazily: nothing opens a database
@@ -28,29 +25,26 @@ type Factory struct {
 	// it is that Service.
 	ReadService func() (keys.Service, error)
 	Printer     func() (output.Printer, error)
-	// Remote builds the keys.Service for a configured server; nil means
-	// this build has no remote backend.
+	// Remote builds the keys.Service for a configured server (the client,
+	// from NewFactory); nil refuses servers as unavailable.
 	Remote func(s *config.Settings) (keys.Service, error)
 	// Now is the clock for expiry arithmetic done in the CLI (--expires-at
 	// checks, --since durations); nil is time.Now.
 	Now func() time.Time
 
-	started bool // a command's action ran (see markUsage)
+	started bool // parsing is over and the command runs (see NewCmdRoot)
 
 	mu      sync.Mutex
 	opened  keys.Service
 	closers []func() error
 }
 
-// RemoteBackend is what NewFactory puts into Factory.Remote. The owner of
-// internal/client sets it from its own file in this package (an init
-// func), so that the factory never needs to know how a client is built.
-var RemoteBackend func(s *config.Settings) (keys.Service, error)
-
 // NewFactory returns a factory over ios. Settings, Service and Printer are
 // filled in by NewCmdRoot once the global flags exist.
 func NewFactory(ios *iostreams.IOStreams) *Factory {
-	return &Factory{IO: ios, Remote: RemoteBackend}
+	f := &Factory{IO: ios}
+	f.Remote = func(s *config.Settings) (keys.Service, error) { return openRemote(ios, s) }
+	return f
 }
 
 // fill completes f with the default Settings (from the global flags fs),
@@ -102,52 +96,6 @@ func NewPrinter(ios *iostreams.IOStreams, s *config.Settings, now func() time.Ti
 		ErrOut:    ios.ErrOut,
 		Now:       now,
 	}), nil
-}
-
-// openService opens the backend the settings name, once. With mustExist
-// a local database is opened only if it is there already.
-func (f *Factory) openService(mustExist bool) (keys.Service, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.opened != nil {
-		return f.opened, nil
-	}
-	s, err := f.Settings()
-	if err != nil {
-		return nil, err
-	}
-	var svc keys.Service
-	switch {
-	case s.Server != "":
-		if f.Remote == nil {
-			return nil, keys.Errorf(keys.Unavailable, "remote backend not available")
-		}
-		svc, err = f.Remote(s)
-	case s.ProfileMissing && s.DB == config.DefaultDBPath():
-		// A profile was named that does not exist, and nothing else says
-		// where to go: refuse rather than quietly use the default database.
-		return nil, keys.Errorf(keys.Invalid, "profile %q is not in %s: run `keyward login --profile %s` or use --db", s.Profile, s.ConfigPath, s.Profile)
-	default:
-		if s.Debug {
-			fmt.Fprintf(f.IO.ErrOut, "debug: database %s\n", shownDB(s.DB))
-		}
-		var st *store.Store
-		st, err = store.Open(context.Background(), s.DB, store.Options{MustExist: mustExist})
-		// Said to people only: off a terminal, stderr holds one line per
-		// error, which scripts rely on.
-		if err == nil && st.Created() && f.IO.IsStderrTTY() {
-			fmt.Fprintf(f.IO.ErrOut, "note: created a new keyward database at %s\n", shownDB(s.DB))
-		}
-		if err == nil {
-			svc = &localService{Service: st, user: osUser()}
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	f.opened = svc
-	f.closers = append(f.closers, svc.Close)
-	return svc, nil
 }
 
 // Close releases whatever the factory opened.

@@ -31,37 +31,6 @@ func parseMeta(pairs []string, removals bool) (map[string]string, error) {
 	return m, nil
 }
 
-// optionalDuration is a keys.Duration flag that remembers whether it was
-// given.
-type optionalDuration struct {
-	d   keys.Duration
-	set bool
-}
-
-func (o *optionalDuration) String() string {
-	if !o.set {
-		return ""
-	}
-	return o.d.String()
-}
-func (o *optionalDuration) Type() string { return "duration" }
-func (o *optionalDuration) Set(s string) error {
-	if err := o.d.Set(s); err != nil {
-		return err
-	}
-	o.set = true
-	return nil
-}
-
-// Ptr is the duration, or nil when the flag was not given.
-func (o *optionalDuration) Ptr() *keys.Duration {
-	if !o.set {
-		return nil
-	}
-	d := o.d
-	return &d
-}
-
 // exclusive refuses more than one of the named flags.
 func exclusive(cmd *cobra.Command, names ...string) error {
 	var set []string
@@ -76,13 +45,19 @@ func exclusive(cmd *cobra.Command, names ...string) error {
 	return nil
 }
 
-// printerFor fetches the factory's printer, when there is a factory
-// printer (tests driving NewCmdX with runF may leave it nil).
-func printerFor(f *Factory) (output.Printer, error) {
-	if f.Printer == nil {
-		return nil, nil
+// printsTo has cmd resolve the factory's printer into *dst before it
+// runs, so that a bad -o is refused before anything is done. Tests
+// driving NewCmdX with runF may leave the factory's printer nil, and set
+// their own.
+func (f *Factory) printsTo(cmd *cobra.Command, dst *output.Printer) {
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		if f.Printer == nil {
+			return nil
+		}
+		p, err := f.Printer()
+		*dst = p
+		return err
 	}
-	return f.Printer()
 }
 
 // settingsFor fetches the settings, or empty ones when the factory has no

@@ -34,7 +34,7 @@ type CreateOptions struct {
 
 func NewCmdCreate(f *Factory, runF func(*CreateOptions) error) *cobra.Command {
 	opts := &CreateOptions{IO: f.IO, Service: f.Service, Settings: settingsFor(f), Now: nowFor(f), Role: keys.Viewer}
-	var ttl optionalDuration
+	var ttl durationFlag
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a key and print its secret, once",
@@ -45,18 +45,13 @@ Without --resource, the profile's default_resource is used.`,
 		Example: `  keyward keys create ci-deploy --resource /acme/prod --role editor --ttl 30d
   keyward keys create web --type public --resource /acme/web -q
   keyward --db server.db keys create root --role admin --resource /`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			if err := exclusive(cmd, "ttl", "expires-at"); err != nil {
 				return err
 			}
 			opts.TTL = ttl.Ptr()
-			p, err := printerFor(f)
-			if err != nil {
-				return err
-			}
-			opts.Printer = p
 			if runF != nil {
 				return runF(opts)
 			}
@@ -75,6 +70,7 @@ Without --resource, the profile's default_resource is used.`,
 	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
 	_ = cmd.RegisterFlagCompletionFunc("resource", completeResources(f))
 	noFileFlags(cmd, "ttl", "expires-at", "prefix", "meta")
+	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
 

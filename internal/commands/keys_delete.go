@@ -31,18 +31,13 @@ func NewCmdDelete(f *Factory, runF func(*DeleteOptions) error) *cobra.Command {
 secrets verifies as NOT_FOUND. Every key is resolved first; if one is
 missing, nothing is deleted. The audit log keeps the record.`,
 		Example:           `  keyward keys delete old-ci legacy-web --yes`,
-		Args:              cobra.MinimumNArgs(1),
+		Args:              minimumArgs(1),
 		ValidArgsFunction: keyArgs(f, 0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Keys = args
 			if !opts.Yes && !opts.IO.CanPrompt() {
 				return usageErrorf("--yes is required when not running on a terminal")
 			}
-			p, err := printerFor(f)
-			if err != nil {
-				return err
-			}
-			opts.Printer = p
 			if runF != nil {
 				return runF(opts)
 			}
@@ -50,6 +45,7 @@ missing, nothing is deleted. The audit log keeps the record.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
+	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
 

@@ -25,21 +25,17 @@ func NewCmdGet(f *Factory, runF func(*GetOptions) error) *cobra.Command {
 		Short: "Show one key (by id, name or org/name)",
 		Example: `  keyward keys get ci-deploy
   keyward keys get acme/ci-deploy -o json`,
-		Args:              cobra.ExactArgs(1),
+		Args:              exactArgs(1),
 		ValidArgsFunction: keyArgs(f, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Key = args[0]
-			p, err := printerFor(f)
-			if err != nil {
-				return err
-			}
-			opts.Printer = p
 			if runF != nil {
 				return runF(opts)
 			}
 			return getRun(cmd.Context(), opts)
 		},
 	}
+	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
 

@@ -26,15 +26,10 @@ func NewCmdGrant(f *Factory, runF func(*GrantOptions) error) *cobra.Command {
 		Use:               "grant KEY RESOURCE",
 		Short:             "Add a grant to a key, or change the role of one",
 		Example:           `  keyward keys grant ci-deploy /acme/staging --role editor`,
-		Args:              cobra.ExactArgs(2),
+		Args:              exactArgs(2),
 		ValidArgsFunction: keyThenResource(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Key, opts.Resource = args[0], args[1]
-			p, err := printerFor(f)
-			if err != nil {
-				return err
-			}
-			opts.Printer = p
 			if runF != nil {
 				return runF(opts)
 			}
@@ -44,6 +39,7 @@ func NewCmdGrant(f *Factory, runF func(*GrantOptions) error) *cobra.Command {
 	cmd.Flags().Var(&opts.Role, "role", "role on RESOURCE: viewer, editor or admin (a new grant: viewer; an existing one keeps its role)")
 	cmd.Flags().Lookup("role").DefValue = "" // "none" would read as a role
 	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
+	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
 
@@ -69,21 +65,17 @@ func NewCmdUngrant(f *Factory, runF func(*GrantOptions) error) *cobra.Command {
 		Use:               "ungrant KEY RESOURCE",
 		Short:             "Remove a grant from a key (never its last one)",
 		Example:           `  keyward keys ungrant ci-deploy /acme/staging`,
-		Args:              cobra.ExactArgs(2),
+		Args:              exactArgs(2),
 		ValidArgsFunction: keyThenGrant(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Key, opts.Resource = args[0], args[1]
-			p, err := printerFor(f)
-			if err != nil {
-				return err
-			}
-			opts.Printer = p
 			if runF != nil {
 				return runF(opts)
 			}
 			return ungrantRun(cmd.Context(), opts)
 		},
 	}
+	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
 

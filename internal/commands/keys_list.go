@@ -28,6 +28,7 @@ type ListOptions struct {
 
 func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
 	opts := &ListOptions{IO: f.IO, Service: f.ReadService}
+	var expiringWithin, unusedFor durationFlag
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -35,19 +36,15 @@ func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
 		Example: `  keyward keys list --resource /acme/prod
   keyward keys list --expiring-within 7d -o json | jq -r '.[].name'
   keyward keys list --limit 0 -o jsonl`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := exclusive(cmd, "expired", "expiring-within", "unused-for"); err != nil {
 				return err
 			}
+			opts.ExpiringWithin, opts.UnusedFor = expiringWithin.d, unusedFor.d
 			if opts.Limit < 0 {
 				return usageErrorf("invalid --limit %d: use 0 (all) or more", opts.Limit)
 			}
-			p, err := printerFor(f)
-			if err != nil {
-				return err
-			}
-			opts.Printer = p
 			if runF != nil {
 				return runF(opts)
 			}
@@ -56,14 +53,12 @@ func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&opts.Resource, "resource", "", "only keys with a grant at or under this resource")
 	cmd.Flags().BoolVar(&opts.Expired, "expired", false, "only expired keys")
-	cmd.Flags().Var(&opts.ExpiringWithin, "expiring-within", "only keys expiring within this long, e.g. 7d")
-	cmd.Flags().Var(&opts.UnusedFor, "unused-for", "only keys not used for this long (never-used keys count from creation)")
-	// No "(default 0s)" in help: the zero value means "no filter".
-	cmd.Flags().Lookup("expiring-within").DefValue = ""
-	cmd.Flags().Lookup("unused-for").DefValue = ""
+	cmd.Flags().Var(&expiringWithin, "expiring-within", "only keys expiring within this long, e.g. 7d")
+	cmd.Flags().Var(&unusedFor, "unused-for", "only keys not used for this long (never-used keys count from creation)")
 	cmd.Flags().IntVar(&opts.Limit, "limit", keys.DefaultPageSize, "how many keys to show; 0 for all")
 	_ = cmd.RegisterFlagCompletionFunc("resource", completeResources(f))
 	noFileFlags(cmd, "expiring-within", "unused-for", "limit")
+	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
 

@@ -21,7 +21,7 @@ type RollOptions struct {
 	Key string
 	// Grace is how long the old secret keeps working; GraceSet says
 	// whether --grace was given (else the backend's default, 12h, applies).
-	Grace    keys.GraceDuration
+	Grace    keys.Duration
 	GraceSet bool
 	TTL      *keys.Duration
 	Yes      bool
@@ -29,8 +29,9 @@ type RollOptions struct {
 }
 
 func NewCmdRoll(f *Factory, runF func(*RollOptions) error) *cobra.Command {
-	opts := &RollOptions{IO: f.IO, Service: f.Service, Grace: keys.GraceDuration(keys.DefaultGrace)}
-	var ttl optionalDuration
+	opts := &RollOptions{IO: f.IO, Service: f.Service}
+	grace := durationFlag{d: keys.Duration(keys.DefaultGrace), allowZero: true}
+	var ttl durationFlag
 	cmd := &cobra.Command{
 		Use:   "roll KEY",
 		Short: "Give a key a new secret; the old one works for a grace period",
@@ -40,31 +41,27 @@ beyond the key's own expiry. At most two secrets work at once: rolling
 again ends the older one at once.`,
 		Example: `  keyward keys roll ci-deploy --grace 1h --yes -o json | jq -r .secret
   NEW=$(keyward keys roll ci-deploy --grace 0 --yes -q)`,
-		Args:              cobra.ExactArgs(1),
+		Args:              exactArgs(1),
 		ValidArgsFunction: keyArgs(f, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Key = args[0]
-			opts.GraceSet = cmd.Flags().Changed("grace")
+			opts.Grace, opts.GraceSet = grace.d, grace.set
 			opts.TTL = ttl.Ptr()
 			if !opts.Yes && !opts.IO.CanPrompt() {
 				return usageErrorf("--yes is required when not running on a terminal")
 			}
-			p, err := printerFor(f)
-			if err != nil {
-				return err
-			}
-			opts.Printer = p
 			if runF != nil {
 				return runF(opts)
 			}
 			return rollRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().Var(&opts.Grace, "grace", "how long the old secret keeps working (e.g. 30m, 12h, 1d; 0 = not at all)")
+	cmd.Flags().Var(&grace, "grace", "how long the old secret keeps working (e.g. 30m, 12h, 1d; 0 = not at all)")
 	cmd.Flags().Var(&ttl, "ttl", "also set the key's expiry to now + this, e.g. 30d")
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the new secret")
 	noFileFlags(cmd, "grace", "ttl")
+	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
 
@@ -89,7 +86,7 @@ func rollRun(ctx context.Context, opts *RollOptions) error {
 	}
 	req := keys.RollRequest{TTL: opts.TTL}
 	if opts.GraceSet {
-		g := keys.Duration(opts.Grace)
+		g := opts.Grace
 		req.Grace = &g
 	}
 	rolled, err := svc.Roll(ctx, opts.Key, req)

@@ -29,7 +29,7 @@ type UpdateOptions struct {
 
 func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
 	opts := &UpdateOptions{IO: f.IO, Service: f.Service, Now: nowFor(f)}
-	var ttl optionalDuration
+	var ttl durationFlag
 	var name string
 	var enable, disable bool
 	cmd := &cobra.Command{
@@ -38,7 +38,7 @@ func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
 		Example: `  keyward keys update ci-deploy --ttl 90d
   keyward keys update ci-deploy --disable
   keyward keys update ci-deploy --meta team=platform --meta old=`,
-		Args:              cobra.ExactArgs(1),
+		Args:              exactArgs(1),
 		ValidArgsFunction: keyArgs(f, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Key = args[0]
@@ -62,11 +62,6 @@ func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
 			if opts.Name == nil && opts.TTL == nil && opts.ExpiresAt == "" && !opts.NoExpiry && opts.Enabled == nil && len(opts.Meta) == 0 {
 				return usageErrorf("nothing to update: use --name, --ttl, --expires-at, --no-expiry, --enable, --disable or --meta")
 			}
-			p, err := printerFor(f)
-			if err != nil {
-				return err
-			}
-			opts.Printer = p
 			if runF != nil {
 				return runF(opts)
 			}
@@ -81,6 +76,7 @@ func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
 	cmd.Flags().BoolVar(&disable, "disable", false, "disable the key (it verifies as DISABLED)")
 	cmd.Flags().StringArrayVar(&opts.Meta, "meta", nil, "set metadata key=value; key= removes it (repeatable)")
 	noFileFlags(cmd, "name", "ttl", "expires-at", "meta")
+	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
 

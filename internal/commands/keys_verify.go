@@ -33,13 +33,8 @@ VALID and 7 otherwise (NOT_FOUND, DISABLED, EXPIRED,
 INSUFFICIENT_PERMISSIONS).`,
 		Example: `  printf %s "$SECRET" | keyward keys verify --resource /acme/prod/robot-1 --role editor
   keyward keys verify -o json < secret.txt`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := printerFor(f)
-			if err != nil {
-				return err
-			}
-			opts.Printer = p
 			if runF != nil {
 				return runF(opts)
 			}
@@ -50,6 +45,7 @@ INSUFFICIENT_PERMISSIONS).`,
 	cmd.Flags().StringVar(&opts.Role, "role", "", "minimum `role` the key must hold: viewer (default), editor or admin")
 	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
 	_ = cmd.RegisterFlagCompletionFunc("resource", completeResources(f))
+	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
 

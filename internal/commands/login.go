@@ -3,11 +3,9 @@ package commands
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -46,7 +44,7 @@ Without a usable keyring, login fails: set KEYWARD_TOKEN instead, or pass
 --insecure-storage to keep the key in a 0600 file.`,
 		Example: `  keyward login --server https://keys.example.com
   printf %s "$ROOT_KEY" | keyward login --server http://127.0.0.1:8080 --profile dev`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ExplicitProfile = flagOrEnv(cmd, config.FlagProfile)
 			if runF != nil {
@@ -101,7 +99,7 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 		return keys.Errorf(keys.Unauthorized, "that is not a keyward key (a copy-paste mistake?): expected <prefix>_<38 characters>")
 	}
 
-	c, err := client.New(client.Options{BaseURL: server, Token: token, CAFile: s.CAFile, Debug: debugWriter(s), Version: clientVersion()})
+	c, err := newClient(opts.IO, s, client.Options{BaseURL: server, Token: token})
 	if err != nil {
 		return err
 	}
@@ -144,120 +142,4 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "note: %s is set and overrides the stored key\n", config.TokenEnv)
 	}
 	return nil
-}
-
-// debugWriter is where --debug lines go: the process's stderr.
-func debugWriter(s *config.Settings) io.Writer {
-	if s.Debug {
-		return os.Stderr
-	}
-	return nil
-}
-
-// clientVersion is what the User-Agent names (keyward/<version>).
-func clientVersion() string { return Version }
-
-func init() {
-	RemoteBackend = newRemote
-}
-
-// remoteService is the remote backend as the factory holds it: the client
-// and where its credential came from (for whoami).
-type remoteService struct {
-	*client.Client
-	cred *remoteCredential
-}
-
-// remoteCredential finds the operator key lazily (verify needs none) and
-// follows a roll of that very key into the keyring.
-type remoteCredential struct {
-	profile, server string
-	mu              sync.Mutex
-	source          string
-}
-
-// newRemote is Factory.Remote: a client for settings naming a server, with
-// the credential of the profile that belongs to that server.
-func newRemote(s *config.Settings) (keys.Service, error) {
-	file, _ := config.Load() // a broken file was reported by Settings already
-	profile := credentialProfile(file, s.Profile, s.Server, false)
-	cred := &remoteCredential{profile: profile, server: s.Server}
-	// KEYWARD_TOKEN is known at once; the keyring is asked only by a call
-	// that needs a key (verify needs none, and the client sends none with it).
-	token := ""
-	if t := strings.TrimSpace(os.Getenv(config.TokenEnv)); t != "" {
-		token, cred.source = t, config.SourceEnv
-	}
-	c, err := client.New(client.Options{
-		BaseURL:    s.Server,
-		Token:      token,
-		Credential: cred.lookup,
-		CAFile:     s.CAFile,
-		Debug:      debugWriter(s),
-		Version:    clientVersion(),
-		OnSelfRoll: cred.rolled,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &remoteService{Client: c, cred: cred}, nil
-}
-
-// credentialProfile is the profile whose stored key belongs to server: the
-// named one when --profile or KEYWARD_PROFILE said so explicitly (login
-// and logout), else the profile in use when it points at that server, else
-// the profile whose server it is, else the server's host:port. One
-// server's key is never sent to another: --server naming a different
-// server than the current profile's uses that server's own key.
-func credentialProfile(f *config.File, profile, server string, explicit bool) string {
-	if explicit && profile != "" {
-		return profile
-	}
-	if profile != "" && config.SameServer(profileServer(f, profile), server) {
-		return profile
-	}
-	if server == "" {
-		return profile
-	}
-	return config.ProfileForServer(f, server)
-}
-
-func profileServer(f *config.File, name string) string {
-	if f == nil {
-		return ""
-	}
-	p, _ := f.Profile(name)
-	return p.Server
-}
-
-func (r *remoteCredential) lookup() (string, error) {
-	token, source, err := config.TokenFor(r.profile, r.server)
-	r.mu.Lock()
-	r.source = source
-	r.mu.Unlock()
-	return token, err
-}
-
-// Source is where the credential came from, once it has been looked up.
-func (r *remoteCredential) Source() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.source
-}
-
-// rolled runs after a roll of the key the client authenticates with. The
-// roll has happened and its secret is printed; this only keeps the stored
-// credential working, and warns when it cannot.
-func (r *remoteCredential) rolled(oldToken, newToken string) {
-	if r.Source() == config.SourceEnv {
-		fmt.Fprintf(os.Stderr, "warning: you rolled the key in %s; set it to the new secret before the grace period ends\n", config.TokenEnv)
-		return
-	}
-	where, err := config.UpdateTokenIfCurrent(r.profile, oldToken, newToken)
-	switch {
-	case err != nil:
-		fmt.Fprintf(os.Stderr, "warning: you rolled the key you are logged in with, but the stored key could not be updated (%s); run 'keyward login --server %s' with the new secret\n", keys.ErrorMessage(err), r.server)
-	case where != "":
-		fmt.Fprintf(os.Stderr, "Updated the stored key for profile %q (%s) to the new secret\n", r.profile, where)
-	}
 }

@@ -30,7 +30,7 @@ or the profile of --server): from the OS keyring and from a file written by
 login --insecure-storage. The profile itself stays in the config file.`,
 		Example: `  keyward logout
   keyward logout --profile dev`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ExplicitProfile = flagOrEnv(cmd, config.FlagProfile)
 			if runF != nil {

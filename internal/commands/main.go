@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"strings"
 
 	"github.com/keyward/keyward/internal/config"
@@ -56,7 +55,6 @@ func RunFactory(ctx context.Context, f *Factory, args []string) (code int) {
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
-	ctx = keys.WithPrincipal(ctx, keys.LocalPrincipal(osUser()))
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
@@ -74,7 +72,7 @@ func RunFactory(ctx context.Context, f *Factory, args []string) (code int) {
 	}
 	if code == ExitUsage {
 		if _, ok := err.(*keys.Error); !ok {
-			err = keys.Errorf(keys.Invalid, "%s", usageMessage(err))
+			err = keys.Errorf(keys.Invalid, "%s", keys.ErrorMessage(err))
 		}
 	}
 	if errors.Is(err, context.Canceled) {
@@ -83,10 +81,6 @@ func RunFactory(ctx context.Context, f *Factory, args []string) (code int) {
 	output.Error(ios.ErrOut, errorFormat(f, args), err)
 	return code
 }
-
-// usageMessage is the message of a usage error, including cobra's own
-// ("unknown command", "unknown flag").
-func usageMessage(err error) string { return keys.ErrorMessage(err) }
 
 // errorFormat is the format errors are printed in: the -o in effect, or
 // table when the settings themselves are what failed. An -o on the command
@@ -135,21 +129,4 @@ func outputArg(args []string) (value string, ok bool) {
 		}
 	}
 	return value, ok
-}
-
-// osUser names the local principal: the OS account running keyward.
-func osUser() string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		name := u.Username
-		if i := strings.LastIndexAny(name, `\`); i >= 0 { // DOMAIN\user on Windows
-			name = name[i+1:]
-		}
-		return name
-	}
-	for _, env := range []string{"USER", "USERNAME", "LOGNAME"} {
-		if v := os.Getenv(env); v != "" {
-			return v
-		}
-	}
-	return "unknown"
 }

@@ -37,6 +37,7 @@ const authFailuresPerMinute = 60
 
 func NewCmdServe(f *Factory, runF func(*ServeOptions) error) *cobra.Command {
 	opts := &ServeOptions{IO: f.IO, Settings: f.Settings}
+	var maxTTL durationFlag
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the management API over a database",
@@ -54,8 +55,9 @@ Caddy forward_auth) or, for Envoy ext_authz, any method on /v1/auth/...
 with the resource in an X-Keyward-Resource header (required there).
 Request logs go to stderr; SIGINT or SIGTERM shut down gracefully.`,
 		Example: `  keyward --db /var/lib/keyward/keys.db serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --max-ttl 90d`,
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.MaxTTL = maxTTL.d
 			if (opts.TLSCert == "") != (opts.TLSKey == "") {
 				return usageErrorf("--tls-cert and --tls-key go together: give both or neither")
 			}
@@ -71,7 +73,7 @@ Request logs go to stderr; SIGINT or SIGTERM shut down gracefully.`,
 	cmd.Flags().StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "address to listen on, HOST:PORT (port 0 picks a free one)")
 	cmd.Flags().StringVar(&opts.TLSCert, "tls-cert", "", "PEM certificate file: serve HTTPS (with --tls-key)")
 	cmd.Flags().StringVar(&opts.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
-	cmd.Flags().Var((*capValue)(&opts.MaxTTL), "max-ttl", "longest key lifetime the server allows; keys without an expiry get it (e.g. 90d)")
+	cmd.Flags().Var(&maxTTL, "max-ttl", "longest key lifetime the server allows; keys without an expiry get it (e.g. 90d)")
 	noFileFlags(cmd, "addr", "max-ttl")
 	return cmd
 }
@@ -121,19 +123,6 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 		},
 	})
 }
-
-// capValue is a keys.Duration flag whose unset value shows as nothing in
-// --help rather than "0s", which would read as "no lifetime at all".
-type capValue keys.Duration
-
-func (c *capValue) String() string {
-	if *c == 0 {
-		return ""
-	}
-	return keys.Duration(*c).String()
-}
-func (c *capValue) Set(s string) error { return (*keys.Duration)(c).Set(s) }
-func (c *capValue) Type() string       { return "duration" }
 
 func loopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)

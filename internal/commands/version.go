@@ -33,19 +33,15 @@ func NewCmdVersion(f *Factory, runF func(*VersionOptions) error) *cobra.Command 
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print keyward's version, commit and Go version",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := printerFor(f)
-			if err != nil {
-				return err
-			}
-			opts.Printer = p
 			if runF != nil {
 				return runF(opts)
 			}
 			return opts.Printer.Version(opts.IO.Out, versionInfo())
 		},
 	}
+	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/output"
 )
 
 // The operator credential for a server: KEYWARD_TOKEN, else the OS keyring
@@ -88,7 +89,7 @@ func InsecureTokenPath(profile string) string {
 	return filepath.Join(filepath.Dir(Path()), "credentials-"+safe)
 }
 
-// Token finds the operator credential for profile: KEYWARD_TOKEN, then a
+// TokenFor finds the operator credential for profile: KEYWARD_TOKEN, then a
 // file written by `login --insecure-storage`, then the keyring. source says
 // where it came from ("env KEYWARD_TOKEN", the file's path, "keyring").
 // No credential, or a keyring that cannot be read, is Unauthorized with
@@ -96,12 +97,9 @@ func InsecureTokenPath(profile string) string {
 //
 // The file is looked at before the keyring: it exists only when the user
 // chose it, and then a keyring lookup could only cost an unlock prompt.
-func Token(profile string) (token, source string, err error) {
-	return TokenFor(profile, "")
-}
-
-// TokenFor is Token for a profile that may not be in the config file yet
-// (KEYWARD_SERVER without a profile): server names it in the hint.
+//
+// server names the server in the hint when there is no credential: the
+// profile may not be in the config file yet (KEYWARD_SERVER alone).
 func TokenFor(profile, server string) (token, source string, err error) {
 	if t := strings.TrimSpace(os.Getenv(TokenEnv)); t != "" {
 		return t, SourceEnv, nil
@@ -299,7 +297,7 @@ func keyringUnavailable(what string, err error) error {
 // keyringReason says in words why the keyring failed; the D-Bus and
 // Secret Service errors underneath name executables and bus interfaces.
 func keyringReason(err error) string {
-	msg := oneLine(err.Error())
+	msg := output.OneLine(err.Error())
 	switch l := strings.ToLower(msg); {
 	case errors.Is(err, errKeyringTimeout):
 		return msg
@@ -313,33 +311,9 @@ func keyringReason(err error) string {
 	return msg
 }
 
-// writeSecretFile writes a token 0600 (its folder 0700 when created),
-// replacing the file atomically.
+// writeSecretFile writes a token 0600, replacing the file atomically.
 func writeSecretFile(path, token string) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return keys.Errorf(keys.Internal, "cannot create %s: %v", dir, unwrapPathError(err))
-	}
-	tmp, err := os.CreateTemp(dir, ".credentials-*")
-	if err != nil {
-		return keys.Errorf(keys.Internal, "cannot write in %s: %v", dir, unwrapPathError(err))
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return keys.Errorf(keys.Internal, "cannot write %s: %v", path, err)
-	}
-	if _, err := tmp.WriteString(token + "\n"); err != nil {
-		tmp.Close()
-		return keys.Errorf(keys.Internal, "cannot write %s: %v", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return keys.Errorf(keys.Internal, "cannot write %s: %v", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return keys.Errorf(keys.Internal, "cannot write %s: %v", path, unwrapPathError(err))
-	}
-	return nil
+	return writeFileAtomic(path, []byte(token+"\n"), ".credentials-*")
 }
 
 // DefaultProfileName is the profile name login uses for a server when none

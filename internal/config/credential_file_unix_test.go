@@ -25,7 +25,7 @@ func TestInsecureStorageFileMustBePrivate(t *testing.T) {
 		if err := os.Chmod(path, mode); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := Token("prod")
+		_, _, err := TokenFor("prod", "")
 		wantErrCode(t, err, keys.Unauthorized)
 		if msg := err.Error(); !strings.Contains(msg, "chmod 600 "+path) || !strings.Contains(msg, "open to other users") || strings.Contains(msg, "abcdefghij") {
 			t.Errorf("mode %04o: %q", mode, msg)
@@ -34,7 +34,7 @@ func TestInsecureStorageFileMustBePrivate(t *testing.T) {
 	if err := os.Chmod(path, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if tok, src, err := Token("prod"); err != nil || tok != token || src != path {
+	if tok, src, err := TokenFor("prod", ""); err != nil || tok != token || src != path {
 		t.Fatalf("a 0600 file: %q %q %v", tok, src, err)
 	}
 
@@ -46,7 +46,7 @@ func TestInsecureStorageFileMustBePrivate(t *testing.T) {
 		if err := os.Chown(path, nobody, -1); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := Token("prod")
+		_, _, err := TokenFor("prod", "")
 		wantErrCode(t, err, keys.Unauthorized)
 		if !strings.Contains(err.Error(), "belongs to uid 65534") {
 			t.Fatalf("%q does not say whose file it is", err)
@@ -60,7 +60,7 @@ func TestInsecureStorageFileMustBePrivate(t *testing.T) {
 		if err := syscall.Mkfifo(path, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := Token("prod") // must not wait for a writer
+		_, _, err := TokenFor("prod", "") // must not wait for a writer
 		wantErrCode(t, err, keys.Unauthorized)
 	})
 }

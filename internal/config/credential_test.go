@@ -36,7 +36,7 @@ func wantErrCode(t *testing.T, err error, code keys.Code) {
 func TestTokenOrder(t *testing.T) {
 	credentialEnv(t)
 
-	_, _, err := Token("prod")
+	_, _, err := TokenFor("prod", "")
 	wantErrCode(t, err, keys.Unauthorized)
 	if !strings.Contains(err.Error(), "keyward login") || !strings.Contains(err.Error(), TokenEnv) {
 		t.Fatalf("the error should say how to log in: %v", err)
@@ -46,13 +46,13 @@ func TestTokenOrder(t *testing.T) {
 	if err != nil || where != SourceKeyring {
 		t.Fatalf("StoreToken = %q, %v", where, err)
 	}
-	tok, src, err := Token("prod")
+	tok, src, err := TokenFor("prod", "")
 	if err != nil || tok != "sk_fromkeyring" || src != SourceKeyring {
 		t.Fatalf("Token = %q %q %v", tok, src, err)
 	}
 
 	t.Setenv(TokenEnv, "sk_fromenv\n")
-	tok, src, err = Token("prod")
+	tok, src, err = TokenFor("prod", "")
 	if err != nil || tok != "sk_fromenv" || src != "env KEYWARD_TOKEN" {
 		t.Fatalf("KEYWARD_TOKEN must win: %q %q %v", tok, src, err)
 	}
@@ -81,7 +81,7 @@ func TestInsecureStorage(t *testing.T) {
 	if _, err := keyring.Get(KeyringService, "127.0.0.1:8080"); !errors.Is(err, keyring.ErrNotFound) {
 		t.Fatalf("the keyring copy should be gone after an insecure login: %v", err)
 	}
-	tok, src, err := Token("127.0.0.1:8080")
+	tok, src, err := TokenFor("127.0.0.1:8080", "")
 	if err != nil || tok != "sk_plain" || src != want {
 		t.Fatalf("Token = %q %q %v", tok, src, err)
 	}
@@ -108,7 +108,7 @@ func TestKeyringUnavailable(t *testing.T) {
 	}
 
 	// A command needing a credential exits 4, not 6, and says what to do.
-	_, _, err = Token("prod")
+	_, _, err = TokenFor("prod", "")
 	wantErrCode(t, err, keys.Unauthorized)
 	if !strings.Contains(err.Error(), "keyward login") {
 		t.Fatalf("hint missing: %v", err)
@@ -126,7 +126,7 @@ func TestKeyringUnavailable(t *testing.T) {
 	if _, err := StoreToken("prod", "sk_plain", true); err != nil {
 		t.Fatal(err)
 	}
-	if tok, _, err := Token("prod"); err != nil || tok != "sk_plain" {
+	if tok, _, err := TokenFor("prod", ""); err != nil || tok != "sk_plain" {
 		t.Fatalf("Token = %q %v", tok, err)
 	}
 	// ... and can be logged out of without one.
@@ -163,7 +163,7 @@ func TestDeleteToken(t *testing.T) {
 		if err != nil || !removed {
 			t.Fatalf("%s: removed=%v err=%v", p, removed, err)
 		}
-		_, _, err = Token(p)
+		_, _, err = TokenFor(p, "")
 		wantErrCode(t, err, keys.Unauthorized)
 	}
 }
@@ -180,7 +180,7 @@ func TestUpdateTokenIfCurrent(t *testing.T) {
 	if err != nil || where != SourceKeyring {
 		t.Fatalf("update = %q %v", where, err)
 	}
-	if tok, _, _ := Token("prod"); tok != "sk_new" {
+	if tok, _, _ := TokenFor("prod", ""); tok != "sk_new" {
 		t.Fatalf("stored token %q, want the new one", tok)
 	}
 
@@ -189,7 +189,7 @@ func TestUpdateTokenIfCurrent(t *testing.T) {
 	if err != nil || where != InsecureTokenPath("dev") {
 		t.Fatalf("update = %q %v", where, err)
 	}
-	if tok, _, _ := Token("dev"); tok != "sk_new" {
+	if tok, _, _ := TokenFor("dev", ""); tok != "sk_new" {
 		t.Fatalf("stored token %q, want the new one", tok)
 	}
 }

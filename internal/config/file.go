@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/output"
 )
 
 // Profile is one named target in the config file: a database or a server,
@@ -57,7 +58,7 @@ func LoadFrom(path string) (*File, error) {
 		return nil, keys.Errorf(keys.Invalid, "cannot read config file %s: %v", path, unwrapPathError(err))
 	}
 	if err := yaml.Unmarshal(b, f); err != nil {
-		return nil, keys.Errorf(keys.Invalid, "config file %s is not valid YAML: %s", path, oneLine(err.Error()))
+		return nil, keys.Errorf(keys.Invalid, "config file %s is not valid YAML: %s", path, output.OneLine(err.Error()))
 	}
 	f.path = path
 	return f, nil
@@ -126,28 +127,35 @@ func (f *File) Save() error {
 	if err != nil {
 		return keys.Errorf(keys.Internal, "encoding config: %v", err)
 	}
-	dir := filepath.Dir(f.path)
+	return writeFileAtomic(f.path, b, ".config-*.yaml")
+}
+
+// writeFileAtomic replaces path with data, 0600 (its folder 0700 when
+// created), through a temporary file in the same folder: a reader sees
+// the old file or the new one, never half of either.
+func writeFileAtomic(path string, data []byte, tmpPattern string) error {
+	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return keys.Errorf(keys.Internal, "cannot create %s: %v", dir, unwrapPathError(err))
 	}
-	tmp, err := os.CreateTemp(dir, ".config-*.yaml")
+	tmp, err := os.CreateTemp(dir, tmpPattern)
 	if err != nil {
-		return keys.Errorf(keys.Internal, "cannot write config in %s: %v", dir, unwrapPathError(err))
+		return keys.Errorf(keys.Internal, "cannot write in %s: %v", dir, unwrapPathError(err))
 	}
 	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
-		return keys.Errorf(keys.Internal, "cannot write config: %v", err)
+		return keys.Errorf(keys.Internal, "cannot write %s: %v", path, err)
 	}
-	if _, err := tmp.Write(b); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return keys.Errorf(keys.Internal, "cannot write config: %v", err)
+		return keys.Errorf(keys.Internal, "cannot write %s: %v", path, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return keys.Errorf(keys.Internal, "cannot write config: %v", err)
+		return keys.Errorf(keys.Internal, "cannot write %s: %v", path, err)
 	}
-	if err := os.Rename(tmp.Name(), f.path); err != nil {
-		return keys.Errorf(keys.Internal, "cannot write config %s: %v", f.path, unwrapPathError(err))
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return keys.Errorf(keys.Internal, "cannot write %s: %v", path, unwrapPathError(err))
 	}
 	return nil
 }
@@ -158,15 +166,4 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-func oneLine(s string) string {
-	out := []rune{}
-	for _, r := range s {
-		if r == '\n' || r == '\r' {
-			r = ' '
-		}
-		out = append(out, r)
-	}
-	return string(out)
 }

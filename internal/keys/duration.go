@@ -91,23 +91,12 @@ func FormatDuration(d time.Duration) string {
 	return d.String()
 }
 
-// Duration is a time.Duration in keyward's syntax. It is a pflag.Value (for
-// flags like --ttl) and marshals to JSON as that syntax ("30d"), which is
-// what the management API takes.
+// Duration is a time.Duration in keyward's syntax. It marshals to JSON as
+// that syntax ("30d"), which is what the management API takes; the
+// command line reads it with ParseDuration or ParseGrace.
 type Duration time.Duration
 
 func (d Duration) String() string { return FormatDuration(time.Duration(d)) }
-func (d *Duration) Type() string  { return "duration" }
-
-// Set parses a strictly positive duration.
-func (d *Duration) Set(s string) error {
-	v, err := ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
-}
 
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
@@ -123,20 +112,6 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*d = Duration(v)
-	return nil
-}
-
-// GraceDuration is a Duration flag value that accepts zero (for --grace).
-type GraceDuration Duration
-
-func (d GraceDuration) String() string { return Duration(d).String() }
-func (d *GraceDuration) Type() string  { return "duration" }
-func (d *GraceDuration) Set(s string) error {
-	v, err := ParseGrace(s)
-	if err != nil {
-		return err
-	}
-	*d = GraceDuration(v)
 	return nil
 }
 

@@ -20,6 +20,13 @@ type Principal struct {
 	// out and still in its grace: it may read, and redo its own lost
 	// roll, but is never an operator credential for any other change.
 	Previous bool `json:"-"`
+
+	// Server and Source are what a client knows of how it reached the
+	// principal: the server's URL, and where the operator key came from
+	// (KEYWARD_TOKEN, the keyring, a file). Both are "" under direct
+	// database access, and never sent over the wire.
+	Server string `json:"-"`
+	Source string `json:"-"`
 }
 
 // SecretActed is what an audit row's details.secret records: which of

@@ -75,12 +75,25 @@ func (p *jsonPrinter) Verify(w io.Writer, r *keys.VerifyResult) error {
 	return p.encode(w, &c)
 }
 
+// principalJSON is whoami's shape, one for both backends: name, key,
+// server and source are null under direct database access.
+type principalJSON struct {
+	Actor  string    `json:"actor"`
+	Name   *string   `json:"name"`
+	Key    *keys.Key `json:"key"`
+	Server *string   `json:"server"`
+	Source *string   `json:"source"`
+}
+
 func (p *jsonPrinter) Principal(w io.Writer, pr *keys.Principal) error {
-	c := *pr
-	if c.Key != nil {
-		c.Key = NormalizeKey(c.Key)
+	v := principalJSON{Actor: pr.Actor}
+	if pr.Key != nil {
+		v.Name, v.Key = &pr.Name, NormalizeKey(pr.Key)
 	}
-	return p.encode(w, &c)
+	if pr.Server != "" {
+		v.Server, v.Source = &pr.Server, &pr.Source
+	}
+	return p.encode(w, v)
 }
 
 func (p *jsonPrinter) Version(w io.Writer, v VersionInfo) error { return p.encode(w, v) }

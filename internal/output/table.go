@@ -357,7 +357,11 @@ func (p *tablePrinter) Principal(w io.Writer, pr *keys.Principal) error {
 		_, err := fmt.Fprintf(w, "%s (direct database access, full rights)\n", pr.Actor)
 		return err
 	}
-	return p.Key(w, pr.Key)
+	if err := p.Key(w, pr.Key); err != nil || pr.Server == "" {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\nServer:     %s\nCredential: %s\n", pr.Server, pr.Source)
+	return err
 }
 
 func (p *tablePrinter) Version(w io.Writer, v VersionInfo) error {
