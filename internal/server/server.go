@@ -56,6 +56,7 @@ var routes = []route{
 	{"GET", "/v1/keys/{key}", true, (*server).getKey},
 	{"PATCH", "/v1/keys/{key}", true, (*server).updateKey},
 	{"DELETE", "/v1/keys/{key}", true, (*server).deleteKey},
+	{"POST", "/v1/keys/delete", true, (*server).deleteKeys},
 	{"POST", "/v1/keys/{key}/roll", true, (*server).rollKey},
 	{"PUT", "/v1/keys/{key}/grants", true, (*server).grantKey},
 	{"DELETE", "/v1/keys/{key}/grants", true, (*server).ungrantKey},
