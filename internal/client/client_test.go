@@ -220,6 +220,12 @@ func TestErrorMapping(t *testing.T) {
 			t.Fatalf("message %q does not point at --server", keys.ErrorMessage(err))
 		}
 	})
+	t.Run("a path in --server that keyward does not serve is no_route", func(t *testing.T) {
+		srv := httptest.NewServer(server.New(nil, server.Options{})) // no route reaches the backend
+		defer srv.Close()
+		_, err := newClient(t, srv.URL+"/prefix", "sk_token").List(context.Background(), keys.ListFilter{})
+		wantCode(t, err, keys.NoRoute)
+	})
 	t.Run("plain HTTP to an HTTPS server says so", func(t *testing.T) {
 		srv, _ := counting(t, 400, "Client sent an HTTP request to an HTTPS server.\n", nil)
 		_, err := newClient(t, srv.URL, "sk_token").List(context.Background(), keys.ListFilter{})
@@ -501,4 +507,44 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// A self-roll is told by the roll's answer (api.HeaderSelf): the client
+// asks no whoami first, follows the new secret and tells OnSelfRoll; a
+// roll of another key leaves the credential alone.
+func TestSelfRollFromTheAnswer(t *testing.T) {
+	var requests []string
+	var self atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests = append(requests, r.Method+" "+r.URL.Path+" "+r.Header.Get("Authorization"))
+		if self.Load() {
+			w.Header().Set(api.HeaderSelf, "true")
+		}
+		_ = json.NewEncoder(w).Encode(keys.NewSecretKey{Key: keys.Key{ID: "key_0000000000000000"}, Secret: "sk_new"})
+	}))
+	defer srv.Close()
+	var followed []string
+	c, err := New(Options{BaseURL: srv.URL, Token: "sk_old", OnSelfRoll: func(o, n string) { followed = append(followed, o+">"+n) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	if _, err := c.Roll(ctx, "other", keys.RollRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	self.Store(true)
+	if _, err := c.Roll(ctx, "me", keys.RollRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Get(ctx, "me"); err != nil {
+		t.Fatal(err)
+	}
+	want := "POST /v1/keys/other/roll Bearer sk_old, POST /v1/keys/me/roll Bearer sk_old, GET /v1/keys/me Bearer sk_new"
+	if got := strings.Join(requests, ", "); got != want {
+		t.Errorf("requests:\n  %s\nwant\n  %s", got, want)
+	}
+	if strings.Join(followed, " ") != "sk_old>sk_new" {
+		t.Errorf("OnSelfRoll calls: %v", followed)
+	}
 }
