@@ -56,10 +56,11 @@ type Options struct {
 	// Version goes into the User-Agent (keyward/<version>); "" is "dev".
 	Version string
 	// OnSelfRoll, when set, is called after Roll gave the very key the
-	// client authenticates with a new secret, with the old and the new
-	// secret, so that a stored credential can follow (DESIGN.md: "Rolling
-	// the key one is logged in with updates the stored token"). The roll
-	// has happened whatever it does; it must not fail the command.
+	// client authenticates with a new secret (the server's answer says so:
+	// api.HeaderSelf), with the old and the new secret, so that a stored
+	// credential can follow (DESIGN.md: "Rolling the key one is logged in
+	// with updates the stored token"). The roll has happened whatever it
+	// does; it must not fail the command.
 	OnSelfRoll func(oldToken, newToken string)
 }
 
@@ -213,8 +214,8 @@ type call struct {
 	// anonymous calls need no credential and never send one: a token
 	// has no business travelling with a request that does not use it.
 	anonymous bool
-	// goneIsDone makes a 404 on a retry a success (DELETE by id).
-	goneIsDone bool
+	// header, when non-nil, gets a 2xx answer's header.
+	header *http.Header
 }
 
 func (c *Client) bearer(anonymous bool) (string, error) {
@@ -267,16 +268,13 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		if err == nil {
 			return nil
 		}
-		if attempt > 0 && cl.goneIsDone && keys.ErrorCode(err) == keys.NotFound {
-			return nil // an earlier attempt did it; only its answer was lost
-		}
 		if wait < 0 || attempt >= retries {
 			return err
 		}
 		if wait == 0 {
 			wait = c.backoff[attempt]
 		}
-		c.debugf("retrying %s %s in %s", cl.method, redact(u.String()), wait)
+		c.debugf("retrying %s %s in %s", cl.method, keys.Redact(u.String()), wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -316,15 +314,15 @@ func (c *Client) attempt(ctx context.Context, cl call, u *url.URL, payload []byt
 		req.Header.Set("Authorization", "Bearer "+token)
 		auth = " (Authorization: Bearer [redacted])"
 	}
-	c.debugf("> %s %s%s", cl.method, redact(u.String()), auth)
+	c.debugf("> %s %s%s", cl.method, keys.Redact(u.String()), auth)
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.debugf("< %s %s: %s", cl.method, redact(u.String()), redact(transportMessage(err)))
+		c.debugf("< %s %s: %s", cl.method, keys.Redact(u.String()), keys.Redact(transportMessage(err)))
 		return c.transportError(ctx, err, sent.Load() && !cl.idempotent)
 	}
 	defer resp.Body.Close()
-	c.debugf("< %s %s (%s)", resp.Status, redact(u.String()), time.Since(start).Round(time.Millisecond))
+	c.debugf("< %s %s (%s)", resp.Status, keys.Redact(u.String()), time.Since(start).Round(time.Millisecond))
 
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
@@ -332,6 +330,9 @@ func (c *Client) attempt(ctx context.Context, cl call, u *url.URL, payload []byt
 	}
 
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if cl.header != nil {
+			*cl.header = resp.Header
+		}
 		if cl.out == nil || resp.StatusCode == http.StatusNoContent {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 			return 0, nil
@@ -418,7 +419,7 @@ func noAnswerReason(ctx context.Context, err error) string {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
 		return "the connection was closed"
 	}
-	return redact(transportMessage(err))
+	return keys.Redact(transportMessage(err))
 }
 
 // certNames lists the names a certificate is valid for.

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyward/keyward/internal/api"
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/server"
 )
@@ -49,7 +50,7 @@ func wantCode(t *testing.T, err error, code keys.Code) {
 func counting(t *testing.T, status int, body string, header http.Header) (*httptest.Server, map[string]*atomic.Int32) {
 	t.Helper()
 	counts := map[string]*atomic.Int32{}
-	for _, k := range []string{"GET /v1/keys/x", "DELETE /v1/keys/key_0000000000000000", "POST /v1/verify", "POST /v1/keys",
+	for _, k := range []string{"GET /v1/keys/x", "POST /v1/keys/delete", "POST /v1/verify", "POST /v1/keys",
 		"POST /v1/keys/x/roll", "PATCH /v1/keys/x", "PUT /v1/keys/x/grants", "DELETE /v1/keys/x/grants", "GET /v1/keys", "GET /v1/audit", "GET /v1/whoami"} {
 		counts[k] = &atomic.Int32{}
 	}
@@ -90,11 +91,12 @@ func TestRetriesOnlyIdempotentRequests(t *testing.T) {
 			return err
 		},
 		"DELETE /v1/keys/x/grants": func() error { _, err := c.Ungrant(ctx, "x", "/a"); return err },
+		"POST /v1/keys/delete":     func() error { _, err := c.Delete(ctx, []string{"x"}); return err },
 	}
 	want := map[string]int32{
 		"GET /v1/keys/x": 3, "GET /v1/keys": 3, "GET /v1/audit": 3, "GET /v1/whoami": 3, "POST /v1/verify": 3,
 		"POST /v1/keys": 1, "POST /v1/keys/x/roll": 1, "PATCH /v1/keys/x": 1, "PUT /v1/keys/x/grants": 1,
-		"DELETE /v1/keys/x/grants": 1,
+		"DELETE /v1/keys/x/grants": 1, "POST /v1/keys/delete": 1,
 	}
 	for name, fn := range calls {
 		err := fn()
@@ -108,75 +110,58 @@ func TestRetriesOnlyIdempotentRequests(t *testing.T) {
 	}
 }
 
-func TestDeleteRetriesTheDeleteItself(t *testing.T) {
-	var deletes atomic.Int32
+// Delete is one request naming every key: the server resolves them, checks
+// the operator's rights and deletes them in one transaction. The client
+// asks nothing first (no GET per key, no whoami) and decides nothing.
+func TestDeleteIsOneRequest(t *testing.T) {
+	var requests []string
+	var sent api.DeleteRequest
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.Method {
-		case http.MethodGet:
-			_ = json.NewEncoder(w).Encode(keys.Key{ID: "key_0000000000000000", Name: "x"})
-		case http.MethodDelete:
-			if deletes.Add(1) < 3 {
-				w.WriteHeader(http.StatusBadGateway)
-				return
-			}
-			w.WriteHeader(http.StatusNoContent)
+		requests = append(requests, r.Method+" "+r.URL.Path)
+		if err := json.NewDecoder(r.Body).Decode(&sent); err != nil {
+			t.Errorf("body: %v", err)
 		}
+		_ = json.NewEncoder(w).Encode(api.DeleteResponse{Items: []*keys.Key{
+			{ID: "key_0000000000000000", Name: "x"}, {ID: "key_0000000000000001", Name: "y"}}})
 	}))
 	defer srv.Close()
-	c := newClient(t, srv.URL, "sk_token")
-	got, err := c.Delete(context.Background(), []string{"x"})
+	got, err := newClient(t, srv.URL, "sk_token").Delete(context.Background(), []string{"x", "acme/y"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0].ID != "key_0000000000000000" || deletes.Load() != 3 {
-		t.Fatalf("got %v after %d deletes", got, deletes.Load())
+	if len(got) != 2 || got[0].Name != "x" || got[1].Name != "y" {
+		t.Fatalf("got %v", got)
+	}
+	if strings.Join(requests, ", ") != "POST /v1/keys/delete" || strings.Join(sent.Keys, ",") != "x,acme/y" {
+		t.Fatalf("requests %v with %v, want one POST /v1/keys/delete naming x and acme/y", requests, sent.Keys)
 	}
 }
 
-// A DELETE whose answer was lost (here: a 502 from a proxy after the server
-// acted) is retried; the 404 of the retry means it is done.
-func TestDeleteRetryAfterLostAnswer(t *testing.T) {
-	var deletes atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.Method {
-		case http.MethodGet:
-			_ = json.NewEncoder(w).Encode(keys.Key{ID: "key_0000000000000000", Name: "x"})
-		case http.MethodDelete:
-			if deletes.Add(1) == 1 {
-				w.WriteHeader(http.StatusBadGateway)
-				return
-			}
-			w.WriteHeader(http.StatusNotFound)
-			_, _ = w.Write([]byte(`{"error":{"code":"not_found","message":"key not found"}}`))
-		}
-	}))
-	defer srv.Close()
-	got, err := newClient(t, srv.URL, "sk_token").Delete(context.Background(), []string{"x"})
-	if err != nil || len(got) != 1 {
-		t.Fatalf("Delete = %v, %v", got, err)
+// A delete whose answer was lost (here: a 502 from a proxy after the
+// server may have acted) is not retried: by name, a retry could delete a
+// key that took a deleted one's name meanwhile. The error says the change
+// may have been made and how to tell.
+func TestDeleteLostAnswerIsNotRetried(t *testing.T) {
+	srv, counts := counting(t, http.StatusBadGateway, "", nil)
+	_, err := newClient(t, srv.URL, "sk_token").Delete(context.Background(), []string{"x", "y"})
+	wantCode(t, err, keys.Unavailable)
+	if !errors.Is(err, errNoAnswer) || !strings.Contains(keys.ErrorMessage(err), "keyward keys get x") {
+		t.Fatalf("error %q does not say the delete may have been made and how to check", keys.ErrorMessage(err))
+	}
+	if n := counts["POST /v1/keys/delete"].Load(); n != 1 {
+		t.Fatalf("%d requests, want 1", n)
 	}
 }
 
-func TestDeleteResolvesAllBeforeDeletingAny(t *testing.T) {
-	var deletes atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.Method == http.MethodGet && r.URL.Path == "/v1/keys/there":
-			_ = json.NewEncoder(w).Encode(keys.Key{ID: "key_0000000000000000", Name: "there"})
-		case r.Method == http.MethodGet:
-			w.WriteHeader(http.StatusNotFound)
-			_, _ = w.Write([]byte(`{"error":{"code":"not_found","message":"key \"missing\" not found"}}`))
-		case r.Method == http.MethodDelete:
-			deletes.Add(1)
-			w.WriteHeader(http.StatusNoContent)
-		}
-	}))
-	defer srv.Close()
-	c := newClient(t, srv.URL, "sk_token")
-	_, err := c.Delete(context.Background(), []string{"there", "missing"})
+// One missing key is the server's 404 for the whole request: nothing was
+// deleted (internal/server's TestBulkDeleteAllOrNothing), and the client
+// says not found.
+func TestDeleteOfAMissingKeyIsNotFound(t *testing.T) {
+	srv, counts := counting(t, http.StatusNotFound, `{"error":{"code":"not_found","message":"key \"missing\" not found"}}`, nil)
+	_, err := newClient(t, srv.URL, "sk_token").Delete(context.Background(), []string{"there", "missing"})
 	wantCode(t, err, keys.NotFound)
-	if deletes.Load() != 0 {
-		t.Fatalf("%d deletes happened although one key was missing", deletes.Load())
+	if n := counts["POST /v1/keys/delete"].Load(); n != 1 {
+		t.Fatalf("%d requests, want 1", n)
 	}
 }
 
@@ -228,12 +213,18 @@ func TestErrorMapping(t *testing.T) {
 		}
 	})
 	t.Run("a keyward server without the endpoint is no missing key", func(t *testing.T) {
-		srv, _ := counting(t, 404, `{"error":{"code":"not_found","message":"no such endpoint: GET /v2/v1/keys (see /v1/openapi.json)"}}`, nil)
+		srv, _ := counting(t, 404, `{"error":{"code":"no_route","message":"no such endpoint: GET /v2/v1/keys (see /v1/openapi.json)"}}`, nil)
 		_, err := newClient(t, srv.URL, "sk_token").List(context.Background(), keys.ListFilter{})
-		wantCode(t, err, keys.Internal)
+		wantCode(t, err, keys.NoRoute)
 		if !strings.Contains(keys.ErrorMessage(err), "--server") {
 			t.Fatalf("message %q does not point at --server", keys.ErrorMessage(err))
 		}
+	})
+	t.Run("a path in --server that keyward does not serve is no_route", func(t *testing.T) {
+		srv := httptest.NewServer(server.New(nil, server.Options{})) // no route reaches the backend
+		defer srv.Close()
+		_, err := newClient(t, srv.URL+"/prefix", "sk_token").List(context.Background(), keys.ListFilter{})
+		wantCode(t, err, keys.NoRoute)
 	})
 	t.Run("plain HTTP to an HTTPS server says so", func(t *testing.T) {
 		srv, _ := counting(t, 400, "Client sent an HTTP request to an HTTPS server.\n", nil)
@@ -516,4 +507,44 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// A self-roll is told by the roll's answer (api.HeaderSelf): the client
+// asks no whoami first, follows the new secret and tells OnSelfRoll; a
+// roll of another key leaves the credential alone.
+func TestSelfRollFromTheAnswer(t *testing.T) {
+	var requests []string
+	var self atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests = append(requests, r.Method+" "+r.URL.Path+" "+r.Header.Get("Authorization"))
+		if self.Load() {
+			w.Header().Set(api.HeaderSelf, "true")
+		}
+		_ = json.NewEncoder(w).Encode(keys.NewSecretKey{Key: keys.Key{ID: "key_0000000000000000"}, Secret: "sk_new"})
+	}))
+	defer srv.Close()
+	var followed []string
+	c, err := New(Options{BaseURL: srv.URL, Token: "sk_old", OnSelfRoll: func(o, n string) { followed = append(followed, o+">"+n) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	if _, err := c.Roll(ctx, "other", keys.RollRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	self.Store(true)
+	if _, err := c.Roll(ctx, "me", keys.RollRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Get(ctx, "me"); err != nil {
+		t.Fatal(err)
+	}
+	want := "POST /v1/keys/other/roll Bearer sk_old, POST /v1/keys/me/roll Bearer sk_old, GET /v1/keys/me Bearer sk_new"
+	if got := strings.Join(requests, ", "); got != want {
+		t.Errorf("requests:\n  %s\nwant\n  %s", got, want)
+	}
+	if strings.Join(followed, " ") != "sk_old>sk_new" {
+		t.Errorf("OnSelfRoll calls: %v", followed)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keyward/keyward/internal/api"
 	"github.com/keyward/keyward/internal/keys"
 )
 
@@ -95,97 +96,45 @@ func (c *Client) Update(ctx context.Context, ref string, req keys.UpdateRequest)
 }
 
 func (c *Client) Roll(ctx context.Context, ref string, req keys.RollRequest) (*keys.NewSecretKey, error) {
-	// Which key are we? Asked before the roll: with --grace 0 the old
-	// secret cannot ask afterwards. Only when someone wants to know.
-	selfID := ""
-	if c.onSelfRoll != nil {
-		if who, err := c.WhoAmI(ctx); err == nil && who.Key != nil {
-			selfID = who.Key.ID
-		}
-	}
 	var out keys.NewSecretKey
-	if err := c.do(ctx, call{method: http.MethodPost, path: keyPath(ref, "roll"), body: req, out: &out}); err != nil {
+	var header http.Header
+	if err := c.do(ctx, call{method: http.MethodPost, path: keyPath(ref, "roll"), body: req, out: &out, header: &header}); err != nil {
 		return nil, withCheck(err, checkRoll(ref))
 	}
 	if err := c.isKey(&out.Key); err != nil {
 		return nil, err
 	}
-	if selfID != "" && out.ID == selfID && out.Secret != "" {
+	// Only a client told to follow its credential does: one made with a
+	// fixed token keeps presenting it.
+	if c.onSelfRoll != nil && header.Get(api.HeaderSelf) == "true" && out.Secret != "" {
 		old := c.setToken(out.Secret) // later calls of this process use the new secret
 		c.onSelfRoll(old, out.Secret)
 	}
 	return &out, nil
 }
 
-// Delete resolves every ref first (a GET each), so that one missing key
-// deletes nothing, checks the operator may delete them all (deleteOrder),
-// then deletes each by id. The API deletes one key per
-// request; a failure between two deletes (the server going away) can leave
-// the earlier ones deleted, which the error says.
+// Delete deletes every ref in one request: the server resolves them and
+// checks the operator's rights in one transaction, and deletes all or
+// none. Like every change but a single delete by id, it is not retried
+// once sent: a retry after a lost answer could meet a new key that took a
+// deleted one's name.
 func (c *Client) Delete(ctx context.Context, refs []string) ([]*keys.Key, error) {
 	if len(refs) == 0 {
 		return nil, keys.Errorf(keys.Invalid, "no key given")
 	}
-	var found []*keys.Key
-	seen := map[string]bool{}
-	for _, ref := range refs {
-		k, err := c.Get(ctx, ref)
-		if err != nil {
-			return nil, err
-		}
-		if seen[k.ID] {
-			continue // the same key named twice (by id and by name)
-		}
-		seen[k.ID] = true
-		found = append(found, k)
+	var out api.DeleteResponse
+	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/keys/delete", body: api.DeleteRequest{Keys: refs}, out: &out}); err != nil {
+		return nil, withCheck(err, checkDelete(refs))
 	}
-	order, err := c.deleteOrder(ctx, found)
-	if err != nil {
-		return nil, err
+	if len(out.Items) == 0 {
+		return nil, keys.Errorf(keys.Internal, "unexpected answer from %s: no deleted keys", c.base.Host)
 	}
-	for i, k := range order {
-		// By id: a name could have moved to another key since the GET.
-		err := c.do(ctx, call{method: http.MethodDelete, path: keyPath(k.ID), idempotent: true, goneIsDone: true})
-		if err != nil {
-			if i > 0 {
-				return nil, &keys.Error{Code: keys.ErrorCode(err), Message: keys.ErrorMessage(err) +
-					" (" + strconv.Itoa(i) + " of " + strconv.Itoa(len(found)) + " keys were deleted before this error)"}
-			}
+	for _, k := range out.Items {
+		if err := c.isKey(k); err != nil {
 			return nil, err
 		}
 	}
-	return found, nil
-}
-
-// deleteOrder checks several keys to delete against the operator's rights
-// before any goes, so that one the operator may read but not delete
-// deletes nothing (the server checks each again), and orders them with
-// the operator's own key last: once it is gone, the deletes after it
-// would no longer be authenticated.
-func (c *Client) deleteOrder(ctx context.Context, found []*keys.Key) ([]*keys.Key, error) {
-	if len(found) < 2 {
-		return found, nil
-	}
-	who, err := c.WhoAmI(ctx)
-	if err != nil {
-		return nil, err
-	}
-	order := make([]*keys.Key, 0, len(found))
-	var self *keys.Key
-	for _, k := range found {
-		if err := keys.CheckChange(who, k, nil); err != nil {
-			return nil, err
-		}
-		if k.ID == who.Key.ID {
-			self = k
-			continue
-		}
-		order = append(order, k)
-	}
-	if self != nil {
-		order = append(order, self)
-	}
-	return order, nil
+	return out.Items, nil
 }
 
 func (c *Client) Grant(ctx context.Context, ref string, g keys.Grant) (*keys.Key, error) {

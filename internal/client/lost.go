@@ -25,7 +25,7 @@ func withCheck(err error, how string) error {
 	if !errors.Is(err, errNoAnswer) {
 		return err
 	}
-	return &keys.Error{Code: keys.ErrorCode(err), Cause: errNoAnswer, Message: keys.ErrorMessage(err) + "; " + redact(how)}
+	return &keys.Error{Code: keys.ErrorCode(err), Cause: errNoAnswer, Message: keys.ErrorMessage(err) + "; " + keys.Redact(how)}
 }
 
 // checkKey is the generic advice after a lost answer to a change of ref.
@@ -42,6 +42,12 @@ func checkCreate(req keys.CreateRequest) string {
 		ref = strings.TrimPrefix(org, "/") + "/" + req.Name
 	}
 	return checkKey(ref) + ": if it exists with a created_at of just now, it was created but its secret never reached you: roll it ('keyward keys roll " + ref + "') to get one"
+}
+
+// checkDelete: the keys still there after a lost delete answer were not
+// deleted, and then none was (the delete is all or nothing).
+func checkDelete(refs []string) string {
+	return checkKey(refs[0]) + ": if it is gone, the delete was made (all of the keys or none)"
 }
 
 // checkRoll: after a lost roll answer the key's start tells whether the

@@ -35,5 +35,5 @@ func redirectError(resp *http.Response, host, apiPath string) error {
 	shown := url.URL{Scheme: loc.Scheme, Host: loc.Host, Path: loc.Path}
 	server := url.URL{Scheme: loc.Scheme, Host: loc.Host, Path: strings.TrimSuffix(loc.Path, apiPath)}
 	return keys.Errorf(keys.Invalid, "%s answered %s, a redirect to %s: keyward follows no redirects (the credential and the request would go there too); if %s is your keyward server, use it in --server",
-		host, resp.Status, redact(shown.String()), redact(server.String()))
+		host, resp.Status, keys.Redact(shown.String()), keys.Redact(server.String()))
 }

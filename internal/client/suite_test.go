@@ -77,9 +77,8 @@ func TestDotRefs(t *testing.T) {
 }
 
 // TestDeleteIncludingSelf: an operator deleting several keys, its own
-// among them, deletes them all: its own key goes last, since the requests
-// after it would no longer be authenticated (DESIGN.md: deleting several
-// keys is all or nothing).
+// among them, deletes them all, in the one request and transaction of the
+// bulk delete (DESIGN.md: deleting several keys is all or nothing).
 func TestDeleteIncludingSelf(t *testing.T) {
 	admin, as := openRemote(t)
 	ctx := context.Background()

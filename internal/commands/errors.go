@@ -38,6 +38,8 @@ func ExitCode(err error) int {
 		return ExitUsage
 	case keys.NotFound:
 		return ExitNotFound
+	case keys.NoRoute: // a path that is not keyward's: no key is missing
+		return ExitError
 	case keys.Unauthorized, keys.Forbidden:
 		return ExitAuth
 	case keys.Conflict:

@@ -432,7 +432,7 @@ func TestParseSince(t *testing.T) {
 func TestExitCodes(t *testing.T) {
 	for code, want := range map[keys.Code]int{
 		keys.Invalid: 2, keys.TooLarge: 2, keys.NotFound: 3, keys.Unauthorized: 4, keys.Forbidden: 4,
-		keys.Conflict: 5, keys.Unavailable: 6, keys.RateLimited: 6, keys.Internal: 1,
+		keys.Conflict: 5, keys.Unavailable: 6, keys.RateLimited: 6, keys.Internal: 1, keys.NoRoute: 1,
 	} {
 		if got := ExitCode(keys.Errorf(code, "x")); got != want {
 			t.Errorf("ExitCode(%s) = %d, want %d", code, got, want)

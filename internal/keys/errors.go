@@ -19,6 +19,7 @@ const (
 	Unavailable  Code = "unavailable"  // database locked, server down, keyring missing: exit 6, HTTP 503
 	TooLarge     Code = "too_large"    // request body too large: exit 2, HTTP 413
 	RateLimited  Code = "rate_limited" // exit 6, HTTP 429
+	NoRoute      Code = "no_route"     // a path the server does not serve: no key is missing, so exit 1, HTTP 404
 	Internal     Code = "internal"     // anything else: exit 1, HTTP 500
 )
 

@@ -83,7 +83,8 @@ func TestStrictQueries(t *testing.T) {
 func TestUnknownRoutesAndMethods(t *testing.T) {
 	e := newEnv(t, server.Options{})
 	for _, p := range []string{"/", "/v1", "/v1/nope", "/v2/keys", "/v1/keys/a/b/c", "/v1/keys/x/rolls"} {
-		e.do("GET", p, e.root, nil).wantError(t, http.StatusNotFound, keys.NotFound)
+		// no_route, not not_found: no key is missing.
+		e.do("GET", p, e.root, nil).wantError(t, http.StatusNotFound, keys.NoRoute)
 	}
 	for _, tc := range []struct{ method, path string }{
 		{"DELETE", "/v1/keys"}, {"PUT", "/v1/keys/x"}, {"GET", "/v1/keys/x/roll"}, {"POST", "/v1/keys/x/grants"},
@@ -203,7 +204,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		method, path, _ := strings.Cut(rt, " ")
 		path = strings.ReplaceAll(strings.ReplaceAll(path, "{key}", "nokey"), "{path}", "app/x")
 		r := e.do(method, path, e.root, nil)
-		if r.status == http.StatusNotFound && bytes.Contains(r.body, []byte("no such endpoint")) || r.status == http.StatusMethodNotAllowed {
+		if r.status == http.StatusNotFound && bytes.Contains(r.body, []byte(keys.NoRoute)) || r.status == http.StatusMethodNotAllowed {
 			t.Errorf("%s: %d %s", rt, r.status, r.body)
 		}
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/keyward/keyward/internal/api"
 	"github.com/keyward/keyward/internal/keys"
 )
 
@@ -91,6 +92,11 @@ func (s *server) rollKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if p, _ := keys.PrincipalFrom(r.Context()); p != nil && p.Key != nil && p.Key.ID == k.ID {
+		// The caller's own secret was replaced: said here, because after a
+		// roll with grace 0 the caller cannot ask who it was.
+		w.Header().Set(api.HeaderSelf, "true")
+	}
 	writeJSON(w, http.StatusOK, k)
 	return nil
 }
@@ -101,6 +107,26 @@ func (s *server) deleteKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// deleteKeys is the bulk delete: every key of the request goes in the
+// backend's one transaction, or none does. A POST, not a DELETE with a
+// body: a DELETE's body has no defined meaning (RFC 9110) and proxies may
+// drop it.
+func (s *server) deleteKeys(w http.ResponseWriter, r *http.Request) error {
+	var req api.DeleteRequest
+	if err := decodeBody(r, &req, false); err != nil {
+		return err
+	}
+	if len(req.Keys) > api.MaxDeleteKeys {
+		return keys.Errorf(keys.Invalid, "too many keys in one delete: %d, at most %d", len(req.Keys), api.MaxDeleteKeys)
+	}
+	deleted, err := s.b.Delete(r.Context(), req.Keys)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, api.DeleteResponse{Items: deleted})
 	return nil
 }
 

@@ -95,7 +95,7 @@ func TestRootRefs(t *testing.T) {
 	e.do("DELETE", "/v1/keys/%2Fops", e.root, nil).want(t, http.StatusNoContent)
 	e.do("GET", "/v1/keys/%2Fops", e.root, nil).wantError(t, http.StatusNotFound, keys.NotFound)
 	// An unescaped org/name is not a route.
-	e.do("GET", "/v1/keys/acme/ops", e.root, nil).wantError(t, http.StatusNotFound, keys.NotFound)
+	e.do("GET", "/v1/keys/acme/ops", e.root, nil).wantError(t, http.StatusNotFound, keys.NoRoute)
 }
 
 func TestErrorMapping(t *testing.T) {

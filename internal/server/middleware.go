@@ -6,11 +6,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"runtime/debug"
 	"strings"
 	"time"
 
+	"github.com/keyward/keyward/internal/api"
 	"github.com/keyward/keyward/internal/keys"
 )
 
@@ -137,10 +137,10 @@ func (f *fallbackWriter) WriteHeader(status int) {
 	switch status {
 	case http.StatusNotFound:
 		msg = fmt.Sprintf("no such endpoint: %s %s (see /v1/openapi.json)", f.r.Method, f.r.URL.EscapedPath())
-		writeJSON(f.ResponseWriter, status, errorBody{errorDetail{keys.NotFound, msg}})
+		writeJSON(f.ResponseWriter, status, api.NewError(keys.NoRoute, msg))
 	case http.StatusMethodNotAllowed:
 		msg = fmt.Sprintf("method %s is not allowed on %s; allowed: %s", f.r.Method, f.r.URL.EscapedPath(), f.Header().Get("Allow"))
-		writeJSON(f.ResponseWriter, status, errorBody{errorDetail{keys.Invalid, msg}})
+		writeJSON(f.ResponseWriter, status, api.NewError(keys.Invalid, msg))
 	default:
 		f.ResponseWriter.WriteHeader(status)
 		return
@@ -199,7 +199,7 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 				s.log.ErrorContext(r.Context(), "panic serving request",
 					"method", r.Method, "path", redactedURI(r), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 				if sw.status == 0 {
-					writeJSON(sw, http.StatusInternalServerError, errorBody{errorDetail{keys.Internal, "internal server error; see the server log"}})
+					writeJSON(sw, http.StatusInternalServerError, api.NewError(keys.Internal, "internal server error; see the server log"))
 				}
 			}
 			status := sw.status
@@ -287,68 +287,7 @@ func unescapePath(s string) string {
 	return s
 }
 
-// secretShape is a keyward secret's shape (<prefix>_<32 random><6
-// checksum>) anywhere in a string: a secret pasted with a typo, or run
-// together with other text, must not reach the log either.
-var secretShape = regexp.MustCompile(`[a-z0-9_]{1,20}_[0-9A-Za-z]{38}`)
-
-// looksLikeSecret reports whether s holds a keyward secret: whole, with a
-// typo, split by separators (an encoded newline, a space, a dash...), or
-// cut off from its prefix. A split secret is found by joining the
-// characters secrets are made of; the checksum must then match, so that
-// text which merely runs long after an underscore once joined (a name such
-// as svc_payments-eu-west-1) is not taken for one.
-func looksLikeSecret(s string) bool {
-	if secretChars(s) < 1+1+38 { // the shortest secret: p_ and 38 more
-		return false
-	}
-	if _, err := keys.ParseSecret(s); err == nil || secretShape.MatchString(s) {
-		return true
-	}
-	joined := strings.Map(func(r rune) rune {
-		if r == '_' || isBase62(r) {
-			return r
-		}
-		return -1
-	}, s)
-	return (len(joined) != len(s) && keys.ContainsSecret(joined)) || hasSecretTail(joined)
-}
-
-// secretChars counts the bytes of s that a secret can be made of.
-func secretChars(s string) int {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '_' || isBase62(rune(s[i])) {
-			n++
-		}
-	}
-	return n
-}
-
-// hasSecretTail reports whether s holds the 38 characters that follow the
-// prefix of a secret with a default prefix (sk_, pk_): the part that
-// matters, when a separator such as "&b=" took the prefix away.
-func hasSecretTail(s string) bool {
-	const tail = 32 + 6 // random part and checksum
-	run := 0
-	for i := 0; i < len(s); i++ {
-		if !isBase62(rune(s[i])) {
-			run = 0
-			continue
-		}
-		if run++; run < tail {
-			continue
-		}
-		t := s[i+1-tail : i+1]
-		for _, kt := range []keys.KeyType{keys.Secret, keys.Public} {
-			if keys.Checksum(keys.DefaultPrefix(kt)+"_"+t[:tail-6]) == t[tail-6:] {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func isBase62(r rune) bool {
-	return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
-}
+// looksLikeSecret reports whether s holds a keyward secret, whole or
+// split, by keys.Redact's judgement: the log replaces such a part of a URL
+// whole, so that what remains is still a path and a query.
+func looksLikeSecret(s string) bool { return keys.Redact(s) != s }

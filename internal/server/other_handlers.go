@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/keyward/keyward/internal/api"
 	"github.com/keyward/keyward/internal/keys"
 )
 
@@ -75,7 +76,7 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) error {
 		s.log.WarnContext(r.Context(), "health check failed", "error", logCause(err))
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{
 			"status": "unavailable",
-			"error":  errorDetail{keys.Unavailable, "the database is not reachable"},
+			"error":  api.ErrorDetail{Code: keys.Unavailable, Message: "the database is not reachable"},
 		})
 		return nil
 	}

@@ -7,45 +7,13 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/keyward/keyward/internal/api"
 	"github.com/keyward/keyward/internal/keys"
 )
-
-// statusOf maps an error code to its HTTP status; the client maps the body's
-// code back, so the code (not the status) is what survives the network.
-func statusOf(code keys.Code) int {
-	switch code {
-	case keys.Invalid:
-		return http.StatusBadRequest
-	case keys.Unauthorized:
-		return http.StatusUnauthorized
-	case keys.Forbidden:
-		return http.StatusForbidden
-	case keys.NotFound:
-		return http.StatusNotFound
-	case keys.Conflict:
-		return http.StatusConflict
-	case keys.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case keys.RateLimited:
-		return http.StatusTooManyRequests
-	case keys.Unavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
 
 // statusClientClosed is what the request log shows for a request whose
 // client went away before the answer (nginx's 499).
 const statusClientClosed = 499
-
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    keys.Code `json:"code"`
-	Message string    `json:"message"`
-}
 
 // setJSONHeaders marks a response as JSON that no cache may keep: key data
 // and secrets must not outlive the request in a proxy or browser cache.
@@ -90,7 +58,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", redactedURI(r), "error", msg)
 		msg = "internal server error; see the server log"
 	}
-	status := statusOf(code)
+	status := api.Status(code)
 	switch status {
 	case http.StatusUnauthorized:
 		if w.Header().Get("WWW-Authenticate") == "" {
@@ -99,7 +67,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case http.StatusTooManyRequests:
 		w.Header().Set("Retry-After", "60")
 	}
-	writeJSON(w, status, errorBody{errorDetail{code, msg}})
+	writeJSON(w, status, api.NewError(code, msg))
 }
 
 // logCause is what the server's log says of an error: its cause when the

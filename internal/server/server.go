@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keyward/keyward/internal/api"
 	"github.com/keyward/keyward/internal/keys"
 )
 
@@ -55,6 +56,7 @@ var routes = []route{
 	{"GET", "/v1/keys/{key}", true, (*server).getKey},
 	{"PATCH", "/v1/keys/{key}", true, (*server).updateKey},
 	{"DELETE", "/v1/keys/{key}", true, (*server).deleteKey},
+	{"POST", "/v1/keys/delete", true, (*server).deleteKeys},
 	{"POST", "/v1/keys/{key}/roll", true, (*server).rollKey},
 	{"PUT", "/v1/keys/{key}/grants", true, (*server).grantKey},
 	{"DELETE", "/v1/keys/{key}/grants", true, (*server).ungrantKey},
@@ -92,8 +94,8 @@ func New(b keys.Backend, opts Options) http.Handler {
 	// key checked without the resource and role it asked about. 405.
 	mux.Handle("/v1/auth", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeJSON(w, http.StatusMethodNotAllowed, errorBody{errorDetail{keys.Invalid,
-			"method " + r.Method + " is not allowed on /v1/auth; allowed: GET, HEAD (or any method under /v1/auth/, resource and role in X-Keyward-* headers)"}})
+		writeJSON(w, http.StatusMethodNotAllowed, api.NewError(keys.Invalid,
+			"method "+r.Method+" is not allowed on /v1/auth; allowed: GET, HEAD (or any method under /v1/auth/, resource and role in X-Keyward-* headers)"))
 	}))
 	return s.logRequests(jsonFallbacks(mux))
 }

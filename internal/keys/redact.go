@@ -1,0 +1,81 @@
+package keys
+
+import "regexp"
+
+// Redacted stands in for whatever Redact took out.
+const Redacted = "[redacted]"
+
+// secretShape is a keyward secret's shape (<prefix>_<32 random><6
+// checksum>) anywhere in a string, checksum or not: a secret pasted with a
+// typo, or run together with other text, must not get through either.
+var secretShape = regexp.MustCompile(`[a-z0-9_]{1,20}_[0-9A-Za-z]{38}`)
+
+// Redact returns s fit for a log line, a debug line or an error message:
+// every run shaped like a secret becomes [redacted]; and when a secret
+// still hides in what is left — split by separators (an encoded newline, a
+// space, a slash, a dash...) or cut off from its prefix — the whole of s
+// is [redacted], since no part of it can then be told safe. Text that
+// merely runs long after an underscore (svc_payments-eu-west-1) stays: a
+// split secret counts only when its checksum matches.
+//
+// Callers that must keep a structure readable (the server's log of a URL)
+// redact part by part and test Redact(part) != part.
+func Redact(s string) string {
+	if secretChars(s) < 1+1+secretRandomLen+secretChecksumLen { // the shortest secret: p_ and 38 more
+		return s
+	}
+	out := secretShape.ReplaceAllString(s, Redacted)
+	if hidesSplitSecret(out) {
+		return Redacted
+	}
+	return out
+}
+
+// hidesSplitSecret joins the characters secrets are made of and looks for
+// a whole secret (when separators were dropped) or the 38 characters that
+// follow a default prefix (sk_, pk_): the part that matters, when a
+// separator such as "&b=" took the prefix away.
+func hidesSplitSecret(s string) bool {
+	joined := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if isSecretByte(s[i]) {
+			joined = append(joined, s[i])
+		}
+	}
+	j := string(joined)
+	return (len(j) != len(s) && ContainsSecret(j)) || hasSecretTail(j)
+}
+
+// secretChars counts the bytes of s that a secret can be made of.
+func secretChars(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if isSecretByte(s[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+func hasSecretTail(s string) bool {
+	const tail = secretRandomLen + secretChecksumLen
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if !isBase62Byte(s[i]) {
+			run = 0
+			continue
+		}
+		if run++; run < tail {
+			continue
+		}
+		t := s[i+1-tail : i+1]
+		for _, kt := range []KeyType{Secret, Public} {
+			if Checksum(DefaultPrefix(kt)+"_"+t[:secretRandomLen]) == t[secretRandomLen:] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isSecretByte(c byte) bool { return c == '_' || isBase62Byte(c) }
