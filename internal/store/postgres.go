@@ -21,9 +21,9 @@ import (
 	"github.com/keyward/keyward/internal/keys"
 )
 
-// PostgreSQL: the same Store, the same SQL, on a pool of connections to
-// one database (pgx, the maintained pure-Go driver; it reads PGPASSWORD,
-// ~/.pgpass and the other PG* variables itself).
+// postgresEngine is a Store on a pool of connections to one PostgreSQL
+// database (pgx, the maintained pure-Go driver; it reads PGPASSWORD,
+// ~/.pgpass and the other PG* variables itself), with the same SQL.
 //
 // Writes: an ordinary READ COMMITTED transaction whose first statement
 // takes keyward's transaction-scoped advisory lock. Every keyward writer,
@@ -36,8 +36,58 @@ import (
 //
 // Reads: REPEATABLE READ READ ONLY transactions on the same pool, one
 // snapshot per call as on SQLite. Verification is one statement, outside
-// any cache: the very next verification on any replica sees a committed
-// change.
+// any cache, on a pool of its own: the very next verification on any
+// replica sees a committed change.
+type postgresEngine struct{}
+
+var _ engine = postgresEngine{}
+
+// rebind: the store's SQL is written with PostgreSQL's own parameters.
+func (postgresEngine) rebind(q string) string { return q }
+
+func (postgresEngine) grantsJSON() string {
+	return "json_agg(json_build_object('resource', g.resource, 'role', g.role))"
+}
+
+func (postgresEngine) beginRead(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
+	return db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+}
+
+// holdWriter: the wait is bounded per transaction, by beginWrite.
+func (postgresEngine) holdWriter(context.Context, *sql.Conn, time.Duration) (func(), error) {
+	return func() {}, nil
+}
+
+// beginWrite takes keyward's advisory lock (pgWriteLock) first, waiting
+// at most lockWait.
+func (postgresEngine) beginWrite(ctx context.Context, c *sql.Conn, lockWait time.Duration) (*sql.Tx, error) {
+	return pgBeginWrite(ctx, c, lockWait)
+}
+
+func pgBeginWrite(ctx context.Context, c interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, lockWait time.Duration) (*sql.Tx, error) {
+	tx, err := c.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	// What is left of the busy timeout, for this transaction only (one
+	// SQL text whatever the value: pgx caches statements by text).
+	if _, err := tx.ExecContext(ctx, "SELECT set_config('lock_timeout', $1, true)", fmt.Sprintf("%dms", lockWait.Milliseconds())); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, pgWriteLock); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return tx, nil
+}
+
+func (postgresEngine) mapErr(err error) error { return pgErr(err) }
+
+// postgresErr is dbErr for the PostgreSQL engine.
+func postgresErr(err error) error { return dbErr(postgresEngine{}, err) }
 
 // pgWriteLock takes keyward's advisory lock ("keyward\0" as an int8) until
 // the transaction ends.
@@ -118,10 +168,6 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 	if _, set := cfg.RuntimeParams["application_name"]; !set {
 		cfg.RuntimeParams["application_name"] = "keyward"
 	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
 	db := stdlib.OpenDB(*cfg)
 	n := readerPoolSize()
 	// One writer at a time holds a connection (Store.turn); the rest are
@@ -137,8 +183,9 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 	v.SetMaxIdleConns(n)
 	v.SetConnMaxIdleTime(5 * time.Minute)
 	v.SetConnMaxLifetime(30 * time.Minute)
-	s := &Store{path: shown, w: db, r: db, v: v, u: v, d: postgresDialect, now: now, pending: newPendingUses(),
-		busy: busy, turn: make(chan struct{}, 1), deadline: newVerifyDeadline(opts.VerifyTimeout)}
+	s := newStore(postgresEngine{}, shown, busy, opts)
+	s.pools = pools{writer: db, reader: db, verify: v, usage: v}
+	s.deadline = newVerifyDeadline(opts.VerifyTimeout)
 	if err := db.PingContext(ctx); err != nil {
 		s.Close()
 		// Here, for the operator who gave the URL, the driver's detail;
@@ -155,7 +202,7 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 		case errors.As(err, &ce):
 			return nil, keys.Errorf(keys.Unavailable, "cannot connect to PostgreSQL at %s: %s", pgAddress(ce.Config), connectReason(ce))
 		}
-		return nil, dbErr(err)
+		return nil, postgresErr(err)
 	}
 	if err := s.migratePostgres(ctx); err != nil {
 		s.Close()
@@ -173,16 +220,16 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 		return err
 	}
 	// Up to date (every open but the first): no lock taken at all.
-	version, known, err := pgSchemaVersion(ctx, s.r)
+	version, known, err := pgSchemaVersion(ctx, s.pools.reader)
 	if err != nil {
 		return err
 	}
 	if known && version == len(ms) {
 		return nil
 	}
-	tx, err := s.d.begin(ctx, s.w, true, s.busy)
+	tx, err := pgBeginWrite(ctx, s.pools.writer, s.busy)
 	if err != nil {
-		return dbErr(err)
+		return postgresErr(err)
 	}
 	defer tx.Rollback()
 	if version, known, err = pgSchemaVersion(ctx, tx); err != nil {
@@ -202,7 +249,7 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 			FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 			WHERE n.nspname = current_schema() AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
 				WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`).Scan(&schema, &n, &others); err != nil {
-			return dbErr(err)
+			return postgresErr(err)
 		}
 		if !schema.Valid {
 			return keys.Errorf(keys.Invalid, "%s has no schema to create keyward's tables in: the search_path names none that exists", s.path)
@@ -231,26 +278,26 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 		}
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE keyward_schema SET version = $1", len(ms)); err != nil {
-		return dbErr(err)
+		return postgresErr(err)
 	}
-	return dbErr(tx.Commit())
+	return postgresErr(tx.Commit())
 }
 
 // pgSchemaVersion reads keyward_schema; known is false when there is none.
 // It asks the catalog by SQL, in the statement's snapshot: to_regclass
 // would answer from a session cache that taking an advisory lock does not
 // refresh, and miss a table another process has just created.
-func pgSchemaVersion(ctx context.Context, q querier) (version int, known bool, err error) {
+func pgSchemaVersion(ctx context.Context, q sqlConn) (version int, known bool, err error) {
 	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
 		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 		WHERE n.nspname = current_schema() AND c.relname = 'keyward_schema')`).Scan(&known); err != nil {
-		return 0, false, dbErr(err)
+		return 0, false, postgresErr(err)
 	}
 	if !known {
 		return 0, false, nil
 	}
 	if err := q.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM keyward_schema").Scan(&version); err != nil {
-		return 0, false, dbErr(err)
+		return 0, false, postgresErr(err)
 	}
 	return version, true, nil
 }
@@ -304,7 +351,7 @@ func pgErr(err error) error {
 		return keys.Errorf(keys.Unavailable, "database did not answer in time; try again")
 	}
 	if lostConnection(err) {
-		return keys.Errorf(keys.Unavailable, "lost the connection to the database; try again")
+		return errLost
 	}
 	return nil
 }
@@ -335,7 +382,7 @@ func migrationErr(path, name string, err error) error {
 			return keys.Errorf(keys.Invalid, "%s is not a keyward database: %s", path, oneLine(pe.Message))
 		}
 	}
-	return fmt.Errorf("migration postgres/%s: %w", name, dbErr(err))
+	return fmt.Errorf("migration postgres/%s: %w", name, postgresErr(err))
 }
 
 // pgAddress is where a connection was attempted, for a message.
@@ -379,5 +426,3 @@ func connectReason(ce *pgconn.ConnectError) string {
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
-
-var _ querier = (*sql.DB)(nil)
