@@ -11,11 +11,10 @@ import (
 )
 
 // txn is one Service call's transaction: the principal as re-read inside
-// it, and the time the call acts at. Its statements go through db, never
-// straight to the *sql.Tx.
+// it, and the time the call acts at. Its statements go through db: the
+// *sql.Tx itself stays with run, which commits it.
 type txn struct {
 	db
-	tx  *sql.Tx
 	s   *Store
 	ctx context.Context
 	p   *keys.Principal
@@ -58,7 +57,7 @@ func (s *Store) read(ctx context.Context, fn func(t *txn) error) error {
 // run re-reads the principal in tx, runs fn and commits.
 func (s *Store) run(ctx context.Context, tx *sql.Tx, p *keys.Principal, fn func(t *txn) error) error {
 	defer tx.Rollback()
-	t := &txn{db: s.on(tx), tx: tx, s: s, ctx: ctx, now: s.clock()}
+	t := &txn{db: s.on(tx), s: s, ctx: ctx, now: s.clock()}
 	var err error
 	if t.p, err = t.refresh(p); err != nil {
 		return s.dbErr(err)
