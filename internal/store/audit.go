@@ -68,13 +68,14 @@ func scanAudit(rows *sql.Rows) (*auditRow, error) {
 // keys.CanReadAudit, so that a tenant's audit does not read every other
 // tenant's rows: rows of its organization, of itself, and the grants that
 // made a key a root key (a key leaving an organization: its move row).
-// CanReadAudit decides on each row.
-func auditScope(p *keys.Principal) (string, []any) {
-	cond, args := visibility(p, "a.org", "a.key_id")
-	if len(args) > 0 {
+// CanReadAudit decides on each row. It returns "" for no narrowing.
+func auditScope(p *keys.Principal, c *conds) string {
+	n := len(c.args)
+	cond := visibility(p, c, "a.org", "a.key_id")
+	if len(c.args) > n {
 		cond = "(" + cond + " OR (a.org = '/' AND a.action = 'grant'))"
 	}
-	return cond, args
+	return cond
 }
 
 // Audit returns audit rows newest first: those the principal may read,
@@ -85,7 +86,7 @@ func (s *Store) Audit(ctx context.Context, f keys.AuditFilter) (*keys.AuditPage,
 	if err != nil {
 		return nil, err
 	}
-	var before int64
+	var before int64 // the cursor: the last row read; 0 for none
 	if f.Cursor != "" {
 		if before, err = parseAuditCursor(f.Cursor); err != nil {
 			return nil, err
@@ -93,71 +94,59 @@ func (s *Store) Audit(ctx context.Context, f keys.AuditFilter) (*keys.AuditPage,
 	}
 	page := &keys.AuditPage{Items: []*keys.AuditEvent{}}
 	err = s.read(ctx, func(t *txn) error {
-		var w conds
-		add := w.add
-		if cond, a := auditScope(t.p); cond != "" {
-			add(cond, a...)
+		base, err := t.auditConds(f)
+		if err != nil {
+			return err
 		}
-		if f.Key != "" {
-			id, err := t.auditKey(f.Key)
-			if err != nil {
-				return err
-			}
-			add("a.key_id = ?", id)
-		}
-		if f.Since != nil {
-			add("a.at >= ?", f.Since.Unix())
-		}
-		base, args := w.sql()
-		batch := limit + 1
-		for {
-			cond, a := base, args
-			if before > 0 {
-				cond += " AND a.id < ?"
-				a = append(append([]any(nil), args...), before)
-			}
-			rows, err := t.QueryContext(t.ctx, `SELECT `+auditColumns+` FROM audit a WHERE `+cond+` ORDER BY a.id DESC LIMIT ?`,
-				append(a, batch)...)
-			if err != nil {
-				return err
-			}
-			n, more := 0, false
-			for rows.Next() {
-				r, err := scanAudit(rows)
-				if err != nil {
-					rows.Close()
-					return err
+		rows, more, err := pager[*auditRow]{
+			limit: limit,
+			query: func(n int) (string, []any) {
+				c := base.clone()
+				if before > 0 {
+					c.add("a.id < " + c.arg(before))
 				}
-				n++
-				before = r.ID
-				if !keys.CanReadAudit(t.p, &r.AuditEvent, r.grants) {
-					continue
-				}
-				if len(page.Items) == limit {
-					more = true
-					break
-				}
-				ev := r.AuditEvent
-				page.Items = append(page.Items, &ev)
-			}
-			err = rows.Err()
-			rows.Close()
-			if err != nil {
-				return err
-			}
-			if more {
-				page.NextCursor = auditCursor(page.Items[len(page.Items)-1].ID)
-				return nil
-			}
-			if n < batch {
-				return nil
-			}
+				return `SELECT ` + auditColumns + ` FROM audit a WHERE ` + c.sql() + ` ORDER BY a.id DESC LIMIT ` + c.arg(n), c.args
+			},
+			scan: scanAudit,
+			seen: func(r *auditRow) { before = r.ID },
+			keep: func(r *auditRow) bool { return keys.CanReadAudit(t.p, &r.AuditEvent, r.grants) },
+		}.read(t)
+		if err != nil {
+			return err
 		}
+		for _, r := range rows {
+			ev := r.AuditEvent
+			page.Items = append(page.Items, &ev)
+		}
+		if more {
+			page.NextCursor = auditCursor(page.Items[len(page.Items)-1].ID)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return page, nil
+}
+
+// auditConds narrows an audit read to the principal's scope and f's
+// filters.
+func (t *txn) auditConds(f keys.AuditFilter) (conds, error) {
+	var c conds
+	if cond := auditScope(t.p, &c); cond != "" {
+		c.add(cond)
+	}
+	if f.Key != "" {
+		id, err := t.auditKey(f.Key)
+		if err != nil {
+			return c, err
+		}
+		c.add("a.key_id = " + c.arg(id))
+	}
+	if f.Since != nil {
+		c.add("a.at >= " + c.arg(f.Since.Unix()))
+	}
+	return c, nil
 }
 
 // auditKey resolves the key of an audit filter: a key the principal may
@@ -172,21 +161,22 @@ func (t *txn) auditKey(ref string) (string, error) {
 	if keys.ErrorCode(err) != keys.NotFound || !storable(ref) {
 		return "", err
 	}
-	cond, args := "a.key_id = ?", []any{ref}
-	if !keys.IsID(ref) {
-		if org, name, ok := splitRef(ref); ok {
-			cond, args = "a.org = ? AND a.key_name = ?", []any{org, name}
-		} else {
-			cond, args = "a.key_name = ?", []any{ref}
-		}
+	var c conds
+	switch org, name, isPath := splitRef(ref); {
+	case keys.IsID(ref):
+		c.add("a.key_id = " + c.arg(ref))
+	case isPath:
+		c.add("a.org = " + c.arg(org))
+		c.add("a.key_name = " + c.arg(name))
+	default:
+		c.add("a.key_name = " + c.arg(ref))
 	}
-	if scope, a := auditScope(t.p); scope != "" {
-		cond += " AND " + scope
-		args = append(args, a...)
+	if scope := auditScope(t.p, &c); scope != "" {
+		c.add(scope)
 	}
 	// Distinct, so that a key's many rolls and updates are judged once.
-	rows, err := t.QueryContext(t.ctx, `SELECT DISTINCT a.key_id, a.org, a.action, a.grants, a.details FROM audit a
-		WHERE `+cond, args...)
+	rows, err := t.query(t.ctx, `SELECT DISTINCT a.key_id, a.org, a.action, a.grants, a.details FROM audit a
+		WHERE `+c.sql(), c.args...)
 	if err != nil {
 		return "", err
 	}

@@ -29,7 +29,7 @@ type fixture struct {
 // 100 organizations, a grant each, every tenth with an expiry.
 func bulkInsert(tb testing.TB, s *Store, n int) (middleSecret string) {
 	tb.Helper()
-	tx, err := s.w.Begin()
+	tx, err := s.pools.writer.Begin()
 	if err != nil {
 		tb.Fatal(err)
 	}

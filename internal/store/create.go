@@ -11,81 +11,41 @@ import (
 // Create makes a key and returns it with its secret, the only time the
 // secret is ever shown; the store keeps its SHA-256.
 func (s *Store) Create(ctx context.Context, req keys.CreateRequest) (*keys.NewSecretKey, error) {
-	if err := keys.ValidateName(req.Name); err != nil {
-		return nil, err
-	}
-	typ, err := keys.ParseKeyType(string(req.Type))
+	c, err := checkCreate(req)
 	if err != nil {
 		return nil, err
 	}
-	prefix := req.Prefix
-	if prefix == "" {
-		prefix = keys.DefaultPrefix(typ)
-	}
-	if err := keys.ValidatePrefix(prefix); err != nil {
-		return nil, err
-	}
-	grants, org, err := normalizeGrants(req.Grants)
+	secret, err := keys.NewSecret(c.prefix)
 	if err != nil {
 		return nil, err
 	}
-	if err := keys.CheckGrants(typ, grants); err != nil {
-		return nil, err
-	}
-	if err := validateMeta(req.Meta); err != nil {
-		return nil, err
-	}
-	meta := map[string]string{}
-	for k, v := range req.Meta {
-		if v != "" { // as in update: an empty value means no entry
-			meta[k] = v
-		}
-	}
-	secret, err := keys.NewSecret(prefix)
-	if err != nil {
-		return nil, err
-	}
-
 	var out *keys.NewSecretKey
 	err = s.write(ctx, func(t *txn) error {
 		// Scope before name: a create outside one's scope is 403, not a
 		// hint that the name exists.
-		if err := keys.CheckCreateScope(t.p, grants); err != nil {
+		if err := keys.CheckCreateScope(t.p, c.grants); err != nil {
 			return err
 		}
 		exp, err := expiry(t.now, req.TTL, req.ExpiresAt)
 		if err != nil {
 			return err
 		}
-		if err := t.nameFree(org, req.Name, ""); err != nil {
+		if err := t.nameFree(c.org, req.Name, ""); err != nil {
 			return err
 		}
 		k := &keys.Key{
-			ID: keys.NewID(), Name: req.Name, Org: org, Type: typ,
-			Start: keys.SecretStart(secret), Grants: grants,
+			ID: keys.NewID(), Name: req.Name, Org: c.org, Type: c.typ,
+			Start: keys.SecretStart(secret), Grants: c.grants,
 			CreatedAt: t.now.Truncate(time.Second), ExpiresAt: exp, Enabled: true,
-			Meta: meta, CreatedBy: t.p.Actor,
+			Meta: c.meta, CreatedBy: t.p.Actor,
 		}
 		if err := keys.CheckChange(t.p, nil, k); err != nil {
 			return err
 		}
-		if _, err := t.ExecContext(t.ctx, `INSERT INTO keys (id, name, org, type, prefix, start, created_at,
-			expires_at, enabled, meta, created_by, secret_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
-			k.ID, k.Name, k.Org, string(k.Type), prefix, k.Start, toUnix(k.CreatedAt),
-			nullTime(k.ExpiresAt), metaJSON(meta), k.CreatedBy, keys.HashSecret(secret)); err != nil {
+		if err := t.insertKey(k, c.prefix, keys.HashSecret(secret)); err != nil {
 			return err
 		}
-		if err := t.putGrants(k.ID, grants); err != nil {
-			return err
-		}
-		details := map[string]any{"type": k.Type, "grants": k.Grants}
-		if exp != nil {
-			details["expires_at"] = exp
-		}
-		if len(meta) > 0 {
-			details["meta"] = meta
-		}
-		if err := t.audit(keys.ActionCreate, k, details); err != nil {
+		if err := t.audit(keys.ActionCreate, k, createDetails(k)); err != nil {
 			return err
 		}
 		out = &keys.NewSecretKey{Key: *k, Secret: secret}
@@ -97,11 +57,78 @@ func (s *Store) Create(ctx context.Context, req keys.CreateRequest) (*keys.NewSe
 	return out, nil
 }
 
+// newKey is a create request as checked.
+type newKey struct {
+	typ    keys.KeyType
+	prefix string
+	grants []keys.Grant
+	org    string
+	meta   map[string]string
+}
+
+// checkCreate checks req before any transaction.
+func checkCreate(req keys.CreateRequest) (newKey, error) {
+	var c newKey
+	if err := keys.ValidateName(req.Name); err != nil {
+		return c, err
+	}
+	typ, err := keys.ParseKeyType(string(req.Type))
+	if err != nil {
+		return c, err
+	}
+	c.typ, c.prefix = typ, req.Prefix
+	if c.prefix == "" {
+		c.prefix = keys.DefaultPrefix(typ)
+	}
+	if err := keys.ValidatePrefix(c.prefix); err != nil {
+		return c, err
+	}
+	if c.grants, c.org, err = normalizeGrants(req.Grants); err != nil {
+		return c, err
+	}
+	if err := keys.CheckGrants(typ, c.grants); err != nil {
+		return c, err
+	}
+	if err := validateMeta(req.Meta); err != nil {
+		return c, err
+	}
+	c.meta = map[string]string{}
+	for k, v := range req.Meta {
+		if v != "" { // as in update: an empty value means no entry
+			c.meta[k] = v
+		}
+	}
+	return c, nil
+}
+
+// insertKey writes a new key and its grants.
+func (t *txn) insertKey(k *keys.Key, prefix, hash string) error {
+	if _, err := t.exec(t.ctx, `INSERT INTO keys (id, name, org, type, prefix, start, created_at,
+		expires_at, enabled, meta, created_by, secret_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11)`,
+		k.ID, k.Name, k.Org, string(k.Type), prefix, k.Start, toUnix(k.CreatedAt),
+		nullTime(k.ExpiresAt), metaJSON(k.Meta), k.CreatedBy, hash); err != nil {
+		return err
+	}
+	return t.putGrants(k.ID, k.Grants)
+}
+
+// createDetails is what the audit row of k's creation records.
+func createDetails(k *keys.Key) map[string]any {
+	details := map[string]any{"type": k.Type, "grants": k.Grants}
+	if k.ExpiresAt != nil {
+		details["expires_at"] = k.ExpiresAt
+	}
+	if len(k.Meta) > 0 {
+		details["meta"] = k.Meta
+	}
+	return details
+}
+
 // nameFree is a Conflict when org already has a key named name (other than
 // the key self).
 func (t *txn) nameFree(org, name, self string) error {
 	var id string
-	err := t.QueryRowContext(t.ctx, "SELECT id FROM keys WHERE org = ? AND name = ? AND id != ?", org, name, self).Scan(&id)
+	err := t.queryRow(t.ctx, "SELECT id FROM keys WHERE org = $1 AND name = $2 AND id != $3", org, name, self).Scan(&id)
 	switch {
 	case err == sql.ErrNoRows:
 		return nil
@@ -113,11 +140,11 @@ func (t *txn) nameFree(org, name, self string) error {
 
 // putGrants replaces the grants of key id.
 func (t *txn) putGrants(id string, grants []keys.Grant) error {
-	if _, err := t.ExecContext(t.ctx, "DELETE FROM grants WHERE key_id = ?", id); err != nil {
+	if _, err := t.exec(t.ctx, "DELETE FROM grants WHERE key_id = $1", id); err != nil {
 		return err
 	}
 	for _, g := range grants {
-		if _, err := t.ExecContext(t.ctx, "INSERT INTO grants (key_id, resource, role) VALUES (?, ?, ?)",
+		if _, err := t.exec(t.ctx, "INSERT INTO grants (key_id, resource, role) VALUES ($1, $2, $3)",
 			id, string(g.Resource), int(g.Role)); err != nil {
 			return err
 		}

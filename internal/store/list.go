@@ -2,42 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"strings"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
 )
-
-// conds collects the AND-ed conditions of a listing query and their
-// arguments.
-type conds struct {
-	where []string
-	args  []any
-}
-
-func (c *conds) add(cond string, args ...any) {
-	c.where = append(c.where, cond)
-	c.args = append(c.args, args...)
-}
-
-// sql is the conditions joined ("1 = 1" for none) and their arguments.
-func (c *conds) sql() (string, []any) {
-	if len(c.where) == 0 {
-		return "1 = 1", nil
-	}
-	return strings.Join(c.where, " AND "), c.args
-}
-
-func pageSize(limit int) (int, error) {
-	switch {
-	case limit == 0:
-		return keys.DefaultPageSize, nil
-	case limit < 0 || limit > keys.MaxPageSize:
-		return 0, keys.Errorf(keys.Invalid, "invalid limit %d: use 1 to %d", limit, keys.MaxPageSize)
-	}
-	return limit, nil
-}
 
 // Key cursors are base64url of "name\nid": the last key of the page. No
 // name or id holds a newline.
@@ -69,114 +40,112 @@ func addSeconds(now time.Time, d time.Duration, sign int64) int64 {
 
 // visibility narrows a query to rows the principal could read, so that a
 // tenant's page does not scan every other tenant's keys; CanRead still
-// decides. A key outside the root reads only its own organization.
-func visibility(p *keys.Principal, orgCol, idCol string) (string, []any) {
+// decides. A key outside the root reads only its own organization. It
+// returns "" for no narrowing.
+func visibility(p *keys.Principal, c *conds, orgCol, idCol string) string {
 	switch {
 	case p.IsLocal():
-		return "", nil
+		return ""
 	case p.Key.Type == keys.Public:
-		return "1 = 0", nil
+		return "1 = 0"
 	case p.Key.Org == "/":
-		return "", nil
+		return ""
 	}
-	return "(" + orgCol + " = ? OR " + idCol + " = ?)", []any{p.Key.Org, p.Key.ID}
+	return "(" + orgCol + " = " + c.arg(p.Key.Org) + " OR " + idCol + " = " + c.arg(p.Key.ID) + ")"
+}
+
+// keyAfter is a key listing's cursor: the last key read.
+type keyAfter struct {
+	name, id string
+	set      bool
 }
 
 // List returns one page of the keys the principal may read, ordered by
-// name then id. It reads in bounded batches, never the whole table.
+// name then id.
 func (s *Store) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, error) {
-	limit, err := pageSize(f.Limit)
+	limit, after, res, err := checkListFilter(f)
 	if err != nil {
 		return nil, err
 	}
-	var afterName, afterID string
-	haveAfter := false
-	if f.Cursor != "" {
-		if afterName, afterID, err = parseKeyCursor(f.Cursor); err != nil {
-			return nil, err
-		}
-		haveAfter = true
-	}
-	if f.ExpiringWithin < 0 || f.UnusedFor < 0 {
-		return nil, keys.Errorf(keys.Invalid, "invalid duration: must not be negative")
-	}
-	var res keys.Resource
-	if f.Resource != nil {
-		if res, err = keys.ParseResource(string(*f.Resource)); err != nil {
-			return nil, err
-		}
-	}
-
 	page := &keys.KeyPage{Items: []*keys.Key{}}
 	err = s.read(ctx, func(t *txn) error {
-		var w conds
-		add := w.add
-		if cond, a := visibility(t.p, "k.org", "k.id"); cond != "" {
-			add(cond, a...)
-		}
-		if f.Resource != nil && res != keys.Root {
-			// at or under res; a range, not LIKE, in which _ is a wildcard
-			add(`EXISTS (SELECT 1 FROM grants g WHERE g.key_id = k.id AND
-				(g.resource = ? OR (g.resource >= ? AND g.resource < ?)))`,
-				string(res), string(res)+"/", string(res)+"0")
-		}
-		now := t.now
-		if f.Expired {
-			add("k.expires_at IS NOT NULL AND k.expires_at <= ?", now.Unix())
-		}
-		if f.ExpiringWithin > 0 {
-			add("k.expires_at > ? AND k.expires_at <= ?", now.Unix(), addSeconds(now, time.Duration(f.ExpiringWithin), 1))
-		}
-		if f.UnusedFor > 0 {
-			add("coalesce(k.last_used_at, k.created_at) <= ?", addSeconds(now, time.Duration(f.UnusedFor), -1))
-		}
-		base, args := w.sql()
-		batch := limit + 1
-		for {
-			cond, a := base, args
-			if haveAfter {
-				cond += " AND (k.name, k.id) > (?, ?)"
-				a = append(append([]any(nil), args...), afterName, afterID)
-			}
-			rows, err := t.QueryContext(t.ctx, "SELECT "+t.s.d.keyColumns+" FROM keys k WHERE "+cond+
-				" ORDER BY k.name, k.id LIMIT ?", append(a, batch)...)
-			if err != nil {
-				return err
-			}
-			n, more := 0, false
-			for rows.Next() {
-				r, err := scanKey(rows)
-				if err != nil {
-					rows.Close()
-					return err
+		base := listConds(t, f, res)
+		rows, more, err := pager[*row]{
+			limit: limit,
+			query: func(n int) (string, []any) {
+				c := base.clone()
+				if after.set {
+					c.add("(k.name, k.id) > (" + c.arg(after.name) + ", " + c.arg(after.id) + ")")
 				}
-				n++
-				afterName, afterID, haveAfter = r.Name, r.ID, true
-				if !keys.CanRead(t.p, r.ID, r.Grants) {
-					continue
-				}
-				if len(page.Items) == limit {
-					more = true
-					break
-				}
-				page.Items = append(page.Items, r.view(now))
-			}
-			err = rows.Err()
-			rows.Close()
-			if err != nil {
-				return err
-			}
-			if more {
-				page.NextCursor = keyCursor(page.Items[len(page.Items)-1])
-				return nil
-			}
-			if n < batch {
-				return nil
-			}
+				return "SELECT " + t.s.keyColumns() + " FROM keys k WHERE " + c.sql() +
+					" ORDER BY k.name, k.id LIMIT " + c.arg(n), c.args
+			},
+			scan: func(rows *sql.Rows) (*row, error) { return scanKey(rows) },
+			seen: func(r *row) { after = keyAfter{r.Name, r.ID, true} },
+			keep: func(r *row) bool { return keys.CanRead(t.p, r.ID, r.Grants) },
+		}.read(t)
+		if err != nil {
+			return err
 		}
+		for _, r := range rows {
+			page.Items = append(page.Items, r.view(t.now))
+		}
+		if more {
+			page.NextCursor = keyCursor(page.Items[len(page.Items)-1])
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return page, nil
+}
+
+// checkListFilter checks f before any transaction: the page size, the
+// cursor, the durations and the resource.
+func checkListFilter(f keys.ListFilter) (limit int, after keyAfter, res keys.Resource, err error) {
+	if limit, err = pageSize(f.Limit); err != nil {
+		return 0, after, "", err
+	}
+	if f.Cursor != "" {
+		if after.name, after.id, err = parseKeyCursor(f.Cursor); err != nil {
+			return 0, after, "", err
+		}
+		after.set = true
+	}
+	if f.ExpiringWithin < 0 || f.UnusedFor < 0 {
+		return 0, after, "", keys.Errorf(keys.Invalid, "invalid duration: must not be negative")
+	}
+	if f.Resource != nil {
+		if res, err = keys.ParseResource(string(*f.Resource)); err != nil {
+			return 0, after, "", err
+		}
+	}
+	return limit, after, res, nil
+}
+
+// listConds narrows a listing to the principal's scope and f's filters.
+func listConds(t *txn, f keys.ListFilter, res keys.Resource) conds {
+	var c conds
+	if cond := visibility(t.p, &c, "k.org", "k.id"); cond != "" {
+		c.add(cond)
+	}
+	if f.Resource != nil && res != keys.Root {
+		// at or under res; a range, not LIKE, in which _ is a wildcard
+		c.add(`EXISTS (SELECT 1 FROM grants g WHERE g.key_id = k.id AND
+			(g.resource = ` + c.arg(string(res)) + ` OR (g.resource >= ` + c.arg(string(res)+"/") +
+			` AND g.resource < ` + c.arg(string(res)+"0") + `)))`)
+	}
+	now := t.now
+	if f.Expired {
+		c.add("k.expires_at IS NOT NULL AND k.expires_at <= " + c.arg(now.Unix()))
+	}
+	if f.ExpiringWithin > 0 {
+		c.add("k.expires_at > " + c.arg(now.Unix()) + " AND k.expires_at <= " +
+			c.arg(addSeconds(now, time.Duration(f.ExpiringWithin), 1)))
+	}
+	if f.UnusedFor > 0 {
+		c.add("coalesce(k.last_used_at, k.created_at) <= " + c.arg(addSeconds(now, time.Duration(f.UnusedFor), -1)))
+	}
+	return c
 }

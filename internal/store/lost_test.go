@@ -32,7 +32,7 @@ func TestLostConnectionErrorsAreUnavailable(t *testing.T) {
 		sql.ErrConnDone,
 		driver.ErrBadConn,
 	} {
-		if got := dbErr(err); keys.ErrorCode(got) != keys.Unavailable {
+		if got := postgresErr(err); keys.ErrorCode(got) != keys.Unavailable {
 			t.Errorf("%v: %v (%s), want unavailable", err, got, keys.ErrorCode(got))
 		}
 	}
@@ -52,7 +52,7 @@ func TestPostgresConnClosedIsUnavailable(t *testing.T) {
 	}
 	conn.Close(ctx)
 	_, err = conn.Exec(ctx, "SELECT 1").ReadAll()
-	if got := dbErr(err); keys.ErrorCode(got) != keys.Unavailable {
+	if got := postgresErr(err); keys.ErrorCode(got) != keys.Unavailable {
 		t.Errorf("a closed pgx connection: %v (%s), want unavailable", got, keys.ErrorCode(got))
 	}
 
@@ -60,7 +60,7 @@ func TestPostgresConnClosedIsUnavailable(t *testing.T) {
 	// met the end made pgx close the connection; the commit finds it so.
 	err = s.write(local(ctx), func(t *txn) error {
 		var pid int
-		if err := t.QueryRowContext(t.ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		if err := t.queryRow(t.ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
 			return err
 		}
 		var gone bool
@@ -68,7 +68,7 @@ func TestPostgresConnClosedIsUnavailable(t *testing.T) {
 			return fmt.Errorf("terminate the backend: %v", err)
 		}
 		// Its error dropped, as an optional statement's may be.
-		_, _ = t.ExecContext(t.ctx, "SELECT 1")
+		_, _ = t.exec(t.ctx, "SELECT 1")
 		return nil
 	})
 	if keys.ErrorCode(err) != keys.Unavailable {

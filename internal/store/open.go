@@ -106,106 +106,6 @@ func isSchemeName(s string) bool {
 	return true
 }
 
-func openSQLite(ctx context.Context, abs, path string, busy time.Duration, opts Options) (*Store, error) {
-	if err := prepareFile(ctx, abs, path, opts.MustExist, busy); err != nil {
-		return nil, err
-	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
-	s := &Store{path: abs, now: now, d: sqliteDialect, pending: newPendingUses(), busy: busy, turn: make(chan struct{}, 1)}
-
-	var err error
-	s.w, err = sql.Open(driverName, dsn(abs, busy, connWriter))
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	// One writer connection: in-process writers queue here, other
-	// processes on SQLite's lock (BEGIN IMMEDIATE + busy timeout).
-	s.w.SetMaxOpenConns(1)
-	s.w.SetMaxIdleConns(1)
-	s.w.SetConnMaxLifetime(0)
-	s.w.SetConnMaxIdleTime(0)
-	if err := s.migrate(ctx); err != nil {
-		s.w.Close()
-		return nil, err
-	}
-	// SQLite gives -wal and -shm the main file's mode; make sure anyway,
-	// whatever the umask was when they were made.
-	for _, suffix := range []string{"-wal", "-shm"} {
-		if fi, err := os.Stat(abs + suffix); err == nil && fi.Mode().Perm()&0o077 != 0 {
-			_ = os.Chmod(abs+suffix, 0o600)
-		}
-	}
-
-	s.r, err = sql.Open(driverName, dsn(abs, busy, connReader))
-	if err != nil {
-		s.w.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	n := readerPoolSize()
-	s.r.SetMaxOpenConns(n)
-	s.r.SetMaxIdleConns(n)
-	s.v, err = sql.Open(driverName, dsn(abs, busy, connReader))
-	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	s.v.SetMaxOpenConns(n)
-	s.v.SetMaxIdleConns(n)
-	// Opened lazily by database/sql: a process that never verifies never
-	// connects it.
-	s.u, err = sql.Open(driverName, dsn(abs, 0, connUsage))
-	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	s.u.SetMaxOpenConns(1)
-	if err := s.Ping(ctx); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
-}
-
-// driverName is mattn/go-sqlite3. (Memory-mapped reads were tried: a full
-// walk of a million keys got no faster, and the mapped pages made a
-// streamed listing's resident memory grow with the database.)
-const driverName = "sqlite3"
-
-// The kinds of SQLite connection a Store holds.
-type connKind int
-
-const (
-	connWriter connKind = iota // one; WAL, synchronous=FULL, BEGIN IMMEDIATE
-	connReader                 // a pool; query-only
-	connUsage                  // one; records last_used_at, never waits for the lock
-)
-
-// dsn builds a go-sqlite3 URI for path. The writer makes the file WAL with
-// synchronous=FULL (a revocation must survive a power cut) and opens every
-// transaction with BEGIN IMMEDIATE; readers are query-only. The usage
-// connection gives up at once when the file is locked (busy is 0 for it)
-// and does not fsync: a lost last_used_at is retried by the next use.
-func dsn(path string, busy time.Duration, kind connKind) string {
-	q := url.Values{}
-	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
-	q.Set("_foreign_keys", "1")
-	q.Set("_stmt_cache_size", "32")
-	switch kind {
-	case connWriter:
-		q.Set("_txlock", "immediate")
-		q.Set("_journal_mode", "WAL")
-		q.Set("_synchronous", "FULL")
-	case connReader:
-		q.Set("_query_only", "1")
-	case connUsage:
-		q.Set("_synchronous", "NORMAL")
-	}
-	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
-}
-
 // prepareFile makes sure path is a keyward database, or a file that
 // Open has just made, or found empty, and stamped as keyward's, without
 // modifying anything else. With mustExist it creates nothing, and
@@ -308,8 +208,8 @@ func stampEmpty(ctx context.Context, abs, shown string, busy time.Duration) erro
 // stampErr is a locked database as such (Open tries again), anything
 // else a file that did not turn out to be an empty database.
 func stampErr(shown string, err error) error {
-	if err == nil || keys.ErrorCode(dbErr(err)) == keys.Unavailable {
-		return dbErr(err)
+	if err == nil || keys.ErrorCode(sqliteErr(err)) == keys.Unavailable {
+		return sqliteErr(err)
 	}
 	return notKeyward(shown)
 }
@@ -401,15 +301,15 @@ func checkExisting(ctx context.Context, abs, shown string) (empty bool, err erro
 	if fi, err := os.Stat(abs + "-wal"); err != nil || fi.Size() == 0 {
 		return false, notKeyward(shown)
 	}
-	ro, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: abs}).EscapedPath()+"?mode=ro&_busy_timeout=1000")
+	ro, err := sql.Open(driverName, "file:"+(&url.URL{Path: abs}).EscapedPath()+"?mode=ro&_busy_timeout=1000")
 	if err != nil {
 		return false, notKeyward(shown)
 	}
 	defer ro.Close()
 	var appID int64
 	if err := ro.QueryRowContext(ctx, "SELECT application_id FROM pragma_application_id").Scan(&appID); err != nil {
-		if keys.ErrorCode(dbErr(err)) == keys.Unavailable {
-			return false, dbErr(err)
+		if keys.ErrorCode(sqliteErr(err)) == keys.Unavailable {
+			return false, sqliteErr(err)
 		}
 		return false, notKeyward(shown)
 	}

@@ -282,10 +282,10 @@ func TestReopenIsIdempotent(t *testing.T) {
 	schema := func(s *Store) (int, int64) {
 		var n int
 		var v int64
-		if err := s.r.QueryRow("SELECT count(*) FROM sqlite_schema").Scan(&n); err != nil {
+		if err := s.pools.reader.QueryRow("SELECT count(*) FROM sqlite_schema").Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.r.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+		if err := s.pools.reader.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
 			t.Fatal(err)
 		}
 		return n, v
@@ -317,7 +317,7 @@ func TestOpenRefusesANewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.w.Exec("PRAGMA user_version = 999"); err != nil {
+	if _, err := s.pools.writer.Exec("PRAGMA user_version = 999"); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

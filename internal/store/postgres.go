@@ -21,9 +21,9 @@ import (
 	"github.com/keyward/keyward/internal/keys"
 )
 
-// PostgreSQL: the same Store, the same SQL, on a pool of connections to
-// one database (pgx, the maintained pure-Go driver; it reads PGPASSWORD,
-// ~/.pgpass and the other PG* variables itself).
+// postgresEngine is a Store on a pool of connections to one PostgreSQL
+// database (pgx, the maintained pure-Go driver; it reads PGPASSWORD,
+// ~/.pgpass and the other PG* variables itself), with the same SQL.
 //
 // Writes: an ordinary READ COMMITTED transaction whose first statement
 // takes keyward's transaction-scoped advisory lock. Every keyward writer,
@@ -36,8 +36,58 @@ import (
 //
 // Reads: REPEATABLE READ READ ONLY transactions on the same pool, one
 // snapshot per call as on SQLite. Verification is one statement, outside
-// any cache: the very next verification on any replica sees a committed
-// change.
+// any cache, on a pool of its own: the very next verification on any
+// replica sees a committed change.
+type postgresEngine struct{}
+
+var _ engine = postgresEngine{}
+
+// rebind: the store's SQL is written with PostgreSQL's own parameters.
+func (postgresEngine) rebind(q string) string { return q }
+
+func (postgresEngine) grantsJSON() string {
+	return "json_agg(json_build_object('resource', g.resource, 'role', g.role))"
+}
+
+func (postgresEngine) beginRead(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
+	return db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+}
+
+// holdWriter: the wait is bounded per transaction, by beginWrite.
+func (postgresEngine) holdWriter(context.Context, *sql.Conn, time.Duration) (func(), error) {
+	return func() {}, nil
+}
+
+// beginWrite takes keyward's advisory lock (pgWriteLock) first, waiting
+// at most lockWait.
+func (postgresEngine) beginWrite(ctx context.Context, c *sql.Conn, lockWait time.Duration) (*sql.Tx, error) {
+	return pgBeginWrite(ctx, c, lockWait)
+}
+
+func pgBeginWrite(ctx context.Context, c interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, lockWait time.Duration) (*sql.Tx, error) {
+	tx, err := c.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	// What is left of the busy timeout, for this transaction only (one
+	// SQL text whatever the value: pgx caches statements by text).
+	if _, err := tx.ExecContext(ctx, "SELECT set_config('lock_timeout', $1, true)", fmt.Sprintf("%dms", lockWait.Milliseconds())); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, pgWriteLock); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return tx, nil
+}
+
+func (postgresEngine) mapErr(err error) error { return pgErr(err) }
+
+// postgresErr is dbErr for the PostgreSQL engine.
+func postgresErr(err error) error { return dbErr(postgresEngine{}, err) }
 
 // pgWriteLock takes keyward's advisory lock ("keyward\0" as an int8) until
 // the transaction ends.
@@ -94,6 +144,32 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 	if err != nil {
 		return nil, err
 	}
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = DefaultBusyTimeout
+	}
+	cfg, err := pgConfig(raw, shown, busy)
+	if err != nil {
+		return nil, err
+	}
+	s := newStore(postgresEngine{}, shown, busy, opts)
+	s.openPostgresPools(cfg)
+	s.deadline = newVerifyDeadline(opts.VerifyTimeout)
+	if err := s.pools.reader.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, connectErr(err)
+	}
+	if err := s.migratePostgres(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// pgConfig reads the URL, with keyward's defaults for what it leaves
+// out: a connect timeout, lock_timeout (the busy timeout) and the
+// application's name.
+func pgConfig(raw, shown string, busy time.Duration) (*pgx.ConnConfig, error) {
 	cfg, err := pgx.ParseConfig(raw)
 	if err != nil {
 		var pe *pgconn.ParseConfigError
@@ -105,10 +181,6 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = defaultConnectTimeout
 	}
-	busy := opts.BusyTimeout
-	if busy <= 0 {
-		busy = DefaultBusyTimeout
-	}
 	if cfg.RuntimeParams == nil {
 		cfg.RuntimeParams = map[string]string{}
 	}
@@ -118,10 +190,13 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 	if _, set := cfg.RuntimeParams["application_name"]; !set {
 		cfg.RuntimeParams["application_name"] = "keyward"
 	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
+	return cfg, nil
+}
+
+// openPostgresPools opens two pools, lazily (database/sql connects on
+// first use): writes and management reads share one, and verification
+// has its own, which also writes last_used_at (verifyconn.go).
+func (s *Store) openPostgresPools(cfg *pgx.ConnConfig) {
 	db := stdlib.OpenDB(*cfg)
 	n := readerPoolSize()
 	// One writer at a time holds a connection (Store.turn); the rest are
@@ -130,129 +205,31 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	db.SetConnMaxLifetime(30 * time.Minute)
-	// Verification's own (verifyconn.go), with its usage writes; opened
-	// lazily by database/sql.
 	v := stdlib.OpenDB(*cfg)
 	v.SetMaxOpenConns(n)
 	v.SetMaxIdleConns(n)
 	v.SetConnMaxIdleTime(5 * time.Minute)
 	v.SetConnMaxLifetime(30 * time.Minute)
-	s := &Store{path: shown, w: db, r: db, v: v, u: v, d: postgresDialect, now: now, pending: newPendingUses(),
-		busy: busy, turn: make(chan struct{}, 1), deadline: newVerifyDeadline(opts.VerifyTimeout)}
-	if err := db.PingContext(ctx); err != nil {
-		s.Close()
-		// Here, for the operator who gave the URL, the driver's detail;
-		// later (pgErr), to API clients too, only that it is unreachable.
-		var ce *pgconn.ConnectError
-		var pe *pgconn.PgError
-		switch {
-		case errors.As(err, &pe) && (pe.Code == "28000" || pe.Code == "28P01"):
-			return nil, keys.Errorf(keys.Unauthorized, "PostgreSQL refused the login: %s (the password comes from PGPASSWORD or ~/.pgpass)", oneLine(pe.Message))
-		case errors.As(err, &pe) && pe.Code == "42501": // insufficient_privilege: no CONNECT
-			return nil, keys.Errorf(keys.Unauthorized, "PostgreSQL refused access: %s", oneLine(pe.Message))
-		case errors.As(err, &pe) && pe.Code == "3D000":
-			return nil, keys.Errorf(keys.Invalid, "%s: create it first", oneLine(pe.Message))
-		case errors.As(err, &ce):
-			return nil, keys.Errorf(keys.Unavailable, "cannot connect to PostgreSQL at %s: %s", pgAddress(ce.Config), connectReason(ce))
-		}
-		return nil, dbErr(err)
-	}
-	if err := s.migratePostgres(ctx); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
+	s.pools = pools{writer: db, reader: db, verify: v, usage: v}
 }
 
-// migratePostgres brings the schema up to date in one transaction under
-// the write lock; keyward_schema holds the version. A database whose
-// keys, grants or audit tables are not keyward's is refused, untouched.
-func (s *Store) migratePostgres(ctx context.Context) error {
-	ms, err := migrationsIn("migrations/postgres")
-	if err != nil {
-		return err
+// connectErr says why the first connection failed. Here, for the
+// operator who gave the URL, the driver's detail; later (pgErr), to API
+// clients too, only that it is unreachable.
+func connectErr(err error) error {
+	var ce *pgconn.ConnectError
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &pe) && (pe.Code == "28000" || pe.Code == "28P01"):
+		return keys.Errorf(keys.Unauthorized, "PostgreSQL refused the login: %s (the password comes from PGPASSWORD or ~/.pgpass)", oneLine(pe.Message))
+	case errors.As(err, &pe) && pe.Code == "42501": // insufficient_privilege: no CONNECT
+		return keys.Errorf(keys.Unauthorized, "PostgreSQL refused access: %s", oneLine(pe.Message))
+	case errors.As(err, &pe) && pe.Code == "3D000":
+		return keys.Errorf(keys.Invalid, "%s: create it first", oneLine(pe.Message))
+	case errors.As(err, &ce):
+		return keys.Errorf(keys.Unavailable, "cannot connect to PostgreSQL at %s: %s", pgAddress(ce.Config), connectReason(ce))
 	}
-	// Up to date (every open but the first): no lock taken at all.
-	version, known, err := pgSchemaVersion(ctx, s.r)
-	if err != nil {
-		return err
-	}
-	if known && version == len(ms) {
-		return nil
-	}
-	tx, err := s.d.begin(ctx, s.w, true, s.busy)
-	if err != nil {
-		return dbErr(err)
-	}
-	defer tx.Rollback()
-	if version, known, err = pgSchemaVersion(ctx, tx); err != nil {
-		return err
-	}
-	if !known {
-		// keyward makes its tables only in an empty schema, as it makes a
-		// SQLite file only from an empty one: a schema holding anything
-		// else is someone else's.
-		var schema sql.NullString
-		var others string
-		var n int
-		// Objects of extensions (pg_stat_statements makes views in
-		// public) are the database's, not someone else's data.
-		if err := tx.QueryRowContext(ctx, `SELECT current_schema(), count(*),
-			coalesce(string_agg(c.relname::text, ', ' ORDER BY c.relname) FILTER (WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')), '')
-			FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-			WHERE n.nspname = current_schema() AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-				WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`).Scan(&schema, &n, &others); err != nil {
-			return dbErr(err)
-		}
-		if !schema.Valid {
-			return keys.Errorf(keys.Invalid, "%s has no schema to create keyward's tables in: the search_path names none that exists", s.path)
-		}
-		if n > 0 {
-			what := "objects"
-			if others != "" {
-				what = "tables or views " + others
-			}
-			return keys.Errorf(keys.Invalid, "%s is not a keyward database: schema %s already holds %s (use an empty database, or a schema of keyward's own: ?search_path=keyward)", s.path, schema.String, what)
-		}
-		if _, err := tx.ExecContext(ctx, `CREATE TABLE keyward_schema (version INTEGER NOT NULL);
-			INSERT INTO keyward_schema (version) VALUES (0)`); err != nil {
-			return migrationErr(s.path, "keyward_schema", err)
-		}
-	}
-	if version > len(ms) {
-		return keys.Errorf(keys.Invalid, "%s has schema version %d, newer than this keyward understands (%d): upgrade keyward", s.path, version, len(ms))
-	}
-	if version == len(ms) {
-		return nil // another process migrated it meanwhile
-	}
-	for _, m := range ms[version:] {
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return migrationErr(s.path, m.name, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, "UPDATE keyward_schema SET version = $1", len(ms)); err != nil {
-		return dbErr(err)
-	}
-	return dbErr(tx.Commit())
-}
-
-// pgSchemaVersion reads keyward_schema; known is false when there is none.
-// It asks the catalog by SQL, in the statement's snapshot: to_regclass
-// would answer from a session cache that taking an advisory lock does not
-// refresh, and miss a table another process has just created.
-func pgSchemaVersion(ctx context.Context, q querier) (version int, known bool, err error) {
-	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
-		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname = current_schema() AND c.relname = 'keyward_schema')`).Scan(&known); err != nil {
-		return 0, false, dbErr(err)
-	}
-	if !known {
-		return 0, false, nil
-	}
-	if err := q.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM keyward_schema").Scan(&version); err != nil {
-		return 0, false, dbErr(err)
-	}
-	return version, true, nil
+	return postgresErr(err)
 }
 
 // unreachableMessage is what API clients are told of a database the server
@@ -304,7 +281,7 @@ func pgErr(err error) error {
 		return keys.Errorf(keys.Unavailable, "database did not answer in time; try again")
 	}
 	if lostConnection(err) {
-		return keys.Errorf(keys.Unavailable, "lost the connection to the database; try again")
+		return errLost
 	}
 	return nil
 }
@@ -321,21 +298,6 @@ func lostConnection(err error) bool {
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED) ||
 		errors.As(err, &ne)
-}
-
-// migrationErr says why keyward's tables could not be made, for the
-// operator opening the database.
-func migrationErr(path, name string, err error) error {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "42501": // insufficient_privilege
-			return keys.Errorf(keys.Unauthorized, "cannot create keyward's tables in %s: %s (since PostgreSQL 15 only the database's owner may create in public: CREATE SCHEMA keyward AUTHORIZATION <role>, and ?search_path=keyward)", path, oneLine(pe.Message))
-		case "42P07", "42710": // duplicate_table, duplicate_object
-			return keys.Errorf(keys.Invalid, "%s is not a keyward database: %s", path, oneLine(pe.Message))
-		}
-	}
-	return fmt.Errorf("migration postgres/%s: %w", name, dbErr(err))
 }
 
 // pgAddress is where a connection was attempted, for a message.
@@ -379,5 +341,3 @@ func connectReason(ce *pgconn.ConnectError) string {
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
-
-var _ querier = (*sql.DB)(nil)

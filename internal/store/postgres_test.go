@@ -178,7 +178,7 @@ func TestPostgresUnreachableIsUnavailable(t *testing.T) {
 func TestPostgresNewerSchemaAndForeignTablesAreRefused(t *testing.T) {
 	u := pgDatabase(t)
 	s := openPGAt(t, u, Options{})
-	if _, err := s.w.Exec("UPDATE keyward_schema SET version = 99"); err != nil {
+	if _, err := s.pools.writer.Exec("UPDATE keyward_schema SET version = 99"); err != nil {
 		t.Fatal(err)
 	}
 	_, err := Open(ctx, u, Options{})
@@ -300,7 +300,7 @@ func TestPostgresConcurrentWriters(t *testing.T) {
 		t.Errorf("contested name: %v / %v", raced[0], raced[1])
 	}
 	var n, a int
-	if err := ss[0].r.QueryRow("SELECT (SELECT count(*) FROM keys), (SELECT count(*) FROM audit WHERE action = 'create')").Scan(&n, &a); err != nil {
+	if err := ss[0].pools.reader.QueryRow("SELECT (SELECT count(*) FROM keys), (SELECT count(*) FROM audit WHERE action = 'create')").Scan(&n, &a); err != nil {
 		t.Fatal(err)
 	}
 	if want := stores*perStore + 1; n != want || a != want {
@@ -322,7 +322,7 @@ func TestPostgresConcurrentWriters(t *testing.T) {
 		f.Cursor = *p.NextCursor
 	}
 	var total int
-	ss[0].r.QueryRow("SELECT count(*) FROM audit").Scan(&total)
+	ss[0].pools.reader.QueryRow("SELECT count(*) FROM audit").Scan(&total)
 	if seen != total {
 		t.Errorf("audit walk saw %d rows of %d", seen, total)
 	}
@@ -495,11 +495,11 @@ func keyCursorOf(raw string) string {
 // TestPostgresDriverIsPgx pins the driver: database/sql over pgx.
 func TestPostgresDriverIsPgx(t *testing.T) {
 	s := openPG(t, Options{})
-	if _, ok := s.r.Driver().(*stdlib.Driver); !ok {
-		t.Fatalf("driver %T", s.r.Driver())
+	if _, ok := s.pools.reader.Driver().(*stdlib.Driver); !ok {
+		t.Fatalf("driver %T", s.pools.reader.Driver())
 	}
 	var app, lockTimeout string
-	if err := s.r.QueryRow("SELECT current_setting('application_name'), current_setting('lock_timeout')").Scan(&app, &lockTimeout); err != nil {
+	if err := s.pools.reader.QueryRow("SELECT current_setting('application_name'), current_setting('lock_timeout')").Scan(&app, &lockTimeout); err != nil {
 		t.Fatal(err)
 	}
 	if app != "keyward" || lockTimeout != "5s" {
@@ -669,12 +669,12 @@ func TestPostgresCloseDoesNotWaitOutPendingUses(t *testing.T) {
 func TestPostgresRuntimeErrorsAreGeneric(t *testing.T) {
 	for _, code := range []string{"28P01", "28000", "3D000", "3F000", "57P01", "08006", "53300"} {
 		cause := &pgconn.PgError{Code: code, Message: `password authentication failed for user "kw"`}
-		err := dbErr(cause)
+		err := postgresErr(cause)
 		if keys.ErrorCode(err) != keys.Unavailable || keys.ErrorMessage(err) != unreachableMessage || !errors.Is(err, cause) {
 			t.Errorf("SQLSTATE %s: %v, want %q with the cause kept for the log", code, err, unreachableMessage)
 		}
 	}
-	if err := dbErr(&pgconn.PgError{Code: "42P01", Message: `relation "keys" does not exist`}); keys.ErrorCode(err) != keys.Unavailable {
+	if err := postgresErr(&pgconn.PgError{Code: "42P01", Message: `relation "keys" does not exist`}); keys.ErrorCode(err) != keys.Unavailable {
 		t.Errorf("missing tables: %v", err)
 	}
 }

@@ -16,7 +16,7 @@ func legacyPublicKeysVerifyAsViewers(t *testing.T, s *Store) {
 		t.Fatal(err)
 	}
 	// As the rule's absence left it: admin on /acme.
-	if _, err := s.w.Exec(s.d.rebind("UPDATE grants SET role = 3 WHERE key_id = ?"), pub.ID); err != nil {
+	if _, err := s.on(s.pools.writer).exec(ctx, "UPDATE grants SET role = 3 WHERE key_id = $1", pub.ID); err != nil {
 		t.Fatal(err)
 	}
 	verify := func(resource string, role keys.Role) *keys.VerifyResult {

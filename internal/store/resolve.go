@@ -39,21 +39,22 @@ func (t *txn) resolve(ref string) (*row, error) {
 	var cands []*row
 	switch org, name, isPath := splitRef(ref); {
 	case keys.IsID(ref):
-		r, err := t.s.loadByID(t.ctx, t, ref)
+		r, err := t.loadByID(ref)
 		if err != nil {
 			return nil, err
 		}
 		if r != nil {
 			cands = append(cands, r)
 		}
-	case isPath:
-		rs, err := t.s.loadMany(t.ctx, t, "k.org = ? AND k.name = ?", org, name)
-		if err != nil {
-			return nil, err
-		}
-		cands = rs
 	default:
-		rs, err := t.s.loadMany(t.ctx, t, "k.name = ?", ref)
+		var c conds
+		if isPath {
+			c.add("k.org = " + c.arg(org))
+		} else {
+			name = ref // a bare name
+		}
+		c.add("k.name = " + c.arg(name))
+		rs, err := t.loadMany(c)
 		if err != nil {
 			return nil, err
 		}

@@ -1,30 +1,21 @@
 package store
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
 )
 
-// querier is what reads need: a *sql.Tx or a *sql.DB.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// keyColumnsFor selects a key row with its grants folded into one string
-// by the dialect's aggregate: "<role digit><resource>" joined by ",",
-// which no resource contains.
-func keyColumnsFor(aggregate string) string {
+// keyColumns selects a key row, its grants folded into one JSON array by
+// the engine's aggregate.
+func (s *Store) keyColumns() string {
 	return `k.id, k.name, k.org, k.type, k.start, k.created_at, k.expires_at,
 	k.enabled, k.last_used_at, k.meta, k.created_by, k.prev_hash IS NOT NULL, k.prev_expires_at,
 	k.secret_used_at IS NOT NULL, k.prev_self_rolled,
-	(SELECT ` + aggregate + ` FROM grants g WHERE g.key_id = k.id)`
+	(SELECT ` + s.eng.grantsJSON() + ` FROM grants g WHERE g.key_id = k.id)`
 }
 
 // row is a key as stored: the key plus what only the store sees.
@@ -50,7 +41,8 @@ func scanKey(sc scanner, extra ...any) (*row, error) {
 	dest := []any{&r.ID, &r.Name, &r.Org, &typ, &r.Start, &created, &expires,
 		&enabled, &lastUsed, &meta, &r.CreatedBy, &r.hasPrev, &prev,
 		&r.lastRoll.Claimed, &selfRolled, &grants}
-	if err := sc.Scan(append(dest, extra...)...); err != nil {
+	err := sc.Scan(append(dest, extra...)...)
+	if err != nil {
 		return nil, err
 	}
 	r.Type = keys.KeyType(typ)
@@ -66,23 +58,33 @@ func scanKey(sc scanner, extra ...any) (*row, error) {
 			return nil, fmt.Errorf("key %s: bad meta: %w", r.ID, err)
 		}
 	}
-	r.Grants = parseGrants(grants.String)
+	if r.Grants, err = parseGrants(grants.String); err != nil {
+		return nil, fmt.Errorf("key %s: bad grants: %w", r.ID, err)
+	}
 	return &r, nil
 }
 
-func parseGrants(s string) []keys.Grant {
+// storedGrant is a grant as the engine's aggregate spells it.
+type storedGrant struct {
+	Resource string `json:"resource"`
+	Role     int    `json:"role"`
+}
+
+// parseGrants reads the aggregate's JSON array (empty or NULL for none).
+func parseGrants(s string) ([]keys.Grant, error) {
 	out := []keys.Grant{}
 	if s == "" {
-		return out
+		return out, nil
 	}
-	for _, part := range strings.Split(s, ",") {
-		if len(part) < 2 {
-			continue
-		}
-		out = append(out, keys.Grant{Role: keys.Role(part[0] - '0'), Resource: keys.Resource(part[1:])})
+	var stored []storedGrant
+	if err := json.Unmarshal([]byte(s), &stored); err != nil {
+		return nil, err
+	}
+	for _, g := range stored {
+		out = append(out, keys.Grant{Role: keys.Role(g.Role), Resource: keys.Resource(g.Resource)})
 	}
 	keys.SortGrants(out)
-	return out
+	return out, nil
 }
 
 // view is the key as shown at now: previous_expires_at only while the
@@ -102,32 +104,31 @@ func (r *row) view(now time.Time) *keys.Key {
 	return &k
 }
 
-func (s *Store) loadByID(ctx context.Context, q querier, id string) (*row, error) {
-	r, err := scanKey(q.QueryRowContext(ctx, "SELECT "+s.d.keyColumns+" FROM keys k WHERE k.id = ?", id))
+// loadByID reads key id; nil when there is none.
+func (t *txn) loadByID(id string) (*row, error) {
+	r, err := scanKey(t.queryRow(t.ctx, "SELECT "+t.s.keyColumns()+" FROM keys k WHERE k.id = $1", id))
 	if err == sql.ErrNoRows {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, dbErr(err)
-	}
-	return r, nil
+	return r, err
 }
 
-func (s *Store) loadMany(ctx context.Context, q querier, where string, args ...any) ([]*row, error) {
-	rows, err := q.QueryContext(ctx, "SELECT "+s.d.keyColumns+" FROM keys k WHERE "+where+" ORDER BY k.name, k.id", args...)
+// loadMany reads the keys that match c, by name then id.
+func (t *txn) loadMany(c conds) ([]*row, error) {
+	rows, err := t.query(t.ctx, "SELECT "+t.s.keyColumns()+" FROM keys k WHERE "+c.sql()+" ORDER BY k.name, k.id", c.args...)
 	if err != nil {
-		return nil, dbErr(err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []*row
 	for rows.Next() {
 		r, err := scanKey(rows)
 		if err != nil {
-			return nil, dbErr(err)
+			return nil, err
 		}
 		out = append(out, r)
 	}
-	return out, dbErr(rows.Err())
+	return out, rows.Err()
 }
 
 func toUnix(t time.Time) int64 { return t.Unix() }
@@ -164,4 +165,13 @@ func metaJSON(m map[string]string) string {
 	}
 	b, _ := json.Marshal(m)
 	return string(b)
+}
+
+// boolInt stores a boolean as the schema's 0 or 1, the same in both
+// databases (PostgreSQL will not take a bool for an integer column).
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -1,18 +1,23 @@
 // Package store is keyward's database backend: keys.Backend over one
-// SQLite file or a PostgreSQL database (see postgres.go). Every method is
-// one transaction; the rules of internal/keys are checked inside the
-// writing transaction on the rows read in it, and each change writes its
-// audit row in the same transaction.
+// SQLite file or a PostgreSQL database. Every method is one transaction;
+// the rules of internal/keys are checked inside the writing transaction
+// on the rows read in it, and each change writes its audit row in the
+// same transaction.
 //
-// Two connection pools share the file: one writer (a single connection,
-// every transaction BEGIN IMMEDIATE, so writers queue on SQLite's lock
-// instead of deadlocking on a read-to-write upgrade) and a pool of
-// query-only readers, which WAL lets run beside the writer. go-sqlite3
-// ignores sql.TxOptions.ReadOnly, hence two pools rather than one.
+// One package, two engines. What is common is written once, on Store:
+// the rules inside a transaction (tx.go and the method files), row
+// scanning (rows.go), paging (pager.go), the audit writer, verification.
+// What differs is the engine interface (engine.go), implemented by
+// sqliteEngine (sqlite.go, and open.go for the file's header checks) and
+// postgresEngine (postgres.go): opening and pooling, beginning a write,
+// placeholders, error mapping, the grant aggregate, migrations. The store
+// keeps them in one package rather than sqlite/ and postgres/ packages
+// over a core: the engines are small next to the core, and the core's
+// tests reach into both.
 //
-// On PostgreSQL both are one pool: writers queue on an advisory lock
-// instead, and readers run REPEATABLE READ READ ONLY transactions. The SQL
-// is the same for both; the dialect (dialect.go) rebinds its placeholders.
+// The store's SQL is written once, with PostgreSQL's explicit $N
+// parameters, and reaches a database only through db (engine.go), which
+// has the engine adapt it: there is no other way to run it.
 //
 // Verification reads on connections of its own on both (verifyconn.go).
 package store
@@ -20,13 +25,13 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"runtime"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
-	"github.com/mattn/go-sqlite3"
 )
 
 // Options tune a Store. The zero value is right for production.
@@ -52,19 +57,25 @@ const DefaultBusyTimeout = 5 * time.Second
 
 // Store is keys.Backend over a SQLite file or a PostgreSQL database.
 type Store struct {
-	path string  // the file, or the PostgreSQL URL without its query
-	w    *sql.DB // SQLite: one connection, BEGIN IMMEDIATE; PostgreSQL: r
-	r    *sql.DB // SQLite: query-only readers; PostgreSQL: the pool
-	v    *sql.DB // verification's lookups: SQLite: query-only readers of their own; PostgreSQL: a pool of its own
-	u    *sql.DB // verify's last_used_at writes: SQLite: one connection that never waits; PostgreSQL: v
-	d    *dialect
-	now  func() time.Time
+	eng   engine
+	pools pools
+	path  string // the file, or the PostgreSQL URL without its query
+	now   func() time.Time
 
 	deadline *verifyDeadline // PostgreSQL: the bound of verification's lookups (nil on SQLite)
 	pending  *pendingUses    // uses not yet written because the database was locked
 	created  bool            // Open made the SQLite file
 	busy     time.Duration   // the longest a write waits for its turn
 	turn     chan struct{}   // held by the one writer of this process at work
+}
+
+// newStore is a Store on eng without pools yet.
+func newStore(eng engine, path string, busy time.Duration, opts Options) *Store {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{eng: eng, path: path, now: now, pending: newPendingUses(), busy: busy, turn: make(chan struct{}, 1)}
 }
 
 // Created reports whether Open made a new SQLite file, so that a command
@@ -81,7 +92,7 @@ func (s *Store) Close() error {
 	}
 	var errs []error
 	closed := map[*sql.DB]bool{}
-	for _, db := range []*sql.DB{s.r, s.w, s.v, s.u} {
+	for _, db := range []*sql.DB{s.pools.reader, s.pools.writer, s.pools.verify, s.pools.usage} {
 		if db != nil && !closed[db] {
 			closed[db] = true
 			errs = append(errs, db.Close())
@@ -94,9 +105,9 @@ func (s *Store) Close() error {
 // database dropped and made again under a running server has none).
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
-	err := s.r.QueryRowContext(ctx, "SELECT 1 FROM keys LIMIT 1").Scan(&one)
+	err := s.on(s.pools.reader).queryRow(ctx, "SELECT 1 FROM keys LIMIT 1").Scan(&one)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return dbErr(err)
+		return s.dbErr(err)
 	}
 	return nil
 }
@@ -115,9 +126,13 @@ func readerPoolSize() int {
 // errLocked is a write that did not get its turn within the busy timeout.
 var errLocked = keys.Errorf(keys.Unavailable, "database is locked; try again")
 
-// dbErr turns a database error into a keys error: a lock held past the busy
-// timeout is Unavailable (the caller may retry); keys errors pass through.
-func dbErr(err error) error {
+// dbErr is the store's dbErr.
+func (s *Store) dbErr(err error) error { return dbErr(s.eng, err) }
+
+// dbErr turns a database error into a keys error: the engine's own
+// first (a lock held past the busy timeout is Unavailable: the caller
+// may retry); keys errors pass through.
+func dbErr(eng engine, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -125,27 +140,17 @@ func dbErr(err error) error {
 	if errors.As(err, &ke) {
 		return err
 	}
-	var se sqlite3.Error
-	if errors.As(err, &se) {
-		switch se.Code {
-		case sqlite3.ErrBusy, sqlite3.ErrLocked:
-			return errLocked
-		case sqlite3.ErrReadonly:
-			// Unavailable, not Invalid: behind a server it is the server's
-			// fault (503), not the client's. Opening refuses the common
-			// causes (a read-only file system or folder) as bad input.
-			return keys.Errorf(keys.Unavailable, "database is read-only: check the permissions of the file and its folder")
-		case sqlite3.ErrFull:
-			return keys.Errorf(keys.Unavailable, "database or disk is full")
-		case sqlite3.ErrIoErr, sqlite3.ErrCantOpen:
-			return keys.Errorf(keys.Unavailable, "database I/O error: %v", se)
-		}
-	}
-	if e := pgErr(err); e != nil {
+	if e := eng.mapErr(err); e != nil {
 		return e
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
 		return keys.Errorf(keys.Unavailable, "database did not answer in time; try again")
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone):
+		return errLost
 	}
 	return fmt.Errorf("database: %w", err)
 }
+
+// errLost is a connection to the database gone mid-call.
+var errLost = keys.Errorf(keys.Unavailable, "lost the connection to the database; try again")

@@ -81,7 +81,7 @@ func TestConcurrentWritersOnOneFile(t *testing.T) {
 		t.Errorf("concurrent write: %v", err)
 	}
 	var n, a int
-	if err := ss[0].r.QueryRow("SELECT (SELECT count(*) FROM keys), (SELECT count(*) FROM audit WHERE action = 'create')").Scan(&n, &a); err != nil {
+	if err := ss[0].pools.reader.QueryRow("SELECT (SELECT count(*) FROM keys), (SELECT count(*) FROM audit WHERE action = 'create')").Scan(&n, &a); err != nil {
 		t.Fatal(err)
 	}
 	if n != stores*perStore || a != stores*perStore {
@@ -208,7 +208,7 @@ func TestLastUsedIsRecordedAndFolded(t *testing.T) {
 	// ever wrote.
 	writes := func() int64 {
 		var v int64
-		if err := s.w.QueryRow("SELECT total_changes()").Scan(&v); err != nil {
+		if err := s.pools.writer.QueryRow("SELECT total_changes()").Scan(&v); err != nil {
 			t.Fatal(err)
 		}
 		return v
@@ -475,7 +475,7 @@ func TestSecretsAreStoredOnlyAsHashes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var hash, prev string
-	if err := s.r.QueryRow("SELECT secret_hash, prev_hash FROM keys").Scan(&hash, &prev); err != nil {
+	if err := s.pools.reader.QueryRow("SELECT secret_hash, prev_hash FROM keys").Scan(&hash, &prev); err != nil {
 		t.Fatal(err)
 	}
 	if hash != keys.HashSecret(r.Secret) || prev != keys.HashSecret(k.Secret) {
@@ -530,7 +530,7 @@ func TestWritersInSeveralProcesses(t *testing.T) {
 		}
 	}
 	var n int
-	if err := s.r.QueryRow("SELECT count(*) FROM keys").Scan(&n); err != nil {
+	if err := s.pools.reader.QueryRow("SELECT count(*) FROM keys").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n != 3*processWrites {
@@ -546,7 +546,7 @@ func TestDurableSettings(t *testing.T) {
 		"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "1234", "application_id": "1802990180",
 	} {
 		var got string
-		if err := s.w.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil {
+		if err := s.pools.writer.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil {
 			t.Fatal(err)
 		}
 		if got != want {
@@ -554,10 +554,10 @@ func TestDurableSettings(t *testing.T) {
 		}
 	}
 	var qo string
-	if err := s.r.QueryRow("PRAGMA query_only").Scan(&qo); err != nil || qo != "1" {
+	if err := s.pools.reader.QueryRow("PRAGMA query_only").Scan(&qo); err != nil || qo != "1" {
 		t.Errorf("reader query_only = %s (%v)", qo, err)
 	}
-	if _, err := s.r.Exec("DELETE FROM keys"); err == nil {
+	if _, err := s.pools.reader.Exec("DELETE FROM keys"); err == nil {
 		t.Error("a reader wrote")
 	}
 }

@@ -5,93 +5,76 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
 )
 
 // txn is one Service call's transaction: the principal as re-read inside
-// it, and the time the call acts at.
+// it, and the time the call acts at. Its statements go through db: the
+// *sql.Tx itself stays with run, which commits it.
 type txn struct {
-	*sql.Tx
+	db
 	s   *Store
 	ctx context.Context
 	p   *keys.Principal
 	now time.Time
 }
 
-// The store's SQL is SQLite's; txn's methods rebind it for the dialect.
-
-func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.Tx.ExecContext(ctx, t.s.d.rebind(query), args...)
-}
-
-func (t *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.Tx.QueryContext(ctx, t.s.d.rebind(query), args...)
-}
-
-func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.Tx.QueryRowContext(ctx, t.s.d.rebind(query), args...)
-}
-
-// write runs fn in one write transaction and commits it when fn succeeds.
-// SQLite: BEGIN IMMEDIATE on the one writer connection. PostgreSQL: an
-// ordinary transaction that first takes keyward's advisory lock, so that
-// writers queue exactly as on SQLite's write lock and every rule check
-// and the write it allows are one atomic step.
+// write runs fn in one write transaction and commits it when fn succeeds:
+// the engine's write lock is taken first, so that writers queue, and
+// every rule check and the write it allows are one atomic step.
 func (s *Store) write(ctx context.Context, fn func(t *txn) error) error {
-	return s.run(ctx, s.w, true, fn)
-}
-
-// read runs fn in one read transaction on a reader: one snapshot
-// (PostgreSQL: REPEATABLE READ, READ ONLY).
-func (s *Store) read(ctx context.Context, fn func(t *txn) error) error {
-	return s.run(ctx, s.r, false, fn)
-}
-
-func (s *Store) run(ctx context.Context, db *sql.DB, writer bool, fn func(t *txn) error) error {
 	p, err := keys.PrincipalFrom(ctx)
 	if err != nil {
 		return err
 	}
-	var src beginner = db
-	var lockWait time.Duration
-	if writer {
-		conn, left, err := s.writerConn(ctx)
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		src, lockWait = conn, left
-	}
-	tx, err := s.d.begin(ctx, src, writer, lockWait)
+	w, err := s.writerConn(ctx)
 	if err != nil {
-		return dbErr(err)
+		return err
 	}
-	defer tx.Rollback()
-	t := &txn{Tx: tx, s: s, ctx: ctx, now: s.clock()}
-	if t.p, err = t.refresh(p); err != nil {
-		return dbErr(err)
+	defer w.Close()
+	tx, err := s.eng.beginWrite(ctx, w.conn, w.left)
+	if err != nil {
+		return s.dbErr(err)
 	}
-	if err := fn(t); err != nil {
-		return dbErr(err)
-	}
-	return dbErr(tx.Commit())
+	return s.run(ctx, tx, p, fn)
 }
 
-// beginner is a *sql.DB or one of its connections.
-type beginner interface {
-	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+// read runs fn in one read transaction on a reader: one snapshot.
+func (s *Store) read(ctx context.Context, fn func(t *txn) error) error {
+	p, err := keys.PrincipalFrom(ctx)
+	if err != nil {
+		return err
+	}
+	tx, err := s.eng.beginRead(ctx, s.pools.reader)
+	if err != nil {
+		return s.dbErr(err)
+	}
+	return s.run(ctx, tx, p, fn)
+}
+
+// run re-reads the principal in tx, runs fn and commits.
+func (s *Store) run(ctx context.Context, tx *sql.Tx, p *keys.Principal, fn func(t *txn) error) error {
+	defer tx.Rollback()
+	t := &txn{db: s.on(tx), s: s, ctx: ctx, now: s.clock()}
+	var err error
+	if t.p, err = t.refresh(p); err != nil {
+		return s.dbErr(err)
+	}
+	if err := fn(t); err != nil {
+		return s.dbErr(err)
+	}
+	return s.dbErr(tx.Commit())
 }
 
 // writerConn takes a writer connection for one write, waiting at most the
 // busy timeout in all: for the connection (in-process writers queue for
-// it), then for the database's lock, which may take what is left (it is
-// returned). Without the bound, writers queued behind a lock held
-// elsewhere would each wait their own busy timeout in turn, and a server's
-// client would be cut off before its change was made, or refused.
-func (s *Store) writerConn(ctx context.Context) (*writer, time.Duration, error) {
+// it), then for the database's lock, which may take what is left. Without
+// the bound, writers queued behind a lock held elsewhere would each wait
+// their own busy timeout in turn, and a server's client would be cut off
+// before its change was made, or refused.
+func (s *Store) writerConn(ctx context.Context) (*writer, error) {
 	deadline := time.Now().Add(s.busy)
 	wctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
@@ -102,56 +85,41 @@ func (s *Store) writerConn(ctx context.Context) (*writer, time.Duration, error) 
 	case s.turn <- struct{}{}:
 	case <-wctx.Done():
 		if ctx.Err() == nil {
-			return nil, 0, errLocked
+			return nil, errLocked
 		}
-		return nil, 0, dbErr(ctx.Err())
+		return nil, s.dbErr(ctx.Err())
 	}
-	conn, err := s.w.Conn(wctx)
+	conn, err := s.pools.writer.Conn(wctx)
 	if err != nil {
 		<-s.turn
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-			return nil, 0, errLocked
+			return nil, errLocked
 		}
-		return nil, 0, dbErr(err)
+		return nil, s.dbErr(err)
 	}
 	// In steps of 100ms: an uncontended write (nearly all of the busy
-	// timeout left) sets nothing, and the writer's statement cache does
-	// not fill with one PRAGMA text per millisecond.
+	// timeout left) changes nothing.
 	left := max(time.Until(deadline).Round(100*time.Millisecond), 100*time.Millisecond)
-	if !s.d.postgres && left < s.busy {
-		if err := setBusy(ctx, conn, left); err != nil {
-			conn.Close()
-			<-s.turn
-			return nil, 0, dbErr(err)
-		}
-		// Back to the full timeout on release, so that what the next
-		// writer finds is what the DSN says (as a new connection has).
-		return &writer{conn: conn, turn: s.turn, restore: s.busy}, left, nil
+	release, err := s.eng.holdWriter(ctx, conn, left)
+	if err != nil {
+		conn.Close()
+		<-s.turn
+		return nil, s.dbErr(err)
 	}
-	return &writer{conn: conn, turn: s.turn}, left, nil
+	return &writer{conn: conn, left: left, turn: s.turn, release: release}, nil
 }
 
-func setBusy(ctx context.Context, conn *sql.Conn, d time.Duration) error {
-	_, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", d.Milliseconds()))
-	return err
-}
-
-// writer is the connection a write holds, and the busy timeout to put
-// back on it when the write is done.
+// writer is the connection a write holds, with what is left of the busy
+// timeout for the database's lock.
 type writer struct {
 	conn    *sql.Conn
+	left    time.Duration
 	turn    chan struct{}
-	restore time.Duration
-}
-
-func (w *writer) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
-	return w.conn.BeginTx(ctx, opts)
+	release func()
 }
 
 func (w *writer) Close() {
-	if w.restore > 0 {
-		_ = setBusy(context.Background(), w.conn, w.restore)
-	}
+	w.release()
 	w.conn.Close()
 	<-w.turn
 }
@@ -163,7 +131,7 @@ func (t *txn) refresh(p *keys.Principal) (*keys.Principal, error) {
 	if p.IsLocal() {
 		return p, nil
 	}
-	r, err := t.s.loadByID(t.ctx, t, p.Key.ID)
+	r, err := t.loadByID(p.Key.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -182,8 +150,8 @@ func (t *txn) refresh(p *keys.Principal) (*keys.Principal, error) {
 		// ends it here too, and a roll since then makes it the previous
 		// one, which changes nothing.
 		var current, previous bool
-		if err := t.QueryRowContext(t.ctx, `SELECT secret_hash = ?, COALESCE(prev_hash = ?, FALSE) FROM keys WHERE id = ?`,
-			p.SecretHash, p.SecretHash, k.ID).Scan(&current, &previous); err != nil {
+		if err := t.queryRow(t.ctx, `SELECT secret_hash = $1, COALESCE(prev_hash = $1, FALSE) FROM keys WHERE id = $2`,
+			p.SecretHash, k.ID).Scan(&current, &previous); err != nil {
 			return nil, err
 		}
 		if !current && !(previous && r.evaluate(true, t.now, nil, nil).Code != keys.CodeNotFound) {
@@ -215,8 +183,8 @@ func (t *txn) audit(action string, k *keys.Key, details map[string]any) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.ExecContext(t.ctx, `INSERT INTO audit (at, org, actor, actor_name, action, key_id, key_name, grants, details)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = t.exec(t.ctx, `INSERT INTO audit (at, org, actor, actor_name, action, key_id, key_name, grants, details)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		toUnix(t.now), k.Org, t.p.Actor, actorName, action, k.ID, k.Name, string(grants), string(d))
 	return err
 }

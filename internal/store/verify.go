@@ -23,13 +23,13 @@ const useWait = 100 * time.Millisecond
 // it.
 func (s *Store) lookup(ctx context.Context, h string) (r *row, matchedPrevious bool, err error) {
 	var current bool
-	r, err = scanKey(s.v.QueryRowContext(s.verifyCtx(ctx), s.d.rebind("SELECT "+s.d.keyColumns+`, k.secret_hash = ?1
-		FROM keys k WHERE k.secret_hash = ?1 OR k.prev_hash = ?1`), h), &current)
+	r, err = scanKey(s.on(s.pools.verify).queryRow(s.verifyCtx(ctx), "SELECT "+s.keyColumns()+`, k.secret_hash = $1
+		FROM keys k WHERE k.secret_hash = $1 OR k.prev_hash = $1`, h), &current)
 	if err == sql.ErrNoRows {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, dbErr(err)
+		return nil, false, s.dbErr(err)
 	}
 	return r, !current, nil
 }
@@ -93,18 +93,18 @@ func (s *Store) claim(ctx context.Context, r *row, hash string, now time.Time) (
 	if r.lastRoll.Claimed || !r.lastRoll.BySelf || !r.hasPrev {
 		return true, nil
 	}
-	conn, _, err := s.writerConn(ctx)
+	w, err := s.writerConn(ctx)
 	if err != nil {
 		return false, err
 	}
-	defer conn.Close()
-	res, err := conn.conn.ExecContext(ctx, s.d.rebind(`UPDATE keys SET secret_used_at = COALESCE(secret_used_at, ?)
-		WHERE id = ? AND secret_hash = ?`), toUnix(now), r.ID, hash)
+	defer w.Close()
+	res, err := s.on(w.conn).exec(ctx, `UPDATE keys SET secret_used_at = COALESCE(secret_used_at, $1)
+		WHERE id = $2 AND secret_hash = $3`, toUnix(now), r.ID, hash)
 	if err != nil {
-		return false, dbErr(err)
+		return false, s.dbErr(err)
 	}
 	n, err := res.RowsAffected()
-	return n == 1, dbErr(err)
+	return n == 1, s.dbErr(err)
 }
 
 // recordUse writes last_used_at: a key's first use always, later ones only
@@ -128,8 +128,8 @@ func (s *Store) recordUse(ctx context.Context, r *row, now time.Time) {
 func (s *Store) writeUse(ctx context.Context, id string, u int64) error {
 	ctx, cancel := context.WithTimeout(ctx, useWait)
 	defer cancel()
-	_, err := s.u.ExecContext(ctx, s.d.rebind(`UPDATE keys SET last_used_at = ?
-		WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`), u, id, u-int64(useFold/time.Second))
+	_, err := s.on(s.pools.usage).exec(ctx, `UPDATE keys SET last_used_at = $1
+		WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $3)`, u, id, u-int64(useFold/time.Second))
 	return err
 }
 

@@ -7,7 +7,7 @@ import (
 )
 
 // Verification (Verify, and Authenticate's lookup) reads on connections
-// of its own, Store.v, so that slow management calls (a big audit read,
+// of its own, Store.pools.verify, so that slow management calls (a big audit read,
 // many lists at once) can hold every management connection and still
 // not make a gateway's check wait: on SQLite a second pool of query-only
 // readers, on PostgreSQL a second pool (which also writes last_used_at).

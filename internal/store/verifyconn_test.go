@@ -18,7 +18,7 @@ const hangLimit = 30 * time.Second
 // as slow audit or list calls would.
 func holdManagementReaders(t *testing.T, s *Store) (release func()) {
 	t.Helper()
-	n := s.r.Stats().MaxOpenConnections
+	n := s.pools.reader.Stats().MaxOpenConnections
 	if n <= 0 {
 		t.Fatal("the management pool has no bound: nothing to exhaust")
 	}
@@ -41,7 +41,7 @@ func holdManagementReaders(t *testing.T, s *Store) (release func()) {
 	for range n {
 		<-in
 	}
-	if st := s.r.Stats(); st.InUse != n {
+	if st := s.pools.reader.Stats(); st.InUse != n {
 		t.Fatalf("%d of %d management connections held", st.InUse, n)
 	}
 	var once sync.Once
