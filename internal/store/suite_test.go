@@ -28,16 +28,10 @@ func local(ctx context.Context) context.Context {
 // adapter is the suites' view of a store: admin is the local principal,
 // as(secret) authenticates the secret on every call, as a server would.
 func adapter(s *Store) (keys.Service, func(t *testing.T, secret string) keys.Service) {
-	admin := keystest.WithPrincipal(s, func(ctx context.Context) (context.Context, error) {
-		return local(ctx), nil
-	})
+	admin := keys.ActAs(s, keys.LocalPrincipal("tester"))
 	as := func(t *testing.T, secret string) keys.Service {
-		return keystest.WithPrincipal(s, func(ctx context.Context) (context.Context, error) {
-			p, err := s.Authenticate(ctx, secret)
-			if err != nil {
-				return ctx, err
-			}
-			return keys.WithPrincipal(ctx, p), nil
+		return keys.ActAsFunc(s, func(ctx context.Context) (*keys.Principal, error) {
+			return s.Authenticate(ctx, secret)
 		})
 	}
 	return admin, as

@@ -5,7 +5,6 @@
 package keystest
 
 import (
-	"context"
 	"testing"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -17,14 +16,3 @@ import (
 // backend.
 type Opener func(t *testing.T) (admin keys.Service, as func(t *testing.T, secret string) keys.Service)
 
-// WithPrincipal is keys.ActAsFunc for a p that returns the context to
-// call with. New code uses keys.ActAs or keys.ActAsFunc directly.
-func WithPrincipal(svc keys.Service, p func(ctx context.Context) (context.Context, error)) keys.Service {
-	return keys.ActAsFunc(svc, func(ctx context.Context) (*keys.Principal, error) {
-		ctx, err := p(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return keys.PrincipalFrom(ctx)
-	})
-}
