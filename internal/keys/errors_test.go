@@ -23,6 +23,9 @@ func TestErrorfBoundsWhatItQuotes(t *testing.T) {
 			t.Errorf("message is not valid UTF-8 after the cut")
 		}
 	}
+	if got := ErrorMessage(Errorf(Invalid, "postgres: %s", "relation \"x\"\n  does not exist\r\n")); got != `postgres: relation "x" does not exist` {
+		t.Errorf("a multi-line argument is not folded onto one line: %q", got)
+	}
 	if got := ErrorMessage(Errorf(Invalid, "%s and %d", "short", 3)); got != "short and 3" {
 		t.Errorf("short arguments changed: %q", got)
 	}

@@ -3,6 +3,7 @@ package keys
 import (
 	"reflect"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -24,15 +25,25 @@ func quoteInput(s string) string {
 // not become a 120 KB error line, in a terminal, a log or an API answer.
 const maxArg = 200
 
-// boundArg cuts a string argument (of any string type: Resource, Role
-// names) longer than maxArg, marking the cut with …; others pass as they are.
+// boundArg folds a string argument (of any string type: Resource, Role
+// names) onto one line, as every message is one line even when it repeats
+// another system's text (PostgreSQL's, a YAML parser's), and cuts it after
+// maxArg bytes, marking the cut with …; others pass as they are.
 func boundArg(a any) any {
 	v := reflect.ValueOf(a)
-	if !v.IsValid() || v.Kind() != reflect.String || v.Len() <= maxArg {
+	if !v.IsValid() || v.Kind() != reflect.String {
 		return a
 	}
 	s := v.String()
-	return s[:cutAt(s, maxArg)] + "…"
+	if strings.ContainsAny(s, "\r\n") {
+		s = strings.Join(strings.Fields(s), " ")
+	} else if len(s) <= maxArg {
+		return a
+	}
+	if len(s) > maxArg {
+		s = s[:cutAt(s, maxArg)] + "…"
+	}
+	return s
 }
 
 // cutAt is the largest character boundary of s at or before n.

@@ -116,9 +116,9 @@ func migrationErr(path, name string, err error) error {
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case "42501": // insufficient_privilege
-			return keys.Errorf(keys.Unauthorized, "cannot create keyward's tables in %s: %s (since PostgreSQL 15 only the database's owner may create in public: CREATE SCHEMA keyward AUTHORIZATION <role>, and ?search_path=keyward)", path, oneLine(pe.Message))
+			return keys.Errorf(keys.Unauthorized, "cannot create keyward's tables in %s: %s (since PostgreSQL 15 only the database's owner may create in public: CREATE SCHEMA keyward AUTHORIZATION <role>, and ?search_path=keyward)", path, pe.Message)
 		case "42P07", "42710": // duplicate_table, duplicate_object
-			return keys.Errorf(keys.Invalid, "%s is not a keyward database: %s", path, oneLine(pe.Message))
+			return keys.Errorf(keys.Invalid, "%s is not a keyward database: %s", path, pe.Message)
 		}
 	}
 	return fmt.Errorf("migration postgres/%s: %w", name, postgresErr(err))

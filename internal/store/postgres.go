@@ -176,7 +176,7 @@ func pgConfig(raw, shown string, busy time.Duration) (*pgx.ConnConfig, error) {
 		if errors.As(err, &pe) && errors.Unwrap(pe) != nil {
 			err = errors.Unwrap(pe)
 		}
-		return nil, keys.Errorf(keys.Invalid, "invalid PostgreSQL URL %s: %s", shown, oneLine(err.Error()))
+		return nil, keys.Errorf(keys.Invalid, "invalid PostgreSQL URL %s: %s", shown, err.Error())
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = defaultConnectTimeout
@@ -221,11 +221,11 @@ func connectErr(err error) error {
 	var pe *pgconn.PgError
 	switch {
 	case errors.As(err, &pe) && (pe.Code == "28000" || pe.Code == "28P01"):
-		return keys.Errorf(keys.Unauthorized, "PostgreSQL refused the login: %s (the password comes from PGPASSWORD or ~/.pgpass)", oneLine(pe.Message))
+		return keys.Errorf(keys.Unauthorized, "PostgreSQL refused the login: %s (the password comes from PGPASSWORD or ~/.pgpass)", pe.Message)
 	case errors.As(err, &pe) && pe.Code == "42501": // insufficient_privilege: no CONNECT
-		return keys.Errorf(keys.Unauthorized, "PostgreSQL refused access: %s", oneLine(pe.Message))
+		return keys.Errorf(keys.Unauthorized, "PostgreSQL refused access: %s", pe.Message)
 	case errors.As(err, &pe) && pe.Code == "3D000":
-		return keys.Errorf(keys.Invalid, "%s: create it first", oneLine(pe.Message))
+		return keys.Errorf(keys.Invalid, "%s: create it first", pe.Message)
 	case errors.As(err, &ce):
 		return keys.Errorf(keys.Unavailable, "cannot connect to PostgreSQL at %s: %s", pgAddress(ce.Config), connectReason(ce))
 	}
@@ -334,10 +334,5 @@ func connectReason(ce *pgconn.ConnectError) string {
 		}
 		return msg // e.g. connection refused, i/o timeout
 	}
-	return oneLine(ce.Error())
-}
-
-// oneLine folds a multi-line message onto one line.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return ce.Error()
 }

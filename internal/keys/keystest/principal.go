@@ -15,4 +15,3 @@ import (
 // as(t, secret) acts as the operator key with that secret on the same
 // backend.
 type Opener func(t *testing.T) (admin keys.Service, as func(t *testing.T, secret string) keys.Service)
-
