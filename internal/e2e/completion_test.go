@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // Shell completion in real shells: the scripts `keyward completion`
@@ -69,14 +71,7 @@ func completionEnv(t *testing.T) (env []string, workdir string) {
 // installed (CI installs them all: scripts/install-test-deps.sh).
 func needShell(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed: run scripts/install-test-deps.sh", name)
-		}
-		t.Skipf("%s is not installed", name)
-	}
-	return p
+	return testenv.Command(t, "run scripts/install-test-deps.sh", name)
 }
 
 // runShell runs a shell and returns its stdout; a hang is a failure.
@@ -151,12 +146,7 @@ func TestCompletionBash(t *testing.T) {
 			break
 		}
 	}
-	if bc == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("bash-completion is not installed: run scripts/install-test-deps.sh")
-		}
-		t.Skip("bash-completion is not installed")
-	}
+	testenv.Require(t, bc != "", "bash-completion is not installed: run scripts/install-test-deps.sh")
 	env, work := completionEnv(t)
 	env = withEnv(env, "BASH_COMPLETION_SCRIPT="+bc)
 	for _, tc := range completionCases {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // TestNginxAuthRequest fronts a stand-in upstream with a real nginx whose
@@ -183,14 +185,5 @@ http {
 }
 
 func findNginx(t *testing.T) string {
-	for _, p := range []string{"nginx", "/usr/sbin/nginx"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("nginx is not installed (make deps installs it)")
-	}
-	t.Skip("nginx not installed")
-	return ""
+	return testenv.Command(t, "make deps installs it", "nginx", "/usr/sbin/nginx")
 }

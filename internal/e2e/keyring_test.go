@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // keyringSession starts a private D-Bus session with an unlocked
@@ -18,12 +20,7 @@ import (
 func keyringSession(t *testing.T, dir string) string {
 	t.Helper()
 	for _, tool := range []string{"dbus-run-session", "gnome-keyring-daemon", "secret-tool"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is not installed (make deps installs gnome-keyring, libsecret-tools and dbus)", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
+		testenv.Command(t, "make deps installs gnome-keyring, libsecret-tools and dbus", tool)
 	}
 	// The shell prints the session's bus address once the keyring is up,
 	// then waits; the test talks to that bus from outside. An empty

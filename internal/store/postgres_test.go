@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/keys/keystest"
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // The PostgreSQL tests need a server: KEYWARD_TEST_POSTGRES is an admin
@@ -36,14 +37,7 @@ var (
 // the test without it.
 func pgAdminURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv("KEYWARD_TEST_POSTGRES")
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("KEYWARD_TEST_POSTGRES is not set: start a server with scripts/postgres-test-server.sh")
-		}
-		t.Skip("KEYWARD_TEST_POSTGRES is not set (scripts/postgres-test-server.sh starts a server)")
-	}
-	return u
+	return testenv.Postgres(t)
 }
 
 // pgDatabase creates a fresh database and returns its URL; it is dropped
