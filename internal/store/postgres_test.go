@@ -97,16 +97,12 @@ func openPGAt(t testing.TB, dbURL string, opts Options) *Store {
 
 func TestPostgresServiceSuite(t *testing.T) {
 	pgAdminURL(t)
-	keystest.RunServiceSuite(t, func(t *testing.T) (keys.Service, func(t *testing.T, secret string) keys.Service) {
-		return adapter(openPG(t, Options{}))
-	})
+	keystest.RunServiceSuite(t, suiteOpener(openPG))
 }
 
 func TestPostgresAuthzSuite(t *testing.T) {
 	pgAdminURL(t)
-	keystest.RunAuthzSuite(t, func(t *testing.T) (keys.Service, func(t *testing.T, secret string) keys.Service) {
-		return adapter(openPG(t, Options{}))
-	})
+	keystest.RunAuthzSuite(t, suiteOpener(openPG))
 }
 
 func TestPostgresURLWithAPasswordIsRefused(t *testing.T) {

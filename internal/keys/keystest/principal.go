@@ -7,6 +7,7 @@ package keystest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/keyward/keyward/internal/keys"
 )
@@ -14,8 +15,9 @@ import (
 // Opener gives a suite a fresh, empty backend: admin acts with full rights
 // (the store injects keys.LocalPrincipal, the client uses a root token);
 // as(t, secret) acts as the operator key with that secret on the same
-// backend.
-type Opener func(t *testing.T) (admin keys.Service, as func(t *testing.T, secret string) keys.Service)
+// backend; advance(d) moves the backend's clock d forward (a Clock's
+// Advance), so that cases about time passing neither sleep nor race it.
+type Opener func(t *testing.T) (admin keys.Service, as func(t *testing.T, secret string) keys.Service, advance func(time.Duration))
 
 // WithPrincipal wraps svc so that every call first runs p on its context:
 // the way a store-side adapter acts as someone. An error from p is the

@@ -2,14 +2,16 @@ package keystest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/keyward/keyward/internal/keys"
 )
 
 // env is one subtest's backend.
 type env struct {
-	admin keys.Service
-	as    func(t *testing.T, secret string) keys.Service
+	admin   keys.Service
+	as      func(t *testing.T, secret string) keys.Service
+	advance func(time.Duration)
 }
 
 type serviceCase struct {
@@ -41,8 +43,8 @@ func RunServiceSuite(t *testing.T, open Opener) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			admin, as := open(t)
-			c.run(t, env{admin: admin, as: as})
+			admin, as, advance := open(t)
+			c.run(t, env{admin: admin, as: as, advance: advance})
 		})
 	}
 }
