@@ -166,6 +166,7 @@ done
 `
 
 func TestCompletionBash(t *testing.T) {
+	t.Parallel()
 	bash := needShell(t, "bash")
 	// cobra's bash script needs the bash-completion package, as every
 	// bash with completions has
@@ -187,6 +188,7 @@ func TestCompletionBash(t *testing.T) {
 }
 
 func TestCompletionFish(t *testing.T) {
+	t.Parallel()
 	fish := needShell(t, "fish")
 	env, work := completionEnv(t)
 	// where the help says to put it: ~/.config/fish/completions (here
@@ -242,6 +244,7 @@ zpty -d z
 `
 
 func TestCompletionZsh(t *testing.T) {
+	t.Parallel()
 	zsh := needShell(t, "zsh")
 	env, work := completionEnv(t)
 	dir := filepath.Join(t.TempDir(), "site-functions")
@@ -252,20 +255,27 @@ func TestCompletionZsh(t *testing.T) {
 	path := filepath.Join(dir, "_keyward")
 	writeFile(t, path, script)
 	runShell(t, env, work, zsh, "-n", path) // syntax
-	if out := runShell(t, env, work, zsh, "-f", "-c",
-		`autoload -U compinit; compinit -u -D; source <(keyward completion zsh); whence -w _keyward`); !strings.Contains(out, "_keyward: function") {
-		t.Fatalf("sourcing the script under compinit defines no _keyward: %q", out)
-	}
 
-	complete := func(how string, cases []completionCase) {
-		t.Helper()
-		capture := filepath.Join(t.TempDir(), "candidates")
-		runShell(t, env, work, append([]string{zsh, "-f", "-c", zshDriver, "zsh", dir, how, caseMark, capture}, lines(cases)...)...)
-		b, err := os.ReadFile(capture)
-		if err != nil {
-			t.Fatal(err)
+	// Each shell below runs compinit, seconds on a loaded machine: they
+	// run side by side.
+	t.Run("sourced", func(t *testing.T) {
+		t.Parallel()
+		if out := runShell(t, env, work, zsh, "-f", "-c",
+			`autoload -U compinit; compinit -u -D; source <(keyward completion zsh); whence -w _keyward`); !strings.Contains(out, "_keyward: function") {
+			t.Fatalf("sourcing the script under compinit defines no _keyward: %q", out)
 		}
-		checkSession(t, "zsh ("+how+")", cases, string(b))
+	})
+	complete := func(how string, cases []completionCase) {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			capture := filepath.Join(t.TempDir(), "candidates")
+			runShell(t, env, work, append([]string{zsh, "-f", "-c", zshDriver, "zsh", dir, how, caseMark, capture}, lines(cases)...)...)
+			b, err := os.ReadFile(capture)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkSession(t, "zsh ("+how+")", cases, string(b))
+		})
 	}
 	complete("fpath", append(completionCases, fileCase))
 	complete("source", completionCases[:2])
@@ -284,6 +294,7 @@ func envValue(env []string, name string) string {
 // candidates come from the server, as the operator key may see them; with
 // no credential there are none, at once and without a prompt.
 func TestCompletionFromServer(t *testing.T) {
+	t.Parallel()
 	bin, env, url, root := remoteServer(t)
 	asRoot := withEnv(env, "KEYWARD_SERVER="+url, "KEYWARD_TOKEN="+root)
 	for _, args := range [][]string{

@@ -17,6 +17,7 @@ import (
 // auth_request asks `keyward serve` (GET /v1/auth) about each request's
 // bearer key: the gateway set-up the README promises.
 func TestNginxAuthRequest(t *testing.T) {
+	t.Parallel()
 	nginx := findNginx(t)
 	bin := keywardBinary(t)
 	dir := t.TempDir()

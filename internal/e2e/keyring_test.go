@@ -84,6 +84,7 @@ func secretLookup(t *testing.T, env []string, profile string) (string, bool) {
 // profile; rolling that very key updates the stored secret; logout removes
 // it.
 func TestKeyringLogin(t *testing.T) {
+	t.Parallel()
 	bin, env, server, root := remoteServer(t)
 	dir := t.TempDir()
 	bus := keyringSession(t, dir)
@@ -155,6 +156,7 @@ func TestKeyringLogin(t *testing.T) {
 // and names the ways out; --insecure-storage is the explicit plaintext
 // choice; a command whose keyring cannot be read exits 4, not 6.
 func TestLoginWithoutKeyring(t *testing.T) {
+	t.Parallel()
 	bin, env, server, root := remoteServer(t)
 	dir := t.TempDir()
 	env = withEnv(env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(dir, "no-bus"))

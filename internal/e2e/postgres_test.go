@@ -53,6 +53,7 @@ func pgTestDatabase(t *testing.T) string {
 // URL in --db or KEYWARD_DB, `serve --db URL` serves it, and two servers
 // on one database (replicas) see each other's changes at the next request.
 func TestPostgresCLIAndServe(t *testing.T) {
+	t.Parallel()
 	dbURL := pgTestDatabase(t)
 	bin := keywardBinary(t)
 	env := isolatedEnv(t.TempDir())
@@ -166,6 +167,7 @@ func TestPostgresCLIAndServe(t *testing.T) {
 }
 
 func TestPostgresURLRules(t *testing.T) {
+	t.Parallel()
 	bin := keywardBinary(t)
 	env := isolatedEnv(t.TempDir())
 	// A password in the URL is refused before any connection.
