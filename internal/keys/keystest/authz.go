@@ -54,6 +54,7 @@ func RunAuthzSuite(t *testing.T, open Opener) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			admin, as, advance := open(t)
 			c.run(t, newWorld(t, env{admin: admin, as: as, advance: advance}))
 		})

@@ -17,6 +17,7 @@ import (
 // as(t, secret) acts as the operator key with that secret on the same
 // backend; advance(d) moves the backend's clock d forward (a Clock's
 // Advance), so that cases about time passing neither sleep nor race it.
+// The suites call open from parallel subtests.
 type Opener func(t *testing.T) (admin keys.Service, as func(t *testing.T, secret string) keys.Service, advance func(time.Duration))
 
 // WithPrincipal wraps svc so that every call first runs p on its context:

@@ -20,7 +20,8 @@ type serviceCase struct {
 }
 
 // RunServiceSuite runs DESIGN.md's behaviour against a keys.Service: every
-// subtest opens a fresh backend with open.
+// subtest opens a fresh backend with open, and they run in parallel (a
+// PostgreSQL backend's time is mostly waiting for its server).
 func RunServiceSuite(t *testing.T, open Opener) {
 	cases := []serviceCase{
 		{"create returns the whole key and its secret", testCreateShape},
@@ -43,6 +44,7 @@ func RunServiceSuite(t *testing.T, open Opener) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			admin, as, advance := open(t)
 			c.run(t, env{admin: admin, as: as, advance: advance})
 		})
