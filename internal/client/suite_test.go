@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keyward/keyward/internal/client"
 	"github.com/keyward/keyward/internal/keys"
@@ -18,10 +19,12 @@ import (
 // temporary folder, served by internal/server on a loopback httptest
 // server, reached through the client. admin acts with a root key made by
 // direct database access, as an operator bootstraps a real server.
-func openRemote(t *testing.T) (keys.Service, func(t *testing.T, secret string) keys.Service) {
+// advance moves the clock the store and the server share.
+func openRemote(t *testing.T) (admin keys.Service, as func(t *testing.T, secret string) keys.Service, advance func(time.Duration)) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "keys.db"), store.Options{})
+	clock := new(keystest.Clock)
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "keys.db"), store.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,10 +37,10 @@ func openRemote(t *testing.T) (keys.Service, func(t *testing.T, secret string) k
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(st, server.Options{}))
+	srv := httptest.NewServer(server.New(st, server.Options{Now: clock.Now}))
 	t.Cleanup(srv.Close)
 
-	as := func(t *testing.T, secret string) keys.Service {
+	as = func(t *testing.T, secret string) keys.Service {
 		t.Helper()
 		c, err := client.New(client.Options{BaseURL: srv.URL, Token: secret})
 		if err != nil {
@@ -46,7 +49,7 @@ func openRemote(t *testing.T) (keys.Service, func(t *testing.T, secret string) k
 		t.Cleanup(func() { c.Close() })
 		return c
 	}
-	return as(t, root.Secret), as
+	return as(t, root.Secret), as, clock.Advance
 }
 
 func TestServiceSuite(t *testing.T) {
@@ -61,7 +64,7 @@ func TestAuthzSuite(t *testing.T) {
 // as refs that are not found, not as dot segments its router cleans away
 // (GET /v1/keys/. became the list, printed as an empty key).
 func TestDotRefs(t *testing.T) {
-	admin, _ := openRemote(t)
+	admin, _, _ := openRemote(t)
 	ctx := context.Background()
 	for _, ref := range []string{".", ".."} {
 		if k, err := admin.Get(ctx, ref); keys.ErrorCode(err) != keys.NotFound {
@@ -80,7 +83,7 @@ func TestDotRefs(t *testing.T) {
 // among them, deletes them all, in the one request and transaction of the
 // bulk delete (DESIGN.md: deleting several keys is all or nothing).
 func TestDeleteIncludingSelf(t *testing.T) {
-	admin, as := openRemote(t)
+	admin, as, _ := openRemote(t)
 	ctx := context.Background()
 	mk := func(name string, role keys.Role) *keys.NewSecretKey {
 		k, err := admin.Create(ctx, keys.CreateRequest{Name: name, Grants: []keys.Grant{{Resource: "/acme", Role: role}}})
@@ -112,7 +115,7 @@ func TestDeleteIncludingSelf(t *testing.T) {
 // TestDeleteAllOrNothingWhenForbidden: one key the operator may read but
 // not delete among several: nothing is deleted, as with --db.
 func TestDeleteAllOrNothingWhenForbidden(t *testing.T) {
-	admin, as := openRemote(t)
+	admin, as, _ := openRemote(t)
 	ctx := context.Background()
 	mk := func(name string, grants ...keys.Grant) *keys.NewSecretKey {
 		k, err := admin.Create(ctx, keys.CreateRequest{Name: name, Grants: grants})

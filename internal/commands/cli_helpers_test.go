@@ -8,8 +8,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/keyward/keyward/internal/iostreams"
 	"github.com/keyward/keyward/internal/keys"
@@ -21,9 +25,23 @@ var updateGolden = flag.Bool("update", false, "rewrite the golden files in testd
 // cliTest is one isolated keyward: a real SQLite file in a temp dir, HOME
 // and XDG folders of its own and no KEYWARD_* from the environment.
 type cliTest struct {
-	t  *testing.T
-	db string
+	t     *testing.T
+	db    string
+	clock *stepClock // nil: the machine's
 }
+
+// stepClock is a fixed time that each command line of a cliTest moves one
+// second on: times in its output are the same on every run, and in order.
+type stepClock struct{ unix atomic.Int64 }
+
+func newStepClock(start time.Time) *stepClock {
+	c := &stepClock{}
+	c.unix.Store(start.Unix())
+	return c
+}
+
+func (c *stepClock) Now() time.Time { return time.Unix(c.unix.Load(), 0).UTC() }
+func (c *stepClock) step()          { c.unix.Add(1) }
 
 func newCLITest(t *testing.T) *cliTest {
 	t.Helper()
@@ -64,8 +82,37 @@ func (c *cliTest) runIn(stdin string, line string) cliResult {
 		}
 		args = append(args, a)
 	}
-	code := Run(context.Background(), ios, args)
+	var code int
+	if c.clock == nil {
+		code = Run(context.Background(), ios, args)
+	} else {
+		code = c.runClocked(ios, args)
+	}
 	return cliResult{code: code, out: out.String(), err: errOut.String()}
+}
+
+// runClocked runs a command line on the test's clock, through the
+// factory's hooks: its Now, and a Service that opens the database as
+// --db would, with the clock (closed when the command is done, as the
+// CLI closes its own).
+func (c *cliTest) runClocked(ios *iostreams.IOStreams, args []string) int {
+	c.clock.step()
+	f := NewFactory(ios)
+	f.Now = c.clock.Now
+	var opened []*store.Store
+	f.Service = func() (keys.Service, error) {
+		s, err := store.Open(context.Background(), c.db, store.Options{Now: c.clock.Now})
+		if err != nil {
+			return nil, err
+		}
+		opened = append(opened, s)
+		return s, nil
+	}
+	code := RunFactory(context.Background(), f, args)
+	for _, s := range opened {
+		s.Close()
+	}
+	return code
 }
 
 func (c *cliTest) run(line string) cliResult { c.t.Helper(); return c.runIn("", line) }
@@ -112,17 +159,80 @@ func (c *cliTest) makeDB() {
 	s.Close()
 }
 
-// maskedFields are replaced in golden files: they differ on every run.
-// Audit details belong to the store and are not part of the pinned shape.
-var maskedFields = map[string]bool{
-	"id": true, "key_id": true, "secret": true, "start": true, "created_at": true, "expires_at": true,
-	"previous_expires_at": true, "last_used_at": true, "at": true, "created_by": true, "actor": true,
-	"commit": true, "go_version": true, "platform": true, "details": true, "message": true,
+// golden turns command output into the text of a golden file. What a
+// test can pin (times, by a fixed clock; the local user; audit ids) is
+// compared as it is. What is random is replaced, after a check of its
+// form, by a placeholder numbered on first sight for the whole test: the
+// same key's id is the same "<key 1>" in every file, so a golden file
+// still says which key a field names.
+type golden struct {
+	t     *testing.T
+	seen  map[string]string // random value → its placeholder
+	count map[string]int    // placeholders given per kind
 }
 
-// maskJSON re-indents one JSON value from dec, keeping the order of
-// fields, with every non-null masked field replaced by "<name>".
-func maskJSON(dec *json.Decoder, buf *bytes.Buffer, indent string) error {
+func newGolden(t *testing.T) *golden {
+	return &golden{t: t, seen: map[string]string{}, count: map[string]int{}}
+}
+
+var (
+	keyIDForm  = regexp.MustCompile(`^key_[0-9A-Za-z]{16}$`)
+	secretForm = regexp.MustCompile(`^[a-z0-9_]{1,20}_[0-9A-Za-z]{38}$`)
+	startForm  = regexp.MustCompile(`^[a-z0-9_]{1,20}_[0-9A-Za-z]{4}$`)
+)
+
+// placeholder is what the golden file holds for field's value v (a JSON
+// string), or "" when v is compared as it is.
+func (g *golden) placeholder(field, v string) string {
+	g.t.Helper()
+	var kind string
+	var form *regexp.Regexp
+	switch field {
+	case "id", "key_id":
+		kind, form = "key", keyIDForm
+	case "secret":
+		kind, form = "secret", secretForm
+	case "start":
+		kind, form = "start", startForm
+	case "go_version":
+		return g.known(field, v, runtime.Version())
+	case "platform":
+		return g.known(field, v, runtime.GOOS+"/"+runtime.GOARCH)
+	case "commit":
+		return "<commit>" // the build's, if it has one
+	case "created_by", "actor":
+		if v == "local:"+osUser() {
+			return "local:<os user>"
+		}
+		return ""
+	default:
+		return ""
+	}
+	if !form.MatchString(v) {
+		g.t.Errorf("%s %q is not of the form %s", field, v, form)
+	}
+	if p, ok := g.seen[v]; ok {
+		return p
+	}
+	g.count[kind]++
+	p := fmt.Sprintf("<%s %d>", kind, g.count[kind])
+	g.seen[v] = p
+	return p
+}
+
+// known is the placeholder of a value that depends on the machine running
+// the test: it must be want.
+func (g *golden) known(field, v, want string) string {
+	g.t.Helper()
+	if v != want {
+		g.t.Errorf("%s = %q, want %q", field, v, want)
+	}
+	return "<" + field + ">"
+}
+
+// write re-indents one JSON value from dec, keeping the order of fields,
+// with every random string replaced by its placeholder.
+func (g *golden) write(dec *json.Decoder, buf *bytes.Buffer, field, indent string) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return err
@@ -142,19 +252,7 @@ func maskJSON(dec *json.Decoder, buf *bytes.Buffer, indent string) error {
 			}
 			n++
 			buf.WriteString("\n" + indent + "  " + quote(k) + ": ")
-			if maskedFields[k] {
-				var raw json.RawMessage
-				if err := dec.Decode(&raw); err != nil {
-					return err
-				}
-				if string(raw) == "null" {
-					buf.WriteString("null")
-				} else {
-					buf.WriteString(quote("<" + k + ">"))
-				}
-				continue
-			}
-			if err := maskJSON(dec, buf, indent+"  "); err != nil {
+			if err := g.write(dec, buf, k, indent+"  "); err != nil {
 				return err
 			}
 		}
@@ -172,7 +270,7 @@ func maskJSON(dec *json.Decoder, buf *bytes.Buffer, indent string) error {
 			}
 			n++
 			buf.WriteString("\n" + indent + "  ")
-			if err := maskJSON(dec, buf, indent+"  "); err != nil {
+			if err := g.write(dec, buf, field, indent+"  "); err != nil {
 				return err
 			}
 		}
@@ -186,6 +284,9 @@ func maskJSON(dec *json.Decoder, buf *bytes.Buffer, indent string) error {
 	default:
 		switch v := tok.(type) {
 		case string:
+			if p := g.placeholder(field, v); p != "" {
+				v = p
+			}
 			buf.WriteString(quote(v))
 		case bool:
 			fmt.Fprint(buf, v)
@@ -206,16 +307,34 @@ func quote(s string) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// assertGolden compares JSON output (one document, or JSON lines) with
-// testdata/<name> after masking; -update rewrites it.
-func assertGolden(t *testing.T, got, name string) {
+// assert compares JSON output (one document, or JSON lines for a .jsonl
+// name) with testdata/<name> after replacing random values; -update
+// rewrites it. JSON lines stay one compact value a line in the file.
+func (g *golden) assert(got, name string) {
+	t := g.t
 	t.Helper()
+	lines := strings.HasSuffix(name, ".jsonl")
+	if lines {
+		for _, l := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
+			if !json.Valid([]byte(l)) {
+				t.Fatalf("%s: a line is not a JSON value of its own: %q", name, l)
+			}
+		}
+	}
 	var buf bytes.Buffer
 	dec := json.NewDecoder(strings.NewReader(got))
 	dec.UseNumber()
 	for dec.More() {
-		if err := maskJSON(dec, &buf, ""); err != nil {
+		var one bytes.Buffer
+		if err := g.write(dec, &one, "", ""); err != nil {
 			t.Fatalf("%s: output is not JSON: %v\n%s", name, err, got)
+		}
+		if lines {
+			if err := json.Compact(&buf, one.Bytes()); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			buf.Write(one.Bytes())
 		}
 		buf.WriteByte('\n')
 	}

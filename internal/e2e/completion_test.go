@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // Shell completion in real shells: the scripts `keyward completion`
@@ -69,14 +71,7 @@ func completionEnv(t *testing.T) (env []string, workdir string) {
 // installed (CI installs them all: scripts/install-test-deps.sh).
 func needShell(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed: run scripts/install-test-deps.sh", name)
-		}
-		t.Skipf("%s is not installed", name)
-	}
-	return p
+	return testenv.Command(t, "run scripts/install-test-deps.sh", name)
 }
 
 // runShell runs a shell and returns its stdout; a hang is a failure.
@@ -119,27 +114,59 @@ func checkCandidates(t *testing.T, shell string, tc completionCase, out string) 
 	}
 }
 
+// caseMark starts each case's part of a session's output: one shell
+// completes every case in turn, since starting one (bash-completion, an
+// interactive zsh) costs far more than a completion.
+const caseMark = "@@keyward-case@@"
+
+// lines is the command lines of cases, the session's arguments.
+func lines(cases []completionCase) []string {
+	var l []string
+	for _, tc := range cases {
+		l = append(l, tc.line)
+	}
+	return l
+}
+
+// checkSession checks the output of a session that completed cases in
+// order, each part after a caseMark line.
+func checkSession(t *testing.T, shell string, cases []completionCase, out string) {
+	t.Helper()
+	parts := strings.Split(out, caseMark+"\n")
+	if len(parts) != len(cases)+1 || strings.TrimSpace(parts[0]) != "" {
+		t.Fatalf("%s: %d parts for %d cases in %q", shell, len(parts)-1, len(cases), out)
+	}
+	for i, tc := range cases {
+		checkCandidates(t, shell, tc, parts[i+1])
+	}
+}
+
 // bashDriver loads bash-completion and the script as the help says
-// (source <(keyward completion bash)), then calls the function that
-// `complete -p keyward` names the way readline would, for the line in $1.
+// (source <(keyward completion bash)), then, for each line in $2..., calls
+// the function that `complete -p keyward` names the way readline would,
+// after a line $1.
 const bashDriver = `
 COLUMNS=80
 source "$BASH_COMPLETION_SCRIPT"
 source <(keyward completion bash)
 spec=$(complete -p keyward) || exit 3
 fn=${spec##*-F }; fn=${fn%% *}
-COMP_LINE=$1
-COMP_POINT=${#COMP_LINE}
-read -ra COMP_WORDS <<<"$COMP_LINE"
-[[ $COMP_LINE == *' ' ]] && COMP_WORDS+=('')
-COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
-COMP_TYPE=9
-COMPREPLY=()
-"$fn" keyward "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}" 2>/dev/null
-printf '%s\n' "${COMPREPLY[@]}"
+mark=$1; shift
+for COMP_LINE; do
+	printf '%s\n' "$mark"
+	COMP_POINT=${#COMP_LINE}
+	read -ra COMP_WORDS <<<"$COMP_LINE"
+	[[ $COMP_LINE == *' ' ]] && COMP_WORDS+=('')
+	COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+	COMP_TYPE=9
+	COMPREPLY=()
+	"$fn" keyward "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}" 2>/dev/null
+	printf '%s\n' "${COMPREPLY[@]}"
+done
 `
 
 func TestCompletionBash(t *testing.T) {
+	t.Parallel()
 	bash := needShell(t, "bash")
 	// cobra's bash script needs the bash-completion package, as every
 	// bash with completions has
@@ -151,23 +178,17 @@ func TestCompletionBash(t *testing.T) {
 			break
 		}
 	}
-	if bc == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("bash-completion is not installed: run scripts/install-test-deps.sh")
-		}
-		t.Skip("bash-completion is not installed")
-	}
+	testenv.Require(t, bc != "", "bash-completion is not installed: run scripts/install-test-deps.sh")
 	env, work := completionEnv(t)
 	env = withEnv(env, "BASH_COMPLETION_SCRIPT="+bc)
-	for _, tc := range completionCases {
-		// bash's file fallback (-o default) happens in readline after the
-		// function: here an empty COMPREPLY is all there is to see
-		out := runShell(t, env, work, bash, "--norc", "--noprofile", "-c", bashDriver, "bash", tc.line)
-		checkCandidates(t, "bash", tc, out)
-	}
+	// bash's file fallback (-o default) happens in readline after the
+	// function: here an empty COMPREPLY is all there is to see
+	out := runShell(t, env, work, append([]string{bash, "--norc", "--noprofile", "-c", bashDriver, "bash", caseMark}, lines(completionCases)...)...)
+	checkSession(t, "bash", completionCases, out)
 }
 
 func TestCompletionFish(t *testing.T) {
+	t.Parallel()
 	fish := needShell(t, "fish")
 	env, work := completionEnv(t)
 	// where the help says to put it: ~/.config/fish/completions (here
@@ -179,24 +200,25 @@ func TestCompletionFish(t *testing.T) {
 	}
 	script := runShell(t, env, work, keywardBinary(t), "completion", "fish")
 	writeFile(t, filepath.Join(dir, "keyward.fish"), script)
-	for _, tc := range append(completionCases, fileCase) {
-		out := runShell(t, env, work, fish, "--no-config", "-c",
-			"set -p fish_complete_path $argv[1]; complete -C $argv[2]", dir, tc.line)
-		checkCandidates(t, "fish", tc, out)
-	}
+	cases := append(completionCases, fileCase)
+	out := runShell(t, env, work, append([]string{fish, "--no-config", "-c",
+		"set -p fish_complete_path $argv[1]; for l in $argv[3..-1]; echo $argv[2]; complete -C $l; end", dir, caseMark}, lines(cases)...)...)
+	checkSession(t, "fish", cases, out)
 	// and sourced, as `keyward completion fish | source` does
-	out := runShell(t, env, work, fish, "--no-config", "-c",
+	out = runShell(t, env, work, fish, "--no-config", "-c",
 		"keyward completion fish | source; complete -C $argv[1]", completionCases[1].line)
 	checkCandidates(t, "fish (sourced)", completionCases[1], out)
 }
 
-// zshDriver completes $3 in a real interactive zsh (in a zpty, as on a
-// terminal): compinit, the completion function loaded as $2 says ("fpath":
-// the script saved as _keyward in the folder $1, "source": source <(keyward
-// completion zsh)), then the line and a TAB. A compadd wrapper appends
-// every candidate the completion system adds to the file $4. TAB runs
-// complete-word and then shows a message, so that nothing more is typed
-// before the completion is done.
+// zshDriver completes the lines $5... in one real interactive zsh (in a
+// zpty, as on a terminal): compinit, the completion function loaded as $2
+// says ("fpath": the script saved as _keyward in the folder $1, "source":
+// source <(keyward completion zsh)), then each line and a TAB. A compadd
+// wrapper appends every candidate the completion system adds to the file
+// $4, after a line $3 that the driver writes before each line. TAB runs
+// complete-word and then shows a message numbered for the line, so that
+// nothing more is typed before its completion is done; ^U then empties
+// the command line for the next.
 const zshDriver = `
 zmodload zsh/zpty || exit 3
 zpty z zsh -f -i
@@ -207,16 +229,22 @@ else
 	zpty -w z 'autoload -U compinit; compinit -u -D; source <(keyward completion zsh)'
 fi
 zpty -w z 'compadd() { if [[ ${@[1,(i)(-|--)]} != *-(O|A|D)\ * ]]; then local -a __h; builtin compadd -A __h "$@"; (( $#__h )) && print -rl -- $__h >> '${(q)4}'; fi; builtin compadd "$@"; }'
-zpty -w z 'kwtab() { zle complete-word; zle -M "COMP""LETED" }; zle -N kwtab; bindkey "^I" kwtab'
+zpty -w z 'integer kwn; kwtab() { zle complete-word; zle -M "COMP""LETED-$((++kwn))-" }; zle -N kwtab; bindkey "^I" kwtab'
 zpty -w z "print RE''ADY"
 zpty -r z out '*READY*' || exit 4
-zpty -w -n z "$3"$'\t'
-zpty -r z out '*COMPLETED*' || exit 5
-zpty -w z $'\C-u''exit'
+integer i
+for line in "${@[5,-1]}"; do
+	print -r -- "$3" >> $4
+	zpty -w -n z "$line"$'\t'
+	zpty -r z out "*COMPLETED-$((++i))-*" || exit 5
+	zpty -w -n z $'\C-u'
+done
+zpty -w z 'exit'
 zpty -d z
 `
 
 func TestCompletionZsh(t *testing.T) {
+	t.Parallel()
 	zsh := needShell(t, "zsh")
 	env, work := completionEnv(t)
 	dir := filepath.Join(t.TempDir(), "site-functions")
@@ -227,26 +255,30 @@ func TestCompletionZsh(t *testing.T) {
 	path := filepath.Join(dir, "_keyward")
 	writeFile(t, path, script)
 	runShell(t, env, work, zsh, "-n", path) // syntax
-	if out := runShell(t, env, work, zsh, "-f", "-c",
-		`autoload -U compinit; compinit -u -D; source <(keyward completion zsh); whence -w _keyward`); !strings.Contains(out, "_keyward: function") {
-		t.Fatalf("sourcing the script under compinit defines no _keyward: %q", out)
-	}
 
-	complete := func(how string, tc completionCase) {
-		t.Helper()
-		capture := filepath.Join(t.TempDir(), "candidates")
-		runShell(t, env, work, zsh, "-f", "-c", zshDriver, "zsh", dir, how, tc.line, capture)
-		b, err := os.ReadFile(capture)
-		if err != nil && !os.IsNotExist(err) {
-			t.Fatal(err)
+	// Each shell below runs compinit, seconds on a loaded machine: they
+	// run side by side.
+	t.Run("sourced", func(t *testing.T) {
+		t.Parallel()
+		if out := runShell(t, env, work, zsh, "-f", "-c",
+			`autoload -U compinit; compinit -u -D; source <(keyward completion zsh); whence -w _keyward`); !strings.Contains(out, "_keyward: function") {
+			t.Fatalf("sourcing the script under compinit defines no _keyward: %q", out)
 		}
-		checkCandidates(t, "zsh ("+how+")", tc, string(b))
+	})
+	complete := func(how string, cases []completionCase) {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			capture := filepath.Join(t.TempDir(), "candidates")
+			runShell(t, env, work, append([]string{zsh, "-f", "-c", zshDriver, "zsh", dir, how, caseMark, capture}, lines(cases)...)...)
+			b, err := os.ReadFile(capture)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkSession(t, "zsh ("+how+")", cases, string(b))
+		})
 	}
-	for _, tc := range append(completionCases, fileCase) {
-		complete("fpath", tc)
-	}
-	complete("source", completionCases[0])
-	complete("source", completionCases[1])
+	complete("fpath", append(completionCases, fileCase))
+	complete("source", completionCases[:2])
 }
 
 func envValue(env []string, name string) string {
@@ -262,6 +294,7 @@ func envValue(env []string, name string) string {
 // candidates come from the server, as the operator key may see them; with
 // no credential there are none, at once and without a prompt.
 func TestCompletionFromServer(t *testing.T) {
+	t.Parallel()
 	bin, env, url, root := remoteServer(t)
 	asRoot := withEnv(env, "KEYWARD_SERVER="+url, "KEYWARD_TOKEN="+root)
 	for _, args := range [][]string{

@@ -9,12 +9,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // TestNginxAuthRequest fronts a stand-in upstream with a real nginx whose
 // auth_request asks `keyward serve` (GET /v1/auth) about each request's
 // bearer key: the gateway set-up the README promises.
 func TestNginxAuthRequest(t *testing.T) {
+	t.Parallel()
 	nginx := findNginx(t)
 	bin := keywardBinary(t)
 	dir := t.TempDir()
@@ -183,14 +186,5 @@ http {
 }
 
 func findNginx(t *testing.T) string {
-	for _, p := range []string{"nginx", "/usr/sbin/nginx"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("nginx is not installed (make deps installs it)")
-	}
-	t.Skip("nginx not installed")
-	return ""
+	return testenv.Command(t, "make deps installs it", "nginx", "/usr/sbin/nginx")
 }

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -18,7 +20,9 @@ import (
 	"time"
 )
 
-// The end-to-end tests run the built binary, as a user would.
+// The end-to-end tests run the built binary, as a user would. Each has a
+// folder, a database and ports of its own, so they run in parallel: most
+// of their time is spent waiting for processes.
 
 var (
 	buildOnce sync.Once
@@ -35,15 +39,20 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// keywardBinary builds keyward once per test process.
+// keywardBinary builds keyward once per test process, into a folder of
+// the user's cache that belongs to this checkout: go build does nothing
+// when the binary there is up to date, where linking a new one (cgo's
+// SQLite, pgx, cobra) is seconds of every run. Without a cache folder it
+// builds into a temporary one, removed at the end.
 func keywardBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "keyward-e2e")
+		var dir string
+		dir, buildErr = binaryDir()
 		if buildErr != nil {
 			return
 		}
-		builtBin = filepath.Join(buildDir, "keyward")
+		builtBin = filepath.Join(dir, "keyward")
 		if out, err := exec.Command("go", "build", "-o", builtBin, "../..").CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("%v\n%s", err, out)
 		}
@@ -52,6 +61,24 @@ func keywardBinary(t *testing.T) string {
 		t.Fatalf("go build: %v", buildErr)
 	}
 	return builtBin
+}
+
+// binaryDir is where keywardBinary builds: one folder per checkout (named
+// by its path), so that runs in other checkouts on the machine neither
+// undo its up-to-dateness nor replace its binary.
+func binaryDir() (string, error) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		return "", err
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		buildDir, err = os.MkdirTemp("", "keyward-e2e")
+		return buildDir, err
+	}
+	sum := sha256.Sum256([]byte(root))
+	dir := filepath.Join(cache, "keyward-e2e", hex.EncodeToString(sum[:8]))
+	return dir, os.MkdirAll(dir, 0o700)
 }
 
 // isolatedEnv is the process environment without keyward's settings, with

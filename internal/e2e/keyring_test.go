@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // keyringSession starts a private D-Bus session with an unlocked
@@ -18,12 +20,7 @@ import (
 func keyringSession(t *testing.T, dir string) string {
 	t.Helper()
 	for _, tool := range []string{"dbus-run-session", "gnome-keyring-daemon", "secret-tool"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is not installed (make deps installs gnome-keyring, libsecret-tools and dbus)", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
+		testenv.Command(t, "make deps installs gnome-keyring, libsecret-tools and dbus", tool)
 	}
 	// The shell prints the session's bus address once the keyring is up,
 	// then waits; the test talks to that bus from outside. An empty
@@ -87,6 +84,7 @@ func secretLookup(t *testing.T, env []string, profile string) (string, bool) {
 // profile; rolling that very key updates the stored secret; logout removes
 // it.
 func TestKeyringLogin(t *testing.T) {
+	t.Parallel()
 	bin, env, server, root := remoteServer(t)
 	dir := t.TempDir()
 	bus := keyringSession(t, dir)
@@ -158,6 +156,7 @@ func TestKeyringLogin(t *testing.T) {
 // and names the ways out; --insecure-storage is the explicit plaintext
 // choice; a command whose keyring cannot be read exits 4, not 6.
 func TestLoginWithoutKeyring(t *testing.T) {
+	t.Parallel()
 	bin, env, server, root := remoteServer(t)
 	dir := t.TempDir()
 	env = withEnv(env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(dir, "no-bus"))

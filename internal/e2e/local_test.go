@@ -124,6 +124,7 @@ func (c *localCLI) waitVerify(want, secret string) {
 }
 
 func TestLocalLifecycle(t *testing.T) {
+	t.Parallel()
 	c := newLocalCLI(t)
 
 	// create
@@ -270,6 +271,7 @@ func TestLocalLifecycle(t *testing.T) {
 
 // Without --db the database is $XDG_DATA_HOME/keyward/keyward.db, private.
 func TestLocalDefaultDatabase(t *testing.T) {
+	t.Parallel()
 	c := newLocalCLI(t)
 	var data string
 	for _, kv := range c.env {

@@ -8,11 +8,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the admin connection that makes test databases
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // pgTestDatabase creates a fresh database on the server named by
@@ -22,13 +22,7 @@ import (
 // CI=true, where it fails.
 func pgTestDatabase(t *testing.T) string {
 	t.Helper()
-	admin := os.Getenv("KEYWARD_TEST_POSTGRES")
-	if admin == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("KEYWARD_TEST_POSTGRES is not set: start a server with scripts/postgres-test-server.sh")
-		}
-		t.Skip("KEYWARD_TEST_POSTGRES is not set (scripts/postgres-test-server.sh starts a server)")
-	}
+	admin := testenv.Postgres(t)
 	db, err := sql.Open("pgx", admin)
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +53,7 @@ func pgTestDatabase(t *testing.T) string {
 // URL in --db or KEYWARD_DB, `serve --db URL` serves it, and two servers
 // on one database (replicas) see each other's changes at the next request.
 func TestPostgresCLIAndServe(t *testing.T) {
+	t.Parallel()
 	dbURL := pgTestDatabase(t)
 	bin := keywardBinary(t)
 	env := isolatedEnv(t.TempDir())
@@ -172,6 +167,7 @@ func TestPostgresCLIAndServe(t *testing.T) {
 }
 
 func TestPostgresURLRules(t *testing.T) {
+	t.Parallel()
 	bin := keywardBinary(t)
 	env := isolatedEnv(t.TempDir())
 	// A password in the URL is refused before any connection.

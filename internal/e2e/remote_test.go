@@ -48,6 +48,7 @@ func remoteServer(t *testing.T) (bin string, env []string, url, root string) {
 // TestRemoteLifecycle drives every key command through `keyward serve` with
 // KEYWARD_SERVER and KEYWARD_TOKEN: the remote backend end to end.
 func TestRemoteLifecycle(t *testing.T) {
+	t.Parallel()
 	bin, env, url, root := remoteServer(t)
 	asRoot := withEnv(env, "KEYWARD_SERVER="+url, "KEYWARD_TOKEN="+root)
 	kw := func(stdin string, args ...string) kwRun {
@@ -231,6 +232,7 @@ func TestRemoteLifecycle(t *testing.T) {
 // TestRemoteUnreachable: a server that is not there is exit 6 with the
 // server named, without hanging.
 func TestRemoteUnreachable(t *testing.T) {
+	t.Parallel()
 	bin := keywardBinary(t)
 	dir := t.TempDir()
 	port := freePort(t) // free now: nothing listens there
@@ -246,6 +248,7 @@ func TestRemoteUnreachable(t *testing.T) {
 // the client trusts it only with --ca-file, and login keeps that CA file
 // in the profile so that later commands need no flag.
 func TestRemoteTLS(t *testing.T) {
+	t.Parallel()
 	bin := keywardBinary(t)
 	dir := t.TempDir()
 	env := isolatedEnv(dir)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/keys/keystest"
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // The PostgreSQL tests need a server: KEYWARD_TEST_POSTGRES is an admin
@@ -36,14 +38,7 @@ var (
 // the test without it.
 func pgAdminURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv("KEYWARD_TEST_POSTGRES")
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("KEYWARD_TEST_POSTGRES is not set: start a server with scripts/postgres-test-server.sh")
-		}
-		t.Skip("KEYWARD_TEST_POSTGRES is not set (scripts/postgres-test-server.sh starts a server)")
-	}
-	return u
+	return testenv.Postgres(t)
 }
 
 // pgDatabase creates a fresh database and returns its URL; it is dropped
@@ -103,16 +98,12 @@ func openPGAt(t testing.TB, dbURL string, opts Options) *Store {
 
 func TestPostgresServiceSuite(t *testing.T) {
 	pgAdminURL(t)
-	keystest.RunServiceSuite(t, func(t *testing.T) (keys.Service, func(t *testing.T, secret string) keys.Service) {
-		return adapter(openPG(t, Options{}))
-	})
+	keystest.RunServiceSuite(t, suiteOpener(openPG))
 }
 
 func TestPostgresAuthzSuite(t *testing.T) {
 	pgAdminURL(t)
-	keystest.RunAuthzSuite(t, func(t *testing.T) (keys.Service, func(t *testing.T, secret string) keys.Service) {
-		return adapter(openPG(t, Options{}))
-	})
+	keystest.RunAuthzSuite(t, suiteOpener(openPG))
 }
 
 func TestPostgresURLWithAPasswordIsRefused(t *testing.T) {
@@ -698,7 +689,7 @@ func TestPostgresQueuedWritersLeaveReadersRoom(t *testing.T) {
 			_, _ = s.Create(local(ctx), keys.CreateRequest{Name: fmt.Sprintf("w%d", i), Grants: grants("/acme")})
 		}()
 	}
-	time.Sleep(200 * time.Millisecond) // let them queue (if they have not, nothing is tested, nothing fails)
+	waitQueued(t, u, "TestPostgresQueuedWritersLeaveReadersRoom.func", n)
 	if c := code(t, s, k.Secret); c != keys.CodeValid {
 		t.Fatalf("verify beside queued writers: %s", c)
 	}
@@ -710,6 +701,63 @@ func TestPostgresQueuedWritersLeaveReadersRoom(t *testing.T) {
 	}
 	tx.Rollback()
 	wg.Wait()
+}
+
+// waitQueued waits until n goroutines started by the function named fn
+// are parked (none running or about to run) and a session on the database
+// at dbURL waits for a lock: writers queued behind it, in keyward or in
+// PostgreSQL. It fails the test if they do not get there: a test that
+// goes on without them would test nothing.
+func waitQueued(t *testing.T, dbURL, fn string, n int) {
+	t.Helper()
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var parked, waiting, seen int
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		parked = parkedGoroutines(fn)
+		if err := db.QueryRow(`SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+			WHERE d.datname = current_database() AND NOT l.granted`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		// twice in a row: a goroutine caught between two waits is parked
+		// at one look and running at the next
+		if parked == n && waiting > 0 {
+			seen++
+		} else {
+			seen = 0
+		}
+		if seen == 2 {
+			return
+		}
+	}
+	t.Fatalf("writers never queued: %d of %d parked, %d sessions waiting for a lock", parked, n, waiting)
+}
+
+// parkedGoroutines counts the goroutines started by the function named fn
+// that are blocked (on a channel, a lock, the network...).
+func parkedGoroutines(fn string) int {
+	buf := make([]byte, 1<<20)
+	for {
+		if m := runtime.Stack(buf, true); m < len(buf) {
+			buf = buf[:m]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		header, _, _ := strings.Cut(g, "\n")
+		_, status, _ := strings.Cut(header, "[")
+		status, _, _ = strings.Cut(status, "]")
+		status, _, _ = strings.Cut(status, ",")
+		if strings.Contains(g, fn) && status != "running" && status != "runnable" && status != "syscall" {
+			count++
+		}
+	}
+	return count
 }
 
 // Setups PostgreSQL users meet: an extension's views in public are no

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/keys/keystest"
@@ -37,14 +38,20 @@ func adapter(s *Store) (keys.Service, func(t *testing.T, secret string) keys.Ser
 	return admin, as
 }
 
+// suiteOpener opens the suites' backends with open, each on a clock of
+// its own.
+func suiteOpener(open func(t testing.TB, opts Options) *Store) keystest.Opener {
+	return func(t *testing.T) (keys.Service, func(t *testing.T, secret string) keys.Service, func(time.Duration)) {
+		c := new(keystest.Clock)
+		admin, as := adapter(open(t, Options{Now: c.Now}))
+		return admin, as, c.Advance
+	}
+}
+
 func TestServiceSuite(t *testing.T) {
-	keystest.RunServiceSuite(t, func(t *testing.T) (keys.Service, func(t *testing.T, secret string) keys.Service) {
-		return adapter(openTemp(t, Options{}))
-	})
+	keystest.RunServiceSuite(t, suiteOpener(openTemp))
 }
 
 func TestAuthzSuite(t *testing.T) {
-	keystest.RunAuthzSuite(t, func(t *testing.T) (keys.Service, func(t *testing.T, secret string) keys.Service) {
-		return adapter(openTemp(t, Options{}))
-	})
+	keystest.RunAuthzSuite(t, suiteOpener(openTemp))
 }

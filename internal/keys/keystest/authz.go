@@ -54,8 +54,9 @@ func RunAuthzSuite(t *testing.T, open Opener) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			admin, as := open(t)
-			c.run(t, newWorld(t, env{admin: admin, as: as}))
+			t.Parallel()
+			admin, as, advance := open(t)
+			c.run(t, newWorld(t, env{admin: admin, as: as, advance: advance}))
 		})
 	}
 }

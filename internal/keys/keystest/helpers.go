@@ -124,22 +124,6 @@ func wantVerify(t *testing.T, svc keys.Service, secret string, resource string, 
 	return r
 }
 
-// wantVerifyBefore checks a secret, for /acme, whose time ends at deadline. A result
-// other than want fails only if the verification finished before the
-// deadline: a loaded machine may take longer than a short lifetime to get
-// here, and a secret that has run out is right to fail then.
-func wantVerifyBefore(t *testing.T, svc keys.Service, secret string, deadline time.Time, want keys.VerifyCode) {
-	t.Helper()
-	r := verify(t, svc, secret, "/acme", nil)
-	if r.Code == want {
-		return
-	}
-	if time.Now().Before(deadline) {
-		t.Fatalf("verify = %s before its deadline %v, want %s", r.Code, deadline, want)
-	}
-	t.Logf("verify = %s: the deadline %v passed before it could be checked", r.Code, deadline)
-}
-
 // listAll walks every page of a list and returns the items in order,
 // failing if a page is larger than asked.
 func listAll(t *testing.T, svc keys.Service, f keys.ListFilter) []*keys.Key {
@@ -250,13 +234,6 @@ func noSecret(t *testing.T, what, text string, secrets ...string) {
 func near(a, b time.Time, d time.Duration) bool {
 	diff := a.Sub(b)
 	return diff <= d && diff >= -d
-}
-
-// waitUntil sleeps until the backend's clock (assumed to be the
-// machine's) has passed t. Used only where a behaviour is about time
-// passing; the waits are a second or two.
-func waitUntil(t time.Time) {
-	time.Sleep(time.Until(t) + 100*time.Millisecond)
 }
 
 func grantsEqual(a, b []keys.Grant) bool {

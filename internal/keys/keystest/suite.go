@@ -2,14 +2,16 @@ package keystest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/keyward/keyward/internal/keys"
 )
 
 // env is one subtest's backend.
 type env struct {
-	admin keys.Service
-	as    func(t *testing.T, secret string) keys.Service
+	admin   keys.Service
+	as      func(t *testing.T, secret string) keys.Service
+	advance func(time.Duration)
 }
 
 type serviceCase struct {
@@ -18,7 +20,8 @@ type serviceCase struct {
 }
 
 // RunServiceSuite runs DESIGN.md's behaviour against a keys.Service: every
-// subtest opens a fresh backend with open.
+// subtest opens a fresh backend with open, and they run in parallel (a
+// PostgreSQL backend's time is mostly waiting for its server).
 func RunServiceSuite(t *testing.T, open Opener) {
 	cases := []serviceCase{
 		{"create returns the whole key and its secret", testCreateShape},
@@ -41,8 +44,9 @@ func RunServiceSuite(t *testing.T, open Opener) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			admin, as := open(t)
-			c.run(t, env{admin: admin, as: as})
+			t.Parallel()
+			admin, as, advance := open(t)
+			c.run(t, env{admin: admin, as: as, advance: advance})
 		})
 	}
 }
