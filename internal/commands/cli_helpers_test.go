@@ -106,7 +106,7 @@ func (c *cliTest) runClocked(ios *iostreams.IOStreams, args []string) int {
 			return nil, err
 		}
 		opened = append(opened, s)
-		return s, nil
+		return keys.ActAs(s, keys.LocalPrincipal(osUser())), nil
 	}
 	code := RunFactory(context.Background(), f, args)
 	for _, s := range opened {
