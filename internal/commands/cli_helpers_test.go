@@ -18,6 +18,7 @@ import (
 	"github.com/keyward/keyward/internal/iostreams"
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/store"
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -46,22 +47,8 @@ func (c *stepClock) step()          { c.unix.Add(1) }
 func newCLITest(t *testing.T) *cliTest {
 	t.Helper()
 	dir := t.TempDir()
-	isolateEnv(t, dir)
+	testenv.Isolate(t, dir)
 	return &cliTest{t: t, db: filepath.Join(dir, "keys.db")}
-}
-
-// isolateEnv points HOME and XDG at dir and clears KEYWARD_* and NO_COLOR.
-func isolateEnv(t *testing.T, dir string) {
-	t.Helper()
-	t.Setenv("HOME", filepath.Join(dir, "home"))
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
-	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "KEYWARD_") {
-			t.Setenv(name, "")
-			os.Unsetenv(name)
-		}
-	}
 }
 
 type cliResult struct {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // complete runs `keyward __complete argv...` (what the shell scripts run)
@@ -208,7 +209,7 @@ func TestCompleteUsesTheConfiguredDatabase(t *testing.T) {
 // and gives up quickly on a server that does not answer.
 func TestCompleteIsQuietAndHarmless(t *testing.T) {
 	dir := t.TempDir()
-	isolateEnv(t, dir)
+	testenv.Isolate(t, dir)
 
 	missing := filepath.Join(dir, "nope", "keys.db")
 	got, dirv, _ := complete(t, "--db", missing, "keys", "get", "")

@@ -16,6 +16,7 @@ import (
 	"github.com/keyward/keyward/internal/iostreams"
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/output"
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 func TestNewCmdCreateOptions(t *testing.T) {
@@ -501,7 +502,7 @@ func TestUsageErrorsBeforeOutputFlagAreJSON(t *testing.T) {
 
 func TestPanicIsOneLineExitOne(t *testing.T) {
 	dir := t.TempDir()
-	isolateEnv(t, dir)
+	testenv.Isolate(t, dir)
 	ios, _, _, errOut := iostreams.Test()
 	f := NewFactory(ios)
 	f.Service = func() (keys.Service, error) { panic("boom\nsecond line") }
@@ -513,7 +514,7 @@ func TestPanicIsOneLineExitOne(t *testing.T) {
 
 func TestRemoteWithoutBackendIsUnavailable(t *testing.T) {
 	dir := t.TempDir()
-	isolateEnv(t, dir)
+	testenv.Isolate(t, dir)
 	ios, _, _, errOut := iostreams.Test()
 	f := NewFactory(ios)
 	f.Remote = nil
@@ -525,7 +526,7 @@ func TestRemoteWithoutBackendIsUnavailable(t *testing.T) {
 
 func TestVersionAndCompletionNeverOpenTheDatabase(t *testing.T) {
 	dir := t.TempDir()
-	isolateEnv(t, dir)
+	testenv.Isolate(t, dir)
 	notDB := filepath.Join(dir, "not-a-db")
 	os.WriteFile(notDB, []byte("hello"), 0o600)
 	for _, line := range []string{"version", "version -o json", "completion bash", "completion zsh", "completion fish", "completion powershell", "keys --help", "--help"} {
@@ -601,7 +602,7 @@ func TestRootWithoutMainActsLocally(t *testing.T) {
 
 // --debug names the database, never a password put in its URL.
 func TestDebugHidesDatabasePassword(t *testing.T) {
-	isolateEnv(t, t.TempDir())
+	testenv.Isolate(t, t.TempDir())
 	ios, _, _, errOut := iostreams.Test()
 	code := Run(context.Background(), ios, []string{"--debug", "--db", "postgres://kw:hunter2@127.0.0.1:1/keys?sslpassword=hunter3", "keys", "list"})
 	if code != 2 || strings.Contains(errOut.String(), "hunter") || !strings.Contains(errOut.String(), "debug: database postgres://kw:") {

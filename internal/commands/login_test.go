@@ -20,6 +20,7 @@ import (
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/server"
 	"github.com/keyward/keyward/internal/store"
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // The keyring here is go-keyring's in-memory provider; the real Secret
@@ -36,7 +37,7 @@ type remoteTest struct {
 func newRemoteTest(t *testing.T) *remoteTest {
 	t.Helper()
 	dir := t.TempDir()
-	isolateEnv(t, dir)
+	testenv.Isolate(t, dir)
 	keyring.MockInit()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(dir, "server.db"), store.Options{})

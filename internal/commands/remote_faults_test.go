@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/keyward/keyward/internal/config"
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // TestLostAnswerExitsSixAndSaysHowToCheck: a create or roll that reached
@@ -18,7 +19,7 @@ import (
 // connection) may have been made: exit 6, saying so and how to check.
 func TestLostAnswerExitsSixAndSaysHowToCheck(t *testing.T) {
 	r := &remoteTest{t: t}
-	isolateEnv(t, t.TempDir())
+	testenv.Isolate(t, t.TempDir())
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		_, _ = io.Copy(io.Discard, req.Body)
 		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
@@ -47,7 +48,7 @@ func TestLostAnswerExitsSixAndSaysHowToCheck(t *testing.T) {
 // secret to verify.
 func TestRedirectIsRefusedByTheCLI(t *testing.T) {
 	r := &remoteTest{t: t}
-	isolateEnv(t, t.TempDir())
+	testenv.Isolate(t, t.TempDir())
 	var elsewhere atomic.Int32
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { elsewhere.Add(1) }))
 	t.Cleanup(other.Close)
@@ -75,7 +76,7 @@ func TestOpenCredentialFileIsRefused(t *testing.T) {
 		t.Skip("no mode bits")
 	}
 	r := &remoteTest{t: t}
-	isolateEnv(t, t.TempDir())
+	testenv.Isolate(t, t.TempDir())
 	const server = "http://127.0.0.1:1"
 	path, err := config.StoreToken(config.DefaultProfileName(server), "sk_00000000000000000000000000000000030OBQY", true)
 	if err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/keyward/keyward/internal/iostreams"
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/store"
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // serveBuffer is stderr shared by the serving goroutine and the test.
@@ -49,15 +50,7 @@ func (s *serveBuffer) String() string {
 func serveEnv(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	t.Setenv("HOME", filepath.Join(dir, "home"))
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
-	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "KEYWARD_") {
-			t.Setenv(name, "")
-			os.Unsetenv(name)
-		}
-	}
+	testenv.Isolate(t, dir)
 	return dir
 }
 

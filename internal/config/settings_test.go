@@ -13,21 +13,14 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // settingsEnv isolates HOME, XDG and KEYWARD_* and returns the config path.
 func settingsEnv(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	t.Setenv("HOME", filepath.Join(dir, "home"))
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
-	t.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "KEYWARD_") {
-			t.Setenv(name, "")
-			os.Unsetenv(name)
-		}
-	}
+	testenv.Isolate(t, dir)
 	return Path()
 }
 
