@@ -128,45 +128,55 @@ func wantVerify(t *testing.T, svc keys.Service, secret string, resource string, 
 // failing if a page is larger than asked.
 func listAll(t *testing.T, svc keys.Service, f keys.ListFilter) []*keys.Key {
 	t.Helper()
-	var out []*keys.Key
-	for pages := 0; ; pages++ {
-		if pages > 10000 {
-			t.Fatal("list: cursor walk does not end")
-		}
+	return walk(t, "list", f.Limit, func(cursor string) ([]*keys.Key, *string, error) {
+		f.Cursor = cursor
 		p, err := svc.List(bg, f)
 		if err != nil {
-			t.Fatalf("list: %v", err)
+			return nil, nil, err
 		}
-		if f.Limit > 0 && len(p.Items) > f.Limit {
-			t.Fatalf("list: page of %d items, limit %d", len(p.Items), f.Limit)
-		}
-		out = append(out, p.Items...)
-		if p.NextCursor == nil {
-			return out
-		}
-		if *p.NextCursor == "" {
-			t.Fatal("list: empty next_cursor instead of null")
-		}
-		f.Cursor = *p.NextCursor
-	}
+		return p.Items, p.NextCursor, nil
+	})
 }
 
+// auditAll walks every page of audit rows, as listAll does.
 func auditAll(t *testing.T, svc keys.Service, f keys.AuditFilter) []*keys.AuditEvent {
 	t.Helper()
-	var out []*keys.AuditEvent
-	for pages := 0; ; pages++ {
-		if pages > 10000 {
-			t.Fatal("audit: cursor walk does not end")
-		}
+	return walk(t, "audit", f.Limit, func(cursor string) ([]*keys.AuditEvent, *string, error) {
+		f.Cursor = cursor
 		p, err := svc.Audit(bg, f)
 		if err != nil {
-			t.Fatalf("audit: %v", err)
+			return nil, nil, err
 		}
-		out = append(out, p.Items...)
-		if p.NextCursor == nil {
+		return p.Items, p.NextCursor, nil
+	})
+}
+
+// walk follows next cursors from the first page to the last, failing on an
+// error, a page larger than limit (when one is set), an empty cursor
+// instead of null, or a walk that does not end.
+func walk[T any](t *testing.T, what string, limit int, page func(cursor string) ([]T, *string, error)) []T {
+	t.Helper()
+	var out []T
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > 10000 {
+			t.Fatalf("%s: cursor walk does not end", what)
+		}
+		items, next, err := page(cursor)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if limit > 0 && len(items) > limit {
+			t.Fatalf("%s: page of %d items, limit %d", what, len(items), limit)
+		}
+		out = append(out, items...)
+		if next == nil {
 			return out
 		}
-		f.Cursor = *p.NextCursor
+		if *next == "" {
+			t.Fatalf("%s: empty next_cursor instead of null", what)
+		}
+		cursor = *next
 	}
 }
 
