@@ -347,32 +347,7 @@ func TestPostgresALockHeldPastTheBusyTimeoutIsUnavailable(t *testing.T) {
 	u := pgDatabase(t)
 	s := openPGAt(t, u, Options{BusyTimeout: 200 * time.Millisecond})
 	k := mustCreate(t, s, "k", "/acme")
-
-	tx := holdLock(t, "pgx", u, pgWriteLock)
-	start := time.Now()
-	_, err := s.Create(local(ctx), keys.CreateRequest{Name: "blocked", Grants: grants("/acme")})
-	if keys.ErrorCode(err) != keys.Unavailable || keys.ErrorMessage(err) != "database is locked; try again" {
-		t.Fatalf("create under a held lock: %v (%s)", err, keys.ErrorCode(err))
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("waited %v for a 200ms busy timeout", d)
-	}
-	if c := code(t, s, k.Secret); c != keys.CodeValid {
-		t.Fatalf("verify under a held lock: %s", c)
-	}
-	if _, err := s.List(local(ctx), keys.ListFilter{}); err != nil {
-		t.Fatalf("list under a held lock: %v", err)
-	}
-	// Opening an up-to-date database takes no lock.
-	s2, err := Open(ctx, u, Options{BusyTimeout: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatalf("open under a held lock: %v", err)
-	}
-	s2.Close()
-	tx.Rollback()
-	if _, err := s.Create(local(ctx), keys.CreateRequest{Name: "unblocked", Grants: grants("/acme")}); err != nil {
-		t.Fatalf("after the lock: %v", err)
-	}
+	lockedWritesGiveUp(t, s, u, k, holdLock(t, "pgx", u, pgWriteLock))
 }
 
 // TestPostgresOrdersAsSQLite: names and resources compare byte by byte
