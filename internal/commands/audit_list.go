@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -52,29 +51,12 @@ func NewCmdAuditList(f *Factory, runF func(*AuditListOptions) error) *cobra.Comm
 	return cmd
 }
 
-// ParseSince reads --since: RFC 3339, YYYY-MM-DD (the start of that day,
-// UTC), or a duration meaning that long before now.
-func ParseSince(s string, now time.Time) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t.UTC(), nil
-	}
-	if d, err := keys.ParseDuration(s); err == nil {
-		return now.Add(-d).UTC(), nil
-	} else if s != "" && s[0] >= '0' && s[0] <= '9' && !strings.ContainsAny(s, "-:T") {
-		return time.Time{}, err // a duration, but a bad one ("0", "3x")
-	}
-	return time.Time{}, keys.Errorf(keys.Invalid, "invalid --since %q: use RFC 3339, YYYY-MM-DD or a duration such as 7d", s)
-}
-
 func auditListRun(ctx context.Context, opts *AuditListOptions) error {
 	filter := keys.AuditFilter{Key: opts.Key}
 	if opts.Since != "" {
-		t, err := ParseSince(opts.Since, opts.Now())
+		t, err := keys.ParseSince(opts.Since, opts.Now())
 		if err != nil {
-			return err
+			return keys.Errorf(keys.Invalid, "invalid --since: %s", keys.ErrorMessage(err))
 		}
 		filter.Since = &t
 	}

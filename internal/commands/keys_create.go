@@ -79,14 +79,6 @@ func createRun(ctx context.Context, opts *CreateOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := keys.ValidateName(opts.Name); err != nil {
-		return err
-	}
-	if opts.Prefix != "" {
-		if err := keys.ValidatePrefix(opts.Prefix); err != nil {
-			return err
-		}
-	}
 	resources := opts.Resources
 	if len(resources) == 0 {
 		s, err := opts.Settings()

@@ -82,11 +82,6 @@ func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
 
 func updateRun(ctx context.Context, opts *UpdateOptions) error {
 	req := keys.UpdateRequest{Name: opts.Name, TTL: opts.TTL, NoExpiry: opts.NoExpiry, Enabled: opts.Enabled}
-	if opts.Name != nil {
-		if err := keys.ValidateName(*opts.Name); err != nil {
-			return err
-		}
-	}
 	if opts.ExpiresAt != "" {
 		t, err := keys.ParseExpiresAt(opts.ExpiresAt, opts.Now())
 		if err != nil {

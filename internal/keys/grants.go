@@ -42,3 +42,62 @@ func checkGrantCount(n int) error {
 	}
 	return nil
 }
+
+// NormalizeGrants checks the grants of a new key (each resource, a role,
+// one organization, at most MaxGrants) and returns them sorted with one
+// role per resource: the highest asked for. A role left out is viewer. It
+// returns the organization the grants put the key in.
+func NormalizeGrants(in []Grant) ([]Grant, string, error) {
+	if len(in) == 0 {
+		return nil, "", Errorf(Invalid, "a key needs at least one grant (--resource)")
+	}
+	var out []Grant
+	for _, g := range in {
+		g, err := g.Normalize()
+		if err != nil {
+			return nil, "", err
+		}
+		if g.Role == RoleNone {
+			g.Role = Viewer
+		}
+		if ExactRole(out, g.Resource) >= g.Role {
+			continue // a duplicate: the highest role asked for wins
+		}
+		out = SetGrant(out, g)
+		if len(out) > MaxGrants {
+			// enough to refuse: the rest is never looked at
+			return nil, "", checkGrantCount(len(out))
+		}
+	}
+	org, err := OrgOf(out)
+	if err != nil {
+		return nil, "", err
+	}
+	return out, org, nil
+}
+
+// Normalize checks one grant as asked for: its resource, and its role if
+// one is given. RoleNone stays: what it means (viewer, or the role a grant
+// already has) is the caller's.
+func (g Grant) Normalize() (Grant, error) {
+	res, err := ParseResource(string(g.Resource))
+	if err != nil {
+		return g, err
+	}
+	if g.Role != RoleNone {
+		if err := g.Role.check(); err != nil {
+			return g, err
+		}
+	}
+	return Grant{Resource: res, Role: g.Role}, nil
+}
+
+// ExactRole is the role of the grant on exactly r, RoleNone if none.
+func ExactRole(gs []Grant, r Resource) Role {
+	for _, g := range gs {
+		if g.Resource == r {
+			return g.Role
+		}
+	}
+	return RoleNone
+}

@@ -53,6 +53,19 @@ func ParseResource(s string) (Resource, error) {
 	return Resource("/" + p), nil
 }
 
+// UnmarshalText makes a decoded resource a valid one, normalized: a JSON
+// body or a query holding a bad path fails where it is read, so no request
+// ever carries one. A JSON value that is not a string stays the decoder's
+// own type error.
+func (r *Resource) UnmarshalText(b []byte) error {
+	v, err := ParseResource(string(b))
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
+}
+
 // Org is the organization the resource belongs to: "/acme" for
 // "/acme/prod", "/" for "/".
 func (r Resource) Org() string {

@@ -56,3 +56,12 @@ func (r *Role) UnmarshalJSON(b []byte) error {
 	}
 	return r.Set(s)
 }
+
+// check refuses a role a caller built by hand (Role(7), RoleNone): only
+// viewer, editor and admin are given.
+func (r Role) check() error {
+	if r < Viewer || r > Admin {
+		return Errorf(Invalid, "invalid role: use viewer, editor or admin")
+	}
+	return nil
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -194,24 +193,16 @@ func (q *query) limit() int {
 	return n
 }
 
-// since reads an RFC 3339 time (or YYYY-MM-DD), or a duration meaning that
-// long ago ("24h", "7d").
+// since reads keys.ParseSince's forms: a time, a day, or a duration ago.
 func (q *query) since(name string, now time.Time) *time.Time {
 	s := q.v.Get(name)
 	if s == "" {
 		return nil
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		t = t.UTC()
-		return &t
+	t, err := keys.ParseSince(s, now)
+	if err != nil {
+		q.fail("query parameter %s: %s", name, keys.ErrorMessage(err))
+		return nil
 	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return &t // the start of that day, UTC
-	}
-	if d, err := keys.ParseDuration(s); err == nil {
-		t := now.Add(-d).UTC()
-		return &t
-	}
-	q.fail("query parameter %s: %s", name, fmt.Sprintf("%q is neither an RFC 3339 time nor a duration such as 24h or 7d", s))
-	return nil
+	return &t
 }

@@ -17,9 +17,6 @@ func (s *server) createKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
-	if err := normalizeGrants(req.Grants); err != nil {
-		return err
-	}
 	if err := s.capCreate(&req); err != nil {
 		return err
 	}
@@ -137,11 +134,6 @@ func (s *server) grantKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	// No role: the backend keeps an existing grant's role, viewer for a
 	// new one.
-	res, err := keys.ParseResource(string(g.Resource))
-	if err != nil {
-		return err
-	}
-	g.Resource = res
 	k, err := s.b.Grant(r.Context(), ref(r), g)
 	if err != nil {
 		return err
@@ -164,22 +156,5 @@ func (s *server) ungrantKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, k)
-	return nil
-}
-
-// normalizeGrants validates the resources of grants in place ("/acme/" is
-// "/acme"; a JSON body's resource is a plain string until checked here) and
-// gives a grant without a role viewer, as `keys create` does without --role.
-func normalizeGrants(gs []keys.Grant) error {
-	for i := range gs {
-		if gs[i].Role == keys.RoleNone {
-			gs[i].Role = keys.Viewer
-		}
-		res, err := keys.ParseResource(string(gs[i].Resource))
-		if err != nil {
-			return err
-		}
-		gs[i].Resource = res
-	}
 	return nil
 }

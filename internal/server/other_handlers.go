@@ -54,13 +54,6 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
-	if req.Resource != nil {
-		res, err := keys.ParseResource(string(*req.Resource))
-		if err != nil {
-			return err
-		}
-		req.Resource = &res
-	}
 	res, err := s.b.Verify(r.Context(), req)
 	if err != nil {
 		return err

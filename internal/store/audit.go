@@ -82,7 +82,7 @@ func auditScope(p *keys.Principal, c *conds) string {
 // each judged by what it recorded (keys.CanReadAudit), whatever became of
 // its key since: moved, narrowed, widened or deleted.
 func (s *Store) Audit(ctx context.Context, f keys.AuditFilter) (*keys.AuditPage, error) {
-	limit, err := pageSize(f.Limit)
+	f, err := f.Normalize()
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func (s *Store) Audit(ctx context.Context, f keys.AuditFilter) (*keys.AuditPage,
 			return err
 		}
 		rows, more, err := pager[*auditRow]{
-			limit: limit,
+			limit: f.Limit,
 			query: func(n int) (string, []any) {
 				c := base.clone()
 				if before > 0 {

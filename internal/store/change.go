@@ -35,15 +35,11 @@ func (t *txn) reload(id string, out **keys.Key) error {
 
 // Grant adds a grant to a key or changes its role.
 func (s *Store) Grant(ctx context.Context, ref string, g keys.Grant) (*keys.Key, error) {
-	res, err := keys.ParseResource(string(g.Resource))
+	g, err := g.Normalize()
 	if err != nil {
 		return nil, err
 	}
-	if g.Role != keys.RoleNone {
-		if _, err := checkRole(g.Role); err != nil {
-			return nil, err
-		}
-	}
+	res := g.Resource
 	var out *keys.Key
 	err = s.write(ctx, func(t *txn) error {
 		r, err := t.resolve(ref)
@@ -51,7 +47,7 @@ func (s *Store) Grant(ctx context.Context, ref string, g keys.Grant) (*keys.Key,
 			return err
 		}
 		before := r.view(t.now)
-		prev := exactRole(before.Grants, res)
+		prev := keys.ExactRole(before.Grants, res)
 		// No role asked for: a new grant is viewer, an existing one keeps
 		// its role (never a silent downgrade).
 		role := g.Role
@@ -110,7 +106,7 @@ func (s *Store) Ungrant(ctx context.Context, ref string, resource keys.Resource)
 		if after.Grants, err = keys.RemoveGrant(before.Grants, res); err != nil {
 			return err
 		}
-		details := map[string]any{"resource": res, "role": exactRole(before.Grants, res)}
+		details := map[string]any{"resource": res, "role": keys.ExactRole(before.Grants, res)}
 		if err := t.regrant(keys.ActionUngrant, before, after, details); err != nil {
 			return err
 		}

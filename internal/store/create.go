@@ -11,11 +11,11 @@ import (
 // Create makes a key and returns it with its secret, the only time the
 // secret is ever shown; the store keeps its SHA-256.
 func (s *Store) Create(ctx context.Context, req keys.CreateRequest) (*keys.NewSecretKey, error) {
-	c, err := checkCreate(req)
+	req, org, err := req.Normalize()
 	if err != nil {
 		return nil, err
 	}
-	secret, err := keys.NewSecret(c.prefix)
+	secret, err := keys.NewSecret(req.Prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -23,26 +23,26 @@ func (s *Store) Create(ctx context.Context, req keys.CreateRequest) (*keys.NewSe
 	err = s.write(ctx, func(t *txn) error {
 		// Scope before name: a create outside one's scope is 403, not a
 		// hint that the name exists.
-		if err := keys.CheckCreateScope(t.p, c.grants); err != nil {
+		if err := keys.CheckCreateScope(t.p, req.Grants); err != nil {
 			return err
 		}
-		exp, err := expiry(t.now, req.TTL, req.ExpiresAt)
+		exp, err := keys.Expiry(t.now, req.TTL, req.ExpiresAt)
 		if err != nil {
 			return err
 		}
-		if err := t.nameFree(c.org, req.Name, ""); err != nil {
+		if err := t.nameFree(org, req.Name, ""); err != nil {
 			return err
 		}
 		k := &keys.Key{
-			ID: keys.NewID(), Name: req.Name, Org: c.org, Type: c.typ,
-			Start: keys.SecretStart(secret), Grants: c.grants,
+			ID: keys.NewID(), Name: req.Name, Org: org, Type: req.Type,
+			Start: keys.SecretStart(secret), Grants: req.Grants,
 			CreatedAt: t.now.Truncate(time.Second), ExpiresAt: exp, Enabled: true,
-			Meta: c.meta, CreatedBy: t.p.Actor,
+			Meta: req.Meta, CreatedBy: t.p.Actor,
 		}
 		if err := keys.CheckChange(t.p, nil, k); err != nil {
 			return err
 		}
-		if err := t.insertKey(k, c.prefix, keys.HashSecret(secret)); err != nil {
+		if err := t.insertKey(k, req.Prefix, keys.HashSecret(secret)); err != nil {
 			return err
 		}
 		if err := t.audit(keys.ActionCreate, k, createDetails(k)); err != nil {
@@ -55,50 +55,6 @@ func (s *Store) Create(ctx context.Context, req keys.CreateRequest) (*keys.NewSe
 		return nil, err
 	}
 	return out, nil
-}
-
-// newKey is a create request as checked.
-type newKey struct {
-	typ    keys.KeyType
-	prefix string
-	grants []keys.Grant
-	org    string
-	meta   map[string]string
-}
-
-// checkCreate checks req before any transaction.
-func checkCreate(req keys.CreateRequest) (newKey, error) {
-	var c newKey
-	if err := keys.ValidateName(req.Name); err != nil {
-		return c, err
-	}
-	typ, err := keys.ParseKeyType(string(req.Type))
-	if err != nil {
-		return c, err
-	}
-	c.typ, c.prefix = typ, req.Prefix
-	if c.prefix == "" {
-		c.prefix = keys.DefaultPrefix(typ)
-	}
-	if err := keys.ValidatePrefix(c.prefix); err != nil {
-		return c, err
-	}
-	if c.grants, c.org, err = normalizeGrants(req.Grants); err != nil {
-		return c, err
-	}
-	if err := keys.CheckGrants(typ, c.grants); err != nil {
-		return c, err
-	}
-	if err := validateMeta(req.Meta); err != nil {
-		return c, err
-	}
-	c.meta = map[string]string{}
-	for k, v := range req.Meta {
-		if v != "" { // as in update: an empty value means no entry
-			c.meta[k] = v
-		}
-	}
-	return c, nil
 }
 
 // insertKey writes a new key and its grants.

@@ -63,15 +63,22 @@ type keyAfter struct {
 // List returns one page of the keys the principal may read, ordered by
 // name then id.
 func (s *Store) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, error) {
-	limit, after, res, err := checkListFilter(f)
+	f, err := f.Normalize()
 	if err != nil {
 		return nil, err
 	}
+	var after keyAfter
+	if f.Cursor != "" {
+		if after.name, after.id, err = parseKeyCursor(f.Cursor); err != nil {
+			return nil, err
+		}
+		after.set = true
+	}
 	page := &keys.KeyPage{Items: []*keys.Key{}}
 	err = s.read(ctx, func(t *txn) error {
-		base := listConds(t, f, res)
+		base := listConds(t, f)
 		rows, more, err := pager[*row]{
-			limit: limit,
+			limit: f.Limit,
 			query: func(n int) (string, []any) {
 				c := base.clone()
 				if after.set {
@@ -101,40 +108,17 @@ func (s *Store) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, err
 	return page, nil
 }
 
-// checkListFilter checks f before any transaction: the page size, the
-// cursor, the durations and the resource.
-func checkListFilter(f keys.ListFilter) (limit int, after keyAfter, res keys.Resource, err error) {
-	if limit, err = pageSize(f.Limit); err != nil {
-		return 0, after, "", err
-	}
-	if f.Cursor != "" {
-		if after.name, after.id, err = parseKeyCursor(f.Cursor); err != nil {
-			return 0, after, "", err
-		}
-		after.set = true
-	}
-	if f.ExpiringWithin < 0 || f.UnusedFor < 0 {
-		return 0, after, "", keys.Errorf(keys.Invalid, "invalid duration: must not be negative")
-	}
-	if f.Resource != nil {
-		if res, err = keys.ParseResource(string(*f.Resource)); err != nil {
-			return 0, after, "", err
-		}
-	}
-	return limit, after, res, nil
-}
-
 // listConds narrows a listing to the principal's scope and f's filters.
-func listConds(t *txn, f keys.ListFilter, res keys.Resource) conds {
+func listConds(t *txn, f keys.ListFilter) conds {
 	var c conds
 	if cond := visibility(t.p, &c, "k.org", "k.id"); cond != "" {
 		c.add(cond)
 	}
-	if f.Resource != nil && res != keys.Root {
+	if res := f.Resource; res != nil && *res != keys.Root {
 		// at or under res; a range, not LIKE, in which _ is a wildcard
 		c.add(`EXISTS (SELECT 1 FROM grants g WHERE g.key_id = k.id AND
-			(g.resource = ` + c.arg(string(res)) + ` OR (g.resource >= ` + c.arg(string(res)+"/") +
-			` AND g.resource < ` + c.arg(string(res)+"0") + `)))`)
+			(g.resource = ` + c.arg(string(*res)) + ` OR (g.resource >= ` + c.arg(string(*res)+"/") +
+			` AND g.resource < ` + c.arg(string(*res)+"0") + `)))`)
 	}
 	now := t.now
 	if f.Expired {

@@ -2,19 +2,7 @@ package store
 
 import (
 	"database/sql"
-
-	"github.com/keyward/keyward/internal/keys"
 )
-
-func pageSize(limit int) (int, error) {
-	switch {
-	case limit == 0:
-		return keys.DefaultPageSize, nil
-	case limit < 0 || limit > keys.MaxPageSize:
-		return 0, keys.Errorf(keys.Invalid, "invalid limit %d: use 1 to %d", limit, keys.MaxPageSize)
-	}
-	return limit, nil
-}
 
 // pager reads one page of rows the principal may see, in bounded batches
 // after a cursor, never the whole table: the query narrows the rows (the

@@ -16,7 +16,7 @@ import (
 // was, so that a CI job whose answer was lost can recover without cutting
 // off the jobs still holding the old secret.
 func (s *Store) Roll(ctx context.Context, ref string, req keys.RollRequest) (*keys.NewSecretKey, error) {
-	grace, err := checkRoll(req)
+	req, err := req.Normalize()
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func (s *Store) Roll(ctx context.Context, ref string, req keys.RollRequest) (*ke
 		if err != nil {
 			return err
 		}
-		next, details, err := t.planRoll(r, before, cur, secret, req.TTL, grace)
+		next, details, err := t.planRoll(r, before, cur, secret, req.TTL, time.Duration(*req.Grace))
 		if err != nil {
 			return err
 		}
@@ -56,21 +56,6 @@ func (s *Store) Roll(ctx context.Context, ref string, req keys.RollRequest) (*ke
 		return nil
 	})
 	return out, err
-}
-
-// checkRoll checks req before any transaction and returns its grace.
-func checkRoll(req keys.RollRequest) (time.Duration, error) {
-	grace := keys.DefaultGrace
-	if req.Grace != nil {
-		grace = time.Duration(*req.Grace)
-		if grace < 0 {
-			return 0, keys.Errorf(keys.Invalid, "invalid grace %s: must not be negative", req.Grace)
-		}
-	}
-	if req.TTL != nil && *req.TTL <= 0 {
-		return 0, keys.Errorf(keys.Invalid, "invalid ttl: must be greater than zero")
-	}
-	return grace, nil
 }
 
 // keySecrets are a key's secrets as stored (hashes), and its prefix.

@@ -9,7 +9,7 @@ import (
 
 // Update renames, re-dates, enables or disables a key and merges its meta.
 func (s *Store) Update(ctx context.Context, ref string, req keys.UpdateRequest) (*keys.Key, error) {
-	if err := checkUpdate(req); err != nil {
+	if err := req.Validate(); err != nil {
 		return nil, err
 	}
 	var out *keys.Key
@@ -48,33 +48,6 @@ func (s *Store) Update(ctx context.Context, ref string, req keys.UpdateRequest) 
 	return out, err
 }
 
-// setsExpiry reports whether req changes the expiry.
-func setsExpiry(req keys.UpdateRequest) bool {
-	return req.TTL != nil || req.ExpiresAt != nil || req.NoExpiry
-}
-
-// checkUpdate checks req before any transaction.
-func checkUpdate(req keys.UpdateRequest) error {
-	n := 0
-	for _, set := range []bool{req.TTL != nil, req.ExpiresAt != nil, req.NoExpiry} {
-		if set {
-			n++
-		}
-	}
-	if n > 1 {
-		return keys.Errorf(keys.Invalid, "give at most one of ttl, expires_at and no_expiry")
-	}
-	if req.Name == nil && n == 0 && req.Enabled == nil && len(req.Meta) == 0 {
-		return keys.Errorf(keys.Invalid, "nothing to update: give a name, ttl, expires_at, no_expiry, enabled or meta")
-	}
-	if req.Name != nil {
-		if err := keys.ValidateName(*req.Name); err != nil {
-			return err
-		}
-	}
-	return validateMeta(req.Meta)
-}
-
 // applyUpdate makes after (a copy of before) what req asks for, and says
 // what changed, for the audit row: nothing, when details is empty.
 func applyUpdate(now time.Time, before, after *keys.Key, req keys.UpdateRequest) (*keys.Key, map[string]any, error) {
@@ -83,8 +56,8 @@ func applyUpdate(now time.Time, before, after *keys.Key, req keys.UpdateRequest)
 		after.Name = *req.Name
 		details["name"] = change(before.Name, after.Name)
 	}
-	if setsExpiry(req) {
-		exp, err := expiry(now, req.TTL, req.ExpiresAt) // nil for no_expiry
+	if req.SetsExpiry() {
+		exp, err := keys.Expiry(now, req.TTL, req.ExpiresAt) // nil for no_expiry
 		if err != nil {
 			return nil, nil, err
 		}
@@ -99,7 +72,7 @@ func applyUpdate(now time.Time, before, after *keys.Key, req keys.UpdateRequest)
 	}
 	if len(req.Meta) > 0 {
 		changes := mergeMeta(after.Meta, req.Meta)
-		if err := validateMeta(after.Meta); err != nil {
+		if err := keys.ValidateMeta(after.Meta); err != nil {
 			return nil, nil, err
 		}
 		if len(changes) > 0 {

@@ -36,21 +36,9 @@ func (s *Store) lookup(ctx context.Context, h string) (r *row, matchedPrevious b
 
 // Verify checks a presented secret. It needs no principal.
 func (s *Store) Verify(ctx context.Context, req keys.VerifyRequest) (*keys.VerifyResult, error) {
-	var resource *keys.Resource
-	if req.Resource != nil {
-		res, err := keys.ParseResource(string(*req.Resource))
-		if err != nil {
-			return nil, err
-		}
-		resource = &res
-	}
-	role := req.Role
-	if role != nil {
-		r, err := checkRole(*role)
-		if err != nil {
-			return nil, err
-		}
-		role = &r
+	req, err := req.Normalize()
+	if err != nil {
+		return nil, err
 	}
 	secret, err := keys.ParseSecret(req.Secret)
 	if err != nil {
@@ -65,7 +53,7 @@ func (s *Store) Verify(ctx context.Context, req keys.VerifyRequest) (*keys.Verif
 		return keys.NotFoundResult(), nil
 	}
 	now := s.clock()
-	res := r.evaluate(prev, now, resource, role)
+	res := r.evaluate(prev, now, req.Resource, req.Role)
 	if res.Code == keys.CodeNotFound {
 		return res, nil
 	}
