@@ -51,7 +51,8 @@ func scanAudit(rows *sql.Rows) (*auditRow, error) {
 	if actorName.Valid {
 		a.ActorName = &actorName.String
 	}
-	if err := json.Unmarshal([]byte(grants), &a.grants); err != nil {
+	var err error
+	if a.grants, err = auditGrants(grants); err != nil {
 		return nil, err
 	}
 	a.Details = map[string]any{}
@@ -189,8 +190,8 @@ func (t *txn) auditKey(ref string) (string, error) {
 		if err := rows.Scan(&ev.KeyID, &ev.Org, &ev.Action, &gs, &details); err != nil {
 			return "", err
 		}
-		var grants []keys.Grant
-		if seen[ev.KeyID] || json.Unmarshal([]byte(gs), &grants) != nil || json.Unmarshal([]byte(details), &ev.Details) != nil ||
+		grants, err := auditGrants(gs)
+		if seen[ev.KeyID] || err != nil || json.Unmarshal([]byte(details), &ev.Details) != nil ||
 			!keys.CanReadAudit(t.p, &ev, grants) {
 			continue
 		}
@@ -208,4 +209,23 @@ func (t *txn) auditKey(ref string) (string, error) {
 		return ids[0], nil
 	}
 	return "", keys.Errorf(keys.Conflict, "name %q matches several keys you have audit rows of: %s; use the id", ref, strings.Join(ids, ", "))
+}
+
+// auditGrants reads an audit row's grants as they were written, without
+// judging their resources by today's rules: a row written before a rule
+// (such as the 255-byte cap on a resource) must still read, since audit
+// rows are never rewritten.
+func auditGrants(s string) ([]keys.Grant, error) {
+	var stored []struct {
+		Resource string    `json:"resource"`
+		Role     keys.Role `json:"role"`
+	}
+	if err := json.Unmarshal([]byte(s), &stored); err != nil {
+		return nil, err
+	}
+	out := make([]keys.Grant, len(stored))
+	for i, g := range stored {
+		out[i] = keys.Grant{Resource: keys.Resource(g.Resource), Role: g.Role}
+	}
+	return out, nil
 }
