@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,14 +68,15 @@ func readStatus(c net.Conn, r *bufio.Reader, wait time.Duration) (int, error) {
 	return res.StatusCode, nil
 }
 
-// blocking answers /block only once it receives from release (or end is
-// closed), telling entered when it starts; any other path at once.
-func blocking(entered chan<- struct{}, release, end <-chan struct{}) http.Handler {
+// blocking answers /block/N only once it receives from release[N] (or end
+// is closed), telling entered when it starts; any other path at once. One
+// channel a request, so that a test ends exactly the request it means.
+func blocking(entered chan<- struct{}, release map[string]chan struct{}, end <-chan struct{}) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/block" {
+		if n, ok := strings.CutPrefix(r.URL.Path, "/block/"); ok {
 			entered <- struct{}{}
 			select {
-			case <-release:
+			case <-release[n]:
 			case <-end:
 			}
 		}
@@ -87,13 +89,14 @@ func blocking(entered chan<- struct{}, release, end <-chan struct{}) http.Handle
 // soon as one is done, because a connection that goes idle while the
 // server is full is closed to make room.
 func TestConnectionCap(t *testing.T) {
-	entered, release, end := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	entered, end := make(chan struct{}), make(chan struct{})
+	release := map[string]chan struct{}{"1": make(chan struct{}), "2": make(chan struct{})}
 	addr := runServer(t, blocking(entered, release, end), 2)
 	t.Cleanup(func() { close(end) }) // before the server's shutdown: clean-ups run last first
 
-	c1, r1 := rawGet(t, addr, "/block")
+	c1, r1 := rawGet(t, addr, "/block/1")
 	<-entered
-	c2, r2 := rawGet(t, addr, "/block")
+	c2, r2 := rawGet(t, addr, "/block/2")
 	<-entered
 	c3, r3 := rawGet(t, addr, "/fast")
 	// Not answered while both slots are busy. (A wait can only make this
@@ -101,14 +104,14 @@ func TestConnectionCap(t *testing.T) {
 	if status, err := readStatus(c3, r3, 300*time.Millisecond); err == nil {
 		t.Fatalf("a third connection was answered (%d) while the cap of 2 was reached", status)
 	}
-	release <- struct{}{} // the first handler ends; its connection goes idle
+	release["1"] <- struct{}{} // the first handler ends; its connection goes idle
 	if status, err := readStatus(c1, r1, 10*time.Second); err != nil || status != http.StatusNoContent {
 		t.Fatalf("first client: %d %v", status, err)
 	}
 	if status, err := readStatus(c3, r3, 10*time.Second); err != nil || status != http.StatusNoContent {
 		t.Fatalf("the waiting client was not answered once a slot was free: %d %v", status, err)
 	}
-	release <- struct{}{}
+	release["2"] <- struct{}{}
 	if status, err := readStatus(c2, r2, 10*time.Second); err != nil || status != http.StatusNoContent {
 		t.Fatalf("second client: %d %v", status, err)
 	}
