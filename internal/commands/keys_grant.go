@@ -44,6 +44,14 @@ func NewCmdGrant(f *Factory, runF func(*GrantOptions) error) *cobra.Command {
 }
 
 func grantRun(ctx context.Context, opts *GrantOptions) error {
+	return changeGrant(opts, func(svc keys.Service, r keys.Resource) (*keys.Key, error) {
+		return svc.Grant(ctx, opts.Key, keys.Grant{Resource: r, Role: opts.Role})
+	})
+}
+
+// changeGrant is grant's and ungrant's one path: the resource from its
+// text, then one call, then the key as it is now.
+func changeGrant(opts *GrantOptions, change func(keys.Service, keys.Resource) (*keys.Key, error)) error {
 	r, err := keys.ParseResource(opts.Resource)
 	if err != nil {
 		return err
@@ -52,7 +60,7 @@ func grantRun(ctx context.Context, opts *GrantOptions) error {
 	if err != nil {
 		return err
 	}
-	k, err := svc.Grant(ctx, opts.Key, keys.Grant{Resource: r, Role: opts.Role})
+	k, err := change(svc, r)
 	if err != nil {
 		return err
 	}
@@ -80,17 +88,7 @@ func NewCmdUngrant(f *Factory, runF func(*GrantOptions) error) *cobra.Command {
 }
 
 func ungrantRun(ctx context.Context, opts *GrantOptions) error {
-	r, err := keys.ParseResource(opts.Resource)
-	if err != nil {
-		return err
-	}
-	svc, err := opts.Service()
-	if err != nil {
-		return err
-	}
-	k, err := svc.Ungrant(ctx, opts.Key, r)
-	if err != nil {
-		return err
-	}
-	return opts.Printer.Key(opts.IO.Out, k)
+	return changeGrant(opts, func(svc keys.Service, r keys.Resource) (*keys.Key, error) {
+		return svc.Ungrant(ctx, opts.Key, r)
+	})
 }

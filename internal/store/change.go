@@ -40,13 +40,7 @@ func (s *Store) Grant(ctx context.Context, ref string, g keys.Grant) (*keys.Key,
 		return nil, err
 	}
 	res := g.Resource
-	var out *keys.Key
-	err = s.write(ctx, func(t *txn) error {
-		r, err := t.resolve(ref)
-		if err != nil {
-			return err
-		}
-		before := r.view(t.now)
+	return s.changeKey(ctx, ref, func(t *txn, r *row, before *keys.Key) (*keys.Key, error) {
 		prev := keys.ExactRole(before.Grants, res)
 		// No role asked for: a new grant is viewer, an existing one keeps
 		// its role (never a silent downgrade).
@@ -55,33 +49,25 @@ func (s *Store) Grant(ctx context.Context, ref string, g keys.Grant) (*keys.Key,
 			role = max(prev, keys.Viewer)
 		}
 		if prev == role {
-			if err := keys.CheckChange(t.p, before, before); err != nil {
-				return err
-			}
-			out = before // already so: nothing written
-			return nil
+			// already so: nothing written
+			return before, keys.CheckChange(t.p, before, before)
 		}
 		after := r.view(t.now)
 		after.Grants = keys.SetGrant(before.Grants, keys.Grant{Resource: res, Role: role})
 		// Rights first, then the limits: a caller without rights learns
 		// nothing about the key's grants.
 		if err := keys.CheckChange(t.p, before, after); err != nil {
-			return err
+			return nil, err
 		}
 		if err := keys.CheckGrant(before, keys.Grant{Resource: res, Role: role}, after.Grants); err != nil {
-			return err
+			return nil, err
 		}
 		details := map[string]any{"resource": res, "role": role}
 		if prev != keys.RoleNone {
 			details["previous_role"] = prev
 		}
-		if err := t.regrant(keys.ActionGrant, before, after, details); err != nil {
-			return err
-		}
-		out = after
-		return nil
+		return after, t.regrant(keys.ActionGrant, before, after, details)
 	})
-	return out, err
 }
 
 // Ungrant removes a grant from a key, never its last.
@@ -90,30 +76,40 @@ func (s *Store) Ungrant(ctx context.Context, ref string, resource keys.Resource)
 	if err != nil {
 		return nil, err
 	}
+	return s.changeKey(ctx, ref, func(t *txn, r *row, before *keys.Key) (*keys.Key, error) {
+		// May the principal change this key at all? Say so before saying
+		// anything about its grants.
+		if err := keys.CheckChange(t.p, before, before); err != nil {
+			return nil, err
+		}
+		after := r.view(t.now)
+		grants, err := keys.RemoveGrant(before.Grants, res)
+		if err != nil {
+			return nil, err
+		}
+		after.Grants = grants
+		details := map[string]any{"resource": res, "role": keys.ExactRole(before.Grants, res)}
+		return after, t.regrant(keys.ActionUngrant, before, after, details)
+	})
+}
+
+// changeKey runs change on the key ref names in one write transaction:
+// the key as read in it (r, and before as shown) in, the key it leaves
+// out. An error from change rolls everything back.
+func (s *Store) changeKey(ctx context.Context, ref string, change func(t *txn, r *row, before *keys.Key) (*keys.Key, error)) (*keys.Key, error) {
 	var out *keys.Key
-	err = s.write(ctx, func(t *txn) error {
+	err := s.write(ctx, func(t *txn) error {
 		r, err := t.resolve(ref)
 		if err != nil {
 			return err
 		}
-		before := r.view(t.now)
-		// May the principal change this key at all? Say so before saying
-		// anything about its grants.
-		if err := keys.CheckChange(t.p, before, before); err != nil {
-			return err
-		}
-		after := r.view(t.now)
-		if after.Grants, err = keys.RemoveGrant(before.Grants, res); err != nil {
-			return err
-		}
-		details := map[string]any{"resource": res, "role": keys.ExactRole(before.Grants, res)}
-		if err := t.regrant(keys.ActionUngrant, before, after, details); err != nil {
-			return err
-		}
-		out = after
-		return nil
+		out, err = change(t, r, r.view(t.now))
+		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // regrant stores after's grants (and organization, which moves when a
