@@ -692,3 +692,25 @@ func TestErrorLinesAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// version answers even when the config file is broken: it is what one
+// asks first when something is wrong. Other commands refuse the file.
+func TestVersionWithABrokenConfig(t *testing.T) {
+	dir := t.TempDir()
+	testenv.Isolate(t, dir)
+	cfg := filepath.Join(dir, "config", "keyward", "config.yaml")
+	if err := os.MkdirAll(filepath.Dir(cfg), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte("profiles:\n  p:\n    sever: http://x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, out, errOut := iostreams.Test()
+	if code := Run(context.Background(), ios, []string{"version", "-o", "json"}); code != 0 || !strings.Contains(out.String(), `"version"`) {
+		t.Errorf("version with a broken config: exit %d, out %q, stderr %q", code, out, errOut)
+	}
+	ios, _, _, errOut = iostreams.Test()
+	if code := Run(context.Background(), ios, []string{"keys", "list"}); code != 2 || !strings.Contains(errOut.String(), "unknown key sever") {
+		t.Errorf("keys list with a broken config: exit %d, stderr %q", code, errOut)
+	}
+}

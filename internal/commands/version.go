@@ -6,7 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/keyward/keyward/internal/config"
 	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/output"
 )
 
@@ -42,6 +44,18 @@ func NewCmdVersion(f *Factory, runF func(*VersionOptions) error) *cobra.Command 
 		},
 	}
 	f.printsTo(cmd, &opts.Printer)
+	// version must work with a broken config file (it is what one asks
+	// first when something is wrong): without settings, -o alone decides.
+	resolve := cmd.PreRunE
+	cmd.PreRunE = func(c *cobra.Command, args []string) error {
+		if err := resolve(c, args); err == nil || keys.ErrorCode(err) != keys.Invalid {
+			return err
+		}
+		format, _ := c.Flags().GetString(config.FlagOutput)
+		p, err := NewPrinter(f.IO, &config.Settings{Output: format}, nowFor(f))
+		opts.Printer = p
+		return err
+	}
 	return cmd
 }
 

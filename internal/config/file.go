@@ -1,11 +1,16 @@
 package config
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -57,11 +62,35 @@ func LoadFrom(path string) (*File, error) {
 	if err != nil {
 		return nil, keys.Errorf(keys.Invalid, "cannot read config file %s: %v", path, unwrapPathError(err))
 	}
-	if err := yaml.Unmarshal(b, f); err != nil {
-		return nil, keys.Errorf(keys.Invalid, "config file %s is not valid YAML: %s", path, output.OneLine(err.Error()))
+	if err := decodeStrict(b, f); err != nil {
+		return nil, keys.Errorf(keys.Invalid, "config file %s: %s", path, err)
 	}
 	f.path = path
 	return f, nil
+}
+
+// unknownField is yaml.v3's words for a key no field has.
+var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+// decodeStrict reads the config refusing keys it does not know, with
+// their line, as kubectl refuses a malformed kubeconfig: a typo such as
+// `sever:` would otherwise fall back, silently, to the default database.
+func decodeStrict(b []byte, f *File) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	err := dec.Decode(f)
+	var te *yaml.TypeError
+	switch {
+	case err == nil || errors.Is(err, io.EOF): // io.EOF: an empty file
+		return nil
+	case errors.As(err, &te):
+		msgs := make([]string, len(te.Errors))
+		for i, m := range te.Errors {
+			msgs[i] = unknownField.ReplaceAllString(m, `unknown key $1`)
+		}
+		return errors.New(strings.Join(msgs, "; "))
+	}
+	return fmt.Errorf("not valid YAML: %s", output.OneLine(err.Error()))
 }
 
 // Update changes the config file at path as one step: under a lock that

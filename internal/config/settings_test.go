@@ -348,3 +348,31 @@ func TestProfileRelativePathsFollowTheConfigFile(t *testing.T) {
 		t.Fatalf("--db: %+v %v", s, err)
 	}
 }
+
+// Unknown keys are refused with their line, as kubectl refuses a
+// malformed kubeconfig: `sever:` for `server:` fell back, silently, to the
+// default database.
+func TestConfigRefusesUnknownKeys(t *testing.T) {
+	path := settingsEnv(t)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for body, want := range map[string]string{
+		"profiles:\n  p:\n    sever: http://x\n": `line 3: unknown key sever`,
+		"current_profil: p\n":                    `line 1: unknown key current_profil`,
+		"current_profile: [\n":                   `not valid YAML`,
+		"":                                       "",
+		"current_profile: p\nprofiles:\n  p: {}\n": "",
+	} {
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load()
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%q: %v", body, err)
+		case want != "" && (keys.ErrorCode(err) != keys.Invalid || !strings.Contains(keys.ErrorMessage(err), want) || !strings.Contains(keys.ErrorMessage(err), path)):
+			t.Errorf("%q: %v, want invalid naming %s and %q", body, err, path, want)
+		}
+	}
+}
