@@ -50,10 +50,26 @@ missing, nothing is deleted. The audit log keeps the record.`,
 }
 
 func deleteRun(ctx context.Context, opts *DeleteOptions) error {
+	svc, err := opts.Service()
+	if err != nil {
+		return err
+	}
+	refs := opts.Keys
 	if !opts.Yes {
-		q := fmt.Sprintf("Delete key %s?", opts.Keys[0])
-		if len(opts.Keys) > 1 {
-			q = fmt.Sprintf("Delete %d keys (%s)?", len(opts.Keys), strings.Join(opts.Keys, ", "))
+		// Every key first: a missing or ambiguous one is said before any
+		// question, and the question names what will be deleted.
+		var named, ids []string
+		for _, ref := range opts.Keys {
+			k, err := svc.Get(ctx, ref)
+			if err != nil {
+				return err
+			}
+			named = append(named, fmt.Sprintf("%s (%s, %s)", k.Name, k.ID, k.Org))
+			ids = append(ids, k.ID)
+		}
+		q := fmt.Sprintf("Delete %s? It stops working at once.", named[0])
+		if len(named) > 1 {
+			q = fmt.Sprintf("Delete %d keys: %s? They stop working at once.", len(named), strings.Join(named, ", "))
 		}
 		ok, err := opts.IO.Confirm(q)
 		if err != nil {
@@ -62,12 +78,9 @@ func deleteRun(ctx context.Context, opts *DeleteOptions) error {
 		if !ok {
 			return keys.Errorf(keys.Invalid, "delete cancelled: nothing was deleted")
 		}
+		refs = ids // exactly the keys confirmed
 	}
-	svc, err := opts.Service()
-	if err != nil {
-		return err
-	}
-	deleted, err := svc.Delete(ctx, opts.Keys)
+	deleted, err := svc.Delete(ctx, refs)
 	if err != nil {
 		return err
 	}

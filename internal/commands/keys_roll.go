@@ -66,30 +66,38 @@ again ends the older one at once.`,
 }
 
 func rollRun(ctx context.Context, opts *RollOptions) error {
+	svc, err := opts.Service()
+	if err != nil {
+		return err
+	}
+	ref := opts.Key
 	if !opts.Yes {
-		grace := time.Duration(opts.Grace)
-		what := "the current secret stops working at once"
-		if grace > 0 {
-			what = "the current secret keeps working for " + keys.FormatDuration(grace)
+		// The key first: a missing or ambiguous one is said before any
+		// question, and the question names what will be rolled.
+		k, err := svc.Get(ctx, opts.Key)
+		if err != nil {
+			return err
 		}
-		ok, err := opts.IO.Confirm(fmt.Sprintf("Roll key %s? (%s)", opts.Key, what))
+		grace := time.Duration(opts.Grace)
+		what := "The current secret stops working at once."
+		if grace > 0 {
+			what = "The current secret keeps working for " + keys.FormatDuration(grace) + "."
+		}
+		ok, err := opts.IO.Confirm(fmt.Sprintf("Roll %s (%s, %s)? %s", k.Name, k.ID, k.Org, what))
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return keys.Errorf(keys.Invalid, "roll cancelled: key %s is unchanged", opts.Key)
+			return keys.Errorf(keys.Invalid, "roll cancelled: key %s is unchanged", k.Name)
 		}
-	}
-	svc, err := opts.Service()
-	if err != nil {
-		return err
+		ref = k.ID // exactly the key confirmed
 	}
 	req := keys.RollRequest{TTL: opts.TTL}
 	if opts.GraceSet {
 		g := opts.Grace
 		req.Grace = &g
 	}
-	rolled, err := svc.Roll(ctx, opts.Key, req)
+	rolled, err := svc.Roll(ctx, ref, req)
 	if err != nil {
 		return err
 	}

@@ -8,11 +8,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/keyward/keyward/internal/config"
+	"github.com/spf13/cobra"
+
 	"github.com/keyward/keyward/internal/iostreams"
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/output"
@@ -140,7 +143,7 @@ func TestDeleteAsksOnTerminal(t *testing.T) {
 		})
 		cmd.SetArgs([]string{"ci"})
 		err := cmd.Execute()
-		if !strings.Contains(errOut.String(), "Delete key ci? [y/N]") {
+		if !regexp.MustCompile(`^Delete ci \(key_\w{16}, /acme\)\? It stops working at once\. \[y/N\] `).MatchString(errOut.String()) {
 			t.Errorf("prompt = %q", errOut.String())
 		}
 		_, getErr := svc.Get(ctx, "ci")
@@ -177,7 +180,7 @@ func TestRollOnTerminalAsksAndKeepsGraceDefault(t *testing.T) {
 	if got.GraceSet || time.Duration(got.Grace) != keys.DefaultGrace {
 		t.Fatalf("grace = %v set=%v", got.Grace, got.GraceSet)
 	}
-	if !strings.Contains(errOut.String(), "Roll key ci?") {
+	if !regexp.MustCompile(`^Roll ci \(key_\w{16}, /acme\)\? The current secret keeps working for 12h\. \[y/N\] `).MatchString(errOut.String()) {
 		t.Errorf("prompt = %q", errOut.String())
 	}
 	var k keys.NewSecretKey
@@ -712,5 +715,63 @@ func TestVersionWithABrokenConfig(t *testing.T) {
 	ios, _, _, errOut = iostreams.Test()
 	if code := Run(context.Background(), ios, []string{"keys", "list"}); code != 2 || !strings.Contains(errOut.String(), "unknown key sever") {
 		t.Errorf("keys list with a broken config: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// The key is looked up before the question: a missing or ambiguous one is
+// said at once, nothing is asked, and what is confirmed is what changes.
+func TestPromptsComeAfterTheLookup(t *testing.T) {
+	c := newCLITest(t)
+	c.create("ci --resource /acme")
+	c.create("ci --resource /globex")
+	c.create("web --resource /acme")
+	ctx, svc := c.openStore()
+	run := func(cmd *cobra.Command, args ...string) error {
+		cmd.SetArgs(args)
+		return cmd.Execute()
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{{[]string{"nope"}, 3}, {[]string{"ci"}, 5}, {[]string{"web", "nope"}, 3}} {
+		for _, verb := range []string{"roll", "delete"} {
+			if verb == "roll" && len(tc.args) > 1 {
+				continue
+			}
+			ios, in, _, errOut := iostreams.Test()
+			ios.SetTTY(true, true)
+			in.WriteString("y\n")
+			var cmd *cobra.Command
+			if verb == "roll" {
+				cmd = NewCmdRoll(&Factory{IO: ios}, func(o *RollOptions) error {
+					o.Service = func() (keys.Service, error) { return svc, nil }
+					return rollRun(ctx, o)
+				})
+			} else {
+				cmd = NewCmdDelete(&Factory{IO: ios}, func(o *DeleteOptions) error {
+					o.Service = func() (keys.Service, error) { return svc, nil }
+					return deleteRun(ctx, o)
+				})
+			}
+			err := run(cmd, tc.args...)
+			if ExitCode(err) != tc.code || strings.Contains(errOut.String(), "[y/N]") {
+				t.Errorf("%s %v: exit %d (%v), stderr %q; want %d without a question", verb, tc.args, ExitCode(err), err, errOut, tc.code)
+			}
+		}
+	}
+	if _, err := svc.Get(ctx, "acme/web"); err != nil {
+		t.Fatalf("web was deleted beside a missing key: %v", err)
+	}
+	// Several keys: each named in the one question.
+	ios, in, _, errOut := iostreams.Test()
+	ios.SetTTY(true, true)
+	in.WriteString("n\n")
+	cmd := NewCmdDelete(&Factory{IO: ios}, func(o *DeleteOptions) error {
+		o.Service = func() (keys.Service, error) { return svc, nil }
+		return deleteRun(ctx, o)
+	})
+	run(cmd, "web", "globex/ci")
+	if q := errOut.String(); !strings.HasPrefix(q, "Delete 2 keys: web (key_") || !strings.Contains(q, "ci (key_") || !strings.Contains(q, "/globex)") {
+		t.Errorf("question %q", q)
 	}
 }
