@@ -24,7 +24,7 @@ type AuditListOptions struct {
 }
 
 func NewCmdAuditList(f *Factory, runF func(*AuditListOptions) error) *cobra.Command {
-	opts := &AuditListOptions{IO: f.IO, Service: f.ReadService, Now: nowFor(f)}
+	opts := &AuditListOptions{IO: f.IO, Service: f.ExistingService, Now: nowFor(f)}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},

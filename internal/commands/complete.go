@@ -223,10 +223,10 @@ func scanKeys(cmd *cobra.Command, f *Factory, visit func(*keys.Key) bool) {
 // database that does not exist yet (completion reads: it never creates
 // one), or a backend that does not open.
 func completionService(f *Factory) keys.Service {
-	if f.ReadService == nil {
+	if f.ExistingService == nil {
 		return nil
 	}
-	svc, err := f.ReadService()
+	svc, err := f.ExistingService()
 	if err != nil {
 		cobra.CompDebugln("keyward: "+err.Error(), false)
 		return nil

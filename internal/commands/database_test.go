@@ -12,9 +12,10 @@ import (
 	"github.com/keyward/keyward/internal/iostreams"
 )
 
-// Reading commands never create a database file or folder (DESIGN.md): a
-// missing database, or an empty file, is exit 2 naming the path, and is
-// left as it was. The first change creates it.
+// Reading commands never create a database file or folder (DESIGN.md),
+// nor do changes to keys that must exist: a missing database, or an
+// empty file, is exit 2 naming the path, and is left as it was. The
+// first create makes it.
 func TestReadsNeverCreateADatabase(t *testing.T) {
 	c := newCLITest(t)
 	reads := []struct{ stdin, line string }{
@@ -23,6 +24,13 @@ func TestReadsNeverCreateADatabase(t *testing.T) {
 		{"sk_bad", "keys verify"},
 		{"", "audit list"},
 		{"", "whoami"},
+		// Changes to a key that must exist: they never create a database
+		// either (an empty one would only answer "not found").
+		{"", "keys update k --disable"},
+		{"", "keys roll k --yes"},
+		{"", "keys delete k --yes"},
+		{"", "keys grant k /acme/dev"},
+		{"", "keys ungrant k /acme"},
 	}
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty.db")
@@ -56,8 +64,19 @@ func TestReadsNeverCreateADatabase(t *testing.T) {
 		t.Errorf("a read made the default database's folder: %v", err)
 	}
 
-	// A change creates it (0600 in a 0700 folder); reads then work.
+	// A change in a folder that is not there makes nothing (a typo more
+	// often than a wish); in one that is, it creates the file (0600);
+	// reads then work.
 	c.db = filepath.Join(dir, "new", "keys.db")
+	if r := c.run("keys create k --resource /acme"); r.code != ExitUsage || !strings.Contains(r.err, "does not exist") {
+		t.Errorf("create in a missing folder: exit %d, stderr %q", r.code, r.err)
+	}
+	if _, err := os.Stat(filepath.Dir(c.db)); !os.IsNotExist(err) {
+		t.Errorf("a create made a --db folder: %v", err)
+	}
+	if err := os.Mkdir(filepath.Dir(c.db), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	c.create("k --resource /acme")
 	for path, want := range map[string]os.FileMode{c.db: 0o600, filepath.Dir(c.db): 0o700} {
 		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != want {

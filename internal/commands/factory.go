@@ -19,12 +19,13 @@ type Factory struct {
 	IO       *iostreams.IOStreams
 	Settings func() (*config.Settings, error)
 	Service  func() (keys.Service, error)
-	// ReadService is the backend of commands that only read (list, get,
-	// verify, audit, whoami, completion): a local database must exist
-	// already, it is never created. Left nil beside a caller's Service,
-	// it is that Service.
-	ReadService func() (keys.Service, error)
-	Printer     func() (output.Printer, error)
+	// ExistingService is the backend of every command but create: reads
+	// (list, get, verify, audit, whoami, completion) and changes to keys
+	// that must already exist (update, roll, delete, grant, ungrant). A
+	// local database must exist already; it is never created. Left nil
+	// beside a caller's Service, it is that Service.
+	ExistingService func() (keys.Service, error)
+	Printer         func() (output.Printer, error)
 	// Remote builds the keys.Service for a configured server (the client,
 	// from NewFactory); nil refuses servers as unavailable.
 	Remote func(s *config.Settings) (keys.Service, error)
@@ -71,10 +72,10 @@ func (f *Factory) fill(fs *pflag.FlagSet) {
 			return NewPrinter(f.IO, s, f.Now)
 		}
 	}
-	if f.ReadService == nil {
-		f.ReadService = f.Service
-		if f.ReadService == nil {
-			f.ReadService = func() (keys.Service, error) { return f.openService(true) }
+	if f.ExistingService == nil {
+		f.ExistingService = f.Service
+		if f.ExistingService == nil {
+			f.ExistingService = func() (keys.Service, error) { return f.openService(true) }
 		}
 	}
 	if f.Service == nil {

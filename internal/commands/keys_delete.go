@@ -22,7 +22,7 @@ type DeleteOptions struct {
 }
 
 func NewCmdDelete(f *Factory, runF func(*DeleteOptions) error) *cobra.Command {
-	opts := &DeleteOptions{IO: f.IO, Service: f.Service}
+	opts := &DeleteOptions{IO: f.IO, Service: f.ExistingService}
 	cmd := &cobra.Command{
 		Use:     "delete KEY...",
 		Aliases: []string{"rm"},

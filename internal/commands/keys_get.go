@@ -19,7 +19,7 @@ type GetOptions struct {
 }
 
 func NewCmdGet(f *Factory, runF func(*GetOptions) error) *cobra.Command {
-	opts := &GetOptions{IO: f.IO, Service: f.ReadService}
+	opts := &GetOptions{IO: f.IO, Service: f.ExistingService}
 	cmd := &cobra.Command{
 		Use:   "get KEY",
 		Short: "Show one key (by id, name or org/name)",

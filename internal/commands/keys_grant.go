@@ -21,7 +21,7 @@ type GrantOptions struct {
 }
 
 func NewCmdGrant(f *Factory, runF func(*GrantOptions) error) *cobra.Command {
-	opts := &GrantOptions{IO: f.IO, Service: f.Service}
+	opts := &GrantOptions{IO: f.IO, Service: f.ExistingService}
 	cmd := &cobra.Command{
 		Use:               "grant KEY RESOURCE",
 		Short:             "Add a grant to a key, or change the role of one",
@@ -68,7 +68,7 @@ func changeGrant(opts *GrantOptions, change func(keys.Service, keys.Resource) (*
 }
 
 func NewCmdUngrant(f *Factory, runF func(*GrantOptions) error) *cobra.Command {
-	opts := &GrantOptions{IO: f.IO, Service: f.Service}
+	opts := &GrantOptions{IO: f.IO, Service: f.ExistingService}
 	cmd := &cobra.Command{
 		Use:               "ungrant KEY RESOURCE",
 		Short:             "Remove a grant from a key (never its last one)",

@@ -27,7 +27,7 @@ type ListOptions struct {
 }
 
 func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
-	opts := &ListOptions{IO: f.IO, Service: f.ReadService}
+	opts := &ListOptions{IO: f.IO, Service: f.ExistingService}
 	var expiringWithin, unusedFor durationFlag
 	cmd := &cobra.Command{
 		Use:     "list",

@@ -29,7 +29,7 @@ type RollOptions struct {
 }
 
 func NewCmdRoll(f *Factory, runF func(*RollOptions) error) *cobra.Command {
-	opts := &RollOptions{IO: f.IO, Service: f.Service}
+	opts := &RollOptions{IO: f.IO, Service: f.ExistingService}
 	grace := durationFlag{d: keys.Duration(keys.DefaultGrace), allowZero: true}
 	var ttl durationFlag
 	cmd := &cobra.Command{

@@ -594,7 +594,7 @@ func TestNewDatabaseIsNoted(t *testing.T) {
 	for _, tty := range []bool{true, false} {
 		ios, _, _, errOut := iostreams.Test()
 		ios.SetStderrTTY(tty)
-		db := filepath.Join(t.TempDir(), "typo", "keyard.db")
+		db := filepath.Join(t.TempDir(), "keyard.db")
 		code := Run(context.Background(), ios, []string{"--db", db, "keys", "create", "k", "--resource", "/acme"})
 		noted := strings.Contains(errOut.String(), "created a new keyward database at "+db)
 		if code != 0 || noted != tty {

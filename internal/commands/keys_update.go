@@ -28,7 +28,7 @@ type UpdateOptions struct {
 }
 
 func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
-	opts := &UpdateOptions{IO: f.IO, Service: f.Service, Now: nowFor(f)}
+	opts := &UpdateOptions{IO: f.IO, Service: f.ExistingService, Now: nowFor(f)}
 	var ttl durationFlag
 	var name string
 	var enable, disable bool

@@ -22,7 +22,7 @@ type VerifyOptions struct {
 }
 
 func NewCmdVerify(f *Factory, runF func(*VerifyOptions) error) *cobra.Command {
-	opts := &VerifyOptions{IO: f.IO, Service: f.ReadService}
+	opts := &VerifyOptions{IO: f.IO, Service: f.ExistingService}
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check a secret (read from stdin) against a resource and role",

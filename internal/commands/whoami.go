@@ -18,7 +18,7 @@ type WhoamiOptions struct {
 }
 
 func NewCmdWhoami(f *Factory, runF func(*WhoamiOptions) error) *cobra.Command {
-	opts := &WhoamiOptions{IO: f.IO, Service: f.ReadService}
+	opts := &WhoamiOptions{IO: f.IO, Service: f.ExistingService}
 	cmd := &cobra.Command{
 		Use:   "whoami",
 		Short: "Show who commands act as: the operator key, or the local user",

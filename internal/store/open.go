@@ -108,15 +108,17 @@ func isSchemeName(s string) bool {
 
 // prepareFile makes sure path is a keyward database, or a file that
 // Open has just made, or found empty, and stamped as keyward's, without
-// modifying anything else. With mustExist it creates nothing, and
-// refuses an empty file rather than initialize it.
-func prepareFile(ctx context.Context, abs, shown string, mustExist bool, busy time.Duration) error {
+// modifying anything else. With MustExist it creates nothing, and
+// refuses an empty file rather than initialize it; it makes a missing
+// folder only with CreateFolder.
+func prepareFile(ctx context.Context, abs, shown string, opts Options, busy time.Duration) error {
+	mustExist := opts.MustExist
 	if mustExist {
 		if _, err := os.Stat(abs); errors.Is(err, fs.ErrNotExist) {
 			return keys.Errorf(keys.Invalid, "no keyward database at %s: check --db, or create a key first", shown)
 		}
 	} else {
-		created, err := createFile(abs, shown)
+		created, err := createFile(abs, shown, opts.CreateFolder)
 		if err != nil {
 			return err
 		}
@@ -140,11 +142,16 @@ func prepareFile(ctx context.Context, abs, shown string, mustExist bool, busy ti
 	return stampEmpty(ctx, abs, shown, busy)
 }
 
-// createFile makes a new, empty 0600 file at abs (and its folder, 0700),
-// unless a file is there already.
-func createFile(abs, shown string) (created bool, err error) {
+// createFile makes a new, empty 0600 file at abs (and, with mkdir, its
+// folder, 0700), unless a file is there already.
+func createFile(abs, shown string, mkdir bool) (created bool, err error) {
 	dir := filepath.Dir(abs)
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if !mkdir {
+			// A folder that is not there is a typo far more often than a
+			// wish: a new database goes in a folder that exists.
+			return false, keys.Errorf(keys.Invalid, "cannot create %s: the folder %s does not exist (check --db, or create the folder first)", shown, dir)
+		}
 		if err := mkdirPrivate(dir); err != nil {
 			return false, keys.Errorf(keys.Invalid, "cannot create the folder for %s: %v", shown, unwrapPathErr(err))
 		}

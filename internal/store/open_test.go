@@ -241,7 +241,7 @@ func TestOpenCreatesPrivateFiles(t *testing.T) {
 
 	base := t.TempDir()
 	path := filepath.Join(base, "new", "nested", "keyward.db")
-	s, err := Open(ctx, path, Options{})
+	s, err := Open(ctx, path, Options{CreateFolder: true}) // as for the default database
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +367,7 @@ func TestOpenAcceptsAnUncheckpointedDatabase(t *testing.T) {
 
 func TestOpenOddPaths(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a dir", "we?ird#name%20&x=1.db")
-	s, err := Open(ctx, path, Options{})
+	s, err := Open(ctx, path, Options{CreateFolder: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +405,7 @@ func TestOpenRefusesOtherURLs(t *testing.T) {
 	}
 	// Paths with a colon that are not URLs still open.
 	for _, p := range []string{"keys:2026.db", "a:b/c.db"} {
-		s, err := Open(ctx, p, Options{})
+		s, err := Open(ctx, p, Options{CreateFolder: true})
 		if err != nil {
 			t.Fatalf("Open(%q): %v", p, err)
 		}
@@ -449,5 +449,19 @@ func TestOpenWhileAnotherOpenInitializes(t *testing.T) {
 				t.Fatalf("round %d: concurrent first opens: %v", round, err)
 			}
 		}
+	}
+}
+
+// A new database goes in a folder that exists: a --db in a missing folder
+// is a typo far more often than a wish, and nothing is made for it. Only
+// the default database's folder is made (CreateFolder).
+func TestOpenMakesNoFolderUnlessAsked(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "typo")
+	_, err := Open(ctx, filepath.Join(dir, "keys.db"), Options{})
+	if keys.ErrorCode(err) != keys.Invalid || !strings.Contains(keys.ErrorMessage(err), dir+" does not exist") {
+		t.Fatalf("open in a missing folder: %v", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the folder was made: %v", err)
 	}
 }

@@ -105,7 +105,7 @@ func (sqliteEngine) mapErr(err error) error {
 // openSQLite opens the pools on a file prepareFile has accepted, and
 // migrates it.
 func openSQLite(ctx context.Context, abs, path string, busy time.Duration, opts Options) (*Store, error) {
-	if err := prepareFile(ctx, abs, path, opts.MustExist, busy); err != nil {
+	if err := prepareFile(ctx, abs, path, opts, busy); err != nil {
 		return nil, err
 	}
 	s := newStore(sqliteEngine{busy: busy}, abs, busy, opts)

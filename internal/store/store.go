@@ -50,6 +50,10 @@ type Options struct {
 	// file nor its folder is made. (A PostgreSQL database must exist
 	// anyway; keyward's tables are made in it as ever.)
 	MustExist bool
+	// CreateFolder lets Open make a new SQLite file's missing folder
+	// (0700): keyward's default database's, never a --db in a folder
+	// that is not there, which is a typo more often than a wish.
+	CreateFolder bool
 }
 
 // DefaultBusyTimeout is the wait for a locked database when Options has none.
