@@ -59,7 +59,7 @@ Without --resource, the profile's default_resource is used.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Type, "type", "secret", "key type: secret or public")
-	cmd.Flags().Var(&opts.Role, "role", "role on every --resource: viewer, editor or admin")
+	cmd.Flags().Var(&opts.Role, "role", "role on every --resource: "+keys.RoleChoices)
 	cmd.Flags().StringArrayVar(&opts.Resources, "resource", nil, "resource to grant (repeatable), e.g. /acme/prod")
 	cmd.Flags().Var(&ttl, "ttl", "lifetime, e.g. 30d, 12h, 2w, 1M (default: no expiry)")
 	cmd.Flags().StringVar(&opts.ExpiresAt, "expires-at", "", "expiry as RFC 3339 or YYYY-MM-DD (end of that day, UTC)")

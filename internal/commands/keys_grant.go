@@ -36,7 +36,7 @@ func NewCmdGrant(f *Factory, runF func(*GrantOptions) error) *cobra.Command {
 			return grantRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().Var(&opts.Role, "role", "role on RESOURCE: viewer, editor or admin (a new grant: viewer; an existing one keeps its role)")
+	cmd.Flags().Var(&opts.Role, "role", "role on RESOURCE: "+keys.RoleChoices+"; a new grant is viewer, an existing one keeps its role")
 	cmd.Flags().Lookup("role").DefValue = "" // "none" would read as a role
 	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
 	f.printsTo(cmd, &opts.Printer)

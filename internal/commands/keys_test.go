@@ -775,3 +775,17 @@ func TestPromptsComeAfterTheLookup(t *testing.T) {
 		t.Errorf("question %q", q)
 	}
 }
+
+// owner and operator are accepted as admin and editor, so help and errors
+// name them where they name roles.
+func TestRoleAliasesAreNamed(t *testing.T) {
+	c := newCLITest(t)
+	for _, line := range []string{"keys create --help", "keys grant --help", "keys verify --help"} {
+		if out := c.ok(line); !strings.Contains(out, "owner = admin, operator = editor") {
+			t.Errorf("%s does not name the role aliases:\n%s", line, out)
+		}
+	}
+	if r := c.run("keys create a --resource /a --role god"); r.code != ExitUsage || !strings.Contains(r.err, "owner = admin, operator = editor") {
+		t.Errorf("a bad role: exit %d, stderr %q", r.code, r.err)
+	}
+}

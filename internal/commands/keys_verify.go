@@ -42,7 +42,7 @@ INSUFFICIENT_PERMISSIONS).`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Resource, "resource", "", "resource the key must cover, e.g. /acme/prod/robot-1")
-	cmd.Flags().StringVar(&opts.Role, "role", "", "minimum `role` the key must hold: viewer (default), editor or admin")
+	cmd.Flags().StringVar(&opts.Role, "role", "", "minimum `role` the key must hold (default viewer): "+keys.RoleChoices)
 	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
 	_ = cmd.RegisterFlagCompletionFunc("resource", completeResources(f))
 	f.printsTo(cmd, &opts.Printer)

@@ -27,7 +27,7 @@ func ParseRole(s string) (Role, error) {
 	case "admin", "owner":
 		return Admin, nil
 	}
-	return RoleNone, Errorf(Invalid, "invalid role %q: use viewer, editor or admin", s)
+	return RoleNone, Errorf(Invalid, "invalid role %q: use %s", s, RoleChoices)
 }
 
 func (r Role) String() string {
@@ -52,7 +52,7 @@ func (r Role) MarshalJSON() ([]byte, error) { return json.Marshal(r.String()) }
 func (r *Role) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return Errorf(Invalid, "a role must be a string: viewer, editor or admin")
+		return Errorf(Invalid, "a role must be a string: %s", RoleChoices)
 	}
 	return r.Set(s)
 }
@@ -61,7 +61,11 @@ func (r *Role) UnmarshalJSON(b []byte) error {
 // viewer, editor and admin are given.
 func (r Role) check() error {
 	if r < Viewer || r > Admin {
-		return Errorf(Invalid, "invalid role: use viewer, editor or admin")
+		return Errorf(Invalid, "invalid role: use %s", RoleChoices)
 	}
 	return nil
 }
+
+// RoleChoices names the roles a user may write, aliases included: they are
+// accepted, so help and errors say so.
+const RoleChoices = "viewer, editor or admin (owner = admin, operator = editor)"
