@@ -159,6 +159,23 @@ func TestTableOnTerminal(t *testing.T) {
 	}
 }
 
+// One key's details on a terminal show the day beside how soon; off a
+// terminal, RFC 3339 alone.
+func TestKeyDetailShowsAbsoluteTimesOnTerminal(t *testing.T) {
+	k := sampleKey("ci-deploy")
+	var buf bytes.Buffer
+	New(Options{Format: Table, Human: true, Now: func() time.Time { return now }}).Key(&buf, k)
+	want := k.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC") + " (in 3 days)"
+	if !strings.Contains(buf.String(), want) {
+		t.Errorf("missing %q in\n%s", want, buf.String())
+	}
+	buf.Reset()
+	New(Options{Format: Table, Now: func() time.Time { return now }}).Key(&buf, k)
+	if !strings.Contains(buf.String(), k.ExpiresAt.UTC().Format(time.RFC3339)) || strings.Contains(buf.String(), "(in 3 days)") {
+		t.Errorf("off a terminal:\n%s", buf.String())
+	}
+}
+
 func TestNewSecretTableWarns(t *testing.T) {
 	var out, errOut bytes.Buffer
 	p := New(Options{Format: Table, ErrOut: &errOut})

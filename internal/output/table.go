@@ -107,6 +107,16 @@ func (p *tablePrinter) when(t *time.Time, none string) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
+// whenExact is when for one key's details: on a terminal the absolute time
+// beside the relative one ("2027-01-31 23:59 UTC (in 13 months)"), since
+// a person reading one key wants to know the day as well as how soon.
+func (p *tablePrinter) whenExact(t *time.Time, none string) string {
+	if t == nil || !p.o.Human {
+		return p.when(t, none)
+	}
+	return t.UTC().Format("2006-01-02 15:04 MST") + " (" + Relative(*t, p.o.Now()) + ")"
+}
+
 func grantsText(gs []keys.Grant, sep string) string {
 	parts := make([]string, len(gs))
 	for i, g := range gs {
@@ -191,12 +201,12 @@ func (p *tablePrinter) keyDetail(k *keys.Key) [][]string {
 		{"START", k.Start},
 		{"GRANTS", grantsText(k.Grants, "\n")},
 		{"STATUS", p.status(k)},
-		{"CREATED", p.when(&k.CreatedAt, "")},
+		{"CREATED", p.whenExact(&k.CreatedAt, "")},
 		{"CREATED BY", k.CreatedBy},
-		{"EXPIRES", p.when(k.ExpiresAt, "never")},
+		{"EXPIRES", p.whenExact(k.ExpiresAt, "never")},
 	}
 	if k.PreviousExpiresAt != nil {
-		rows = append(rows, []string{"PREVIOUS SECRET ENDS", p.when(k.PreviousExpiresAt, "")})
+		rows = append(rows, []string{"PREVIOUS SECRET ENDS", p.whenExact(k.PreviousExpiresAt, "")})
 	}
 	rows = append(rows, []string{"LAST USED", p.when(k.LastUsedAt, lastUsed)})
 	if len(k.Meta) > 0 {
