@@ -3,6 +3,7 @@ package commands
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -40,11 +41,42 @@ var groupArgs = usageArgs(func(c *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return nil
 	}
-	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
-		return usageErrorf("unknown command %q for %q: did you mean %q? (see '%s --help')", args[0], c.CommandPath(), s[0], c.CommandPath())
+	if s := suggestions(c, args[0]); len(s) > 0 {
+		return usageErrorf("unknown command %q for %q: did you mean %s? (see '%s --help')", args[0], c.CommandPath(), orList(s), c.CommandPath())
 	}
 	return usageErrorf("unknown command %q for %q (see '%s --help')", args[0], c.CommandPath(), c.CommandPath())
 })
+
+// suggestions lists every close match for a mistyped subcommand of c, not
+// only the first: cobra's own (by distance and prefix), and a
+// subcommand of one of c's groups called so (`keyward list` → `keys
+// list`), since people forget the group.
+func suggestions(c *cobra.Command, typed string) []string {
+	out := c.SuggestionsFor(typed)
+	for _, g := range c.Commands() {
+		if !g.HasSubCommands() || g.Hidden {
+			continue
+		}
+		for _, sub := range g.Commands() {
+			if sub.IsAvailableCommand() && (sub.Name() == typed || sub.HasAlias(typed)) {
+				out = append(out, g.Name()+" "+sub.Name())
+			}
+		}
+	}
+	return out
+}
+
+// orList is "a", "a" or "b", "a", "b" or "c", each quoted.
+func orList(items []string) string {
+	q := make([]string, len(items))
+	for i, it := range items {
+		q[i] = strconv.Quote(it)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
 
 // emptyFlagValues refuses a command flag given an empty value
 // (`--resource ""`, `--expires-at "$UNSET"`): read as "not given", it would
