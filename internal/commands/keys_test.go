@@ -9,13 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/keyward/keyward/internal/config"
 	"github.com/spf13/cobra"
 
+	"github.com/keyward/keyward/internal/config"
 	"github.com/keyward/keyward/internal/iostreams"
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/output"
@@ -793,5 +794,23 @@ func TestRoleAliasesAreNamed(t *testing.T) {
 	}
 	if r := c.run("keys create a --resource /a --role god"); r.code != ExitUsage || !strings.Contains(r.err, "owner = admin, operator = editor") {
 		t.Errorf("a bad role: exit %d, stderr %q", r.code, r.err)
+	}
+}
+
+// The root's help carries what a man page would: the exit codes, the
+// environment and the files keyward reads and writes.
+func TestRootHelpNamesExitCodesEnvironmentAndFiles(t *testing.T) {
+	c := newCLITest(t)
+	out := c.ok("--help")
+	for _, want := range []string{"Exit codes:", "Environment:", "Files:", "KEYWARD_TOKEN", "KEYWARD_DB", "NO_COLOR",
+		"config.yaml", "keyward.db", "keyring", "7  keys verify: key not valid"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("root help lacks %q", want)
+		}
+	}
+	for code := 0; code <= 7; code++ {
+		if !regexp.MustCompile(`(?m)^  ` + strconv.Itoa(code) + `  \S|\s{2}` + strconv.Itoa(code) + `  \S`).MatchString(out) {
+			t.Errorf("root help lacks exit code %d", code)
+		}
 	}
 }

@@ -22,7 +22,26 @@ SQLite file by default) or through a keyward server.
 
 Every command prints a table for people, or JSON (-o json, -o jsonl) for
 scripts. Secrets are shown once, on create and roll, and are never taken
-as arguments.`,
+as arguments.
+
+Exit codes:
+  0  ok; key valid              4  unauthenticated or forbidden
+  1  any other error            5  conflict (name taken, ambiguous, last grant)
+  2  usage or bad input         6  unavailable (unreachable, 503, locked, keyring)
+  3  not found                  7  keys verify: key not valid
+
+Environment:
+  KEYWARD_DB, KEYWARD_SERVER, KEYWARD_PROFILE, KEYWARD_OUTPUT,
+  KEYWARD_NO_HEADERS, KEYWARD_CA_FILE, KEYWARD_DEBUG   as the global flags
+  KEYWARD_TOKEN      the operator's token (over the keyring)
+  NO_COLOR           no colour in tables
+  PGPASSWORD         the password of a postgres:// --db (or ~/.pgpass)
+Precedence: flag > environment > config file > default.
+
+Files:
+  $XDG_CONFIG_HOME/keyward/config.yaml   profiles (~/.config/keyward/config.yaml)
+  $XDG_DATA_HOME/keyward/keyward.db      the default database (~/.local/share/...)
+  the OS keyring (Secret Service)        tokens: service keyward, user = profile`,
 		Example: `  keyward keys create ci-deploy --resource /acme/prod --role editor --ttl 30d
   printf %s "$SECRET" | keyward keys verify --resource /acme/prod/robot-1
   keyward keys roll ci-deploy --grace 1h --yes -q`,
