@@ -34,12 +34,13 @@ Environment:
   KEYWARD_DB, KEYWARD_SERVER, KEYWARD_PROFILE, KEYWARD_OUTPUT,
   KEYWARD_NO_HEADERS, KEYWARD_CA_FILE, KEYWARD_DEBUG   as the global flags
   KEYWARD_TOKEN      the operator's token (over the keyring)
+  KEYWARD_CONFIG     another config file (as KUBECONFIG)
   NO_COLOR           no colour in tables
   PGPASSWORD         the password of a postgres:// --db (or ~/.pgpass)
 Precedence: flag > environment > config file > default.
 
 Files:
-  $XDG_CONFIG_HOME/keyward/config.yaml   profiles (~/.config/keyward/config.yaml)
+  $XDG_CONFIG_HOME/keyward/config.yaml   profiles (or $KEYWARD_CONFIG)
   $XDG_DATA_HOME/keyward/keyward.db      the default database (~/.local/share/...)
   the OS keyring (Secret Service)        tokens: service keyward, user = profile`,
 		Example: `  keyward keys create ci-deploy --resource /acme/prod --role editor --ttl 30d

@@ -36,8 +36,18 @@ func DefaultDBPath() string {
 	return filepath.Join(xdgDir("XDG_DATA_HOME", filepath.Join(".local", "share")), "keyward", "keyward.db")
 }
 
-// Path is the config file: $XDG_CONFIG_HOME/keyward/config.yaml
-// (~/.config/keyward/config.yaml).
+// ConfigEnv names another config file, as KUBECONFIG does for kubectl:
+// one per project, or a throwaway one for a script.
+const ConfigEnv = "KEYWARD_CONFIG"
+
+// Path is the config file: $KEYWARD_CONFIG, else
+// $XDG_CONFIG_HOME/keyward/config.yaml (~/.config/keyward/config.yaml).
 func Path() string {
+	if p := os.Getenv(ConfigEnv); p != "" {
+		if abs, err := filepath.Abs(p); err == nil {
+			return abs // relative paths in it resolve against its folder
+		}
+		return p
+	}
 	return filepath.Join(xdgDir("XDG_CONFIG_HOME", ".config"), "keyward", "config.yaml")
 }

@@ -376,3 +376,30 @@ func TestConfigRefusesUnknownKeys(t *testing.T) {
 		}
 	}
 }
+
+// KEYWARD_CONFIG names another config file, as KUBECONFIG does: its
+// profiles are the ones used, its relative paths follow it, and the
+// default file is not read.
+func TestKeywardConfigNamesAnotherFile(t *testing.T) {
+	defaultPath := settingsEnv(t)
+	writeProfiles(t, "home", map[string]Profile{"home": {DB: "/home.db"}})
+	other := filepath.Join(t.TempDir(), "project", "keyward.yaml")
+	if err := os.MkdirAll(filepath.Dir(other), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(other, []byte("current_profile: proj\nprofiles:\n  proj:\n    db: keys.db\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(filepath.Dir(filepath.Dir(other)))
+	t.Setenv(ConfigEnv, filepath.Join("project", "keyward.yaml")) // relative: to the working folder
+	if Path() != other {
+		t.Fatalf("Path() = %s, want %s (not %s)", Path(), other, defaultPath)
+	}
+	s, err := Resolve(flags(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.DB != filepath.Join(filepath.Dir(other), "keys.db") {
+		t.Errorf("db = %s, want the project file's", s.DB)
+	}
+}
