@@ -645,7 +645,7 @@ func TestUnknownSubcommandSuggests(t *testing.T) {
 		}
 	}
 	// Every close match, and a group's subcommand typed without its group.
-	for line, want := range map[string]string{"keys lst": `did you mean "list" or "get"?`, "list": `"keys list"?`, "keys g": `"get" or "grant"?`} {
+	for line, want := range map[string]string{"keys lst": `did you mean "list" or "get"?`, "list": `"keys list"`, "keys g": `"get" or "grant"?`} {
 		if r := c.run(line); r.code != ExitUsage || !strings.Contains(r.err, want) {
 			t.Errorf("keyward %s: exit %d, stderr %q, want %s", line, r.code, r.err, want)
 		}

@@ -110,10 +110,12 @@ Files:
 
 	cmd.AddCommand(keysCmd, auditCmd, NewCmdVersion(f, nil), NewCmdCompletion(f))
 	cmd.AddCommand(NewCmdLogin(f, nil), NewCmdLogout(f, nil), NewCmdWhoami(f, nil), NewCmdServe(f, nil))
+	profileCmd := NewCmdProfile(f)
+	cmd.AddCommand(profileCmd)
 
 	// Group commands show their help; an unknown subcommand is a usage
 	// error (exit 2), not a silent help page.
-	for _, g := range []*cobra.Command{cmd, keysCmd, auditCmd} {
+	for _, g := range []*cobra.Command{cmd, keysCmd, auditCmd, profileCmd} {
 		g.Args = groupArgs
 		g.DisableFlagsInUseLine = true
 		g.SuggestionsMinimumDistance = 2

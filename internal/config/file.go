@@ -146,6 +146,15 @@ func (f *File) SetProfile(name string, p Profile) {
 	f.Profiles[name] = p
 }
 
+// DeleteProfile removes a profile; the current one too, leaving none
+// current.
+func (f *File) DeleteProfile(name string) {
+	delete(f.Profiles, name)
+	if f.CurrentProfile == name {
+		f.CurrentProfile = ""
+	}
+}
+
 // Save writes the file atomically, 0600 (its folder 0700 when created):
 // profiles name servers and databases, which is nobody else's business.
 func (f *File) Save() error {

@@ -76,6 +76,10 @@ type Printer interface {
 	Principal(w io.Writer, p *keys.Principal) error
 	// Version prints version information.
 	Version(w io.Writer, v VersionInfo) error
+	// Profiles prints the config file's profiles (profile list).
+	Profiles(w io.Writer, ps []ProfileInfo) error
+	// Profile prints one profile and its credential's source (profile show).
+	Profile(w io.Writer, d ProfileDetail) error
 }
 
 // ListWriter receives a list item by item; Close ends it (and must be
