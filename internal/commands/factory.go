@@ -33,7 +33,8 @@ type Factory struct {
 	// checks, --since durations); nil is time.Now.
 	Now func() time.Time
 
-	started bool // parsing is over and the command runs (see NewCmdRoot)
+	started bool      // parsing is over and the command runs (see NewCmdRoot)
+	jq      *jqFilter // --jq: the command's JSON goes through it
 
 	mu      sync.Mutex
 	opened  keys.Service

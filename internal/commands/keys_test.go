@@ -814,3 +814,32 @@ func TestRootHelpNamesExitCodesEnvironmentAndFiles(t *testing.T) {
 		}
 	}
 }
+
+// --jq filters a command's JSON with gojq, printing strings raw as gh
+// does; a bad expression is a usage error found before anything changes.
+func TestJQ(t *testing.T) {
+	c := newCLITest(t)
+	c.create("b --resource /acme")
+	c.create("a --resource /acme/x --role editor")
+	if out := c.ok("keys list --jq .[].name"); out != "a\nb\n" {
+		t.Errorf("list --jq .[].name = %q", out)
+	}
+	if out := c.ok("keys get a --jq .grants[0]"); out != `{"resource":"/acme/x","role":"editor"}`+"\n" {
+		t.Errorf("get --jq .grants[0] = %q", out)
+	}
+	if out := c.ok("keys list --limit 0 --jq length"); out != "2\n" {
+		t.Errorf("list --limit 0 --jq length = %q", out)
+	}
+	if r := c.run("keys create c --resource /acme --jq .["); r.code != ExitUsage || !strings.Contains(r.err, "--jq") {
+		t.Errorf("a bad expression: exit %d, stderr %q", r.code, r.err)
+	}
+	if r := c.run("keys get c"); r.code != ExitNotFound {
+		t.Errorf("a create with a bad --jq made the key: exit %d", r.code)
+	}
+	if r := c.run("keys list -o table --jq .[].name"); r.code != ExitUsage {
+		t.Errorf("--jq with -o table: exit %d, stderr %q", r.code, r.err)
+	}
+	if r := c.runIn("sk_bad", "keys verify --jq .code"); r.code != ExitNotValid || r.out != "NOT_FOUND\n" {
+		t.Errorf("verify --jq .code: exit %d, out %q", r.code, r.out)
+	}
+}

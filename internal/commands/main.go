@@ -56,6 +56,13 @@ func RunFactory(ctx context.Context, f *Factory, args []string) (code int) {
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
 	err := root.ExecuteContext(ctx)
+	if f.jq != nil {
+		// Even after an error: verify prints its result and exits 7.
+		if jqErr := f.jq.finish(); jqErr != nil && err == nil {
+			err = jqErr
+		}
+		ios.Out = f.jq.out
+	}
 	if err == nil {
 		return ExitOK
 	}

@@ -78,9 +78,18 @@ Files:
 	})
 	// Parsing is over when this runs: any error before it (an unknown
 	// command or flag) is a usage error, any after it is the command's.
+	var jq string
+	cmd.PersistentFlags().StringVar(&jq, "jq", "", "filter JSON output with a jq `expression` (gojq), e.g. '.[].name'")
 	cmd.PersistentPreRunE = func(c *cobra.Command, args []string) error {
 		if err := emptyFlagValues(c); err != nil {
 			return err
+		}
+		if jq != "" {
+			j, err := startJQ(f, c, jq)
+			if err != nil {
+				return err
+			}
+			f.jq = j
 		}
 		f.started = true
 		return nil

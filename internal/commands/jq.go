@@ -1,0 +1,106 @@
+package commands
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/itchyny/gojq"
+	"github.com/spf13/cobra"
+
+	"github.com/keyward/keyward/internal/config"
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// jqFilter is --jq EXPR: gojq (what gh uses) over the JSON a command
+// prints. The expression is compiled before the command runs, so a bad
+// one is a usage error that changes nothing; the command then prints JSON
+// into a buffer, and the results go out as gh prints them: strings raw,
+// anything else as one line of JSON.
+type jqFilter struct {
+	code *gojq.Code
+	out  io.Writer // the real standard output
+	buf  bytes.Buffer
+}
+
+// startJQ compiles expr and points the command's output into a buffer,
+// as JSON. An -o other than json beside --jq is a usage error.
+func startJQ(f *Factory, cmd *cobra.Command, expr string) (*jqFilter, error) {
+	q, err := gojq.Parse(expr)
+	if err != nil {
+		return nil, usageErrorf("--jq: %s", err)
+	}
+	code, err := gojq.Compile(q)
+	if err != nil {
+		return nil, usageErrorf("--jq: %s", err)
+	}
+	if o := cmd.Flags().Lookup(config.FlagOutput); o != nil && o.Changed && o.Value.String() != "json" {
+		return nil, usageErrorf("--jq works on JSON: drop -o %s", o.Value.String())
+	}
+	if err := cmd.Flags().Set(config.FlagOutput, "json"); err != nil {
+		return nil, err
+	}
+	j := &jqFilter{code: code, out: f.IO.Out}
+	f.IO.Out = &j.buf
+	return j, nil
+}
+
+// finish runs the filter over what the command printed.
+func (j *jqFilter) finish() error {
+	if j.buf.Len() == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(&j.buf)
+	dec.UseNumber()
+	for {
+		var v any
+		if err := dec.Decode(&v); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return keys.Errorf(keys.Invalid, "--jq: this command does not print JSON")
+		}
+		v = normalizeNumbers(v)
+		iter := j.code.Run(v)
+		for {
+			r, ok := iter.Next()
+			if !ok {
+				break
+			}
+			if err, isErr := r.(error); isErr {
+				return keys.Errorf(keys.Invalid, "--jq: %s", err)
+			}
+			if s, isString := r.(string); isString {
+				fmt.Fprintln(j.out, s)
+				continue
+			}
+			b, err := gojq.Marshal(r)
+			if err != nil {
+				return keys.Errorf(keys.Invalid, "--jq: %s", err)
+			}
+			fmt.Fprintf(j.out, "%s\n", b)
+		}
+	}
+}
+
+// normalizeNumbers turns json.Number into what gojq takes: an int when it
+// is one, else a float64.
+func normalizeNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return int(i)
+		}
+		f, _ := x.Float64()
+		return f
+	case []any:
+		for i := range x {
+			x[i] = normalizeNumbers(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = normalizeNumbers(x[k])
+		}
+	}
+	return v
+}
