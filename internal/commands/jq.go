@@ -46,39 +46,54 @@ func startJQ(f *Factory, cmd *cobra.Command, expr string) (*jqFilter, error) {
 	return j, nil
 }
 
-// finish runs the filter over what the command printed.
+// finish runs the filter over what the command printed. When the filter
+// fails (the output is not JSON, or the expression fails on it), the
+// command's own output goes out unfiltered beside the error: a create or
+// roll has happened by now, and its secret is shown only this once.
 func (j *jqFilter) finish() error {
-	if j.buf.Len() == 0 {
+	raw := j.buf.Bytes()
+	if len(raw) == 0 {
 		return nil
 	}
-	dec := json.NewDecoder(&j.buf)
+	var out bytes.Buffer
+	if err := j.run(raw, &out); err != nil {
+		_, _ = j.out.Write(raw)
+		return err
+	}
+	_, err := j.out.Write(out.Bytes())
+	return err
+}
+
+// run filters every JSON value in raw into out: strings raw, anything
+// else as one line of JSON.
+func (j *jqFilter) run(raw []byte, out io.Writer) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	for {
 		var v any
 		if err := dec.Decode(&v); err == io.EOF {
 			return nil
 		} else if err != nil {
-			return keys.Errorf(keys.Invalid, "--jq: this command does not print JSON")
+			return keys.Errorf(keys.Invalid, "--jq: this command does not print JSON; its output follows unfiltered")
 		}
-		v = normalizeNumbers(v)
-		iter := j.code.Run(v)
+		iter := j.code.Run(normalizeNumbers(v))
 		for {
 			r, ok := iter.Next()
 			if !ok {
 				break
 			}
 			if err, isErr := r.(error); isErr {
-				return keys.Errorf(keys.Invalid, "--jq: %s", err)
+				return keys.Errorf(keys.Invalid, "--jq: %s; the output follows unfiltered", err)
 			}
 			if s, isString := r.(string); isString {
-				fmt.Fprintln(j.out, s)
+				fmt.Fprintln(out, s)
 				continue
 			}
 			b, err := gojq.Marshal(r)
 			if err != nil {
 				return keys.Errorf(keys.Invalid, "--jq: %s", err)
 			}
-			fmt.Fprintf(j.out, "%s\n", b)
+			fmt.Fprintf(out, "%s\n", b)
 		}
 	}
 }

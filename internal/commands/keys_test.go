@@ -843,3 +843,15 @@ func TestJQ(t *testing.T) {
 		t.Errorf("verify --jq .code: exit %d, out %q", r.code, r.out)
 	}
 }
+
+// A filter that fails after a create or roll never loses the secret, shown
+// only this once: the command's own output goes out unfiltered.
+func TestJQFailureKeepsTheSecret(t *testing.T) {
+	c := newCLITest(t)
+	for _, line := range []string{"keys create a --resource /acme -q --jq .", "keys create b --resource /acme --jq .secret|error"} {
+		r := c.run(line)
+		if r.code != ExitUsage || !regexp.MustCompile(`sk_[0-9A-Za-z]{38}`).MatchString(r.out) {
+			t.Errorf("%s: exit %d, out %q, stderr %q", line, r.code, r.out, r.err)
+		}
+	}
+}
