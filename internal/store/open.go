@@ -59,9 +59,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	// Processes opening a new file at the same moment can see it between
 	// states (SQLite refuses a journal mode change beside another
-	// connection at once, without waiting): until the file is keyward's
-	// in WAL mode, try again for as long as a locked database is waited
-	// for.
+	// connection at once, without waiting): a locked database is tried
+	// again for as long as one is waited for. Even once the file's header
+	// says WAL, a connection of this open may still have met the change
+	// half-way (1 concurrent first open in ~40 under load failed so).
 	deadline := time.Now().Add(busy)
 	_, statErr := os.Stat(abs)
 	for {
@@ -70,7 +71,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			s.created = errors.Is(statErr, fs.ErrNotExist)
 			return s, nil
 		}
-		if keys.ErrorCode(err) != keys.Unavailable || time.Now().After(deadline) || walReady(abs) {
+		if keys.ErrorCode(err) != keys.Unavailable || time.Now().After(deadline) {
 			return s, err
 		}
 		select {
@@ -247,21 +248,6 @@ func unwrapPathErr(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// walReady reports whether the file's header holds keyward's application
-// id and WAL mode, as every keyward file's does once initialized.
-func walReady(abs string) bool {
-	f, err := os.Open(abs)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	header := make([]byte, 72)
-	if _, err := io.ReadFull(f, header); err != nil {
-		return false
-	}
-	return binary.BigEndian.Uint32(header[68:72]) == applicationID && header[18] == 2 && header[19] == 2
 }
 
 func notKeyward(shown string) error {
