@@ -71,25 +71,25 @@ func profileInfo(file *config.File, name, current string) output.ProfileInfo {
 	return output.ProfileInfo{Name: name, Server: optional(p.Server), DB: optional(p.DB), Current: name == current}
 }
 
-// currentProfile is the profile in use: --profile or KEYWARD_PROFILE, else
-// the file's current one.
-func currentProfile(opts *ProfileOptions, file *config.File) (string, error) {
+// loadCurrent reads the config file and names the profile in use:
+// --profile or KEYWARD_PROFILE, else the file's current one.
+func loadCurrent(opts *ProfileOptions) (*config.File, string, error) {
+	file, err := config.Load()
+	if err != nil {
+		return nil, "", err
+	}
 	s, err := opts.Settings()
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	if s.Profile != "" {
-		return s.Profile, nil
+		return file, s.Profile, nil
 	}
-	return file.CurrentProfile, nil
+	return file, file.CurrentProfile, nil
 }
 
 func profileListRun(_ context.Context, opts *ProfileOptions) error {
-	file, err := config.Load()
-	if err != nil {
-		return err
-	}
-	current, err := currentProfile(opts, file)
+	file, current, err := loadCurrent(opts)
 	if err != nil {
 		return err
 	}
@@ -125,11 +125,7 @@ func profileUseRun(_ context.Context, opts *ProfileOptions) error {
 }
 
 func profileShowRun(_ context.Context, opts *ProfileOptions) error {
-	file, err := config.Load()
-	if err != nil {
-		return err
-	}
-	current, err := currentProfile(opts, file)
+	file, current, err := loadCurrent(opts)
 	if err != nil {
 		return err
 	}
