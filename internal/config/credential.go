@@ -12,6 +12,7 @@ import (
 
 	"github.com/zalando/go-keyring"
 
+	"github.com/keyward/keyward/internal/fserr"
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/output"
 )
@@ -179,7 +180,7 @@ func StoreToken(profile, token string, insecure bool) (where string, err error) 
 		return "", keyringUnavailable("store the token in", err)
 	}
 	if err := os.Remove(InsecureTokenPath(profile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return SourceKeyring, keys.Errorf(keys.Internal, "stored the token in the keyring but cannot remove the old plaintext copy %s: %v", InsecureTokenPath(profile), unwrapPathError(err))
+		return SourceKeyring, keys.Errorf(keys.Internal, "stored the token in the keyring but cannot remove the old plaintext copy %s: %v", InsecureTokenPath(profile), fserr.Cause(err))
 	}
 	return SourceKeyring, nil
 }
@@ -195,7 +196,7 @@ func DeleteToken(profile string) (removed bool, keyringErr, err error) {
 	case err == nil:
 		removed = true
 	case !errors.Is(err, fs.ErrNotExist):
-		return false, nil, keys.Errorf(keys.Internal, "cannot remove %s: %v", path, unwrapPathError(err))
+		return false, nil, keys.Errorf(keys.Internal, "cannot remove %s: %v", path, fserr.Cause(err))
 	}
 	switch err := keyringDelete(profile); {
 	case err == nil:
@@ -257,7 +258,7 @@ const maxTokenFile = 64 << 10
 // (exit 4) saying what to do.
 func readTokenFile(path string) (string, error) {
 	cannot := func(err error) error {
-		return keys.Errorf(keys.Unauthorized, "cannot read the credential file %s: %v; run 'keyward login' again or set %s", path, unwrapPathError(err), TokenEnv)
+		return keys.Errorf(keys.Unauthorized, "cannot read the credential file %s: %v; run 'keyward login' again or set %s", path, fserr.Cause(err), TokenEnv)
 	}
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/keyward/keyward/internal/fserr"
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/output"
 )
@@ -60,7 +61,7 @@ func LoadFrom(path string) (*File, error) {
 		return f, nil
 	}
 	if err != nil {
-		return nil, keys.Errorf(keys.Invalid, "cannot read config file %s: %v", path, unwrapPathError(err))
+		return nil, keys.Errorf(keys.Invalid, "cannot read config file %s: %v", path, fserr.Cause(err))
 	}
 	if err := decodeStrict(b, f); err != nil {
 		return nil, keys.Errorf(keys.Invalid, "config file %s: %s", path, err)
@@ -99,11 +100,11 @@ func decodeStrict(b []byte, f *File) error {
 // change and save, the last one to save wins and the others' are lost.
 func Update(path string, fn func(f *File) error) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return keys.Errorf(keys.Internal, "cannot create %s: %v", filepath.Dir(path), unwrapPathError(err))
+		return keys.Errorf(keys.Internal, "cannot create %s: %v", filepath.Dir(path), fserr.Cause(err))
 	}
 	unlock, err := lockFile(path + ".lock")
 	if err != nil {
-		return keys.Errorf(keys.Internal, "cannot lock the config file %s: %v", path, unwrapPathError(err))
+		return keys.Errorf(keys.Internal, "cannot lock the config file %s: %v", path, fserr.Cause(err))
 	}
 	defer unlock()
 	f, err := LoadFrom(path)
@@ -174,11 +175,11 @@ func (f *File) Save() error {
 func writeFileAtomic(path string, data []byte, tmpPattern string) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return keys.Errorf(keys.Internal, "cannot create %s: %v", dir, unwrapPathError(err))
+		return keys.Errorf(keys.Internal, "cannot create %s: %v", dir, fserr.Cause(err))
 	}
 	tmp, err := os.CreateTemp(dir, tmpPattern)
 	if err != nil {
-		return keys.Errorf(keys.Internal, "cannot write in %s: %v", dir, unwrapPathError(err))
+		return keys.Errorf(keys.Internal, "cannot write in %s: %v", dir, fserr.Cause(err))
 	}
 	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(0o600); err != nil {
@@ -193,15 +194,7 @@ func writeFileAtomic(path string, data []byte, tmpPattern string) error {
 		return keys.Errorf(keys.Internal, "cannot write %s: %v", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return keys.Errorf(keys.Internal, "cannot write %s: %v", path, unwrapPathError(err))
+		return keys.Errorf(keys.Internal, "cannot write %s: %v", path, fserr.Cause(err))
 	}
 	return nil
-}
-
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keyward/keyward/internal/fserr"
 	"github.com/keyward/keyward/internal/keys"
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
@@ -154,7 +155,7 @@ func createFile(abs, shown string, mkdir bool) (created bool, err error) {
 			return false, keys.Errorf(keys.Invalid, "cannot create %s: the folder %s does not exist (check --db, or create the folder first)", shown, dir)
 		}
 		if err := mkdirPrivate(dir); err != nil {
-			return false, keys.Errorf(keys.Invalid, "cannot create the folder for %s: %v", shown, unwrapPathErr(err))
+			return false, keys.Errorf(keys.Invalid, "cannot create the folder for %s: %v", shown, fserr.Cause(err))
 		}
 	}
 	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
@@ -172,7 +173,7 @@ func createFile(abs, shown string, mkdir bool) (created bool, err error) {
 	case errors.Is(err, fs.ErrPermission):
 		return false, keys.Errorf(keys.Invalid, "cannot open %s: permission denied", shown)
 	}
-	return false, keys.Errorf(keys.Invalid, "cannot open %s: %v", shown, unwrapPathErr(err))
+	return false, keys.Errorf(keys.Invalid, "cannot open %s: %v", shown, fserr.Cause(err))
 }
 
 // stampEmpty makes an empty file keyward's before anything else is
@@ -242,14 +243,6 @@ func mkdirPrivate(dir string) error {
 	return nil
 }
 
-func unwrapPathErr(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 func notKeyward(shown string) error {
 	return keys.Errorf(keys.Invalid, "%s is not a keyward database", shown)
 }
@@ -265,7 +258,7 @@ func checkExisting(ctx context.Context, abs, shown string) (empty bool, err erro
 	}
 	f, err := os.Open(abs)
 	if err != nil {
-		return false, keys.Errorf(keys.Invalid, "cannot open %s: %v", shown, unwrapPathErr(err))
+		return false, keys.Errorf(keys.Invalid, "cannot open %s: %v", shown, fserr.Cause(err))
 	}
 	defer f.Close()
 	fi, err := f.Stat()
