@@ -301,7 +301,7 @@ __keyward_handle_standard_completion_case() {
         printf -v comp "%q" "${compline%%$tab*}" &>/dev/null || comp=$(printf "%q" "${compline%%$tab*}")
 
         # Only consider the completions that match
-        [[ $comp == "$cur"* ]] || continue
+        [[ $comp == "$cur"* ]] || (((directive & 1024) != 0)) || continue
 
         # The completions matches.  Add it to the list of full completions including
         # its description.  We don't escape the completion because it may get printed
@@ -317,6 +317,19 @@ __keyward_handle_standard_completion_case() {
             longest=${#comp}
         fi
     done < <(printf "%s\n" "${completions[@]}")
+
+    # keyward: readline replaces the word with the candidates' longest
+    # common prefix; org/names of a typed name (ci: a1/ci, a2/ci) may share
+    # one (a) that would drop the word: this TAB then inserts nothing and
+    # the next one (COMP_TYPE 63) lists them
+    if (((directive & 1024) != 0 && ${#COMPREPLY[@]} > 1)) && [[ ${COMP_TYPE-} != 63 ]]; then
+        local c lcp=${COMPREPLY[0]%%$tab*}
+        for c in "${COMPREPLY[@]}"; do
+            c=${c%%$tab*}
+            while [[ $c != "$lcp"* ]]; do lcp=${lcp%?}; done
+        done
+        [[ -z $lcp || $lcp == "$cur"* ]] || COMPREPLY=()
+    fi
 
     # If there is a single completion left, remove the description text and escape any special characters
     if ((${#COMPREPLY[*]} == 1)); then

@@ -2,7 +2,9 @@ package commands
 
 import (
 	"context"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,7 +42,7 @@ func keyArgs(f *Factory, max int) cobra.CompletionFunc {
 		if max > 0 && len(args) >= max {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		return completeKeyRefs(cmd, f, toComplete, args), cobra.ShellCompDirectiveNoFileComp
+		return completeKeyRefs(cmd, f, toComplete, args)
 	}
 }
 
@@ -49,7 +51,7 @@ func keyThenResource(f *Factory) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		switch len(args) {
 		case 0:
-			return completeKeyRefs(cmd, f, toComplete, nil), cobra.ShellCompDirectiveNoFileComp
+			return completeKeyRefs(cmd, f, toComplete, nil)
 		case 1:
 			return completeResources(f)(cmd, args[:0], toComplete)
 		}
@@ -63,7 +65,7 @@ func keyThenGrant(f *Factory) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		switch len(args) {
 		case 0:
-			return completeKeyRefs(cmd, f, toComplete, nil), cobra.ShellCompDirectiveNoFileComp
+			return completeKeyRefs(cmd, f, toComplete, nil)
 		case 1:
 			ctx, cancel := completeContext(cmd)
 			defer cancel()
@@ -120,14 +122,23 @@ func completeResources(f *Factory) cobra.CompletionFunc {
 }
 
 // completeKeyRefs is the KEY candidates for toComplete, leaving out the
-// keys named in exclude (the arguments already given).
-func completeKeyRefs(cmd *cobra.Command, f *Factory, toComplete string, exclude []string) []string {
+// keys named in exclude (the arguments already given), and the directive.
+//
+// A name that keys of several organizations share is no KEY, so a shell
+// must not insert it as one: typed in full (ci), it is offered as each
+// key's org/name, which bash and zsh would filter out as not starting
+// with what is typed; directiveQualified tells keyward's scripts (see
+// completion_write.go) to show them all the same. Typed in part (c), it
+// is offered once, bare and without a trailing space, so that the shell
+// completes the word up to it and the next TAB offers the org/names:
+// what the shells insert always starts with what was typed.
+func completeKeyRefs(cmd *cobra.Command, f *Factory, toComplete string, exclude []string) ([]string, cobra.ShellCompDirective) {
 	var found []*keys.Key
-	byName := map[string]int{}
+	byName := map[string][]string{} // name -> organizations
 	scanKeys(cmd, f, func(k *keys.Key) bool {
 		if matchesRef(k, toComplete) {
 			found = append(found, k)
-			byName[k.Name]++
+			byName[k.Name] = append(byName[k.Name], k.Org)
 		}
 		return len(found) < completeMaxCandidates
 	})
@@ -136,21 +147,43 @@ func completeKeyRefs(cmd *cobra.Command, f *Factory, toComplete string, exclude 
 		skip[a] = true
 	}
 	now := nowFor(f)()
+	directive := cobra.ShellCompDirectiveNoFileComp
+	offeredBare := map[string]bool{}
 	var out []string
 	for _, k := range found {
 		if skip[k.ID] || skip[k.Name] || skip[orgRef(k)] {
 			continue
 		}
+		shared := len(byName[k.Name]) > 1
 		ref := k.Name
 		switch {
 		case strings.HasPrefix(toComplete, keyIDPrefix):
 			ref = k.ID
-		case strings.Contains(toComplete, "/") || byName[k.Name] > 1:
+		case strings.Contains(toComplete, "/"):
 			ref = orgRef(k)
+		case shared && (toComplete == "" || toComplete == k.Name):
+			ref = orgRef(k)
+			if toComplete != "" {
+				directive |= directiveQualified
+			}
+		case shared:
+			if !offeredBare[k.Name] {
+				offeredBare[k.Name] = true
+				out = append(out, k.Name+"\t"+describeShared(byName[k.Name]))
+				directive |= cobra.ShellCompDirectiveNoSpace
+			}
+			continue
 		}
 		out = append(out, ref+"\t"+describeKey(k, ref, now))
 	}
-	return out
+	return out, directive
+}
+
+// describeShared is the description of a name keys of several
+// organizations share: how many, and where.
+func describeShared(orgs []string) string {
+	orgs = slices.Sorted(slices.Values(orgs))
+	return strconv.Itoa(len(orgs)) + " keys: " + strings.Join(slices.Compact(orgs), ", ")
 }
 
 // matchesRef reports whether k has a reference (id, name or org/name)

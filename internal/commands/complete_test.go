@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/keyward/keyward/internal/iostreams"
 	"github.com/keyward/keyward/internal/testenv"
@@ -270,4 +273,70 @@ func TestCompleteIsQuietAndHarmless(t *testing.T) {
 	if d := time.Since(start); d > completeTimeout+2*time.Second {
 		t.Errorf("completion against a silent server took %s", d)
 	}
+}
+
+// A name keys of several organizations share is no KEY: typed in part it
+// is offered bare and without a space (the shell completes the word to
+// it), typed in full as each key's org/name, marked for keyward's bash
+// and zsh scripts, which would otherwise drop them as not starting with
+// the word.
+func TestCompleteSharedName(t *testing.T) {
+	c := completeKeysFixture(t)
+	c.create("cid --resource /acme")
+	for _, tc := range []struct {
+		word      string
+		want      []string
+		directive string
+	}{
+		{"c", []string{"ci", "cid"}, ":6"}, // NoFileComp|NoSpace
+		{"ci", []string{"acme/ci", "other/ci", "cid"}, ":1028"},
+		{"cid", []string{"cid"}, ":4"},
+		{"", []string{"alpha", "beta", "acme/ci", "other/ci", "boss", "off", "cid"}, ":4"},
+		{"other/", []string{"other/ci", "other/off"}, ":4"},
+	} {
+		got, dir := c.complete("keys", "get", tc.word)
+		assertCandidates(t, "get "+tc.word, got, tc.want...)
+		if dir != tc.directive {
+			t.Errorf("get %q: directive %s, want %s", tc.word, dir, tc.directive)
+		}
+	}
+	// the bare name says where its keys are
+	ios, _, out, _ := iostreams.Test()
+	Run(context.Background(), ios, []string{"__complete", "--db", c.db, "keys", "get", "c"})
+	if !strings.Contains(out.String(), "ci\t2 keys: /acme, /other\n") {
+		t.Errorf("stdout %q, want ci described as 2 keys: /acme, /other", out)
+	}
+	// a key already given is not offered again, but its name stays shared
+	got, dir := c.complete("keys", "delete", "acme/ci", "ci")
+	assertCandidates(t, "delete acme/ci ci", got, "other/ci", "cid")
+	if dir != ":1028" {
+		t.Errorf("delete acme/ci ci: directive %s", dir)
+	}
+}
+
+// keyward's bash and zsh scripts are cobra's with the patches for
+// directiveQualified applied once; fish and powershell are cobra's.
+func TestWriteCompletionPatches(t *testing.T) {
+	for _, shell := range Shells {
+		var b strings.Builder
+		if err := WriteCompletion(testRoot(), shell, &b); err != nil {
+			t.Fatalf("%s: %v", shell, err)
+		}
+		for _, p := range scriptPatches[shell] {
+			if strings.Count(b.String(), p.new) != 1 {
+				t.Errorf("%s: patch %q not applied once", shell, p.old)
+			}
+		}
+		if want := shell == "bash" || shell == "zsh"; want != strings.Contains(b.String(), "1024") {
+			t.Errorf("%s: script mentions directiveQualified (1024): %v, want %v", shell, !want, want)
+		}
+	}
+	if err := WriteCompletion(testRoot(), "tcsh", io.Discard); err == nil {
+		t.Error("tcsh: no error")
+	}
+}
+
+func testRoot() *cobra.Command {
+	ios, _, _, _ := iostreams.Test()
+	return NewCmdRoot(&Factory{IO: ios})
 }

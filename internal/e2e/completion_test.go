@@ -22,24 +22,32 @@ import (
 type completionCase struct {
 	line string
 	want []string
+	// after is the command line after the TAB, where the session shows
+	// it (zsh); "" when not checked
+	after string
 }
 
 var completionCases = []completionCase{
-	{"keyward keys ro", []string{"roll"}},
-	{"keyward keys get ", []string{"alpha", "beta", "acme/ci", "other/ci", "boss"}},
-	{"keyward keys get al", []string{"alpha"}},
-	{"keyward keys get acme/", []string{"acme/alpha", "acme/beta", "acme/ci"}},
-	{"keyward keys delete alpha ", []string{"beta", "acme/ci", "other/ci", "boss"}},
-	{"keyward keys ungrant alpha ", []string{"/acme/dev", "/acme/prod"}},
-	{"keyward -o ", []string{"table", "json", "jsonl"}},
-	{"keyward keys create x --role ", []string{"viewer", "editor", "admin"}},
+	{"keyward keys ro", []string{"roll"}, ""},
+	{"keyward keys get ", []string{"alpha", "beta", "acme/ci", "other/ci", "boss"}, ""},
+	{"keyward keys get al", []string{"alpha"}, "keyward keys get alpha "},
+	// a name two organizations share: typed in part, the word completes
+	// to it with no space after (it is no KEY yet); typed in full, the
+	// word stays and each key's org/name is listed
+	{"keyward keys get c", []string{"ci"}, "keyward keys get ci"},
+	{"keyward keys get ci", []string{"acme/ci", "other/ci"}, "keyward keys get ci"},
+	{"keyward keys get acme/", []string{"acme/alpha", "acme/beta", "acme/ci"}, ""},
+	{"keyward keys delete alpha ", []string{"beta", "acme/ci", "other/ci", "boss"}, ""},
+	{"keyward keys ungrant alpha ", []string{"/acme/dev", "/acme/prod"}, ""},
+	{"keyward -o ", []string{"table", "json", "jsonl"}, ""},
+	{"keyward keys create x --role ", []string{"viewer", "editor", "admin"}, ""},
 	// no files for a duration, though the directory has one
-	{"keyward keys roll alpha --grace ", nil},
+	{"keyward keys roll alpha --grace ", nil, ""},
 }
 
 // fileCase shows that the directory's file is offered where a file is
 // wanted: the empty answers above are the directive, not a broken setup.
-var fileCase = completionCase{"keyward --ca-file ", []string{"somefile"}}
+var fileCase = completionCase{"keyward --ca-file ", []string{"somefile"}, ""}
 
 // completionEnv builds keyward, puts it on PATH, and fills a database
 // (KEYWARD_DB) with keys; it returns the environment and a working
@@ -119,6 +127,10 @@ func checkCandidates(t *testing.T, shell string, tc completionCase, out string) 
 // interactive zsh) costs far more than a completion.
 const caseMark = "@@keyward-case@@"
 
+// lineMark starts the line where a session shows the command line after
+// the TAB.
+const lineMark = caseMark + "-line@@ "
+
 // lines is the command lines of cases, the session's arguments.
 func lines(cases []completionCase) []string {
 	var l []string
@@ -137,7 +149,17 @@ func checkSession(t *testing.T, shell string, cases []completionCase, out string
 		t.Fatalf("%s: %d parts for %d cases in %q", shell, len(parts)-1, len(cases), out)
 	}
 	for i, tc := range cases {
-		checkCandidates(t, shell, tc, parts[i+1])
+		var cands []string
+		for _, l := range strings.Split(parts[i+1], "\n") {
+			if after, ok := strings.CutPrefix(l, lineMark); ok {
+				if tc.after != "" && after != tc.after {
+					t.Errorf("%s: %q<TAB> makes the line %q, want %q", shell, tc.line, after, tc.after)
+				}
+				continue
+			}
+			cands = append(cands, l)
+		}
+		checkCandidates(t, shell, tc, strings.Join(cands, "\n"))
 	}
 }
 
@@ -203,11 +225,31 @@ func TestCompletionFish(t *testing.T) {
 	cases := append(completionCases, fileCase)
 	out := runShell(t, env, work, append([]string{fish, "--no-config", "-c",
 		"set -p fish_complete_path $argv[1]; for l in $argv[3..-1]; echo $argv[2]; complete -C $l; end", dir, caseMark}, lines(cases)...)...)
-	checkSession(t, "fish", cases, out)
+	checkSession(t, "fish", cases, fishNoSpace(out))
 	// and sourced, as `keyward completion fish | source` does
 	out = runShell(t, env, work, fish, "--no-config", "-c",
 		"keyward completion fish | source; complete -C $argv[1]", completionCases[1].line)
 	checkCandidates(t, "fish (sourced)", completionCases[1], out)
+}
+
+// fishNoSpace drops from fish's candidates the copies cobra's fish script
+// adds to keep fish from putting a space after a lone candidate (ci and
+// ci., for ShellCompDirectiveNoSpace).
+func fishNoSpace(out string) string {
+	lines := strings.Split(out, "\n")
+	seen := map[string]bool{}
+	for _, l := range lines {
+		seen[strings.TrimSpace(strings.Split(l, "\t")[0])] = true
+	}
+	var keep []string
+	for _, l := range lines {
+		c := strings.TrimSpace(strings.Split(l, "\t")[0])
+		if base, ok := strings.CutSuffix(c, "."); ok && seen[base] {
+			continue
+		}
+		keep = append(keep, l)
+	}
+	return strings.Join(keep, "\n")
 }
 
 // zshDriver completes the lines $5... in one real interactive zsh (in a
@@ -216,7 +258,8 @@ func TestCompletionFish(t *testing.T) {
 // source <(keyward completion zsh)), then each line and a TAB. A compadd
 // wrapper appends every candidate the completion system adds to the file
 // $4, after a line $3 that the driver writes before each line. TAB runs
-// complete-word and then shows a message numbered for the line, so that
+// complete-word, appends the command line it made after "-line@@ " (a
+// lineMark when $3 is a caseMark), and then shows a message numbered for the line, so that
 // nothing more is typed before its completion is done; ^U then empties
 // the command line for the next.
 const zshDriver = `
@@ -229,7 +272,7 @@ else
 	zpty -w z 'autoload -U compinit; compinit -u -D; source <(keyward completion zsh)'
 fi
 zpty -w z 'compadd() { if [[ ${@[1,(i)(-|--)]} != *-(O|A|D)\ * ]]; then local -a __h; builtin compadd -A __h "$@"; (( $#__h )) && print -rl -- $__h >> '${(q)4}'; fi; builtin compadd "$@"; }'
-zpty -w z 'integer kwn; kwtab() { zle complete-word; zle -M "COMP""LETED-$((++kwn))-" }; zle -N kwtab; bindkey "^I" kwtab'
+zpty -w z 'integer kwn; kwtab() { zle complete-word; print -r -- "'$3'-line@@ $BUFFER" >> '${(q)4}'; zle -M "COMP""LETED-$((++kwn))-" }; zle -N kwtab; bindkey "^I" kwtab'
 zpty -w z "print RE''ADY"
 zpty -r z out '*READY*' || exit 4
 integer i
