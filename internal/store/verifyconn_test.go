@@ -133,9 +133,18 @@ func TestPostgresVerifyOnAHungServer(t *testing.T) {
 		}
 	}
 
+	// Once it answers, so do they: the connections the hang broke are
+	// replaced. Not necessarily by the very next call: on a loaded machine
+	// it may meet its 300ms bound while the proxy's backlog drains.
 	proxy.thaw()
-	if c := code(t, s, k.Secret); c != keys.CodeValid {
-		t.Fatalf("verify once the server answers: %s", c)
+	for deadline := time.Now().Add(hangLimit); ; {
+		res, err := s.Verify(ctx, keys.VerifyRequest{Secret: k.Secret})
+		if err == nil && res.Code == keys.CodeValid {
+			break
+		}
+		if err == nil || keys.ErrorCode(err) != keys.Unavailable || time.Now().After(deadline) {
+			t.Fatalf("verify once the server answers: %v %v", res, err)
+		}
 	}
 }
 
