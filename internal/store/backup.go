@@ -11,6 +11,8 @@ import (
 	"github.com/keyward/keyward/internal/keys"
 )
 
+var errPostgresBackup = keys.Errorf(keys.Invalid, "keyward backup copies a SQLite database; for PostgreSQL use pg_dump (pg_dump -Fc -f keyward.dump \"$URL\")")
+
 // BackupOptions tune Backup.
 type BackupOptions struct {
 	// Force replaces a file already at the destination. Without it an
@@ -35,7 +37,7 @@ type BackupOptions struct {
 // live server.
 func (s *Store) Backup(ctx context.Context, dest string, opts BackupOptions) error {
 	if _, ok := s.eng.(sqliteEngine); !ok {
-		return keys.Errorf(keys.Invalid, "keyward backup copies a SQLite database; for PostgreSQL use pg_dump (e.g. pg_dump -Fc -f keyward.dump \"$URL\")")
+		return errPostgresBackup
 	}
 	if dest == "" {
 		return keys.Errorf(keys.Invalid, "no backup path given")
@@ -127,4 +129,19 @@ func syncFile(path string) error {
 	}
 	defer f.Close()
 	return f.Sync()
+}
+
+// BackupFile opens the keyward database at db (which must exist) and backs
+// it up to dest. A PostgreSQL URL is refused before any connection: the
+// answer (pg_dump) does not depend on whether the server is up.
+func BackupFile(ctx context.Context, db, dest string, opts BackupOptions) error {
+	if isPostgresURL(db) {
+		return errPostgresBackup
+	}
+	s, err := Open(ctx, db, Options{MustExist: true})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return s.Backup(ctx, dest, opts)
 }
