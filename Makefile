@@ -4,9 +4,23 @@
 SHELL := /bin/bash
 GO ?= go
 BIN ?= bin/keyward
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
+# A commit tagged vX.Y.Z builds as X.Y.Z (as gh prints its version);
+# any other as 0.0.0-dev+<commit> (.dirty with uncommitted changes).
+COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+TAG := $(shell git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null)
+DIRTY := $(shell git diff --quiet HEAD -- 2>/dev/null || echo .dirty)
+VERSION ?= $(if $(TAG),$(patsubst v%,%,$(TAG)),0.0.0-dev+$(COMMIT)$(DIRTY))
 LDFLAGS := -s -w -X github.com/keyward/keyward/internal/commands.version=$(VERSION) -X github.com/keyward/keyward/internal/commands.commit=$(COMMIT)
+# Linux release binaries are static, so that they run on any Linux (musl,
+# old glibc, a bare container): user and DNS lookups in Go rather than
+# glibc's NSS (osusergo, netgo), and no dlopen (go-sqlite3's notes:
+# sqlite_omit_load_extension), which a static glibc cannot do anyway.
+STATIC_TAGS := osusergo,netgo,sqlite_omit_load_extension
+STATIC_LDFLAGS := $(LDFLAGS) -linkmode external -extldflags '-static'
+PREFIX ?= /usr/local
+DESTDIR ?=
+GORELEASER_VERSION := v2.15.0
+GORELEASER := $(shell $(GO) env GOPATH)/bin/goreleaser
 # CI's short runs count executions instead of timing them: Go 1.26's fuzzing
 # engine can fail a run with "context deadline exceeded" when a -fuzztime
 # duration runs out on a loaded machine (golang/go#75804, fixed in 1.27),
@@ -15,10 +29,47 @@ FUZZTIME ?= 20000x
 # package:target pairs
 FUZZ_TARGETS := keys:FuzzParseSecret keys:FuzzContainsSecret keys:FuzzParseDuration keys:FuzzParseResource keys:FuzzParseTime keys:FuzzParseRole keys:FuzzNames server:FuzzNoServerErrors
 
-.PHONY: build demo check deps test vet fmt-check smoke fuzz fuzz-long bench bench-short bench-http completions clean pg-start pg-stop
+.PHONY: build build-static install release-snapshot release-check docs man demo check deps test vet fmt-check smoke fuzz fuzz-long bench bench-short bench-http completions clean pg-start pg-stop
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+# What the release's Linux archives hold (needs a C compiler and glibc's
+# static libraries: Debian's libc6-dev).
+build-static:
+	CGO_ENABLED=1 $(GO) build -trimpath -tags '$(STATIC_TAGS)' -ldflags "$(STATIC_LDFLAGS)" -o $(BIN) .
+
+# The binary, man pages and completions under $(DESTDIR)$(PREFIX), where
+# man and each shell look for them.
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/keyward
+	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 completions/keyward.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/keyward
+	install -m 0644 completions/_keyward $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_keyward
+	install -m 0644 completions/keyward.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/keyward.fish
+
+# Completions, man pages (man/) and the Markdown reference (docs/), all
+# checked in and kept current by cmd/gendocs's tests.
+docs man: completions
+
+$(GORELEASER):
+	$(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+
+# The release config's own check (CI checks it cheaply with a Go test in
+# cmd/release instead; this needs GoReleaser, a long install).
+release-check: $(GORELEASER)
+	$(GORELEASER) check
+
+# All release archives into dist/, from the working tree, without
+# publishing: about 10 minutes on 2 cores. Needs the cross compilers
+# (scripts/install-release-deps.sh). Not run by CI.
+release-snapshot: $(GORELEASER)
+	./scripts/install-release-deps.sh
+	$(GORELEASER) release --snapshot --clean
 
 # The main job: create a first key in the default database
 # ($$XDG_DATA_HOME/keyward/keyward.db) and verify its secret.
@@ -81,7 +132,7 @@ completions:
 	$(GO) run ./cmd/gendocs
 
 clean:
-	rm -rf bin
+	rm -rf bin dist
 
 pg-start:
 	@./scripts/postgres-test-server.sh start

@@ -4,7 +4,9 @@
 # real Secret Service), nginx (gateway auth_request), gcc for cgo, and
 # PostgreSQL's server (scripts/postgres-test-server.sh runs a throwaway one),
 # bash-completion, zsh and fish (completions in real shells), and wrk
-# (scripts/bench-http.sh).
+# (scripts/bench-http.sh), man-db and groff (man pages render without
+# warnings), file and glibc's static libraries (the static release build
+# and its test, cmd/release).
 # Not dbus-x11: with it, go-keyring spawns a bus and a keyring daemon on every
 # call and leaves them running.
 set -euo pipefail
@@ -22,6 +24,10 @@ have zsh || need+=(zsh)
 have fish || need+=(fish)
 [ -r /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
 have wrk || need+=(wrk)
+have man || need+=(man-db)
+have groff || need+=(groff-base)
+have file || need+=(file)
+[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e /usr/lib/aarch64-linux-gnu/libc.a ] || need+=(libc6-dev)
 if [ ${#need[@]} -eq 0 ]; then
 	echo "deps: all present"
 	exit 0

@@ -1,8 +1,9 @@
-// Command gendocs writes keyward's shell completions (completions/, checked
-// in and kept current by a test) and, when asked, its man pages:
+// Command gendocs writes what is generated from keyward's command tree:
+// shell completions (completions/), man pages (man/, section 1) and the
+// Markdown command reference (docs/commands/), all checked in and kept
+// current by its tests. Run it from the repository's root:
 //
-//	go run ./cmd/gendocs                      # completions/
-//	go run ./cmd/gendocs -man dist/man        # and man pages (section 1)
+//	go run ./cmd/gendocs
 package main
 
 import (
@@ -16,15 +17,16 @@ import (
 
 func main() {
 	completions := flag.String("completions", "completions", "folder for the completion scripts")
-	man := flag.String("man", "", "folder for man pages (none when empty)")
+	man := flag.String("man", "man", "folder for the man pages (none when empty)")
+	markdown := flag.String("markdown", "docs/commands", "folder for the Markdown reference (none when empty)")
 	flag.Parse()
-	if err := run(*completions, *man); err != nil {
+	if err := run(*completions, *man, *markdown); err != nil {
 		fmt.Fprintln(os.Stderr, "gendocs:", err)
 		os.Exit(1)
 	}
 }
 
-func run(completionsDir, manDir string) error {
+func run(completionsDir, manDir, markdownDir string) error {
 	if completionsDir != "" {
 		if err := writeCompletions(completionsDir); err != nil {
 			return err
@@ -32,6 +34,11 @@ func run(completionsDir, manDir string) error {
 	}
 	if manDir != "" {
 		if err := writeManPages(manDir); err != nil {
+			return err
+		}
+	}
+	if markdownDir != "" {
+		if err := writeMarkdown(markdownDir); err != nil {
 			return err
 		}
 	}

@@ -187,6 +187,8 @@ func (g *golden) placeholder(field, v string) string {
 		return g.known(field, v, runtime.GOOS+"/"+runtime.GOARCH)
 	case "commit":
 		return "<commit>" // the build's, if it has one
+	case "version":
+		return g.known(field, v, Version) // 0.0.0-dev+<commit> in a test binary
 	case "created_by", "actor":
 		if v == "local:"+osUser() {
 			return "local:<os user>"

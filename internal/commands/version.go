@@ -3,6 +3,7 @@ package commands
 import (
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -12,17 +13,51 @@ import (
 	"github.com/keyward/keyward/internal/output"
 )
 
-// version and commit are set at build time (the Makefile does):
+// version and commit are set at build time (make build, and GoReleaser,
+// do it from git):
 //
-//	go build -ldflags "-X github.com/keyward/keyward/internal/commands.version=1.2.0 -X github.com/keyward/keyward/internal/commands.commit=$(git rev-parse --short HEAD)"
+//	go build -ldflags "-X github.com/keyward/keyward/internal/commands.version=0.1.0 -X github.com/keyward/keyward/internal/commands.commit=$(git rev-parse --short=12 HEAD)"
+//
+// A release says its tag without the "v" (tag v0.1.0 prints 0.1.0), as
+// gh does and as semver spells a version; anything else is
+// 0.0.0-dev+<commit>, which sorts before every release.
 var (
-	version = "dev"
+	version = ""
 	commit  = ""
 )
 
-// Version is the version this binary was built as ("dev" by default),
-// for the client's User-Agent.
-var Version = version
+// Version is the version this binary was built as, for the client's
+// User-Agent and --version.
+var Version = versionOf(version, buildCommit())
+
+// versionOf is the version to print: the injected one, or a development
+// version naming the commit it was built from.
+func versionOf(injected, commit string) string {
+	if injected != "" {
+		return strings.TrimPrefix(injected, "v")
+	}
+	if commit == "" {
+		commit = "unknown"
+	}
+	return "0.0.0-dev+" + commit
+}
+
+// buildCommit is the injected commit or, for a plain `go build` in a
+// checkout, the revision Go recorded itself (asked only then: reading the
+// build information costs start-up time that tagged builds need not pay).
+func buildCommit() string {
+	if commit != "" {
+		return commit
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && s.Value != "" {
+				return s.Value[:min(len(s.Value), 12)]
+			}
+		}
+	}
+	return ""
+}
 
 // VersionOptions is everything `version` needs.
 type VersionOptions struct {
@@ -35,7 +70,12 @@ func NewCmdVersion(f *Factory, runF func(*VersionOptions) error) *cobra.Command 
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print keyward's version, commit and Go version",
-		Args:  noArgs,
+		Long: `Print keyward's version, the commit it was built from, the Go version
+and the platform. A release prints its tag without the "v" (0.1.0); a
+build from any other commit prints 0.0.0-dev+<commit>.`,
+		Example: `  keyward version
+  keyward version -o json | jq -r .version`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
 				return runF(opts)
@@ -60,20 +100,9 @@ func NewCmdVersion(f *Factory, runF func(*VersionOptions) error) *cobra.Command 
 }
 
 func versionInfo() output.VersionInfo {
-	v := output.VersionInfo{Version: Version, Commit: commit, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
-	if v.Commit == "" {
-		v.Commit = "unknown"
-		// A plain `go build` in a checkout records the revision itself.
-		if info, ok := debug.ReadBuildInfo(); ok {
-			for _, s := range info.Settings {
-				if s.Key == "vcs.revision" && s.Value != "" {
-					v.Commit = s.Value
-					if len(v.Commit) > 12 {
-						v.Commit = v.Commit[:12]
-					}
-				}
-			}
-		}
+	c := buildCommit()
+	if c == "" {
+		c = "unknown"
 	}
-	return v
+	return output.VersionInfo{Version: Version, Commit: c, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
 }
