@@ -71,6 +71,7 @@ type Store struct {
 	created  bool            // Open made the SQLite file
 	busy     time.Duration   // the longest a write waits for its turn
 	turn     chan struct{}   // held by the one writer of this process at work
+	commits  commits         // writes waiting for their batch (group.go)
 }
 
 // newStore is a Store on eng without pools yet.

@@ -58,6 +58,7 @@ func parallel(b *testing.B, n int, op func(i int) error) {
 }
 
 func benchCreates(b *testing.B, s *Store, n int) {
+	defer reportBatches(b, s)()
 	parallel(b, n, func(i int) error {
 		_, err := s.Create(local(ctx), keys.CreateRequest{Name: fmt.Sprintf("c-%d", i), Grants: grants("/acme/prod")})
 		return err
@@ -72,10 +73,22 @@ func benchRolls(b *testing.B, s *Store, n int) {
 		ids = append(ids, mustCreate(b, s, fmt.Sprintf("r-%d", i), "/acme/prod").ID)
 	}
 	grace := gracep(0)
+	defer reportBatches(b, s)()
 	parallel(b, n, func(i int) error {
 		_, err := s.Roll(local(ctx), ids[i%len(ids)], keys.RollRequest{Grace: grace})
 		return err
 	})
+}
+
+// reportBatches reports the calls per commit of what runs until the
+// function it returns is called.
+func reportBatches(b *testing.B, s *Store) func() {
+	b0, c0 := s.commits.batches.Load(), s.commits.calls.Load()
+	return func() {
+		if n := s.commits.batches.Load() - b0; n > 0 {
+			b.ReportMetric(float64(s.commits.calls.Load()-c0)/float64(n), "calls/commit")
+		}
+	}
 }
 
 // BenchmarkFsyncFloor: single commits of one small insert, one after
