@@ -1,8 +1,9 @@
 // Package store is keyward's database backend: keys.Backend over one
-// SQLite file or a PostgreSQL database. Every method is one transaction;
-// the rules of internal/keys are checked inside the writing transaction
-// on the rows read in it, and each change writes its audit row in the
-// same transaction.
+// SQLite file or a PostgreSQL database. Every method is one transaction
+// (a write: one savepoint of a transaction that the writes arriving while
+// another commits share, group.go); the rules of internal/keys are checked
+// inside the writing transaction on the rows read in it, and each change
+// writes its audit row in the same transaction.
 //
 // One package, two engines. What is common is written once, on Store:
 // the rules inside a transaction (tx.go and the method files), row
