@@ -1,8 +1,9 @@
 // Package store is keyward's database backend: keys.Backend over one
-// SQLite file or a PostgreSQL database. Every method is one transaction;
-// the rules of internal/keys are checked inside the writing transaction
-// on the rows read in it, and each change writes its audit row in the
-// same transaction.
+// SQLite file or a PostgreSQL database. Every method is one transaction
+// (a write: one savepoint of a transaction that the writes arriving while
+// another commits share, group.go); the rules of internal/keys are checked
+// inside the writing transaction on the rows read in it, and each change
+// writes its audit row in the same transaction.
 //
 // One package, two engines. What is common is written once, on Store:
 // the rules inside a transaction (tx.go and the method files), row
@@ -71,6 +72,7 @@ type Store struct {
 	created  bool            // Open made the SQLite file
 	busy     time.Duration   // the longest a write waits for its turn
 	turn     chan struct{}   // held by the one writer of this process at work
+	commits  commits         // writes waiting for their batch (group.go)
 }
 
 // newStore is a Store on eng without pools yet.

@@ -21,26 +21,6 @@ type txn struct {
 	now time.Time
 }
 
-// write runs fn in one write transaction and commits it when fn succeeds:
-// the engine's write lock is taken first, so that writers queue, and
-// every rule check and the write it allows are one atomic step.
-func (s *Store) write(ctx context.Context, fn func(t *txn) error) error {
-	p, err := keys.PrincipalFrom(ctx)
-	if err != nil {
-		return err
-	}
-	w, err := s.writerConn(ctx)
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	tx, err := s.eng.beginWrite(ctx, w.conn, w.left)
-	if err != nil {
-		return s.dbErr(err)
-	}
-	return s.run(ctx, tx, p, fn)
-}
-
 // read runs fn in one read transaction on a reader: one snapshot.
 func (s *Store) read(ctx context.Context, fn func(t *txn) error) error {
 	p, err := keys.PrincipalFrom(ctx)
@@ -75,7 +55,12 @@ func (s *Store) run(ctx context.Context, tx *sql.Tx, p *keys.Principal, fn func(
 // their own busy timeout in turn, and a server's client would be cut off
 // before its change was made, or refused.
 func (s *Store) writerConn(ctx context.Context) (*writer, error) {
-	deadline := time.Now().Add(s.busy)
+	return s.writerConnUntil(ctx, time.Now().Add(s.busy))
+}
+
+// writerConnUntil is writerConn for a wait that ends at deadline: a
+// batch's, which ends with the latest busy timeout of its calls.
+func (s *Store) writerConnUntil(ctx context.Context, deadline time.Time) (*writer, error) {
 	wctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	// One writer of this process at a time takes a connection: the others

@@ -1,0 +1,279 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// Group commit. A durable commit costs an fsync (SQLite, synchronous=FULL)
+// or a WAL flush (PostgreSQL) under keyward's write lock, and nearly all of
+// a write's time is that commit: one commit per call caps a server's writes
+// below the disk's commit rate. So the calls that arrive while a commit is
+// in flight share the next transaction, each inside a SAVEPOINT of its own:
+// every call still runs its rule checks on rows read in the writing
+// transaction and writes its audit row in it, sees the calls before it in
+// the batch as if they had committed, and fails alone (rolled back to its
+// savepoint). One COMMIT makes the batch durable before any of its callers
+// hears success; if it fails, none of the batch is kept and every call that
+// succeeded hears that error. A lone writer waits for nobody: its batch is
+// itself, run without a savepoint, as one transaction per call always was.
+
+// maxBatch bounds the calls one transaction holds: enough to cover a
+// server's connections, few enough that one batch holds the lock briefly.
+const maxBatch = 64
+
+// batchSavepoint is the savepoint each call of a batch runs in (released
+// after it, so the name is free again for the next).
+const batchSavepoint = "keyward_call"
+
+// A call's states: queued (waiting for its batch), running (its statements
+// began: it is committed, or not, with its batch), abandoned (its caller
+// gave up before that: the batch skips it).
+const (
+	callQueued int32 = iota
+	callRunning
+	callAbandoned
+)
+
+// call is one Service call waiting for, or in, a batch.
+type call struct {
+	p        *keys.Principal
+	fn       func(t *txn) error
+	ctx      context.Context // the caller's: its deadline bounds the batch's statements
+	deadline time.Time       // the busy timeout's end: past it, a call not yet run gives up
+	state    atomic.Int32
+	done     chan error // the call's outcome, sent once, by the batch that claimed it
+}
+
+// claim marks c running; false if its caller gave up first.
+func (c *call) claim() bool { return c.state.CompareAndSwap(callQueued, callRunning) }
+
+// abandon marks c given up; false if a batch runs it already.
+func (c *call) abandon() bool { return c.state.CompareAndSwap(callQueued, callAbandoned) }
+
+// commits is the queue of a Store's writes and its one runner.
+type commits struct {
+	mu      sync.Mutex
+	queue   []*call
+	running bool // a runner goroutine is at work; it takes the queue until it is empty
+
+	// What the batches held, for benchmarks and tests: commits attempted,
+	// and the calls whose statements ran in them.
+	batches, calls atomic.Int64
+}
+
+// write runs fn as one call of a batch (see above) and returns its outcome:
+// its own error, the batch's commit error, or nil once the commit holding
+// its change is durable.
+func (s *Store) write(ctx context.Context, fn func(t *txn) error) error {
+	p, err := keys.PrincipalFrom(ctx)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return s.dbErr(err)
+	}
+	c := &call{p: p, fn: fn, ctx: ctx, deadline: time.Now().Add(s.busy), done: make(chan error, 1)}
+	g := &s.commits
+	g.mu.Lock()
+	g.queue = append(g.queue, c)
+	start := !g.running
+	g.running = true
+	g.mu.Unlock()
+	if start {
+		go s.runBatches()
+	}
+	timer := time.NewTimer(time.Until(c.deadline))
+	defer timer.Stop()
+	select {
+	case err := <-c.done:
+		return err
+	case <-ctx.Done():
+		if c.abandon() {
+			return s.dbErr(ctx.Err())
+		}
+	case <-timer.C:
+		if c.abandon() {
+			return errLocked
+		}
+	}
+	// Its statements ran already: the caller hears what the commit made
+	// of them, as a lone writer's caller did when it went away just after
+	// its COMMIT was sent.
+	return <-c.done
+}
+
+// runBatches runs batches while calls are queued: each takes the calls
+// that came while the one before it committed.
+func (s *Store) runBatches() {
+	g := &s.commits
+	for {
+		g.mu.Lock()
+		n := min(len(g.queue), maxBatch)
+		batch := g.queue[:n:n]
+		g.queue = g.queue[n:]
+		if n == 0 {
+			g.queue = nil
+			g.running = false
+		}
+		g.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		s.runBatch(batch)
+	}
+}
+
+// runBatch runs the calls of one batch in one transaction and tells each
+// caller its outcome.
+func (s *Store) runBatch(batch []*call) {
+	live := batch[:0:0]
+	var deadline time.Time
+	for _, c := range batch {
+		if c.state.Load() == callQueued {
+			live = append(live, c)
+			deadline = later(deadline, c.deadline)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	ctx, cancel := batchContext(live)
+	defer cancel()
+	w, err := s.writerConnUntil(ctx, deadline)
+	if err != nil {
+		failAll(live, err)
+		return
+	}
+	defer w.Close()
+	tx, err := s.eng.beginWrite(ctx, w.conn, w.left)
+	if err != nil {
+		failAll(live, s.dbErr(err))
+		return
+	}
+	defer tx.Rollback()
+	ran, err := s.runCalls(ctx, tx, live)
+	s.commits.batches.Add(1)
+	s.commits.calls.Add(int64(len(ran)))
+	if err != nil {
+		failAll(live, err)
+		for _, c := range ran {
+			c.done <- err
+		}
+		return
+	}
+	if len(ran) == 1 && ran[0].err != nil {
+		// A lone call that failed: nothing of it is kept (the deferred
+		// rollback), as before group commit.
+		ran[0].done <- ran[0].err
+		return
+	}
+	commitErr := s.dbErr(tx.Commit())
+	for _, c := range ran {
+		switch {
+		case c.err != nil:
+			// Refused on its own: that stays its answer (a retry meets it
+			// again), whatever the commit did.
+			c.done <- c.err
+		default:
+			c.done <- commitErr
+		}
+	}
+}
+
+// ranCall is a call whose statements ran, with its own outcome.
+type ranCall struct {
+	*call
+	err error
+}
+
+// runCalls runs each live call that is still wanted, in order, in tx: in
+// a savepoint of its own when the batch holds several. An error returned
+// is the batch's (the transaction can no longer be trusted): every call
+// gets it and nothing is committed.
+func (s *Store) runCalls(ctx context.Context, tx *sql.Tx, live []*call) ([]ranCall, error) {
+	lone := len(live) == 1
+	var ran []ranCall
+	for _, c := range live {
+		if !c.claim() {
+			continue
+		}
+		ran = append(ran, ranCall{call: c})
+		r := &ran[len(ran)-1]
+		if lone {
+			r.err = s.runCall(ctx, tx, c)
+			break
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT "+batchSavepoint); err != nil {
+			return ran, s.dbErr(err)
+		}
+		if r.err = s.runCall(ctx, tx, c); r.err != nil {
+			// A statement error may have ended the whole transaction
+			// (SQLite rolls back on some): then the savepoint is gone and
+			// this fails, and the batch with it.
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO "+batchSavepoint); err != nil {
+				return ran, s.dbErr(err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE "+batchSavepoint); err != nil {
+			return ran, s.dbErr(err)
+		}
+	}
+	return ran, nil
+}
+
+// runCall re-reads c's principal in tx and runs c's function, at the
+// call's own time. A panic in it is the call's error, not the server's end:
+// it runs on the batch's goroutine, beyond net/http's recovery.
+func (s *Store) runCall(ctx context.Context, tx *sql.Tx, c *call) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("store: a write panicked: %v", v)
+		}
+	}()
+	t := &txn{db: s.on(tx), s: s, ctx: ctx, now: s.clock()}
+	if t.p, err = t.refresh(c.p); err != nil {
+		return s.dbErr(err)
+	}
+	return s.dbErr(c.fn(t))
+}
+
+// batchContext is the context of a batch's statements. It is no caller's:
+// a caller going away must not interrupt a statement (SQLite would roll
+// back the transaction, other callers' changes with it). It ends only when
+// every caller's own deadline has passed, and has none if one caller has
+// none, as a lone writer's statements had.
+func batchContext(live []*call) (context.Context, context.CancelFunc) {
+	var end time.Time
+	for _, c := range live {
+		d, ok := c.ctx.Deadline()
+		if !ok {
+			// Never done: the driver then watches no context per statement.
+			return context.Background(), func() {}
+		}
+		end = later(end, d)
+	}
+	return context.WithDeadline(context.Background(), end)
+}
+
+// failAll tells every call of a batch not yet run (nor given up) err.
+func failAll(calls []*call, err error) {
+	for _, c := range calls {
+		if c.claim() {
+			c.done <- err
+		}
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
