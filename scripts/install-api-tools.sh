@@ -22,10 +22,12 @@ if [ "$node_major" -lt 20 ]; then
 	exit 1
 fi
 
-# The stamp names everything that decides what is installed.
+# The stamp names everything that decides what is installed; the client's
+# modules must also still be in the Go module cache (go clean -modcache).
 stamp="$OAPI_CODEGEN $(cat "$src/package-lock.json" "$src/client/go.mod" "$src/client/go.sum" | sha256sum | cut -c1-16)"
 if [ -x "$dir/bin/oapi-codegen" ] && [ -x "$dir/npm/node_modules/.bin/redocly" ] &&
-	[ -x "$dir/npm/node_modules/.bin/spectral" ] && [ "$(cat "$dir/stamp" 2>/dev/null)" = "$stamp" ]; then
+	[ -x "$dir/npm/node_modules/.bin/spectral" ] && [ "$(cat "$dir/stamp" 2>/dev/null)" = "$stamp" ] &&
+	(cd "$dir/client" && GOPROXY=off GOFLAGS=-mod=mod go mod download 2>/dev/null); then
 	echo "api tools: present in $dir"
 	exit 0
 fi

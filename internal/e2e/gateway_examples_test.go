@@ -62,7 +62,8 @@ http {
 	t.Cleanup(func() { _ = ng.Process.Kill(); _ = ng.Wait() })
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	waitHTTP(t, base+"/")
-	g.exercise(t, base)
+	// nginx refuses a header line over its 8 KiB buffers itself.
+	g.exercise(t, base, http.StatusBadRequest)
 	if t.Failed() {
 		log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
 		t.Logf("nginx stderr:\n%s\nerror.log:\n%s", ngErr.String(), log)
@@ -110,7 +111,8 @@ func TestCaddyExample(t *testing.T) {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	waitHTTP(t, base+"/")
-	g.exercise(t, base)
+	// Caddy refuses more than the example's max_header_size itself.
+	g.exercise(t, base, http.StatusRequestHeaderFieldsTooLarge)
 	if t.Failed() {
 		t.Logf("caddy output:\n%s", out.String())
 	}
@@ -233,8 +235,9 @@ func (g *gatewayEnv) passed(t *testing.T, what, method, url, secret string, head
 	return e
 }
 
-// exercise runs the cases every gateway example must pass.
-func (g *gatewayEnv) exercise(t *testing.T, base string) {
+// exercise runs the cases every gateway example must pass; tooLarge is
+// what the gateway answers a request whose headers are past its limits.
+func (g *gatewayEnv) exercise(t *testing.T, base string, tooLarge int) {
 	t.Helper()
 	// A valid key reaches the application, which learns the key's id and
 	// name but never sees its secret; headers the caller made up in
@@ -270,6 +273,15 @@ func (g *gatewayEnv) exercise(t *testing.T, base string) {
 	e = g.passed(t, "valid key with 3 x 7000-byte headers", "GET", base+"/app/x", g.editor.secret, big, "")
 	if len(e.Header.Get("X-Big-2")) != 7000 {
 		t.Errorf("the application did not get the big headers")
+	}
+	// Past what the gateway takes, the gateway itself says so: a 4xx to
+	// the caller, never a 500 made of a refusal by keyward.
+	huge := map[string]string{}
+	for i := range 3 {
+		huge[fmt.Sprintf("X-Huge-%d", i)] = strings.Repeat("h", 30000)
+	}
+	if got := g.get(t, base, g.editor.secret, huge).StatusCode; got != tooLarge {
+		t.Errorf("valid key with 3 x 30000-byte headers: the gateway answered %d, want %d", got, tooLarge)
 	}
 
 	for _, tc := range []struct {
