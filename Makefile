@@ -29,7 +29,7 @@ FUZZTIME ?= 20000x
 # package:target pairs
 FUZZ_TARGETS := keys:FuzzParseSecret keys:FuzzContainsSecret keys:FuzzParseDuration keys:FuzzParseResource keys:FuzzParseTime keys:FuzzParseRole keys:FuzzNames server:FuzzNoServerErrors
 
-.PHONY: build build-static install release-snapshot release-check docs man demo check deps test vet fmt-check smoke fuzz fuzz-long bench bench-short bench-http completions clean pg-start pg-stop
+.PHONY: build build-static install release-snapshot release-check docs man demo check deps api-tools test vet fmt-check smoke fuzz fuzz-long bench bench-short bench-http completions clean pg-start pg-stop
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -81,6 +81,11 @@ check: deps test
 
 deps:
 	@./scripts/install-test-deps.sh
+
+# The pinned tools the API-document tests run (oapi-codegen, Redocly,
+# Spectral), cached in $KEYWARD_TOOLS or ~/.cache/keyward-tools; deps runs it.
+api-tools:
+	@./scripts/install-api-tools.sh
 
 # PostgreSQL: KEYWARD_TEST_POSTGRES if set, else a throwaway cluster on
 # loopback for the run (scripts/postgres-test-server.sh); its tests skip

@@ -3,10 +3,13 @@
 # sqlite3 (contract smoke test), gnome-keyring, dbus and libsecret-tools (a
 # real Secret Service), nginx (gateway auth_request), gcc for cgo, and
 # PostgreSQL's server (scripts/postgres-test-server.sh runs a throwaway one),
-# bash-completion, zsh and fish (completions in real shells), and wrk
+# bash-completion, zsh and fish (completions in real shells), wrk
 # (scripts/bench-http.sh), man-db and groff (man pages render without
 # warnings), file and glibc's static libraries (the static release build
-# and its test, cmd/release).
+# and its test, cmd/release), caddy (the examples/caddy gateway; its service
+# is kept stopped, the tests run caddy themselves on loopback ports), and
+# node/npm; then the pinned API-document tools (scripts/install-api-tools.sh,
+# cached outside the repository).
 # Not dbus-x11: with it, go-keyring spawns a bus and a keyring daemon on every
 # call and leaves them running.
 set -euo pipefail
@@ -28,16 +31,38 @@ have man || need+=(man-db)
 have groff || need+=(groff-base)
 have file || need+=(file)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e /usr/lib/aarch64-linux-gnu/libc.a ] || need+=(libc6-dev)
+have caddy || need+=(caddy)
+have npm || need+=(nodejs npm)
 if [ ${#need[@]} -eq 0 ]; then
 	echo "deps: all present"
-	exit 0
+else
+	SUDO=
+	if [ "$(id -u)" != 0 ]; then
+		have sudo || { echo "deps: missing ${need[*]}; run as root or install them" >&2; exit 1; }
+		SUDO=sudo
+	fi
+	echo "deps: installing ${need[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	# Debian's caddy and nginx start a service on port 80 when installed;
+	# the tests need neither. policy-rc.d answering 101 tells the package
+	# scripts not to start services (containers often have one already).
+	made_policy=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+		$SUDO chmod 755 /usr/sbin/policy-rc.d
+		made_policy=1
+		trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+	if [ -n "$made_policy" ]; then
+		$SUDO rm -f /usr/sbin/policy-rc.d
+		trap - EXIT
+	fi
+	# Under systemd the caddy just installed is enabled for the next boot
+	# (and running, if policy-rc.d did not stop it): not wanted.
+	if [[ " ${need[*]} " == *" caddy "* ]] && have systemctl && [ -d /run/systemd/system ]; then
+		$SUDO systemctl disable --now caddy.service >/dev/null 2>&1 || true
+	fi
 fi
-SUDO=
-if [ "$(id -u)" != 0 ]; then
-	have sudo || { echo "deps: missing ${need[*]}; run as root or install them" >&2; exit 1; }
-	SUDO=sudo
-fi
-echo "deps: installing ${need[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+"$(dirname "$0")/install-api-tools.sh"

@@ -33,6 +33,12 @@ type RunConfig struct {
 	MaxConns int
 }
 
+// MaxHeaderBytes bounds a request's headers: what nginx (4 x 8 KiB
+// buffers) and Caddy (examples/caddy caps it at this) let through to an
+// auth check, so that a valid key with large headers is not refused here
+// with a 431, which nginx turns into a 500 for its caller.
+const MaxHeaderBytes = 64 << 10
+
 // Run serves until ctx is done (serve cancels it on SIGINT/SIGTERM), then
 // shuts down gracefully: no new connections, requests in flight get
 // ShutdownTimeout to finish. It returns nil after a clean shutdown.
@@ -65,7 +71,7 @@ func Run(ctx context.Context, cfg RunConfig) error {
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       30 * time.Second,
-		MaxHeaderBytes:    16 << 10,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 		ConnState:         guard.connState,
