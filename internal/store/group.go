@@ -270,9 +270,14 @@ func (s *Store) runCalls(ctx context.Context, tx *sql.Tx, live []*call) ([]ranCa
 		}
 		if r.err = s.runCall(ctx, tx, c); r.err != nil {
 			// A statement error may have ended the whole transaction
-			// (SQLite rolls back on some): then the savepoint is gone and
-			// this fails, and the batch with it.
+			// (SQLite rolls back on a full disk, an I/O error, an
+			// interrupt): then the savepoint is gone and this fails, and
+			// the batch with it. The callers hear the database's trouble
+			// that did it, not "no such savepoint".
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO "+batchSavepoint); err != nil {
+				if keys.ErrorCode(r.err) == keys.Unavailable {
+					return ran, r.err
+				}
 				return ran, s.dbErr(err)
 			}
 		}

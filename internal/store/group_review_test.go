@@ -351,3 +351,63 @@ func startCommitCutter(t *testing.T, dbURL string) (*commitCutter, string) {
 }
 
 func (c *commitCutter) arm() { c.armed.Store(true) }
+
+// A full database (SQLITE_FULL, here from max_page_count) part way through
+// a batch: SQLite may roll the whole transaction back, and then every call
+// of the batch fails; either way each call is kept whole or not at all
+// (no key without its audit row nor the reverse), and a call that fails
+// hears that the database is full (Unavailable), not the savepoint that
+// went with the transaction (an internal error).
+func TestGroupCommitADiskFullInABatchKeepsCallsWhole(t *testing.T) {
+	s := openTemp(t, Options{})
+	setMaxPages := func(t *txn, grow int) error {
+		var n int
+		if err := t.queryRow(t.ctx, "PRAGMA page_count").Scan(&n); err != nil {
+			return err
+		}
+		_, err := t.exec(t.ctx, fmt.Sprintf("PRAGMA max_page_count = %d", n+grow))
+		return err
+	}
+	h := holdWriter(t, s)
+	q := newQueue(t, s)
+	q.add(func() error { return s.write(local(ctx), func(t *txn) error { return setMaxPages(t, 2) }) })
+	meta := map[string]string{}
+	for i := range 8 {
+		meta[fmt.Sprintf("m%d", i)] = strings.Repeat("x", keys.MaxMetaValueLen)
+	}
+	const n = 12
+	for i := range n {
+		q.add(func() error {
+			_, err := s.Create(local(ctx), keys.CreateRequest{Name: fmt.Sprintf("k%d", i), Grants: grants("/acme"), Meta: meta})
+			return err
+		})
+	}
+	h.let(t)
+	errs := q.wait()
+	if errs[0] != nil && keys.ErrorCode(errs[0]) != keys.Unavailable {
+		t.Errorf("the call before the full ones: %v, want unavailable (full)", errs[0])
+	}
+	full := 0
+	for i, err := range errs[1:] {
+		name := fmt.Sprintf("k%d", i)
+		exists, audited := keyExists(t, s, name), auditCount(t, s, keys.ActionCreate, name)
+		switch {
+		case err == nil && (!exists || audited != 1):
+			t.Errorf("%s: created, but there %v with %d audit rows", name, exists, audited)
+		case err != nil && (exists || audited != 0):
+			t.Errorf("%s: %v, but there %v with %d audit rows", name, err, exists, audited)
+		case err != nil:
+			full++
+			if keys.ErrorCode(err) != keys.Unavailable {
+				t.Errorf("%s: %v, want unavailable (full)", name, err)
+			}
+		}
+	}
+	if full == 0 {
+		t.Fatal("no call met the full database: the test proves nothing")
+	}
+	if err := s.write(local(ctx), func(t *txn) error { return setMaxPages(t, 1<<20) }); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, s, "after", "/acme")
+}
