@@ -3,12 +3,15 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/keyward/keyward/internal/keys"
+	"github.com/mattn/go-sqlite3"
 )
 
 // Group commit. A durable commit costs an fsync (SQLite, synchronous=FULL)
@@ -21,7 +24,8 @@ import (
 // the batch as if they had committed, and fails alone (rolled back to its
 // savepoint). One COMMIT makes the batch durable before any of its callers
 // hears success; if it fails, none of the batch is kept and every call that
-// succeeded hears that error. A lone writer waits for nobody: its batch is
+// succeeded hears that error, as does every call refused after one that
+// succeeded (it may have been refused on that change). A lone writer waits for nobody: its batch is
 // itself, run without a savepoint, as one transaction per call always was.
 
 // maxBatch bounds the calls one transaction holds: enough to cover a
@@ -174,17 +178,68 @@ func (s *Store) runBatch(batch []*call) {
 		ran[0].done <- ran[0].err
 		return
 	}
-	commitErr := s.dbErr(tx.Commit())
+	commitErr := s.commit(ctx, tx)
+	// Whether a call before this one in the batch succeeded: a call after
+	// it was judged on rows that include that change.
+	after := false
 	for _, c := range ran {
 		switch {
-		case c.err != nil:
-			// Refused on its own: that stays its answer (a retry meets it
-			// again), whatever the commit did.
-			c.done <- c.err
-		default:
+		case c.err == nil:
 			c.done <- commitErr
+			after = true
+		case commitErr != nil && after:
+			// Refused on a state an earlier call of the batch made, which
+			// the failed commit has undone: run alone it might have
+			// succeeded, so its refusal would describe rows that never
+			// existed. It hears what the others hear.
+			c.done <- commitErr
+		default:
+			// Refused on committed rows alone, or on changes now
+			// committed: that stays its answer (a retry meets it again).
+			c.done <- c.err
 		}
 	}
+}
+
+// commit commits a batch's transaction. A COMMIT the database refused, or
+// never got, kept nothing; one whose answer was lost on the way back (a
+// connection cut, a deadline passed while waiting for it) may have been
+// made durable: its callers must not hear a bare "try again", which would
+// have them make the change a second time (a roll would then throw away
+// the secret the first one made).
+func (s *Store) commit(ctx context.Context, tx *sql.Tx) error {
+	if err := ctx.Err(); err != nil {
+		// Not sent: the deferred rollback ends the transaction.
+		return s.dbErr(err)
+	}
+	err := tx.Commit()
+	if err == nil || commitRefused(err) {
+		return s.dbErr(err)
+	}
+	return errMaybeCommitted
+}
+
+// errMaybeCommitted is a COMMIT sent whose outcome nobody heard.
+var errMaybeCommitted = keys.Errorf(keys.Unavailable,
+	"lost the database's answer to the commit: the change may have been applied; check before trying again")
+
+// commitRefused reports whether err, from a COMMIT, says the database
+// answered and kept nothing: an error the server sent (PostgreSQL rolls
+// back a transaction whose COMMIT fails), a SQLite error other than an I/O
+// error (which may strike after the commit's frames were written), or a
+// transaction database/sql ended before sending the COMMIT.
+func commitRefused(err error) bool {
+	var pe *pgconn.PgError
+	var se sqlite3.Error
+	switch {
+	case errors.As(err, &pe):
+		return true
+	case errors.As(err, &se):
+		return se.Code != sqlite3.ErrIoErr
+	case errors.Is(err, sql.ErrTxDone):
+		return true
+	}
+	return false
 }
 
 // ranCall is a call whose statements ran, with its own outcome.
@@ -215,9 +270,14 @@ func (s *Store) runCalls(ctx context.Context, tx *sql.Tx, live []*call) ([]ranCa
 		}
 		if r.err = s.runCall(ctx, tx, c); r.err != nil {
 			// A statement error may have ended the whole transaction
-			// (SQLite rolls back on some): then the savepoint is gone and
-			// this fails, and the batch with it.
+			// (SQLite rolls back on a full disk, an I/O error, an
+			// interrupt): then the savepoint is gone and this fails, and
+			// the batch with it. The callers hear the database's trouble
+			// that did it, not "no such savepoint".
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO "+batchSavepoint); err != nil {
+				if keys.ErrorCode(r.err) == keys.Unavailable {
+					return ran, r.err
+				}
 				return ran, s.dbErr(err)
 			}
 		}
