@@ -25,7 +25,9 @@ import (
 // savepoint). One COMMIT makes the batch durable before any of its callers
 // hears success; if it fails, none of the batch is kept and every call that
 // succeeded hears that error, as does every call refused after one that
-// succeeded (it may have been refused on that change). A lone writer waits for nobody: its batch is
+// succeeded (it may have been refused on that change). A caller whose
+// context ends while its change runs hears at once that it may have been
+// applied. A lone writer waits for nobody: its batch is
 // itself, run without a savepoint, as one transaction per call always was.
 
 // maxBatch bounds the calls one transaction holds: enough to cover a
@@ -107,11 +109,27 @@ func (s *Store) write(ctx context.Context, fn func(t *txn) error) error {
 			return errLocked
 		}
 	}
-	// Its statements ran already: the caller hears what the commit made
-	// of them, as a lone writer's caller did when it went away just after
-	// its COMMIT was sent.
-	return <-c.done
+	// Its statements run already, and are committed, or not, with the
+	// batch: the caller waits for that as long as its own context lets it
+	// (not the batch's, which may last as long as its longest caller's),
+	// then hears that the change may have been applied.
+	select {
+	case err := <-c.done:
+		return err
+	case <-ctx.Done():
+		select {
+		case err := <-c.done:
+			return err
+		default:
+			return errGaveUpRunning
+		}
+	}
 }
+
+// errGaveUpRunning is a caller gone before the batch running its change
+// committed: the change may still be made durable with the others.
+var errGaveUpRunning = keys.Errorf(keys.Unavailable,
+	"the request ended while its change was being committed: the change may have been applied; check before trying again")
 
 // runBatches runs batches while calls are queued: each takes the calls
 // that came while the one before it committed.
