@@ -54,6 +54,12 @@ type Options struct {
 	// (0700): keyward's default database's, never a --db in a folder
 	// that is not there, which is a typo more often than a wish.
 	CreateFolder bool
+	// VerifyCacheSize bounds verification's cache of keys (cache.go):
+	// 0 means DefaultVerifyCacheSize, a negative size turns the cache off.
+	VerifyCacheSize int
+	// VerifyCacheNegatives bounds how many unknown secrets the cache
+	// remembers (for a short while); 0 means DefaultVerifyCacheNegatives.
+	VerifyCacheNegatives int
 }
 
 // DefaultBusyTimeout is the wait for a locked database when Options has none.
@@ -71,6 +77,8 @@ type Store struct {
 	created  bool            // Open made the SQLite file
 	busy     time.Duration   // the longest a write waits for its turn
 	turn     chan struct{}   // held by the one writer of this process at work
+	cache    cacheState      // verification's cache (cache.go)
+	held     *heldFile       // SQLite: the file, registered (openfiles.go)
 }
 
 // newStore is a Store on eng without pools yet.
@@ -91,6 +99,7 @@ var _ keys.Backend = (*Store)(nil)
 // Close closes the pools.
 func (s *Store) Close() error {
 	s.pending.close()
+	s.cache.close()
 	if s.deadline != nil {
 		s.deadline.stop()
 	}
@@ -102,6 +111,8 @@ func (s *Store) Close() error {
 			errs = append(errs, db.Close())
 		}
 	}
+	s.cache.release() // after every connection of the store's is closed
+	s.held.release()
 	return errors.Join(errs...)
 }
 

@@ -34,6 +34,7 @@ func (s *Store) write(ctx context.Context, fn func(t *txn) error) error {
 		return err
 	}
 	defer w.Close()
+	defer s.changed() // verification's cache, once committed (cache.go)
 	tx, err := s.eng.beginWrite(ctx, w.conn, w.left)
 	if err != nil {
 		return s.dbErr(err)
