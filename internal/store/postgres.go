@@ -163,6 +163,7 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 		s.Close()
 		return nil, err
 	}
+	s.cache.start = s.pgCache(cfg, opts)
 	return s, nil
 }
 
