@@ -251,21 +251,3 @@ func (s *Store) changed() {
 		c.flush()
 	}
 }
-
-// release frees what the cache holds beyond connections (SQLite's
-// WAL-index mapping): called once the store's connections are closed.
-func (cs *cacheState) release() {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	cs.closed = true
-	if r, ok := cs.c.Load().watchOrNil().(interface{ release() }); ok {
-		r.release()
-	}
-}
-
-func (c *verifyCache) watchOrNil() changeWatch {
-	if c == nil {
-		return nil
-	}
-	return c.watch
-}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -54,7 +55,6 @@ func (s *Store) watchSQLite(abs string, busy time.Duration, opts Options) (c *ve
 	defer func() {
 		if err != nil {
 			w.close()
-			w.release()
 		}
 	}()
 	ctx := context.Background()
@@ -66,7 +66,7 @@ func (s *Store) watchSQLite(abs string, busy time.Duration, opts Options) (c *ve
 	if err = w.conn.QueryRowContext(ctx, "SELECT rev FROM changes WHERE id = 1").Scan(&w.rev); err != nil {
 		return nil, err
 	}
-	if w.wi, err = acquireWALIndex(abs + "-shm"); err != nil {
+	if w.wi, err = acquireWALIndex(s.held, abs+"-shm"); err != nil {
 		return nil, err
 	}
 	c = newVerifyCache(opts, s.now)
@@ -99,6 +99,12 @@ func (w *sqliteWatch) look() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), useWait)
 	defer cancel()
 	if err := w.conn.QueryRowContext(ctx, "SELECT rev FROM changes WHERE id = 1").Scan(&rev); err != nil {
+		if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+			// The held connection is gone: SQLite may now remove the -shm
+			// under the mapping, whose header would then never move
+			// again. No cache from now on.
+			w.closed.Store(true)
+		}
 		return false // the lookup itself will answer, or fail, on its own
 	}
 	w.reads.Add(1)
@@ -122,13 +128,4 @@ func (w *sqliteWatch) close() {
 	}
 	errs = append(errs, w.db.Close())
 	_ = errors.Join(errs...)
-}
-
-// release unmaps the WAL-index once every connection of the store's is
-// closed.
-func (w *sqliteWatch) release() {
-	if w.wi != nil {
-		w.wi.release()
-		w.wi = nil
-	}
 }

@@ -26,7 +26,8 @@ var storeFiles struct {
 // heldFile is a database file a store of this process has open.
 type heldFile struct {
 	fi   os.FileInfo
-	refs int // under storeFiles' lock
+	refs int         // under storeFiles' lock
+	shm  []*walIndex // its -shm files mapped by caches (walindex_unix.go), closed with it
 }
 
 // holdFile registers abs for a store about to open connections to it.
@@ -63,6 +64,9 @@ func (h *heldFile) release() {
 			storeFiles.held = append(storeFiles.held[:i], storeFiles.held[i+1:]...)
 			break
 		}
+	}
+	for _, w := range h.shm {
+		w.close()
 	}
 }
 

@@ -111,8 +111,7 @@ func (s *Store) Close() error {
 			errs = append(errs, db.Close())
 		}
 	}
-	s.cache.release() // after every connection of the store's is closed
-	s.held.release()
+	s.held.release() // after every connection of the store's is closed
 	return errors.Join(errs...)
 }
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/keyward/keyward/internal/keys"
 )
@@ -122,6 +123,37 @@ func BenchmarkVerifyUnknown(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if r, err := s.Verify(ctx, req); err != nil || r.Code != keys.CodeNotFound {
 			b.Fatalf("verify: %v %v", r, err)
+		}
+	}
+}
+
+// BenchmarkVerifyFloor is what any verification costs without a store:
+// parse and checksum the secret, hash it, evaluate a key in memory. The
+// floor the store's Verify is measured against.
+func BenchmarkVerifyFloor(b *testing.B) {
+	secret, err := keys.NewSecret("sk")
+	if err != nil {
+		b.Fatal(err)
+	}
+	res := keys.Resource("/acme/prod/robot-1")
+	k := &keys.Key{ID: "key_0123456789abcdef", Name: "k", Org: "/acme", Type: keys.Secret, Enabled: true,
+		Grants: []keys.Grant{{Resource: "/acme/prod", Role: keys.Editor}}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req, err := keys.VerifyRequest{Secret: secret, Resource: &res}.Normalize()
+		if err != nil {
+			b.Fatal(err)
+		}
+		parsed, err := keys.ParseSecret(req.Secret)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if keys.HashSecret(parsed) == "" {
+			b.Fatal("no hash")
+		}
+		if r := keys.Evaluate(k, false, time.Now(), req.Resource, req.Role); !r.Valid {
+			b.Fatal(r.Code)
 		}
 	}
 }

@@ -11,10 +11,10 @@ type walHeader [6]uint64
 
 type walIndex struct{}
 
-func acquireWALIndex(string) (*walIndex, error) {
+func acquireWALIndex(*heldFile, string) (*walIndex, error) {
 	return nil, errors.New("no shared memory on this platform: verification is not cached")
 }
 
 func (*walIndex) read() (walHeader, bool) { return walHeader{}, false }
 
-func (*walIndex) release() {}
+func (*walIndex) close() {}

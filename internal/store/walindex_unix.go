@@ -5,7 +5,6 @@ package store
 import (
 	"fmt"
 	"os"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -38,35 +37,27 @@ type walHeader [walHdrWords]uint64
 // is valid.
 func (h *walHeader) initialized() bool { return byte(h[1]>>32) != 0 }
 
-// walIndex is a read-only shared mapping of the start of a -shm file,
-// shared by the stores of this process on that file.
+// walIndex is a read-only shared mapping of the start of a -shm file.
 type walIndex struct {
-	hdr   *[2 * walHdrWords]uint64 // nil when the mapping failed
-	mem   []byte
-	file  *os.File
-	key   fileKey
-	refs  int        // under walIndexes' lock
-	extra []*os.File // closed with file
+	hdr  *[2 * walHdrWords]uint64
+	mem  []byte
+	file *os.File
+	fi   os.FileInfo
 }
 
-type fileKey struct{ dev, ino uint64 }
-
-// walIndexes holds one mapping per -shm file for the whole process.
-// Closing any file descriptor drops every POSIX lock the process holds on
-// that file, SQLite's own WAL locks on the -shm among them (SQLite keeps
-// its own descriptor open for that reason): so a -shm file is opened at
-// most once per process, and its descriptor closed only once no store of
-// this process uses that file any more, after their SQLite connections
-// are closed. Not even an error path closes it early.
-var walIndexes = struct {
-	sync.Mutex
-	m map[fileKey]*walIndex
-}{m: map[fileKey]*walIndex{}}
-
-// acquireWALIndex maps path, a -shm file that SQLite has set up (a
-// connection of the caller's has read the database), read-only. Unless w
-// is nil, the caller must release it, also when err is not nil.
-func acquireWALIndex(path string) (w *walIndex, err error) {
+// acquireWALIndex maps the -shm file beside the database file h, which a
+// connection of the caller's has set up (it has read the database), and
+// holds it open as long as h. Closing any file descriptor drops every
+// POSIX lock the process holds on that file, SQLite's own WAL locks on
+// the -shm among them (SQLite keeps its own descriptor open for that
+// reason): so a -shm file is opened once per process and closed only
+// when no store of the process has the database open any more
+// (heldFile.release), after their connections are closed, not even on an
+// error path here.
+func acquireWALIndex(h *heldFile, path string) (*walIndex, error) {
+	if h == nil {
+		return nil, fmt.Errorf("%s: the database is not registered", path)
+	}
 	st, err := os.Stat(path) // by path: no descriptor to close
 	if err != nil {
 		return nil, err
@@ -74,43 +65,31 @@ func acquireWALIndex(path string) (w *walIndex, err error) {
 	if st.Size() < walIndexSize {
 		return nil, fmt.Errorf("%s: %d bytes, not a WAL-index yet", path, st.Size())
 	}
-	key := statKey(st)
-	walIndexes.Lock()
-	defer walIndexes.Unlock()
-	if w := walIndexes.m[key]; w != nil {
-		w.refs++
-		return w, w.usable()
+	storeFiles.Lock()
+	defer storeFiles.Unlock()
+	// The one mapped earlier, if it is still this file: SQLite deletes
+	// the -shm when its last connection closes, and makes a new one.
+	for _, w := range h.shm {
+		if os.SameFile(w.fi, st) {
+			return w, w.usable()
+		}
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	if fi, err := f.Stat(); err == nil {
-		key = statKey(fi) // the file opened, should it have been replaced meanwhile
+	w := &walIndex{file: f, fi: st}
+	h.shm = append(h.shm, w) // from now on closed only with h
+	if fi, err := f.Stat(); err != nil || !os.SameFile(fi, st) {
+		return nil, fmt.Errorf("%s: replaced while being opened", path)
 	}
-	if old := walIndexes.m[key]; old != nil {
-		// Replaced since the Stat, by a file another store maps: this
-		// descriptor stays open as long as that mapping (see walIndexes).
-		old.refs++
-		old.extra = append(old.extra, f)
-		return old, old.usable()
-	}
-	w = &walIndex{file: f, key: key, refs: 1}
-	walIndexes.m[key] = w
 	mem, err := syscall.Mmap(int(f.Fd()), 0, walIndexSize, syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
-		return w, fmt.Errorf("mmap %s: %w", path, err)
+		return nil, fmt.Errorf("mmap %s: %w", path, err)
 	}
 	w.mem = mem
 	w.hdr = (*[2 * walHdrWords]uint64)(unsafe.Pointer(&mem[0]))
 	return w, nil
-}
-
-func statKey(fi os.FileInfo) fileKey {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return fileKey{dev: uint64(st.Dev), ino: uint64(st.Ino)}
-	}
-	return fileKey{}
 }
 
 func (w *walIndex) usable() error {
@@ -134,20 +113,10 @@ func (w *walIndex) read() (h walHeader, stable bool) {
 	return h, h == h2 && h.initialized()
 }
 
-// release gives a store's hold on the mapping back, once that store's
-// SQLite connections are closed; the last one unmaps and closes.
-func (w *walIndex) release() {
-	walIndexes.Lock()
-	defer walIndexes.Unlock()
-	if w.refs--; w.refs > 0 {
-		return
-	}
-	delete(walIndexes.m, w.key)
+// close unmaps and closes: only from heldFile.release.
+func (w *walIndex) close() {
 	if w.mem != nil {
 		syscall.Munmap(w.mem)
 	}
 	w.file.Close()
-	for _, f := range w.extra {
-		f.Close()
-	}
 }
