@@ -65,7 +65,9 @@ type generation struct {
 	nneg atomic.Int64
 }
 
-// cached is a stored row as verification needs it.
+// cached is a stored row as verification needs it. Entries are shared by
+// concurrent verifications, and results point into them (grants, expiry):
+// nothing may modify a cached row.
 type cached struct {
 	r    *row
 	prev bool // the hash is the key's previous secret

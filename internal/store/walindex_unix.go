@@ -34,8 +34,8 @@ const (
 type walHeader [walHdrWords]uint64
 
 // initialized reports isInit (byte 12), which SQLite sets once the header
-// is valid.
-func (h *walHeader) initialized() bool { return byte(h[1]>>32) != 0 }
+// is valid: read as a byte, whatever the machine's byte order.
+func (h *walHeader) initialized() bool { return (*[walHdrSize]byte)(unsafe.Pointer(h))[12] != 0 }
 
 // walIndex is a read-only shared mapping of the start of a -shm file.
 type walIndex struct {
