@@ -206,9 +206,10 @@ func (c *verifyCache) fill(g *generation, h string, read func() (*row, bool, err
 	return call.e, nil
 }
 
-// cacheState is a Store's cache, started by the first verification (a
-// command that never verifies never pays for it).
+// cacheState is a Store's cache, started by the second verification (a
+// command that verifies once, or never, does not pay for it).
 type cacheState struct {
+	used   atomic.Bool // a verification has been made
 	once   sync.Once
 	c      atomic.Pointer[verifyCache]
 	start  func() (*verifyCache, error) // the engine's; nil: no cache

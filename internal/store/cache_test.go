@@ -417,3 +417,18 @@ func TestASecondOpenLeavesTheFirstStoresLocks(t *testing.T) {
 		}
 	}
 }
+
+func TestOneVerificationStartsNoCache(t *testing.T) {
+	s := openTemp(t, Options{})
+	k := mustCreate(t, s, "k", "/acme")
+	if got := code(t, s, k.Secret); got != keys.CodeValid {
+		t.Fatal(got)
+	}
+	if s.cache.c.Load() != nil {
+		t.Fatal("one verification started a cache")
+	}
+	code(t, s, k.Secret)
+	if s.cache.c.Load() == nil {
+		t.Fatal("a second verification started no cache")
+	}
+}
