@@ -5,7 +5,9 @@
 -- server caches key rows and, when SQLite's WAL-index header shows a
 -- commit, reads rev once to learn whether that commit changed anything
 -- it caches. last_used_at is left out: use-tracking writes on every
--- folded use, and must not flush the cache.
+-- folded use, and must not flush the cache. A later migration that
+-- rebuilds keys or grants (a new table copied over) must make these
+-- triggers again, or caches stop seeing changes.
 CREATE TABLE changes (
     id  INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
     rev INTEGER NOT NULL

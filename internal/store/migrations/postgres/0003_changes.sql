@@ -4,7 +4,8 @@
 -- delivers it at commit, and never for a rollback. Replicas LISTEN on it
 -- and flush their verification caches. Updates that only move
 -- last_used_at (use-tracking) notify nobody: they must not flush caches.
--- (SQLite keeps a revision instead: migrations/0003_changes.sql.)
+-- (SQLite keeps a revision instead: migrations/0003_changes.sql.) A later
+-- migration that rebuilds keys or grants must make these triggers again.
 CREATE FUNCTION keyward_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_notify('keyward_changes', '');
