@@ -197,6 +197,10 @@ func (s *Store) runBatch(batch []*call) {
 		return
 	}
 	commitErr := s.commit(ctx, tx)
+	// Before any caller hears of it: verification on this store sees the
+	// change (or its failure) from the moment the change returns, even
+	// where the engine's own signal comes later (PostgreSQL's NOTIFY).
+	s.changed()
 	// Whether a call before this one in the batch succeeded: a call after
 	// it was judged on rows that include that change.
 	after := false

@@ -252,6 +252,11 @@ func notKeyward(shown string) error {
 // cannot tell (a database an earlier keyward made, whose first
 // transaction is still in its WAL), a read-only SQLite connection.
 func checkExisting(ctx context.Context, abs, shown string) (empty bool, err error) {
+	held, done := rawAccess(abs) // see openfiles.go
+	defer done()
+	if held {
+		return false, nil
+	}
 	// Look before opening: opening a FIFO would wait for a writer forever.
 	if fi, err := os.Stat(abs); err == nil && !fi.Mode().IsRegular() {
 		return false, notKeyward(shown)

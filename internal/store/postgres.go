@@ -35,9 +35,9 @@ import (
 // touches nothing a writer reads for its checks.
 //
 // Reads: REPEATABLE READ READ ONLY transactions on the same pool, one
-// snapshot per call as on SQLite. Verification is one statement, outside
-// any cache, on a pool of its own: the very next verification on any
-// replica sees a committed change.
+// snapshot per call as on SQLite. Verification is one statement, on a
+// pool of its own, behind a cache that NOTIFY empties
+// (changes_postgres.go).
 type postgresEngine struct{}
 
 var _ engine = postgresEngine{}
@@ -163,6 +163,7 @@ func openPostgres(ctx context.Context, raw string, opts Options) (*Store, error)
 		s.Close()
 		return nil, err
 	}
+	s.cache.start = s.pgCache(cfg, opts)
 	return s, nil
 }
 

@@ -329,13 +329,14 @@ func errors2(errs []error) error {
 	return nil
 }
 
-// TestPostgresAChangeIsSeenByTheNextVerifyOfAnotherReplica: no cache, so
-// a change committed through one Store is what the very next
-// verification through another sees.
+// TestPostgresAChangeIsSeenByTheNextVerifyOfAnotherReplica: without a
+// cache, a change committed through one Store is what the very next
+// verification through another sees. (With one, another replica sees it
+// once notified: TestPostgresCachedReplicasHearChanges.)
 func TestPostgresAChangeIsSeenByTheNextVerifyOfAnotherReplica(t *testing.T) {
 	u := pgDatabase(t)
-	a := openPGAt(t, u, Options{})
-	b := openPGAt(t, u, Options{})
+	a := openPGAt(t, u, Options{VerifyCacheSize: -1})
+	b := openPGAt(t, u, Options{VerifyCacheSize: -1})
 
 	changesSeenAcross(t, a, b)
 }

@@ -109,6 +109,7 @@ func openSQLite(ctx context.Context, abs, path string, busy time.Duration, opts 
 		return nil, err
 	}
 	s := newStore(sqliteEngine{busy: busy}, abs, busy, opts)
+	s.held = holdFile(abs) // before any connection: see openfiles.go
 	if err := s.openSQLitePools(ctx, abs, path, busy); err != nil {
 		s.Close()
 		return nil, err
@@ -117,6 +118,7 @@ func openSQLite(ctx context.Context, abs, path string, busy time.Duration, opts 
 		s.Close()
 		return nil, err
 	}
+	s.cache.start = s.sqliteCache(abs, busy, opts)
 	return s, nil
 }
 

@@ -55,6 +55,12 @@ type Options struct {
 	// (0700): keyward's default database's, never a --db in a folder
 	// that is not there, which is a typo more often than a wish.
 	CreateFolder bool
+	// VerifyCacheSize bounds verification's cache of keys (cache.go):
+	// 0 means DefaultVerifyCacheSize, a negative size turns the cache off.
+	VerifyCacheSize int
+	// VerifyCacheNegatives bounds how many unknown secrets the cache
+	// remembers (for a short while); 0 means DefaultVerifyCacheNegatives.
+	VerifyCacheNegatives int
 }
 
 // DefaultBusyTimeout is the wait for a locked database when Options has none.
@@ -73,6 +79,8 @@ type Store struct {
 	busy     time.Duration   // the longest a write waits for its turn
 	turn     chan struct{}   // held by the one writer of this process at work
 	commits  commits         // writes waiting for their batch (group.go)
+	cache    cacheState      // verification's cache (cache.go)
+	held     *heldFile       // SQLite: the file, registered (openfiles.go)
 }
 
 // newStore is a Store on eng without pools yet.
@@ -93,6 +101,7 @@ var _ keys.Backend = (*Store)(nil)
 // Close closes the pools.
 func (s *Store) Close() error {
 	s.pending.close()
+	s.cache.close()
 	if s.deadline != nil {
 		s.deadline.stop()
 	}
@@ -104,6 +113,7 @@ func (s *Store) Close() error {
 			errs = append(errs, db.Close())
 		}
 	}
+	s.held.release() // after every connection of the store's is closed
 	return errors.Join(errs...)
 }
 

@@ -17,10 +17,8 @@ const useFold = time.Minute
 // down (the next use tries again).
 const useWait = 100 * time.Millisecond
 
-// lookup finds the key whose current or previous secret hashes to h. It
-// reads on verification's own connections (verifyconn.go), outside any
-// cache, so the next verification after any change, by any process, sees
-// it.
+// lookup finds the key whose current or previous secret hashes to h,
+// reading on verification's own connections (verifyconn.go).
 func (s *Store) lookup(ctx context.Context, h string) (r *row, matchedPrevious bool, err error) {
 	var current bool
 	r, err = scanKey(s.on(s.pools.verify).queryRow(s.verifyCtx(ctx), "SELECT "+s.keyColumns()+`, k.secret_hash = $1
@@ -34,6 +32,35 @@ func (s *Store) lookup(ctx context.Context, h string) (r *row, matchedPrevious b
 	return r, !current, nil
 }
 
+// find is lookup through verification's cache (cache.go): the entry for h,
+// nil when no key has it.
+func (s *Store) find(ctx context.Context, h string) (*cached, error) {
+	c := s.cache.c.Load()
+	if c == nil && s.cache.used.Swap(true) {
+		// From the second verification on: a command that verifies once
+		// (keyward keys verify) never pays for starting a cache.
+		c = s.cache.get()
+	}
+	if c == nil || !c.watch.ready() {
+		r, prev, err := s.lookup(ctx, h)
+		if err != nil || r == nil {
+			return nil, err
+		}
+		return newCached(r, prev), nil
+	}
+	// The generation is taken after ready, before the read: see cache.go.
+	g := c.cur.Load()
+	switch e, out := c.get(g, h); out {
+	case hit:
+		return e, nil
+	case unknown:
+		return nil, nil
+	}
+	// Shared with concurrent lookups of h: not cut short by this caller
+	// going away (lookups are bounded anyway, see verifyCtx).
+	return c.fill(g, h, func() (*row, bool, error) { return s.lookup(context.WithoutCancel(ctx), h) })
+}
+
 // Verify checks a presented secret. It needs no principal.
 func (s *Store) Verify(ctx context.Context, req keys.VerifyRequest) (*keys.VerifyResult, error) {
 	req, err := req.Normalize()
@@ -45,26 +72,26 @@ func (s *Store) Verify(ctx context.Context, req keys.VerifyRequest) (*keys.Verif
 		return keys.NotFoundResult(), nil // malformed: no lookup at all
 	}
 	hash := keys.HashSecret(secret)
-	r, prev, err := s.lookup(ctx, hash)
+	e, err := s.find(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
-	if r == nil {
+	if e == nil {
 		return keys.NotFoundResult(), nil
 	}
 	now := s.clock()
-	res := r.evaluate(prev, now, req.Resource, req.Role)
+	res := e.r.evaluate(e.prev, now, req.Resource, req.Role)
 	if res.Code == keys.CodeNotFound {
 		return res, nil
 	}
-	if !prev {
-		if held, err := s.claim(ctx, r, hash, now); err != nil {
+	if !e.prev {
+		if held, err := s.claim(ctx, e.r, hash, now); err != nil {
 			return nil, err
 		} else if !held {
 			return keys.NotFoundResult(), nil // replaced by a redo meanwhile
 		}
 	}
-	s.recordUse(ctx, r, now)
+	s.recordUse(ctx, e, now)
 	return res, nil
 }
 
@@ -86,6 +113,7 @@ func (s *Store) claim(ctx context.Context, r *row, hash string, now time.Time) (
 		return false, err
 	}
 	defer w.Close()
+	defer s.changed() // the cached row says unclaimed
 	res, err := s.on(w.conn).exec(ctx, `UPDATE keys SET secret_used_at = COALESCE(secret_used_at, $1)
 		WHERE id = $2 AND secret_hash = $3`, toUnix(now), r.ID, hash)
 	if err != nil {
@@ -100,14 +128,21 @@ func (s *Store) claim(ctx context.Context, r *row, hash string, now time.Time) (
 // minute, not one per verification. A locked database must neither turn a
 // valid key into an error nor hold verification up: a use that cannot be
 // written at once is written in the background once the lock is free (or,
-// if the store closes first, by the key's next use).
-func (s *Store) recordUse(ctx context.Context, r *row, now time.Time) {
-	if r.LastUsedAt != nil && now.Sub(*r.LastUsedAt) < useFold {
+// if the store closes first, by the key's next use). The last use
+// recorded is kept in e, not read from its row: a cached row's
+// last_used_at is as old as the cache entry, and use-tracking does not
+// flush the cache.
+func (s *Store) recordUse(ctx context.Context, e *cached, now time.Time) {
+	last := e.used.Load()
+	if last != noUse && now.Sub(fromUnix(last)) < useFold {
 		return
 	}
 	u := toUnix(now)
-	if err := s.writeUse(context.WithoutCancel(ctx), r.ID, u); err != nil {
-		s.pending.add(s, r.ID, u)
+	if !e.used.CompareAndSwap(last, u) {
+		return // a concurrent use of the same entry records it
+	}
+	if err := s.writeUse(context.WithoutCancel(ctx), e.r.ID, u); err != nil {
+		s.pending.add(s, e.r.ID, u)
 	}
 }
 
@@ -163,7 +198,7 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (*keys.Principa
 			return nil, bad // replaced by a redo meanwhile
 		}
 	}
-	s.recordUse(ctx, r, now)
+	s.recordUse(ctx, newCached(r, prev), now)
 	p := keys.KeyPrincipal(k)
 	p.SecretHash = hash
 	p.Previous = prev
