@@ -1,6 +1,8 @@
 package store
 
 import (
+	"database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -42,26 +44,29 @@ func TestReadOpenConnectsOnlyAReader(t *testing.T) {
 	}
 }
 
-// A file an older keyward left behind is still migrated by a reading
-// command, on the writer (the check on the readers found it behind).
+// A file an older keyward left behind (schema version 1) is still
+// migrated by a reading command, on the writer: the check on the readers
+// found it behind.
 func TestReadOpenMigratesAnOldFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keyward.db")
-	s, err := Open(ctx, path, Options{})
+	ms, err := migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustCreate(t, s, "k", "/acme")
-	if _, err := s.pools.writer.ExecContext(ctx, "PRAGMA user_version = 1"); err != nil {
+	db, err := sql.Open(driverName, "file:"+path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	// (0002 adds columns: undo them so that it can run again)
-	for _, col := range []string{"secret_used_at", "prev_self_rolled"} {
-		if _, err := s.pools.writer.ExecContext(ctx, "ALTER TABLE keys DROP COLUMN "+col); err != nil {
+	for _, q := range []string{fmt.Sprintf("PRAGMA application_id = %d", applicationID), ms[0].sql, "PRAGMA user_version = 1",
+		`INSERT INTO keys (id, name, org, type, prefix, start, created_at, created_by, secret_hash)
+		VALUES ('key_0000000000000001', 'k', '/acme', 'secret', 'sk', 'sk_abcd', 0, 'old', 'h')`,
+		`INSERT INTO grants (key_id, resource, role) VALUES ('key_0000000000000001', '/acme', 1)`} {
+		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s.Close()
-	s, err = Open(ctx, path, Options{MustExist: true})
+	db.Close()
+	s, err := Open(ctx, path, Options{MustExist: true})
 	if err != nil {
 		t.Fatal(err)
 	}
