@@ -19,7 +19,9 @@ def load(name):
 def fmt(r):
     t = sorted(r["times"])
     q = statistics.quantiles(t, n=4) if len(t) >= 2 else [t[0], t[0], t[0]]
-    return "%6.1f ms (%.1f-%.1f)" % (r["median"] * 1e3, q[0] * 1e3, q[2] * 1e3)
+    failed = sum(1 for c in r.get("exit_codes", []) if c)
+    note = " [%d of %d failed]" % (failed, len(t)) if failed else ""
+    return "%6.1f ms (%.1f-%.1f)%s" % (r["median"] * 1e3, q[0] * 1e3, q[2] * 1e3, note)
 
 
 sizes = sorted({int(f.rsplit("-", 1)[1][:-5]) for f in os.listdir(R) if f.startswith("list-json-") and f.endswith(".json")})
