@@ -103,7 +103,9 @@ UPDATE OR IGNORE grants SET resource = '/big/loc' || (CAST(substr(key_id, 5) AS 
   WHERE key_id IN (SELECT id FROM keys WHERE org = '/big');
 INSERT INTO audit (at, org, actor, action, key_id, key_name, grants, details)
   SELECT created_at, org, 'bench', 'create', id, name,
-    (SELECT json_group_array(json_object('resource', g.resource, 'role', g.role)) FROM grants g WHERE g.key_id = k.id), '{}'
+    (SELECT json_group_array(json_object('resource', g.resource,
+       'role', CASE g.role WHEN 1 THEN 'viewer' WHEN 2 THEN 'editor' ELSE 'admin' END))
+     FROM grants g WHERE g.key_id = k.id), '{}'
   FROM keys k WHERE org = '/big';
 SQL
 			"$KW" --db "$db" keys create bench-operator --resource /big/loc3 --role viewer -q >"$db.operator"
