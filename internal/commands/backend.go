@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/user"
 	"strings"
 
 	"github.com/keyward/keyward/internal/client"
@@ -68,7 +67,7 @@ func openLocal(ios *iostreams.IOStreams, s *config.Settings, mustExist bool) (ke
 	if st.Created() && ios.IsStderrTTY() {
 		fmt.Fprintf(ios.ErrOut, "note: created a new keyward database at %s\n", shownDB(s.DB))
 	}
-	return keys.ActAs(st, keys.LocalPrincipal(osUser())), nil
+	return actAsLocalUser(st), nil
 }
 
 // openRemote is the default Factory.Remote: a client of the server of s,
@@ -129,21 +128,4 @@ func (r *remoteService) WhoAmI(ctx context.Context) (*keys.Principal, error) {
 	}
 	p.Server, p.Source = r.BaseURL(), r.cred.Source()
 	return p, nil
-}
-
-// osUser names the local principal: the OS account running keyward.
-func osUser() string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		name := u.Username
-		if i := strings.LastIndexAny(name, `\`); i >= 0 { // DOMAIN\user on Windows
-			name = name[i+1:]
-		}
-		return name
-	}
-	for _, env := range []string{"USER", "USERNAME", "LOGNAME"} {
-		if v := os.Getenv(env); v != "" {
-			return v
-		}
-	}
-	return "unknown"
 }

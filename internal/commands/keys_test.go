@@ -342,8 +342,9 @@ func TestListLimitAndNote(t *testing.T) {
 	}
 }
 
-// eachPage asks for pages of min(limit, 1000), emits at most limit items
-// and says whether more exist.
+// eachPage asks for pages of min(limit+1, 1000), emits at most limit items
+// and says whether more exist: below a full page, from the one extra item
+// it asked for, with no second query.
 func TestEachPage(t *testing.T) {
 	const total = 2500
 	for _, tc := range []struct {
@@ -352,7 +353,9 @@ func TestEachPage(t *testing.T) {
 		more           bool
 	}{
 		{0, 2500, []int{1000, 1000, 1000}, false},
-		{100, 100, []int{100, 1}, true},
+		{100, 100, []int{101}, true},
+		{999, 999, []int{1000}, true},
+		{1000, 1000, []int{1000, 1}, true},
 		{1500, 1500, []int{1000, 1000}, true},
 		{2000, 2000, []int{1000, 1000, 1}, true},
 		{2500, 2500, []int{1000, 1000, 1000}, false},

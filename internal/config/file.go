@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -70,8 +71,9 @@ func LoadFrom(path string) (*File, error) {
 	return f, nil
 }
 
-// unknownField is yaml.v3's words for a key no field has.
-var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+// unknownField is yaml.v3's words for a key no field has; compiled only
+// when a config file is refused (every command's start-up paid for it).
+var unknownField = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`field (\S+) not found in type \S+`) })
 
 // decodeStrict reads the config refusing keys it does not know, with
 // their line, as kubectl refuses a malformed kubeconfig: a typo such as
@@ -87,7 +89,7 @@ func decodeStrict(b []byte, f *File) error {
 	case errors.As(err, &te):
 		msgs := make([]string, len(te.Errors))
 		for i, m := range te.Errors {
-			msgs[i] = unknownField.ReplaceAllString(m, `unknown key $1`)
+			msgs[i] = unknownField().ReplaceAllString(m, `unknown key $1`)
 		}
 		return errors.New(strings.Join(msgs, "; "))
 	}

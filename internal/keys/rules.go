@@ -33,13 +33,11 @@ func (p *Principal) holdsOnAll(grants []Grant, min Role) bool {
 }
 
 // CanRead reports whether p may see a key with these grants (a deleted
-// key's audit rows are judged by the grants it had). Any secret key may
-// read itself.
+// key's audit rows are judged by the grants it had): each grant lies where
+// p holds viewer or more. Any secret key may read itself. It is decided by
+// ReadScope, which stores also turn into their queries' conditions.
 func CanRead(p *Principal, keyID string, grants []Grant) bool {
-	if !p.IsLocal() && p.Key.Type != Public && p.Key.ID == keyID {
-		return true
-	}
-	return p.holdsOnAll(grants, Viewer)
+	return p.ReadScope().Allows(keyID, grants)
 }
 
 // CheckRead is CanRead as an error: NotFound, so that a key one may not read

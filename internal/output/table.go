@@ -295,7 +295,12 @@ func (l *tableList[T]) flush() error {
 			}
 		}
 	}
-	err := l.p.render(l.w, header, l.rows, l.colors...)
+	var err error
+	if l.written && plainRows(l.rows) {
+		err = l.p.renderAligned(l.w, l.rows, l.widths, l.colors)
+	} else {
+		err = l.p.render(l.w, header, l.rows, l.colors...)
+	}
 	l.rows, l.colors, l.written = l.rows[:0], l.colors[:0], true
 	return err
 }

@@ -70,13 +70,36 @@ func scanAudit(rows *sql.Rows) (*auditRow, error) {
 // tenant's rows: rows of its organization, of itself, and the grants that
 // made a key a root key (a key leaving an organization: its move row).
 // CanReadAudit decides on each row. It returns "" for no narrowing.
+//
+// Within that, a row can pass only as the principal's own, or when one
+// of the grants it recorded lies at or under a resource the principal
+// reads (keys.ReadScope): holdsAllOf needs them all there, and the grants
+// just before a grant or ungrant row include one of the row's own. So the
+// rows of a location-scoped operator's organization are narrowed in SQL
+// too, by a match on the recorded JSON ([{"resource":"/acme/prod",...}],
+// as tx.go's audit writes it), instead of all read and dropped in Go.
 func auditScope(p *keys.Principal, c *conds) string {
 	n := len(c.args)
 	cond := visibility(p, c, "a.org", "a.key_id")
-	if len(c.args) > n {
-		cond = "(" + cond + " OR (a.org = '/' AND a.action = 'grant'))"
+	if len(c.args) == n {
+		return cond
 	}
-	return cond
+	cond = "(" + cond + " OR (a.org = '/' AND a.action = 'grant'))"
+	scope := p.ReadScope()
+	if scope.All {
+		return cond
+	}
+	any := []string{"a.key_id = " + c.arg(scope.Self)}
+	for _, u := range scope.Under {
+		at := `%"resource":"` + likeEscape(string(u))
+		any = append(any, "a.grants LIKE "+c.arg(at+`"%`)+` ESCAPE '\'`, "a.grants LIKE "+c.arg(at+`/%`)+` ESCAPE '\'`)
+	}
+	return cond + " AND (" + strings.Join(any, " OR ") + ")"
+}
+
+// likeEscape makes s match itself in a LIKE pattern with ESCAPE '\'.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // Audit returns audit rows newest first: those the principal may read,

@@ -38,9 +38,10 @@ func addSeconds(now time.Time, d time.Duration, sign int64) int64 {
 	return now.Unix() + sign*secs
 }
 
-// visibility narrows a query to rows the principal could read, so that a
-// tenant's page does not scan every other tenant's keys; CanRead still
-// decides. A key outside the root reads only its own organization. It
+// visibility narrows an audit query to rows the principal could read, so
+// that a tenant's page does not scan every other tenant's rows;
+// CanReadAudit still decides. (Listings narrow by keys.ReadScope:
+// list_filters.go.) A key outside the root reads only its own organization. It
 // returns "" for no narrowing.
 func visibility(p *keys.Principal, c *conds, orgCol, idCol string) string {
 	switch {
@@ -76,7 +77,10 @@ func (s *Store) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, err
 	}
 	page := &keys.KeyPage{Items: []*keys.Key{}}
 	err = s.read(ctx, func(t *txn) error {
-		base := listConds(t, f)
+		base, err := listConds(t, f)
+		if err != nil {
+			return err
+		}
 		rows, more, err := pager[*row]{
 			limit: f.Limit,
 			query: func(n int) (string, []any) {
@@ -106,30 +110,4 @@ func (s *Store) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, err
 		return nil, err
 	}
 	return page, nil
-}
-
-// listConds narrows a listing to the principal's scope and f's filters.
-func listConds(t *txn, f keys.ListFilter) conds {
-	var c conds
-	if cond := visibility(t.p, &c, "k.org", "k.id"); cond != "" {
-		c.add(cond)
-	}
-	if res := f.Resource; res != nil && *res != keys.Root {
-		// at or under res; a range, not LIKE, in which _ is a wildcard
-		c.add(`EXISTS (SELECT 1 FROM grants g WHERE g.key_id = k.id AND
-			(g.resource = ` + c.arg(string(*res)) + ` OR (g.resource >= ` + c.arg(string(*res)+"/") +
-			` AND g.resource < ` + c.arg(string(*res)+"0") + `)))`)
-	}
-	now := t.now
-	if f.Expired {
-		c.add("k.expires_at IS NOT NULL AND k.expires_at <= " + c.arg(now.Unix()))
-	}
-	if f.ExpiringWithin > 0 {
-		c.add("k.expires_at > " + c.arg(now.Unix()) + " AND k.expires_at <= " +
-			c.arg(addSeconds(now, time.Duration(f.ExpiringWithin), 1)))
-	}
-	if f.UnusedFor > 0 {
-		c.add("coalesce(k.last_used_at, k.created_at) <= " + c.arg(addSeconds(now, time.Duration(f.UnusedFor), -1)))
-	}
-	return c
 }

@@ -8,21 +8,16 @@ import (
 )
 
 // migrateSQLite brings a SQLite file's schema up to date in one write
-// transaction. The version is read inside it, so two processes opening a
+// transaction. The version is read again inside it, so two processes opening a
 // new file at once migrate it once.
 func (s *Store) migrateSQLite(ctx context.Context) error {
 	ms, err := migrations()
 	if err != nil {
 		return err
 	}
-	// Up to date (every open but the first): no write lock taken at all.
-	var appID0, version0 int64
-	if err := s.pools.writer.QueryRowContext(ctx, "SELECT application_id, user_version FROM pragma_application_id, pragma_user_version").Scan(&appID0, &version0); err != nil {
-		return sqliteErr(err)
-	}
-	if appID0 == applicationID && version0 == int64(len(ms)) {
-		return nil
-	}
+	// (openSQLitePools calls it only when a statement outside any
+	// transaction found the file behind: every open but the first takes
+	// no write lock at all.)
 	tx, err := s.pools.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return sqliteErr(err)

@@ -110,11 +110,7 @@ func openSQLite(ctx context.Context, abs, path string, busy time.Duration, opts 
 	}
 	s := newStore(sqliteEngine{busy: busy}, abs, busy, opts)
 	s.held = holdFile(abs) // before any connection: see openfiles.go
-	if err := s.openSQLitePools(ctx, abs, path, busy); err != nil {
-		s.Close()
-		return nil, err
-	}
-	if err := s.Ping(ctx); err != nil {
+	if err := s.openSQLitePools(ctx, abs, path, busy, opts.MustExist); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -122,9 +118,16 @@ func openSQLite(ctx context.Context, abs, path string, busy time.Duration, opts 
 	return s, nil
 }
 
-// openSQLitePools opens the writer, migrates the file with it, then opens
-// the readers: verification's pool of its own, and the usage connection.
-func (s *Store) openSQLitePools(ctx context.Context, abs, path string, busy time.Duration) error {
+// openSQLitePools opens the pools and brings the file's schema up to
+// date. database/sql connects a pool only when it is first used, so an
+// open costs one connection: the schema version is read on the pool the
+// command will use first (the readers for a file that must exist, which
+// reading commands open; the writer for one that may be made), and the
+// writer is connected, with its WAL and synchronous pragmas, only when a
+// migration or a write needs it. A read of an up-to-date file so never
+// connects the writer at all (two connections and a lock dance on the
+// -shm file were a tenth of a `keys list`).
+func (s *Store) openSQLitePools(ctx context.Context, abs, path string, busy time.Duration, mustExist bool) error {
 	open := func(busy time.Duration, kind connKind) (*sql.DB, error) {
 		db, err := sql.Open(driverName, dsn(abs, busy, kind))
 		if err != nil {
@@ -142,16 +145,6 @@ func (s *Store) openSQLitePools(ctx context.Context, abs, path string, busy time
 	s.pools.writer.SetMaxIdleConns(1)
 	s.pools.writer.SetConnMaxLifetime(0)
 	s.pools.writer.SetConnMaxIdleTime(0)
-	if err := s.migrateSQLite(ctx); err != nil {
-		return err
-	}
-	// SQLite gives -wal and -shm the main file's mode; make sure anyway,
-	// whatever the umask was when they were made.
-	for _, suffix := range []string{"-wal", "-shm"} {
-		if fi, err := os.Stat(abs + suffix); err == nil && fi.Mode().Perm()&0o077 != 0 {
-			_ = os.Chmod(abs+suffix, 0o600)
-		}
-	}
 	n := readerPoolSize()
 	for _, p := range []**sql.DB{&s.pools.reader, &s.pools.verify} {
 		if *p, err = open(busy, connReader); err != nil {
@@ -166,7 +159,45 @@ func (s *Store) openSQLitePools(ctx context.Context, abs, path string, busy time
 		return err
 	}
 	s.pools.usage.SetMaxOpenConns(1)
+	first := s.pools.writer
+	if mustExist {
+		first = s.pools.reader
+	}
+	current, err := s.schemaCurrent(ctx, first)
+	if err != nil {
+		return err
+	}
+	if !current {
+		if err := s.migrateSQLite(ctx); err != nil {
+			return err
+		}
+		if err := s.Ping(ctx); err != nil {
+			return err
+		}
+	}
+	// SQLite gives -wal and -shm the main file's mode; make sure anyway,
+	// whatever the umask was when they were made.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if fi, err := os.Stat(abs + suffix); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			_ = os.Chmod(abs+suffix, 0o600)
+		}
+	}
 	return nil
+}
+
+// schemaCurrent reports whether the file on db is keyward's at the schema
+// version this keyward knows, with one statement that takes no write lock:
+// then its tables are there and nothing is to be migrated.
+func (s *Store) schemaCurrent(ctx context.Context, db *sql.DB) (bool, error) {
+	ms, err := migrations()
+	if err != nil {
+		return false, err
+	}
+	var appID, version int64
+	if err := db.QueryRowContext(ctx, "SELECT application_id, user_version FROM pragma_application_id, pragma_user_version").Scan(&appID, &version); err != nil {
+		return false, sqliteErr(err)
+	}
+	return appID == applicationID && version == int64(len(ms)), nil
 }
 
 // driverName is mattn/go-sqlite3. (Memory-mapped reads were tried: a full
