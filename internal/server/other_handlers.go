@@ -58,6 +58,7 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	infoOf(w).verified = res.Code == keys.CodeValid
 	writeJSON(w, http.StatusOK, res)
 	return nil
 }
