@@ -214,7 +214,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // redactedURI is the request's path and query for the log, with any part
 // that holds a keyward secret replaced.
-func redactedURI(r *http.Request) string { return redactedPathQuery(r.URL.EscapedPath(), r.URL.RawQuery) }
+func redactedURI(r *http.Request) string {
+	return redactedPathQuery(r.URL.EscapedPath(), r.URL.RawQuery)
+}
 
 func redactedPathQuery(path, rawQuery string) string {
 	if rawQuery == "" {
