@@ -186,17 +186,26 @@ type gatewayQuery struct {
 // both read every query alike.
 func (q *gatewayQuery) read(raw string) error {
 	if strings.ContainsAny(raw, "%+;") {
-		v, err := url.ParseQuery(raw)
-		if err != nil {
-			q.err = keys.Errorf(keys.Invalid, "invalid query string: %v", err)
-		}
-		for name, vs := range v {
-			if err := q.add(name, vs[0], len(vs)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return q.readParsed(raw)
 	}
+	return q.readInPlace(raw)
+}
+
+func (q *gatewayQuery) readParsed(raw string) error {
+	v, err := url.ParseQuery(raw)
+	if err != nil {
+		q.err = keys.Errorf(keys.Invalid, "invalid query string: %v", err)
+	}
+	for name, vs := range v {
+		if err := q.add(name, vs[0], len(vs)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readInPlace reads a query holding no escapes, '+' or ';'.
+func (q *gatewayQuery) readInPlace(raw string) error {
 	for raw != "" {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
