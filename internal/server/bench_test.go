@@ -77,12 +77,22 @@ var floor = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 })
 
-// benchLoggers: the request log as `keyward serve` writes it (text, to a
-// sink that costs nothing), and none at all.
-func benchLoggers() map[string]*slog.Logger {
-	return map[string]*slog.Logger{
-		"log=text": slog.New(slog.NewTextHandler(io.Discard, nil)),
-		"log=off":  nil,
+// benchLogs: the request log as `keyward serve` writes it (asynchronous,
+// successful verifications summed up), a line per request formatted on
+// the request's goroutine (as serve did before), and none at all; each to
+// a sink that costs nothing.
+type benchLog struct {
+	logger *slog.Logger
+	every  time.Duration
+}
+
+func benchLogs(b *testing.B) map[string]benchLog {
+	a := server.NewAsyncLog(io.Discard, func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) }, server.AsyncLogOptions{})
+	b.Cleanup(func() { _ = a.Close() })
+	return map[string]benchLog{
+		"log=serve": {slog.New(a), time.Hour},
+		"log=text":  {slog.New(slog.NewTextHandler(io.Discard, nil)), 0},
+		"log=off":   {},
 	}
 }
 
@@ -121,11 +131,11 @@ func BenchmarkFloorHandler(b *testing.B) {
 // chain (request log, routing, query, verification) over the in-memory
 // backend, with one key and with 50 in rotation.
 func BenchmarkGatewayAuthHandler(b *testing.B) {
-	for lname, logger := range benchLoggers() {
+	for lname, l := range benchLogs(b) {
 		for _, n := range []int{1, 50} {
 			b.Run(lname+"/keys="+itoa(n), func(b *testing.B) {
 				m, secrets := newMemBackend(b, n)
-				h := server.New(m, server.Options{Logger: logger, Now: func() time.Time { return m.now }})
+				h := server.New(m, server.Options{Logger: l.logger, SummaryEvery: l.every, Now: func() time.Time { return m.now }})
 				var reqs []*http.Request
 				for _, s := range secrets {
 					reqs = append(reqs, authRequest(s))
@@ -138,11 +148,11 @@ func BenchmarkGatewayAuthHandler(b *testing.B) {
 
 // BenchmarkVerifyHandler is POST /v1/verify the same way.
 func BenchmarkVerifyHandler(b *testing.B) {
-	for lname, logger := range benchLoggers() {
+	for lname, l := range benchLogs(b) {
 		for _, n := range []int{1, 50} {
 			b.Run(lname+"/keys="+itoa(n), func(b *testing.B) {
 				m, secrets := newMemBackend(b, n)
-				h := server.New(m, server.Options{Logger: logger, Now: func() time.Time { return m.now }})
+				h := server.New(m, server.Options{Logger: l.logger, SummaryEvery: l.every, Now: func() time.Time { return m.now }})
 				var reqs []*http.Request
 				var bodies [][]byte
 				for _, s := range secrets {
