@@ -7,7 +7,11 @@
 # keyward run alternately, ROUNDS times each per case; the table gives
 # keyward's median req/s (min-max), the floor's median, their ratio (of
 # the medians; the per-round ratios' range beside it) and keyward's p99
-# (median over rounds). Loopback only, bounded in time.
+# (median over rounds). Two more cases run keyward's handler over an
+# in-memory backend (bench/http/memserve: the request log, routing and
+# checks of `keyward serve`, verification from a map keyed by the secret's
+# hash), to show what the handler costs apart from the store.
+# Loopback only, bounded in time.
 #
 # Usage: bench/http.sh KEYWARD [SECONDS] [ROUNDS]   (default 5 s, 3 rounds)
 #   KEYWARD  the keyward binary (make build: bin/keyward)
@@ -33,7 +37,7 @@ trap cleanup EXIT
 export HOME=$T XDG_CONFIG_HOME=$T/config XDG_DATA_HOME=$T/data
 unset KEYWARD_SERVER KEYWARD_TOKEN KEYWARD_DB KEYWARD_PROFILE KEYWARD_OUTPUT
 
-(cd "$HERE/.." && go build -o "$T/floor" ./bench/http/floor)
+(cd "$HERE/.." && go build -o "$T/floor" ./bench/http/floor && go build -o "$T/memserve" ./bench/http/memserve)
 
 # Databases: ~10 keys (one bulk key beside the ones with secrets) and
 # LARGE; every secret has editor on /acme/prod.
@@ -56,12 +60,15 @@ start() { # NAME CMD... : starts a server, prints its URL once it serves
 floor=$(start floor "$T/floor")
 small=$(start small "$KW" serve --db "$T/small.db" --addr 127.0.0.1:0)
 large=$(start large "$KW" serve --db "$T/large.db" --addr 127.0.0.1:0)
+mem=$(start mem "$T/memserve" "$T/large.db.secrets")
+cp "$T/large.db.secrets" "$T/mem.db.secrets"
 
 # Every secret must verify before it is measured: a rotation that hit an
 # invalid key would measure 401s.
-for db in small large; do
+for db in small large mem; do
 	url=$small
 	[ $db = large ] && url=$large
+	[ $db = mem ] && url=$mem
 	while read -r s; do
 		code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $s" "$url/v1/auth?resource=/acme/prod/app&role=editor")
 		[ "$code" = 204 ] || { echo "bench-http: a $db secret answers $code on /v1/auth" >&2; exit 1; }
@@ -115,12 +122,16 @@ for db in small large; do
 		cases+=("$db one $mode $n 1" "$db db $mode $n $rot")
 	done
 done
+for mode in auth verify; do
+	cases+=("mem db $mode 0 $(wc -l <"$T/mem.db.secrets")")
+done
 
 for r in $(seq 1 "$ROUNDS"); do
 	for c in "${cases[@]}"; do
 		read -r db set mode n k <<<"$c"
 		url=$small
 		[ "$db" = large ] && url=$large
+		[ "$db" = mem ] && url=$mem
 		secrets=$T/$db.one
 		[ "$set" = db ] && secrets=$T/$db.db.secrets
 		f=$(floor_run)
@@ -147,7 +158,9 @@ for c in "${cases[@]}"; do
 	hi=$(sort -g "$T/$id.kw" | tail -1)
 	rlo=$(sort -g "$T/$id.ratio" | head -1)
 	rhi=$(sort -g "$T/$id.ratio" | tail -1)
+	label="$path, $n keys, $k in turn"
+	[ "$db" = mem ] && label="$path, handler only, $k in turn"
 	printf '%-42s %8.0f (%6.0f-%6.0f) %12.0f %7.2f %6.2f-%-6.2f %9.2f\n' \
-		"$path, $n keys, $k in turn" "$kw" "$lo" "$hi" "$fl" "$(awk -v a="$kw" -v b="$fl" 'BEGIN {print a / b}')" \
+		"$label" "$kw" "$lo" "$hi" "$fl" "$(awk -v a="$kw" -v b="$fl" 'BEGIN {print a / b}')" \
 		"$rlo" "$rhi" "$(median <"$T/$id.p99")"
 done
