@@ -23,7 +23,7 @@ SECS=${2:-5}
 ROUNDS=${3:-3}
 LARGE=${BENCH_HTTP_LARGE:-100000}
 HERE=$(cd "$(dirname "$0")" && pwd)
-for tool in wrk sqlite3 curl go; do
+for tool in wrk sqlite3 go; do
 	command -v "$tool" >/dev/null || { echo "bench-http: $tool is not installed (make deps)" >&2; exit 1; }
 done
 T=$(mktemp -d)
@@ -34,46 +34,43 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+# Built before HOME moves: go keeps its caches there.
+(cd "$HERE/.." && go build -o "$T/floor" ./bench/http/floor && go build -o "$T/memserve" ./bench/http/memserve)
 export HOME=$T XDG_CONFIG_HOME=$T/config XDG_DATA_HOME=$T/data
 unset KEYWARD_SERVER KEYWARD_TOKEN KEYWARD_DB KEYWARD_PROFILE KEYWARD_OUTPUT
-
-(cd "$HERE/.." && go build -o "$T/floor" ./bench/http/floor && go build -o "$T/memserve" ./bench/http/memserve)
 
 # Databases: ~10 keys (one bulk key beside the ones with secrets) and
 # LARGE; every secret has editor on /acme/prod.
 "$HERE/dataset.sh" "$KW" "$T/small.db" 1 9 >/dev/null
 "$HERE/dataset.sh" "$KW" "$T/large.db" "$LARGE" 50 >/dev/null
 
-start() { # NAME CMD... : starts a server, prints its URL once it serves
+started=
+start() { # NAME CMD... : starts a server; sets $started to its URL once it serves
 	local name=$1 url=
 	shift
 	"$@" >"$T/$name.out" 2>"$T/$name.log" &
-	pids+=($!)
+	pids+=($!) # in this shell, not a $(...) one: cleanup must see it
 	for _ in $(seq 1 100); do
-		url=$(grep -ho 'http://127\.0\.0\.1:[0-9]*' "$T/$name.out" "$T/$name.log" | head -1 || true)
+		url=$(grep -sho 'http://127\.0\.0\.1:[0-9]*' "$T/$name.out" "$T/$name.log" | head -1 || true)
 		[ -n "$url" ] && break
 		sleep 0.1
 	done
 	[ -n "$url" ] || { echo "bench-http: $name did not start" >&2; cat "$T/$name.log" >&2; exit 1; }
-	echo "$url"
+	started=$url
 }
-floor=$(start floor "$T/floor")
-small=$(start small "$KW" serve --db "$T/small.db" --addr 127.0.0.1:0)
-large=$(start large "$KW" serve --db "$T/large.db" --addr 127.0.0.1:0)
-mem=$(start mem "$T/memserve" "$T/large.db.secrets")
+start floor "$T/floor"
+floor=$started
+start small "$KW" serve --db "$T/small.db" --addr 127.0.0.1:0
+small=$started
+start large "$KW" serve --db "$T/large.db" --addr 127.0.0.1:0
+large=$started
+start mem "$T/memserve" "$T/large.db.secrets"
+mem=$started
 cp "$T/large.db.secrets" "$T/mem.db.secrets"
 
-# Every secret must verify before it is measured: a rotation that hit an
-# invalid key would measure 401s.
-for db in small large mem; do
-	url=$small
-	[ $db = large ] && url=$large
-	[ $db = mem ] && url=$mem
-	while read -r s; do
-		code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $s" "$url/v1/auth?resource=/acme/prod/app&role=editor")
-		[ "$code" = 204 ] || { echo "bench-http: a $db secret answers $code on /v1/auth" >&2; exit 1; }
-	done <"$T/$db.db.secrets"
-done
+# Every secret verifies: the /v1/auth runs, which come first for each
+# server, fail on any answer but 2xx; /v1/verify then presents the same
+# secrets to the same server.
 
 # One lua script for every case: it presents the secrets of SECRETS in
 # turn (one line: one key), on /v1/auth as a bearer or in a verify body.
@@ -135,7 +132,8 @@ for r in $(seq 1 "$ROUNDS"); do
 		secrets=$T/$db.one
 		[ "$set" = db ] && secrets=$T/$db.db.secrets
 		f=$(floor_run)
-		read -r rps p99 <<<"$(run "$url" "$secrets" "$mode")"
+		res=$(run "$url" "$secrets" "$mode") # not inside read: a failed run must stop the script
+		read -r rps p99 <<<"$res"
 		id="$db-$set-$mode"
 		echo "$f" >>"$T/$id.floor"
 		echo "$rps" >>"$T/$id.kw"
