@@ -27,6 +27,11 @@ func decodeBody(r *http.Request, v any, optional bool) error {
 	if err != nil {
 		return bodyError(err)
 	}
+	return decodeBytes(body, v, optional)
+}
+
+// decodeBytes is decodeBody once the body is read.
+func decodeBytes(body []byte, v any, optional bool) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		if optional {
 			return nil

@@ -34,27 +34,43 @@ func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch res.Code {
 	case keys.CodeValid:
-		h := w.Header()
+		h := headerSetter{h: w.Header(), vs: make([]string, 0, 5)}
+		info := infoOf(w)
 		if res.KeyID != nil {
-			h.Set("X-Keyward-Key-Id", *res.KeyID)
-			infoFrom(r.Context()).actor = *res.KeyID
+			h.set("X-Keyward-Key-Id", *res.KeyID)
+			info.actor = *res.KeyID
 		}
 		if res.Name != nil {
-			h.Set("X-Keyward-Key-Name", *res.Name)
+			h.set("X-Keyward-Key-Name", *res.Name)
 		}
 		if res.Org != nil {
-			h.Set("X-Keyward-Key-Org", *res.Org)
+			h.set("X-Keyward-Key-Org", *res.Org)
 		}
 		// A service behind the gateway may let a public key (embedded in
 		// apps) do less than a secret one.
-		h.Set("X-Keyward-Key-Type", string(res.Type))
-		h.Set("Cache-Control", "no-store")
+		h.set("X-Keyward-Key-Type", string(res.Type))
+		h.set("Cache-Control", "no-store")
+		info.verified = true
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	case keys.CodeInsufficientPermissions:
 		return keys.Errorf(keys.Forbidden, "the key does not have the rights asked for (%s)", res.Code)
 	}
 	return s.authDenied(w, r, string(res.Code), res.KeyID)
+}
+
+// headerSetter sets headers whose names are canonical already from one
+// backing array: Header.Set allocates a slice for every value, and these
+// are on every request a gateway makes.
+type headerSetter struct {
+	h  http.Header
+	vs []string
+}
+
+func (s *headerSetter) set(name, v string) {
+	s.vs = append(s.vs, v)
+	n := len(s.vs)
+	s.h[name] = s.vs[n-1 : n : n]
 }
 
 // errAuthDenied is every 401 of /v1/auth, whatever the reason: gateways
@@ -65,7 +81,7 @@ var errAuthDenied = keys.Errorf(keys.Unauthorized, "no valid key: send one as Au
 // authDenied answers errAuthDenied; the reason, and the key when one was
 // found, go to the request's log line instead.
 func (s *server) authDenied(w http.ResponseWriter, r *http.Request, reason string, keyID *string) error {
-	info := infoFrom(r.Context())
+	info := infoOf(w)
 	info.denied = reason
 	if keyID != nil {
 		info.actor = *keyID
@@ -85,38 +101,32 @@ func (s *server) authDenied(w http.ResponseWriter, r *http.Request, reason strin
 // asks for any valid key explicitly.
 func gatewayRequest(r *http.Request) (keys.VerifyRequest, error) {
 	prefixed := r.URL.Path != "/v1/auth"
-	var q *query
-	if prefixed {
-		q = &query{v: url.Values{}}
-	} else {
-		q = newQuery(r)
+	var q gatewayQuery
+	if !prefixed {
 		// A misspelt resource or role (Role=admin, a space) would be
 		// ignored and the check widened to any valid key: deny it. Other
 		// parameters stay ignored (Caddy passes the caller's query on
 		// when its uri has none).
-		for name := range q.v {
-			n := strings.TrimSpace(name)
-			if name != "resource" && name != "role" && (strings.EqualFold(n, "resource") || strings.EqualFold(n, "role")) {
-				return keys.VerifyRequest{}, keys.Errorf(keys.Forbidden,
-					"query parameter %q is not resource or role as written: /v1/auth takes resource and role, in lower case", name)
-			}
+		if err := q.read(r.URL.RawQuery); err != nil {
+			return keys.VerifyRequest{}, err
 		}
 	}
-	for _, name := range []string{"resource", "role"} {
+	for i, name := range gatewayParams {
+		p := &q.p[i]
 		// Twice in the query is as ambiguous as twice in the headers. Empty
 		// is denied too: a gateway configured with an unset variable
 		// (resource=$unset) must not turn the check into "any valid key".
-		if vs, given := q.v[name]; len(vs) > 1 {
-			return keys.VerifyRequest{}, keys.Errorf(keys.Forbidden, "query parameter %s was given %d times: which one is meant cannot be told", name, len(vs))
-		} else if given {
-			if strings.TrimSpace(vs[0]) == "" {
+		if p.n > 1 {
+			return keys.VerifyRequest{}, keys.Errorf(keys.Forbidden, "query parameter %s was given %d times: which one is meant cannot be told", name, p.n)
+		} else if p.n == 1 {
+			if strings.TrimSpace(p.v) == "" {
 				return keys.VerifyRequest{}, keys.Errorf(keys.Forbidden, "query parameter %s is empty: give one or leave it out", name)
 			}
 			continue
 		}
 		// Twice means a gateway passed on the caller's own header beside
 		// its own: which one was meant cannot be told, so deny.
-		switch hs := r.Header.Values("X-Keyward-" + name); {
+		switch hs := r.Header[gatewayHeaders[i]]; {
 		case len(hs) > 1:
 			return keys.VerifyRequest{}, keys.Errorf(keys.Forbidden, "X-Keyward-%s was sent %d times: the gateway must set it once (and drop the caller's)", name, len(hs))
 		case len(hs) == 1 && strings.TrimSpace(hs[0]) == "":
@@ -124,7 +134,7 @@ func gatewayRequest(r *http.Request) (keys.VerifyRequest, error) {
 		case len(hs) == 1 && name == "resource" && strings.TrimSpace(hs[0]) == "/":
 			// Any valid key: no resource, as on /v1/auth without one.
 		case len(hs) == 1:
-			q.v.Set(name, hs[0])
+			p.v = hs[0]
 		case prefixed && name == "resource":
 			// The end user's path is not echoed: it can be anything.
 			return keys.VerifyRequest{}, keys.Errorf(keys.Forbidden,
@@ -132,5 +142,100 @@ func gatewayRequest(r *http.Request) (keys.VerifyRequest, error) {
 					"(X-Keyward-Resource: /acme/prod, or / for any valid key), or call GET /v1/auth?resource=…&role=…")
 		}
 	}
-	return keys.VerifyRequest{Resource: q.resource("resource"), Role: q.role("role")}, q.err
+	if q.err != nil {
+		return keys.VerifyRequest{}, q.err
+	}
+	var req keys.VerifyRequest
+	if v := q.p[0].v; v != "" {
+		res, err := keys.ParseResource(v)
+		if err != nil {
+			return keys.VerifyRequest{}, keys.Errorf(keys.Invalid, "query parameter resource: %s", keys.ErrorMessage(err))
+		}
+		req.Resource = &res
+	}
+	if v := q.p[1].v; v != "" {
+		role, err := keys.ParseRole(v)
+		if err != nil {
+			return keys.VerifyRequest{}, keys.Errorf(keys.Invalid, "query parameter role: %s", keys.ErrorMessage(err))
+		}
+		req.Role = &role
+	}
+	return req, nil
+}
+
+// gatewayParams are what /v1/auth reads, in the order it checks them;
+// gatewayHeaders the headers that may carry them, canonical.
+var (
+	gatewayParams  = [2]string{"resource", "role"}
+	gatewayHeaders = [2]string{"X-Keyward-Resource", "X-Keyward-Role"}
+)
+
+// gatewayQuery is the resource and role of a /v1/auth query: how often
+// each was given and its first value.
+type gatewayQuery struct {
+	p [2]struct {
+		n int
+		v string
+	}
+	err error // the query did not parse; answered once nothing denies first
+}
+
+// read takes the query apart. A query that needs no unescaping (what
+// gateways send: /v1/auth?resource=/acme/prod&role=editor) is read in
+// place, without url.ParseQuery's map; any other goes through it, so that
+// both read every query alike.
+func (q *gatewayQuery) read(raw string) error {
+	if strings.ContainsAny(raw, "%+;") {
+		return q.readParsed(raw)
+	}
+	return q.readInPlace(raw)
+}
+
+func (q *gatewayQuery) readParsed(raw string) error {
+	v, err := url.ParseQuery(raw)
+	if err != nil {
+		q.err = keys.Errorf(keys.Invalid, "invalid query string: %v", err)
+	}
+	for name, vs := range v {
+		if err := q.add(name, vs[0], len(vs)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readInPlace reads a query holding no escapes, '+' or ';'.
+func (q *gatewayQuery) readInPlace(raw string) error {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(pair, "=")
+		if name == "" {
+			continue // as url.ParseQuery skips it
+		}
+		if err := q.add(name, value, 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (q *gatewayQuery) add(name, first string, n int) error {
+	for i, want := range gatewayParams {
+		if name == want {
+			if q.p[i].n == 0 {
+				q.p[i].v = first
+			}
+			q.p[i].n += n
+			return nil
+		}
+		if strings.EqualFold(strings.TrimSpace(name), want) {
+			return keys.Errorf(keys.Forbidden,
+				"query parameter %q is not resource or role as written: /v1/auth takes resource and role, in lower case", name)
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -15,22 +16,33 @@ import (
 )
 
 // requestInfo is what the request log line needs from deeper layers (the
-// actor is known only after authentication).
+// actor is known only after authentication). It travels in the response
+// writer rather than the context: a context value would cost every request
+// a context and a request copy.
 type requestInfo struct {
 	actor string
 	// denied is why /v1/auth refused a key with its one 401 for every
 	// reason (NOT_FOUND, DISABLED...): the operator's to know, not the
 	// caller's.
 	denied string
+	// verified marks a successful verification (/v1/auth 204, /v1/verify
+	// VALID): the one kind of line that may be summed up rather than
+	// written (Options.SummaryEvery).
+	verified bool
 }
 
-type requestInfoKey struct{}
-
-func infoFrom(ctx context.Context) *requestInfo {
-	if i, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
-		return i
+// infoOf finds the request's info through whatever wraps the writer.
+func infoOf(w http.ResponseWriter) *requestInfo {
+	for {
+		switch v := w.(type) {
+		case *statusWriter:
+			return &v.info
+		case interface{ Unwrap() http.ResponseWriter }: // none today; cheap insurance
+			w = v.Unwrap()
+		default:
+			return &requestInfo{} // outside logRequests (a test calling a handler)
+		}
 	}
-	return &requestInfo{}
 }
 
 // RequestTimeout bounds a handler's work, well inside the server's write
@@ -53,7 +65,7 @@ func (s *server) endpoint(rt route) http.Handler {
 			bounded, cancel := context.WithTimeout(r.Context(), RequestTimeout)
 			defer cancel()
 			r = r.WithContext(bounded)
-			ctx, err := s.authenticate(r)
+			ctx, err := s.authenticate(w, r)
 			if err != nil {
 				if _, presented := bearer(r); presented && keys.ErrorCode(err) == keys.Unauthorized {
 					w.Header().Set("WWW-Authenticate", `Bearer realm="keyward", error="invalid_token"`)
@@ -86,7 +98,7 @@ func bearer(r *http.Request) (string, bool) {
 // authenticate turns the presented operator key into the request's
 // principal. Whether the principal may do what it asks is the backend's
 // decision, not this layer's.
-func (s *server) authenticate(r *http.Request) (context.Context, error) {
+func (s *server) authenticate(w http.ResponseWriter, r *http.Request) (context.Context, error) {
 	token, ok := bearer(r)
 	if !ok {
 		return nil, keys.Errorf(keys.Unauthorized, "missing operator key: send Authorization: Bearer <key> (keyward login, or set KEYWARD_TOKEN)")
@@ -103,7 +115,7 @@ func (s *server) authenticate(r *http.Request) (context.Context, error) {
 		}
 		return nil, err
 	}
-	infoFrom(r.Context()).actor = p.Actor
+	infoOf(w).actor = p.Actor
 	return keys.WithPrincipal(r.Context(), p), nil
 }
 
@@ -115,62 +127,56 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// jsonFallbacks makes the mux's own answers (no such route, wrong method)
-// JSON like every other error. Redirects (the mux cleaning a path) pass.
-func jsonFallbacks(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern == "" {
-			w = &fallbackWriter{ResponseWriter: w, r: r}
-		}
-		mux.ServeHTTP(w, r)
-	})
-}
-
-type fallbackWriter struct {
-	http.ResponseWriter
-	r        *http.Request
-	replaced bool
-}
-
-func (f *fallbackWriter) WriteHeader(status int) {
-	var msg string
-	switch status {
-	case http.StatusNotFound:
-		msg = fmt.Sprintf("no such endpoint: %s %s (see /v1/openapi.json)", f.r.Method, f.r.URL.EscapedPath())
-		writeJSON(f.ResponseWriter, status, api.NewError(keys.NoRoute, msg))
-	case http.StatusMethodNotAllowed:
-		msg = fmt.Sprintf("method %s is not allowed on %s; allowed: %s", f.r.Method, f.r.URL.EscapedPath(), f.Header().Get("Allow"))
-		writeJSON(f.ResponseWriter, status, api.NewError(keys.Invalid, msg))
-	default:
-		f.ResponseWriter.WriteHeader(status)
-		return
-	}
-	f.replaced = true
-}
-
-func (f *fallbackWriter) Write(b []byte) (int, error) {
-	if f.replaced {
-		return len(b), nil // the mux's text body, replaced by the JSON one
-	}
-	return f.ResponseWriter.Write(b)
-}
-
 // statusWriter remembers what was answered, for the log line and for
-// knowing whether a panic can still be answered with a 500.
+// knowing whether a panic can still be answered with a 500; and it makes
+// the mux's own answers (no such route, wrong method) JSON like every
+// other error. The mux marks those by leaving the request's Pattern empty
+// (it sets Pattern on the very request it was given before calling the
+// handler), so routing happens once. Redirects (the mux cleaning a path)
+// pass.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
-	bytes  int
+	r        *http.Request // as given to the mux
+	status   int
+	bytes    int
+	replaced bool // the mux's text body, replaced by the JSON one
+	info     requestInfo
 }
 
 func (w *statusWriter) WriteHeader(status int) {
 	if w.status == 0 {
 		w.status = status
 	}
+	if w.r.Pattern == "" && !w.replaced {
+		switch status {
+		case http.StatusNotFound:
+			w.replace(status, api.NewError(keys.NoRoute,
+				fmt.Sprintf("no such endpoint: %s %s (see /v1/openapi.json)", w.r.Method, w.r.URL.EscapedPath())))
+			return
+		case http.StatusMethodNotAllowed:
+			w.replace(status, api.NewError(keys.Invalid,
+				fmt.Sprintf("method %s is not allowed on %s; allowed: %s", w.r.Method, w.r.URL.EscapedPath(), w.Header().Get("Allow"))))
+			return
+		}
+	}
 	w.ResponseWriter.WriteHeader(status)
 }
 
+// replace answers the JSON error in place of the mux's text one, whose
+// body Write then drops.
+func (w *statusWriter) replace(status int, body any) {
+	w.replaced = true
+	setJSONHeaders(w)
+	w.ResponseWriter.WriteHeader(status)
+	b, _ := json.Marshal(body)
+	n, _ := w.ResponseWriter.Write(append(b, '\n'))
+	w.bytes += n
+}
+
 func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.replaced {
+		return len(b), nil
+	}
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
@@ -181,59 +187,65 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// logRequests writes one structured line per request and turns a panic into
-// a 500. Neither bodies nor headers are logged: they carry secrets (verify
+// ServeHTTP writes one structured line per request (or counts it, for a
+// successful verification, see SummaryEvery) and turns a panic into a 500.
+// Neither bodies nor headers are logged: they carry secrets (verify
 // bodies, Authorization); a path or query that looks like a secret is
 // redacted too, in case someone pastes one where a name belongs.
-func (s *server) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		info := &requestInfo{}
-		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
-		sw := &statusWriter{ResponseWriter: w}
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				s.log.ErrorContext(r.Context(), "panic serving request",
-					"method", r.Method, "path", redactedURI(r), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-				if sw.status == 0 {
-					writeJSON(sw, http.StatusInternalServerError, api.NewError(keys.Internal, "internal server error; see the server log"))
-				}
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s := h.s
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, r: r}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
 			}
-			status := sw.status
-			if status == 0 {
-				status = http.StatusOK
+			s.log.ErrorContext(r.Context(), "panic serving request",
+				"method", r.Method, "path", redactedURI(r), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if sw.status == 0 {
+				writeJSON(sw, http.StatusInternalServerError, api.NewError(keys.Internal, "internal server error; see the server log"))
 			}
-			attrs := []any{
-				"method", r.Method,
-				"path", redactedURI(r),
-				"status", status,
-				"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
-				"bytes", sw.bytes,
-				"remote", clientIP(r),
-			}
-			if info.actor != "" {
-				attrs = append(attrs, "actor", info.actor)
-			}
-			if info.denied != "" {
-				attrs = append(attrs, "denied", info.denied)
-			}
-			s.log.InfoContext(r.Context(), "request", attrs...)
-		}()
-		next.ServeHTTP(sw, r)
-	})
+		}
+		s.logRequest(r, sw, time.Since(start))
+	}()
+	h.mux.ServeHTTP(sw, r)
 }
 
 // redactedURI is the request's path and query for the log, with any part
 // that holds a keyward secret replaced.
 func redactedURI(r *http.Request) string {
-	out := redactedPath(r.URL.EscapedPath())
-	if r.URL.RawQuery == "" {
-		return out
+	return redactedPathQuery(r.URL.EscapedPath(), r.URL.RawQuery)
+}
+
+func redactedPathQuery(path, rawQuery string) string {
+	if rawQuery == "" {
+		if secretChars(path) < minSecretChars {
+			return path
+		}
+		return redactedPath(path)
 	}
-	return out + "?" + redactedQuery(r.URL.RawQuery)
+	if secretChars(path)+secretChars(rawQuery) < minSecretChars {
+		return path + "?" + rawQuery
+	}
+	return redactedPath(path) + "?" + redactedQuery(rawQuery)
+}
+
+// minSecretChars is the fewest characters a secret is made of (p_ and 38
+// more). A URL with fewer of them in all cannot hold one, whole or split,
+// escaped or not (unescaping never adds any: %5F is three bytes, two of
+// them hex digits, for one underscore), and is logged as it came without
+// the work of taking it apart.
+const minSecretChars = 1 + 1 + 32 + 6
+
+func secretChars(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			n++
+		}
+	}
+	return n
 }
 
 func redactedPath(escaped string) string {

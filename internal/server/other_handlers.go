@@ -50,14 +50,15 @@ func (s *server) whoami(w http.ResponseWriter, r *http.Request) error {
 // service checking its callers' keys needs no rights of its own. The answer
 // is always 200; the verdict is the result's code.
 func (s *server) verify(w http.ResponseWriter, r *http.Request) error {
-	var req keys.VerifyRequest
-	if err := decodeBody(r, &req, false); err != nil {
+	req, err := verifyRequest(r)
+	if err != nil {
 		return err
 	}
 	res, err := s.b.Verify(r.Context(), req)
 	if err != nil {
 		return err
 	}
+	infoOf(w).verified = res.Code == keys.CodeValid
 	writeJSON(w, http.StatusOK, res)
 	return nil
 }

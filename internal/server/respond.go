@@ -18,10 +18,10 @@ const statusClientClosed = 499
 // setJSONHeaders marks a response as JSON that no cache may keep: key data
 // and secrets must not outlive the request in a proxy or browser cache.
 func setJSONHeaders(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h := headerSetter{h: w.Header(), vs: make([]string, 0, 3)}
+	h.set("Content-Type", "application/json")
+	h.set("Cache-Control", "no-store")
+	h.set("X-Content-Type-Options", "nosniff")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

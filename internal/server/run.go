@@ -102,6 +102,25 @@ func Run(ctx context.Context, cfg RunConfig) error {
 			errc <- srv.Serve(ln)
 		}
 	}()
+	flush, every := summaryEvery(cfg.Handler)
+	if flush != nil {
+		// After Shutdown, once no request can add to it: the last summary.
+		defer flush()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			for {
+				select {
+				case <-t.C:
+					flush()
+				case <-stop:
+					return
+				}
+			}
+		}()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serving: %w", err)

@@ -28,6 +28,13 @@ type Options struct {
 	// AuthFailuresPerMinute limits failed operator authentications per
 	// client IP (answered 429 past it); 0 means no limit.
 	AuthFailuresPerMinute int
+	// SummaryEvery, when set, sums successful verifications (GET /v1/auth
+	// answered 204, POST /v1/verify answered VALID) up into one "verified"
+	// line per interval instead of one line each: on a gateway's hot path
+	// they are nearly every request. Denials, errors and every other
+	// request keep their own line. Run writes the summaries; 0 writes a
+	// line per request.
+	SummaryEvery time.Duration
 }
 
 // maxBodyBytes bounds every request body: keys are small, and an unbounded
@@ -40,6 +47,13 @@ type server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	limiter *failLimiter
+	summary *summary // nil: a line per request
+}
+
+// handler is the API: the mux behind the request log.
+type handler struct {
+	s   *server
+	mux *http.ServeMux
 }
 
 // route is one line of DESIGN.md's API table. The table is the single list
@@ -72,7 +86,8 @@ var routes = []route{
 	{"GET", "/v1/openapi.json", false, (*server).openapi},
 }
 
-// New returns the management API over b.
+// New returns the management API over b. Serve it with Run, which also
+// writes its verification summaries (Options.SummaryEvery).
 func New(b keys.Backend, opts Options) http.Handler {
 	s := &server{b: b, opts: opts, log: opts.Logger, now: opts.Now}
 	if s.log == nil {
@@ -83,6 +98,9 @@ func New(b keys.Backend, opts Options) http.Handler {
 	}
 	if opts.AuthFailuresPerMinute > 0 {
 		s.limiter = newFailLimiter(opts.AuthFailuresPerMinute, s.now)
+	}
+	if opts.SummaryEvery > 0 {
+		s.summary = newSummary(s.now())
 	}
 	mux := http.NewServeMux()
 	for _, rt := range routes {
@@ -97,7 +115,7 @@ func New(b keys.Backend, opts Options) http.Handler {
 		writeJSON(w, http.StatusMethodNotAllowed, api.NewError(keys.Invalid,
 			"method "+r.Method+" is not allowed on /v1/auth; allowed: GET, HEAD (or any method under /v1/auth/, resource and role in X-Keyward-* headers)"))
 	}))
-	return s.logRequests(jsonFallbacks(mux))
+	return &handler{s: s, mux: mux}
 }
 
 // anyMethod is what a route without a method is documented with.
