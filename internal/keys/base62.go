@@ -2,7 +2,6 @@ package keys
 
 import (
 	"crypto/rand"
-	"math/big"
 )
 
 const base62Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -43,23 +42,26 @@ func randomBase62(n int) string {
 	return string(out)
 }
 
-// encodeBase62 writes v big-endian in base62, left-padded with '0' to width.
+// encodeBase62 writes v big-endian in base62, left-padded with '0' to width
+// (every uint64 fits in 11 digits). It is on verification's path (every
+// presented secret's checksum): plain division, no allocation but the
+// result.
 func encodeBase62(v uint64, width int) string {
-	b := new(big.Int).SetUint64(v)
-	s := b.Text(62) // big.Int uses 0-9a-zA-Z: remap to 0-9A-Za-z
-	out := make([]byte, 0, width)
-	for i := len(s); i < width; i++ {
-		out = append(out, '0')
+	var buf [11]byte
+	i := len(buf)
+	for v > 0 || i == len(buf) {
+		i--
+		buf[i] = base62Alphabet[v%62]
+		v /= 62
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z':
-			c = c - 'a' + 'A'
-		case c >= 'A' && c <= 'Z':
-			c = c - 'A' + 'a'
-		}
-		out = append(out, c)
+	digits := buf[i:]
+	if len(digits) >= width {
+		return string(digits)
+	}
+	out := make([]byte, width)
+	n := copy(out[width-len(digits):], digits)
+	for j := range width - n {
+		out[j] = '0'
 	}
 	return string(out)
 }
