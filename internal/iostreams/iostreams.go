@@ -45,18 +45,22 @@ type IOStreams struct {
 }
 
 // System returns the process's streams with their real terminal facts.
-func System() *IOStreams {
+func System() *IOStreams { return FromFiles(os.Stdin, os.Stdout, os.Stderr) }
+
+// FromFiles returns streams over in, out and errOut with their real
+// terminal facts (System's, or a pseudo-terminal's in a test).
+func FromFiles(in, out, errOut *os.File) *IOStreams {
 	ios := &IOStreams{
-		In:        os.Stdin,
-		Out:       os.Stdout,
-		ErrOut:    os.Stderr,
-		stdinTTY:  isTerminal(os.Stdin),
-		stdoutTTY: isTerminal(os.Stdout),
-		stderrTTY: isTerminal(os.Stderr),
-		stdoutFd:  int(os.Stdout.Fd()),
+		In:        in,
+		Out:       out,
+		ErrOut:    errOut,
+		stdinTTY:  isTerminal(in),
+		stdoutTTY: isTerminal(out),
+		stderrTTY: isTerminal(errOut),
+		stdoutFd:  int(out.Fd()),
 	}
 	if ios.stdinTTY {
-		fd := int(os.Stdin.Fd())
+		fd := int(in.Fd())
 		ios.readPassword = func() ([]byte, error) { return readPassword(fd) }
 	}
 	return ios
