@@ -118,54 +118,79 @@ func fit(want, floor []int, limit int) []int {
 // escape codes are added after layout and never disturb the widths.
 func writeRows(w io.Writer, rows [][]string, widths []int, colors []string, cut bool) error {
 	var out bytes.Buffer
+	out.Grow(len(rows) * (rowWidth(widths) + 1))
 	var line []byte
 	var parts [][]string
 	for n, r := range rows {
-		height := 1
-		parts = parts[:0]
-		for _, c := range r {
-			ls := []string{c}
-			if strings.IndexByte(c, '\n') >= 0 {
-				ls = strings.Split(c, "\n")
-			}
-			parts = append(parts, ls)
-			height = max(height, len(ls))
-		}
 		color := ""
 		if len(colors) == len(rows) {
 			color = colors[n]
 		}
+		if !multiLine(r) {
+			line = appendLine(line[:0], r, widths, cut)
+			writeLine(&out, line, color)
+			continue
+		}
+		height := 1
+		parts = parts[:0]
+		for _, c := range r {
+			ls := strings.Split(c, "\n")
+			parts = append(parts, ls)
+			height = max(height, len(ls))
+		}
+		cells := make([]string, len(r))
 		for j := range height {
-			line = line[:0]
 			for i, ls := range parts {
-				c := ""
+				cells[i] = ""
 				if j < len(ls) {
-					c = ls[j]
+					cells[i] = ls[j]
 				}
-				width := 0
-				if i < len(widths) {
-					width = widths[i]
-				}
-				if cut {
-					c = truncate(c, width)
-				}
-				line = append(line, c...)
-				for k := cellWidth(c); k < width; k++ {
-					line = append(line, ' ')
-				}
-				line = append(line, cellPad...)
 			}
-			line = bytes.TrimRight(line, " ")
-			if color != "" {
-				out.WriteString(color)
-				out.Write(line)
-				out.WriteString(ansiReset)
-			} else {
-				out.Write(line)
-			}
-			out.WriteByte('\n')
+			line = appendLine(line[:0], cells, widths, cut)
+			writeLine(&out, line, color)
 		}
 	}
 	_, err := w.Write(out.Bytes())
 	return err
+}
+
+func multiLine(r []string) bool {
+	for _, c := range r {
+		if strings.IndexByte(c, '\n') >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// appendLine appends one line of cells, each padded (or cut) to its
+// column's width, trailing blanks trimmed.
+func appendLine(line []byte, cells []string, widths []int, cut bool) []byte {
+	for i, c := range cells {
+		width := 0
+		if i < len(widths) {
+			width = widths[i]
+		}
+		if cut {
+			c = truncate(c, width)
+		}
+		line = append(line, c...)
+		for k := cellWidth(c); k < width; k++ {
+			line = append(line, ' ')
+		}
+		line = append(line, cellPad...)
+	}
+	return bytes.TrimRight(line, " ")
+}
+
+// writeLine writes line, painted whole in color if there is one.
+func writeLine(out *bytes.Buffer, line []byte, color string) {
+	if color != "" {
+		out.WriteString(color)
+		out.Write(line)
+		out.WriteString(ansiReset)
+	} else {
+		out.Write(line)
+	}
+	out.WriteByte('\n')
 }
