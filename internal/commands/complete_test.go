@@ -165,8 +165,8 @@ func TestCompleteFlagValues(t *testing.T) {
 		argv []string
 		want []string
 	}{
-		{[]string{"-o", ""}, []string{"table", "json", "jsonl"}},
-		{[]string{"keys", "list", "--output", ""}, []string{"table", "json", "jsonl"}},
+		{[]string{"-o", ""}, []string{"table", "wide", "json", "jsonl"}},
+		{[]string{"keys", "list", "--output", ""}, []string{"table", "wide", "json", "jsonl"}},
 		{[]string{"keys", "create", "x", "--role", ""}, []string{"viewer", "editor", "admin"}},
 		{[]string{"keys", "grant", "alpha", "/acme", "--role", ""}, []string{"viewer", "editor", "admin"}},
 		{[]string{"keys", "verify", "--role", ""}, []string{"viewer", "editor", "admin"}},

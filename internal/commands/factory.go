@@ -95,6 +95,7 @@ func NewPrinter(ios *iostreams.IOStreams, s *config.Settings, now func() time.Ti
 		NoHeaders: s.NoHeaders,
 		Human:     ios.IsStdoutTTY(),
 		Color:     ios.ColorEnabled(),
+		Width:     ios.TerminalWidth(),
 		ErrOut:    ios.ErrOut,
 		Now:       now,
 	}), nil

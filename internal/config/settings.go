@@ -17,7 +17,7 @@ type Settings struct {
 	DB              string // a SQLite path (or URL); "" when Server is set
 	Server          string // a management API base URL; "" for direct database access
 	Profile         string // the profile in use; "" when none
-	Output          string // table, json or jsonl
+	Output          string // table, wide, json or jsonl
 	CAFile          string
 	DefaultResource string
 	NoHeaders       bool
@@ -45,14 +45,14 @@ const (
 )
 
 // Output formats.
-var Formats = []string{"table", "json", "jsonl"}
+var Formats = []string{"table", "wide", "json", "jsonl"}
 
 // AddFlags registers the global flags on fs (the root's persistent flags).
 func AddFlags(fs *pflag.FlagSet) {
 	fs.String(FlagDB, "", "database: a SQLite file or a postgres:// URL (env KEYWARD_DB; default $XDG_DATA_HOME/keyward/keyward.db)")
 	fs.String(FlagServer, "", "keyward server URL (env KEYWARD_SERVER)")
 	fs.String(FlagProfile, "", "config profile to use (env KEYWARD_PROFILE)")
-	fs.StringP(FlagOutput, "o", "table", "output format: table, json or jsonl (env KEYWARD_OUTPUT)")
+	fs.StringP(FlagOutput, "o", "table", "output format: table, wide (a table with nothing cut), json or jsonl (env KEYWARD_OUTPUT)")
 	fs.Bool(FlagNoHeaders, false, "omit table headers (env KEYWARD_NO_HEADERS)")
 	fs.String(FlagCAFile, "", "PEM file of CAs to trust for the server (env KEYWARD_CA_FILE)")
 	fs.Bool(FlagDebug, false, "log requests and timings to stderr (env KEYWARD_DEBUG)")
@@ -120,7 +120,7 @@ func ResolveFile(fs *pflag.FlagSet, configPath string) (*Settings, error) {
 
 	s.Output = strings.ToLower(v.GetString(FlagOutput))
 	if !validFormat(s.Output) {
-		return nil, keys.Errorf(keys.Invalid, "invalid output format %q: use table, json or jsonl", v.GetString(FlagOutput))
+		return nil, keys.Errorf(keys.Invalid, "invalid output format %q: use table, wide, json or jsonl", v.GetString(FlagOutput))
 	}
 	for _, b := range []struct {
 		name, env string

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -32,6 +33,11 @@ type IOStreams struct {
 	stdoutTTY bool
 	stderrTTY bool
 
+	// width is the terminal's width, for tests; 0 asks the terminal.
+	width int
+	// stdoutFd is the terminal stdout writes to, whose size width reads.
+	stdoutFd int
+
 	// readPassword reads a line without echo; nil off a real terminal.
 	readPassword func() ([]byte, error)
 	// lineReader is kept so that successive prompts share buffered input.
@@ -39,26 +45,33 @@ type IOStreams struct {
 }
 
 // System returns the process's streams with their real terminal facts.
-func System() *IOStreams {
+func System() *IOStreams { return FromFiles(os.Stdin, os.Stdout, os.Stderr) }
+
+// FromFiles returns streams over in, out and errOut with their real
+// terminal facts (System's, or a pseudo-terminal's in a test).
+func FromFiles(in, out, errOut *os.File) *IOStreams {
 	ios := &IOStreams{
-		In:        os.Stdin,
-		Out:       os.Stdout,
-		ErrOut:    os.Stderr,
-		stdinTTY:  isTerminal(os.Stdin),
-		stdoutTTY: isTerminal(os.Stdout),
-		stderrTTY: isTerminal(os.Stderr),
+		In:        in,
+		Out:       out,
+		ErrOut:    errOut,
+		stdinTTY:  isTerminal(in),
+		stdoutTTY: isTerminal(out),
+		stderrTTY: isTerminal(errOut),
+		stdoutFd:  int(out.Fd()),
 	}
 	if ios.stdinTTY {
-		fd := int(os.Stdin.Fd())
+		fd := int(in.Fd())
 		ios.readPassword = func() ([]byte, error) { return readPassword(fd) }
 	}
 	return ios
 }
 
-// Test returns streams over buffers, none of them a terminal.
+// Test returns streams over buffers, none of them a terminal. Declared a
+// terminal (SetTTY), stdout is 80 columns wide, whatever COLUMNS says, so
+// that tests do not depend on the shell that runs them.
 func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
 	in, out, errOut := &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
-	return &IOStreams{In: in, Out: out, ErrOut: errOut}, in, out, errOut
+	return &IOStreams{In: in, Out: out, ErrOut: errOut, width: defaultWidth, stdoutFd: -1}, in, out, errOut
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
@@ -96,6 +109,33 @@ func readPassword(fd int) ([]byte, error) {
 // simulated terminal stdin reads secrets from In like a pipe does.
 func (s *IOStreams) SetTTY(stdin, stdout bool) {
 	s.stdinTTY, s.stdoutTTY, s.stderrTTY = stdin, stdout, stdout
+}
+
+// SetTerminalWidth declares, for tests, the width of the terminal stdout
+// writes to.
+func (s *IOStreams) SetTerminalWidth(columns int) { s.width = columns }
+
+// defaultWidth is the width of a terminal that does not say how wide it
+// is (a serial console), as gh and kubectl assume.
+const defaultWidth = 80
+
+// TerminalWidth is how many columns stdout's terminal shows, to which
+// tables are cut; 0 when stdout is not a terminal (nothing is cut). A
+// positive COLUMNS overrides what the terminal says, as in gh.
+func (s *IOStreams) TerminalWidth() int {
+	if !s.stdoutTTY {
+		return 0
+	}
+	if s.width > 0 {
+		return s.width
+	}
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	if w, _, err := term.GetSize(s.stdoutFd); err == nil && w > 0 {
+		return w
+	}
+	return defaultWidth
 }
 
 // SetStderrTTY declares, for tests, whether stderr is a terminal.

@@ -52,3 +52,28 @@ func TestConfirm(t *testing.T) {
 		}
 	}
 }
+
+// Off a terminal nothing is cut (width 0); on one, COLUMNS wins over what
+// the terminal says, and a terminal that says nothing is 80 wide.
+func TestTerminalWidth(t *testing.T) {
+	t.Setenv("COLUMNS", "")
+	ios, _, _, _ := Test()
+	ios.SetTerminalWidth(120)
+	if w := ios.TerminalWidth(); w != 0 {
+		t.Fatalf("off a terminal: %d", w)
+	}
+	ios.SetTTY(false, true)
+	if w := ios.TerminalWidth(); w != 120 {
+		t.Fatalf("declared 120: %d", w)
+	}
+	ios.SetTerminalWidth(0) // ask the terminal: there is none (fd -1)
+	if w := ios.TerminalWidth(); w != defaultWidth {
+		t.Fatalf("unknown size: %d", w)
+	}
+	for env, want := range map[string]int{"95": 95, "0": defaultWidth, "wide": defaultWidth, "-3": defaultWidth} {
+		t.Setenv("COLUMNS", env)
+		if w := ios.TerminalWidth(); w != want {
+			t.Errorf("COLUMNS=%q: %d, want %d", env, w, want)
+		}
+	}
+}

@@ -15,6 +15,9 @@ type Format string
 
 const (
 	Table Format = "table"
+	// Wide is a table that shows everything: no cell cut to the
+	// terminal's width, every grant (kubectl's -o wide).
+	Wide  Format = "wide"
 	JSON  Format = "json"
 	JSONL Format = "jsonl"
 )
@@ -24,12 +27,14 @@ func ParseFormat(s string) (Format, error) {
 	switch s {
 	case "", "table":
 		return Table, nil
+	case "wide":
+		return Wide, nil
 	case "json":
 		return JSON, nil
 	case "jsonl":
 		return JSONL, nil
 	}
-	return "", keys.Errorf(keys.Invalid, "invalid output format %q: use table, json or jsonl", s)
+	return "", keys.Errorf(keys.Invalid, "invalid output format %q: use table, wide, json or jsonl", s)
 }
 
 // Options configure a Printer.
@@ -40,6 +45,11 @@ type Options struct {
 	Human bool
 	// Color marks expired and disabled keys: on a terminal without NO_COLOR.
 	Color bool
+	// Width is the terminal's width in columns, to which listings are cut
+	// (the widest columns first, with an ellipsis) and past which a key's
+	// grants are counted rather than listed; 0 (off a terminal) cuts
+	// nothing.
+	Width int
 	// ErrOut receives warnings (such as "this secret will not be shown
 	// again"); nil discards them.
 	ErrOut io.Writer
@@ -101,5 +111,8 @@ func New(o Options) Printer {
 	case JSON, JSONL:
 		return &jsonPrinter{lines: o.Format == JSONL}
 	}
-	return &tablePrinter{o: o}
+	return &tablePrinter{o: o, wide: o.Format == Wide}
 }
+
+// IsTable reports whether f is one of the table formats.
+func (f Format) IsTable() bool { return f == Table || f == Wide }

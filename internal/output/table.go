@@ -1,7 +1,6 @@
 package output
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,20 +9,23 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
-
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/keyward/keyward/internal/keys"
 )
 
 // tablePrinter writes plain, borderless, left-aligned tables in the style
 // of kubectl and gh: easy to read and easy to cut with awk.
-type tablePrinter struct{ o Options }
+type tablePrinter struct {
+	o    Options
+	wide bool // -o wide: nothing cut, nothing counted
+}
 
-func (p *tablePrinter) Format() Format { return Table }
+func (p *tablePrinter) Format() Format {
+	if p.wide {
+		return Wide
+	}
+	return Table
+}
 
 const (
 	ansiRed   = "\x1b[31m"
@@ -31,69 +33,73 @@ const (
 	ansiReset = "\x1b[0m"
 )
 
-// render writes header (unless NoHeaders or nil) and rows as a table.
-// Trailing blanks are trimmed from every line. colors, when given, holds
-// an ANSI colour (or "") per row: whole lines are painted after layout, so
-// escape codes never disturb column widths.
+// render writes header (unless NoHeaders or nil) and rows as one table.
+// A table with a header is a listing: on a terminal it is fitted to the
+// terminal's width (see fit). colors, when given, holds an ANSI colour
+// (or "") per row.
 func (p *tablePrinter) render(w io.Writer, header []string, rows [][]string, colors ...string) error {
-	var buf bytes.Buffer
-	pad := tw.CellPadding{Global: tw.Padding{Left: "", Right: "   ", Overwrite: true}}
-	cell := tw.CellConfig{
-		Alignment:  tw.CellAlignment{Global: tw.AlignLeft},
-		Formatting: tw.CellFormatting{AutoFormat: tw.Off, AutoWrap: tw.WrapNone},
-		Padding:    pad,
-	}
-	t := tablewriter.NewTable(&buf,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
-			Borders:  tw.BorderNone,
-			Symbols:  tw.NewSymbols(tw.StyleNone),
-			Settings: tw.Settings{Separators: tw.SeparatorsNone, Lines: tw.LinesNone},
-		})),
-		tablewriter.WithConfig(tablewriter.Config{Header: cell, Row: cell}),
-		tablewriter.WithTrimSpace(tw.Off),
-	)
 	if header != nil && !p.o.NoHeaders {
-		h := make([]any, len(header))
-		for i, s := range header {
-			h[i] = s
-		}
-		t.Header(h...)
-	}
-	for _, r := range rows {
-		if err := t.Append(r); err != nil {
-			return keys.Errorf(keys.Internal, "building table: %v", err)
+		rows = append([][]string{header}, rows...)
+		if len(colors) > 0 {
+			colors = append([]string{""}, colors...)
 		}
 	}
-	if len(rows) == 0 && (header == nil || p.o.NoHeaders) {
+	if len(rows) == 0 {
 		return nil
 	}
-	if err := t.Render(); err != nil {
-		return keys.Errorf(keys.Internal, "rendering table: %v", err)
+	widths := growWidths(nil, rows)
+	cut := header != nil && p.fits()
+	if cut {
+		widths = p.fitTerminal(widths, header, nil)
 	}
-	var lines []string
-	for _, line := range strings.SplitAfter(buf.String(), "\n") {
-		nl := strings.HasSuffix(line, "\n")
-		line = strings.TrimRight(line, " \n")
-		if line == "" && !nl {
-			continue
+	return writeRows(w, rows, widths, colors, cut)
+}
+
+// fits reports whether listings are cut to the terminal's width: on a
+// terminal, unless -o wide.
+func (p *tablePrinter) fits() bool { return p.o.Width > 0 && !p.wide }
+
+// cuttable are the columns cut first when a listing is wider than the
+// terminal: the long ids and lists (gh cuts its long fields; kubectl keeps
+// names, states and ages whole).
+var cuttable = map[string]bool{"ID": true, "GRANTS": true, "KEY ID": true, "ACTOR": true, "DETAILS": true, "SERVER OR DATABASE": true}
+
+// fitTerminal returns the widths of a listing's columns, which want want,
+// cut to the terminal: the cuttable columns first, down to minFit; if that
+// is not enough, every column, down to its header (or minFit). No column
+// is cut narrower than printed says it already is (a listing's earlier
+// chunks).
+func (p *tablePrinter) fitTerminal(want []int, header []string, printed []int) []int {
+	floor := make([]int, len(want))
+	keep := make([]int, len(want))
+	for i, w := range want {
+		f := minFit
+		if i < len(header) && !cuttable[header[i]] {
+			f = max(f, cellWidth(header[i]))
 		}
-		lines = append(lines, line)
-	}
-	first := len(lines) - len(rows) // the header's lines come first
-	if len(colors) == len(rows) && first >= 0 {
-		for i, c := range colors {
-			if c != "" {
-				lines[first+i] = c + lines[first+i] + ansiReset
-			}
+		floor[i] = min(w, f)
+		if i < len(printed) {
+			floor[i] = max(floor[i], printed[i])
+		}
+		keep[i] = w
+		if i < len(header) && cuttable[header[i]] {
+			keep[i] = floor[i]
 		}
 	}
-	var out bytes.Buffer
-	for _, line := range lines {
-		out.WriteString(line)
-		out.WriteByte('\n')
+	widths := fit(want, keep, p.o.Width)
+	if rowWidth(widths) <= p.o.Width {
+		return widths
 	}
-	_, err := w.Write(out.Bytes())
-	return err
+	return fit(want, floor, p.o.Width)
+}
+
+// rowWidth is the width of a line whose columns are widths wide.
+func rowWidth(widths []int) int {
+	n := 0
+	for _, w := range widths {
+		n += w + len(cellPad)
+	}
+	return max(0, n-len(cellPad))
 }
 
 // when formats an optional time: relative on a terminal, RFC 3339 off it.
@@ -123,6 +129,20 @@ func grantsText(gs []keys.Grant, sep string) string {
 		parts[i] = string(g.Resource) + ":" + g.Role.String()
 	}
 	return strings.Join(parts, sep)
+}
+
+// grantsShown is how many grants a listing's row shows on a terminal
+// before it counts the rest.
+const grantsShown = 3
+
+// grantsCell is a listing's GRANTS cell: every grant, except on a terminal
+// (and not -o wide), where a key with more than a few shows its first and
+// a count ("/acme/a:admin +7"), so one key does not widen the whole table.
+func (p *tablePrinter) grantsCell(gs []keys.Grant) string {
+	if len(gs) <= grantsShown || !p.fits() {
+		return grantsText(gs, ",")
+	}
+	return grantsText(gs[:1], ",") + " +" + strconv.Itoa(len(gs)-1)
 }
 
 func metaText(m map[string]string, sep string) string {
@@ -182,7 +202,7 @@ func (p *tablePrinter) keyRow(k *keys.Key) []string {
 		lastUsed = "never used"
 	}
 	return []string{
-		k.Name, k.ID, k.Org, k.Start, grantsText(k.Grants, ","),
+		k.Name, k.ID, k.Org, k.Start, p.grantsCell(k.Grants),
 		p.when(k.ExpiresAt, "never"), p.when(k.LastUsedAt, lastUsed), p.status(k),
 	}
 }
@@ -242,20 +262,22 @@ func (p *tablePrinter) Deleted(w io.Writer, ks []*keys.Key) error {
 // must not hold a million rows.
 const tableChunk = 1000
 
-// tableList writes a listing as a table, a chunk of rows at a time. Column
-// widths only grow from chunk to chunk (cells are padded to the widest seen
-// so far), so a long listing stays aligned unless a later row is wider.
+// tableList writes a listing as a table, a chunk of rows at a time. Every
+// chunk is laid out by the same code, to column widths that only grow from
+// chunk to chunk: a long listing stays aligned unless a later row is wider
+// than all before it. On a terminal, columns are cut to its width (a later
+// chunk may widen a column only as far as the terminal allows), so there
+// every row stays aligned.
 type tableList[T any] struct {
-	p       *tablePrinter
-	w       io.Writer
-	header  []string
-	row     func(T) []string
-	color   func(T) string
-	rows    [][]string
-	colors  []string
-	widths  []int
-	written bool
-	empty   string
+	p      *tablePrinter
+	w      io.Writer
+	header []string
+	row    func(T) []string
+	color  func(T) string
+	rows   [][]string
+	colors []string
+	widths []int // the columns' widths so far; nil until the first chunk
+	empty  string
 }
 
 func (l *tableList[T]) Add(item T) error {
@@ -272,41 +294,26 @@ func (l *tableList[T]) Add(item T) error {
 }
 
 func (l *tableList[T]) flush() error {
-	header := l.header
-	if l.written {
-		header = nil
+	rows, colors := l.rows, l.colors
+	first := l.widths == nil
+	if first && !l.p.o.NoHeaders {
+		rows = append([][]string{l.header}, rows...)
+		colors = append([]string{""}, colors...)
 	}
-	for _, r := range l.rows {
-		for i, cell := range r {
-			if i >= len(l.widths) {
-				l.widths = append(l.widths, 0)
-			}
-			if n := utf8.RuneCountInString(cell); n < l.widths[i] {
-				r[i] = cell + strings.Repeat(" ", l.widths[i]-n)
-			} else {
-				l.widths[i] = n
-			}
-		}
+	printed := l.widths
+	want := growWidths(append([]int(nil), printed...), rows)
+	cut := l.p.fits()
+	if cut {
+		want = l.p.fitTerminal(want, l.header, printed)
 	}
-	if header != nil {
-		for i, h := range header {
-			if i < len(l.widths) {
-				l.widths[i] = max(l.widths[i], utf8.RuneCountInString(h))
-			}
-		}
-	}
-	var err error
-	if l.written && plainRows(l.rows) {
-		err = l.p.renderAligned(l.w, l.rows, l.widths, l.colors)
-	} else {
-		err = l.p.render(l.w, header, l.rows, l.colors...)
-	}
-	l.rows, l.colors, l.written = l.rows[:0], l.colors[:0], true
+	l.widths = want
+	err := writeRows(l.w, rows, want, colors, cut)
+	l.rows, l.colors = l.rows[:0], l.colors[:0]
 	return err
 }
 
 func (l *tableList[T]) Close() error {
-	if len(l.rows) == 0 && !l.written {
+	if len(l.rows) == 0 && l.widths == nil {
 		// Nothing to align; say so where people look, keep stdout empty
 		// for scripts.
 		fmt.Fprintln(l.p.o.ErrOut, l.empty)
