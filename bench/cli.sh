@@ -158,4 +158,4 @@ SQL
 done
 
 python3 "$HERE/cli/report.py" "$R"
-[ -n "$keep" ] && echo "(raw results: $R)"
+if [ -n "$keep" ]; then echo "(raw results: $R)"; fi

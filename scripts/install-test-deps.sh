@@ -3,8 +3,9 @@
 # sqlite3 (contract smoke test), gnome-keyring, dbus and libsecret-tools (a
 # real Secret Service), nginx (gateway auth_request), gcc for cgo, and
 # PostgreSQL's server (scripts/postgres-test-server.sh runs a throwaway one),
-# bash-completion, zsh and fish (completions in real shells), wrk
-# (scripts/bench-http.sh), man-db and groff (man pages render without
+# bash-completion, zsh and fish (completions in real shells), wrk,
+# hyperfine and python3 (make bench, and its short
+# run in make test), man-db and groff (man pages render without
 # warnings), file and glibc's static libraries (the static release build
 # and its test, cmd/release), caddy (the examples/caddy gateway; its service
 # is kept stopped, the tests run caddy themselves on loopback ports), and
@@ -27,6 +28,9 @@ have zsh || need+=(zsh)
 have fish || need+=(fish)
 [ -r /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
 have wrk || need+=(wrk)
+have hyperfine || need+=(hyperfine)
+have python3 || need+=(python3)
+[ -x /usr/bin/time ] || need+=(time)
 have man || need+=(man-db)
 have groff || need+=(groff-base)
 have file || need+=(file)
