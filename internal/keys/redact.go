@@ -1,6 +1,9 @@
 package keys
 
-import "regexp"
+import (
+	"regexp"
+	"sync"
+)
 
 // Redacted stands in for whatever Redact took out.
 const Redacted = "[redacted]"
@@ -8,7 +11,11 @@ const Redacted = "[redacted]"
 // secretShape is a keyward secret's shape (<prefix>_<32 random><6
 // checksum>) anywhere in a string, checksum or not: a secret pasted with a
 // typo, or run together with other text, must not get through either.
-var secretShape = regexp.MustCompile(`[a-z0-9_]{1,20}_[0-9A-Za-z]{38}`)
+// Compiled when first needed: a command that redacts nothing (most) does
+// not pay for it at start-up.
+var secretShape = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`[a-z0-9_]{1,20}_[0-9A-Za-z]{38}`)
+})
 
 // Redact returns s fit for a log line, a debug line or an error message:
 // every run shaped like a secret becomes [redacted]; and when a secret
@@ -24,7 +31,7 @@ func Redact(s string) string {
 	if secretChars(s) < 1+1+secretRandomLen+secretChecksumLen { // the shortest secret: p_ and 38 more
 		return s
 	}
-	out := secretShape.ReplaceAllString(s, Redacted)
+	out := secretShape().ReplaceAllString(s, Redacted)
 	if hidesSplitSecret(out) {
 		return Redacted
 	}
