@@ -39,7 +39,7 @@ var completionCases = []completionCase{
 	{"keyward keys get acme/", []string{"acme/alpha", "acme/beta", "acme/ci"}, ""},
 	{"keyward keys delete alpha ", []string{"beta", "acme/ci", "other/ci", "boss"}, ""},
 	{"keyward keys ungrant alpha ", []string{"/acme/dev", "/acme/prod"}, ""},
-	{"keyward -o ", []string{"table", "json", "jsonl"}, ""},
+	{"keyward -o ", []string{"table", "wide", "json", "jsonl"}, ""},
 	{"keyward keys create x --role ", []string{"viewer", "editor", "admin"}, ""},
 	// no files for a duration, though the directory has one
 	{"keyward keys roll alpha --grace ", nil, ""},
