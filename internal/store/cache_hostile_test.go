@@ -193,3 +193,74 @@ func TestCacheSeesAChangeAfterARestore(t *testing.T) {
 		t.Fatalf("disabled after a restore: %s", got)
 	}
 }
+
+// TestCacheSurvivesAnotherToolLeavingWAL: another tool switching the file
+// to journal_mode=DELETE while a caching store has it open must either
+// fail (the store's connections hold it in WAL mode) or leave the cache
+// exact: rollback-journal commits never touch the WAL-index header.
+func TestCacheSurvivesAnotherToolLeavingWAL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keyward.db")
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	k := mustCreate(t, s, "k", "/acme")
+	for i := 0; i < 3; i++ {
+		if got := code(t, s, k.Secret); got != keys.CodeValid {
+			t.Fatal(got)
+		}
+	}
+	bin, err := exec.LookPath("sqlite3")
+	if err != nil {
+		t.Skip("no sqlite3 program")
+	}
+	out, _ := exec.Command(bin, path, fmt.Sprintf("PRAGMA journal_mode = DELETE; UPDATE keys SET enabled = 0 WHERE id = '%s'", k.ID)).CombinedOutput()
+	t.Logf("sqlite3: %s", out)
+	mode := sqlite3Run(t, path, "PRAGMA journal_mode")
+	var enabled string = sqlite3Run(t, path, fmt.Sprintf("SELECT enabled FROM keys WHERE id = '%s'", k.ID))
+	want := keys.CodeValid
+	if enabled == "0" {
+		want = keys.CodeDisabled
+	}
+	if got := code(t, s, k.Secret); got != want {
+		t.Fatalf("journal_mode %s, enabled %s: %s", mode, enabled, got)
+	}
+}
+
+// TestPostgresLapsedLeaseRenewedOverAFlushedCache: while a replica's
+// lease is lapsed (its listener silent), verification reads the database
+// and may see a change whose notification has not arrived; when the
+// lease comes back (a late ping answer), the entries cached before the
+// lapse must not answer again, or a revoked key would verify after a
+// verification that saw it revoked.
+func TestPostgresLapsedLeaseRenewedOverAFlushedCache(t *testing.T) {
+	c := newVerifyCache(Options{}, time.Now)
+	w := &pgWatch{c: c}
+	c.watch = w
+	w.up.Store(true)
+	w.renew()
+	if !w.ready() {
+		t.Fatal("a fresh lease is not ready")
+	}
+	r := &row{Key: keys.Key{ID: "key_x"}}
+	c.put(c.cur.Load(), "h", newCached(r, false))
+	w.until.Store(monoNow() - 1) // the lease lapsed: the listener was silent
+	if w.ready() {
+		t.Fatal("a lapsed lease is ready")
+	}
+	w.renew() // the late answer
+	if !w.ready() {
+		t.Fatal("a renewed lease is not ready")
+	}
+	if _, out := c.get(c.cur.Load(), "h"); out != miss {
+		t.Fatal("an entry cached before the lapse answers after it")
+	}
+	// A renewal within the lease keeps the cache.
+	c.put(c.cur.Load(), "h", newCached(r, false))
+	w.until.Store(monoNow() + int64(time.Hour)) // so that no pause of this test's lapses it
+	w.renew()
+	if _, out := c.get(c.cur.Load(), "h"); out != hit {
+		t.Fatal("a renewal within the lease flushed the cache")
+	}
+}
