@@ -65,8 +65,10 @@ func (s *Store) pgCache(cfg *pgx.ConnConfig, opts Options) func() (*verifyCache,
 		// Called for every notification the connection reads, also while
 		// it waits for a ping's answer.
 		w.cfg.OnNotification = func(*pgconn.PgConn, *pgconn.Notification) {
-			w.renew()
+			// Flushed before the lease is renewed: a lookup that finds
+			// the lease renewed finds the flush done.
 			c.flush()
+			w.renew()
 			w.notify.Add(1)
 			w.event()
 		}
@@ -168,8 +170,21 @@ func (w *pgWatch) ping(ctx context.Context, conn *pgx.Conn, sql string) error {
 	}
 	// From when it was sent: what the answer proves is that the
 	// connection was alive then.
-	w.until.Store(start + int64(pgLease))
+	w.extend(start + int64(pgLease))
 	return nil
 }
 
-func (w *pgWatch) renew() { w.until.Store(monoNow() + int64(pgLease)) }
+func (w *pgWatch) renew() { w.extend(monoNow() + int64(pgLease)) }
+
+// extend renews the lease until the monoNow() time until. A lease that
+// had lapsed is renewed over a flushed cache: while it was lapsed,
+// lookups read the database and may have seen a change whose
+// notification is still on its way; the entries cached before it must
+// not answer again once the lease is back. (Only the listener's
+// goroutine extends the lease.)
+func (w *pgWatch) extend(until int64) {
+	if monoNow() >= w.until.Load() {
+		w.c.flush()
+	}
+	w.until.Store(until)
+}

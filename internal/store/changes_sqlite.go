@@ -14,9 +14,10 @@ import (
 // commit to the file, by any process, rewrites the WAL-index header
 // (walindex_unix.go): comparing it with the last one seen costs a dozen
 // loads from shared memory. When it has moved, one read of changes.rev
-// (kept by triggers, migrations/0003_changes.sql) tells a change to keys
-// or grants, which flushes the cache, from a commit that changed neither
-// (last_used_at, the audit log alone, a checkpoint), which does not.
+// (a new random value at each change, kept by triggers,
+// migrations/0003_changes.sql) tells a change to keys or grants, which
+// flushes the cache, from a commit that changed neither (last_used_at,
+// the audit log alone, a checkpoint), which does not.
 //
 // The header is read before rev, and seen is stored after the flush: a
 // commit after the header read moves the header again (the next lookup
