@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,21 +11,15 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/keys/keystest"
 	"github.com/keyward/keyward/internal/server"
 )
 
-// memBackend answers Verify from a map keyed by the secret's hash, in a
-// few hundred nanoseconds: what the handler itself costs shows, whatever
-// the store's verification costs this week.
-type memBackend struct {
-	keys.Backend // the methods verification never calls
-	byHash       map[string]*keys.Key
-	now          time.Time
-}
-
-func newMemBackend(tb testing.TB, n int) (*memBackend, []string) {
+// newMemBackend is a MapVerifier of n keys and their secrets.
+func newMemBackend(tb testing.TB, n int) (*keystest.MapVerifier, []string) {
 	tb.Helper()
-	m := &memBackend{byHash: map[string]*keys.Key{}, now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
+	at := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	m := &keystest.MapVerifier{ByHash: map[string]*keys.Key{}, Now: func() time.Time { return at }}
 	var secrets []string
 	for i := range n {
 		s, err := keys.NewSecret("sk")
@@ -34,25 +27,13 @@ func newMemBackend(tb testing.TB, n int) (*memBackend, []string) {
 			tb.Fatal(err)
 		}
 		id := "key_" + keys.SecretStart(s)[3:] + strings.Repeat("0", 12)
-		m.byHash[keys.HashSecret(s)] = &keys.Key{
+		m.ByHash[keys.HashSecret(s)] = &keys.Key{
 			ID: id, Name: "bench-" + string(rune('a'+i%26)), Org: "/acme", Type: keys.Secret, Enabled: true,
 			Grants: []keys.Grant{{Resource: "/acme/prod", Role: keys.Editor}},
 		}
 		secrets = append(secrets, s)
 	}
 	return m, secrets
-}
-
-func (m *memBackend) Verify(_ context.Context, req keys.VerifyRequest) (*keys.VerifyResult, error) {
-	s, err := keys.ParseSecret(req.Secret)
-	if err != nil {
-		return keys.NotFoundResult(), nil
-	}
-	k := m.byHash[keys.HashSecret(s)]
-	if k == nil {
-		return keys.NotFoundResult(), nil
-	}
-	return keys.Evaluate(k, false, m.now, req.Resource, req.Role), nil
 }
 
 // benchWriter is a ResponseWriter that keeps nothing but the status, so
@@ -135,7 +116,7 @@ func BenchmarkGatewayAuthHandler(b *testing.B) {
 		for _, n := range []int{1, 50} {
 			b.Run(lname+"/keys="+itoa(n), func(b *testing.B) {
 				m, secrets := newMemBackend(b, n)
-				h := server.New(m, server.Options{Logger: l.logger, SummaryEvery: l.every, Now: func() time.Time { return m.now }})
+				h := server.New(m, server.Options{Logger: l.logger, SummaryEvery: l.every, Now: m.Now})
 				var reqs []*http.Request
 				for _, s := range secrets {
 					reqs = append(reqs, authRequest(s))
@@ -152,7 +133,7 @@ func BenchmarkVerifyHandler(b *testing.B) {
 		for _, n := range []int{1, 50} {
 			b.Run(lname+"/keys="+itoa(n), func(b *testing.B) {
 				m, secrets := newMemBackend(b, n)
-				h := server.New(m, server.Options{Logger: l.logger, SummaryEvery: l.every, Now: func() time.Time { return m.now }})
+				h := server.New(m, server.Options{Logger: l.logger, SummaryEvery: l.every, Now: m.Now})
 				var reqs []*http.Request
 				var bodies [][]byte
 				for _, s := range secrets {

@@ -22,25 +22,9 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/keys/keystest"
 	"github.com/keyward/keyward/internal/server"
 )
-
-type memBackend struct {
-	keys.Backend // the methods verification never calls
-	byHash       map[string]*keys.Key
-}
-
-func (m *memBackend) Verify(_ context.Context, req keys.VerifyRequest) (*keys.VerifyResult, error) {
-	s, err := keys.ParseSecret(req.Secret)
-	if err != nil {
-		return keys.NotFoundResult(), nil
-	}
-	k := m.byHash[keys.HashSecret(s)]
-	if k == nil {
-		return keys.NotFoundResult(), nil
-	}
-	return keys.Evaluate(k, false, time.Now(), req.Resource, req.Role), nil
-}
 
 func main() {
 	if len(os.Args) < 2 {
@@ -56,11 +40,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "memserve:", err)
 		os.Exit(1)
 	}
-	m := &memBackend{byHash: map[string]*keys.Key{}}
+	m := &keystest.MapVerifier{ByHash: map[string]*keys.Key{}}
 	sc := bufio.NewScanner(f)
 	for i := 0; sc.Scan(); i++ {
 		s := strings.TrimSpace(sc.Text())
-		m.byHash[keys.HashSecret(s)] = &keys.Key{
+		m.ByHash[keys.HashSecret(s)] = &keys.Key{
 			ID: fmt.Sprintf("key_%016d", i), Name: fmt.Sprintf("bench-%d", i), Org: "/acme", Type: keys.Secret, Enabled: true,
 			Grants: []keys.Grant{{Resource: "/acme/prod", Role: keys.Editor}},
 		}
