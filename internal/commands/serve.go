@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -30,6 +31,9 @@ type ServeOptions struct {
 	TLSCert  string
 	TLSKey   string
 	MaxTTL   keys.Duration // 0 = no cap
+	// MetricsAddr serves /metrics on a listener of its own, open; ""
+	// serves them on Addr, behind an operator key.
+	MetricsAddr string
 }
 
 // authFailuresPerMinute is how many failed operator authentications one
@@ -61,7 +65,14 @@ are summed up in one "verified" line every 10s with their counts. Every
 denial and error keeps its own line; no line ever holds a secret. When the
 log cannot keep up, lines are dropped rather than delaying requests, and
 the next line says how many (dropped_log_lines=N).
-SIGINT or SIGTERM shut down gracefully, writing out every queued line.`,
+SIGINT or SIGTERM shut down gracefully, writing out every queued line.
+
+Prometheus metrics (keyward_*) are served at /metrics: on --addr they need
+an operator key with viewer or more on / (as Authorization: Bearer; they
+count every organization's verifications); with --metrics-addr they are
+served there instead, without authentication, for a scraper on a private
+network, and not on --addr. No metric holds a key, a key's name or a
+secret.`,
 		Example: `  keyward --db /var/lib/keyward/keys.db serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --max-ttl 90d`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -71,6 +82,14 @@ SIGINT or SIGTERM shut down gracefully, writing out every queued line.`,
 			}
 			if err := server.CheckAddr(opts.Addr); err != nil {
 				return usageErrorf("--addr: %s", keys.ErrorMessage(err))
+			}
+			if opts.MetricsAddr != "" {
+				if err := server.CheckAddr(opts.MetricsAddr); err != nil {
+					return usageErrorf("--metrics-addr: %s", keys.ErrorMessage(err))
+				}
+				if opts.MetricsAddr == opts.Addr && !strings.HasSuffix(opts.Addr, ":0") {
+					return usageErrorf("--metrics-addr is --addr: give it another port, or leave it out to serve /metrics on --addr")
+				}
 			}
 			if runF != nil {
 				return runF(opts)
@@ -82,11 +101,12 @@ SIGINT or SIGTERM shut down gracefully, writing out every queued line.`,
 	cmd.Flags().StringVar(&opts.TLSCert, "tls-cert", "", "PEM certificate file: serve HTTPS (with --tls-key)")
 	cmd.Flags().StringVar(&opts.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
 	cmd.Flags().Var(&maxTTL, "max-ttl", "longest key lifetime the server allows; keys without an expiry get it (e.g. 90d)")
-	noFileFlags(cmd, "addr", "max-ttl")
+	cmd.Flags().StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve /metrics on this HOST:PORT, without authentication, instead of on --addr behind an operator key")
+	noFileFlags(cmd, "addr", "max-ttl", "metrics-addr")
 	return cmd
 }
 
-func serveRun(ctx context.Context, opts *ServeOptions) error {
+func serveRun(ctx context.Context, opts *ServeOptions) (err error) {
 	s, err := opts.Settings()
 	if err != nil {
 		return err
@@ -115,12 +135,48 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 	if st.Created() {
 		logger.Info("created a new keyward database", "path", db)
 	}
+	metrics := server.NewMetrics(server.MetricsOptions{
+		Version: Version, Commit: buildCommit(),
+		Store: func() server.StoreStats {
+			s := st.Stats()
+			return server.StoreStats{CacheHits: s.CacheHits, CacheMisses: s.CacheMisses, CacheFlushes: s.CacheFlushes, DatabaseErrors: s.DatabaseErrors}
+		},
+		LogDropped: alog.Dropped,
+	})
 	handler := server.New(st, server.Options{
 		MaxTTL:                time.Duration(opts.MaxTTL),
 		Logger:                logger,
 		AuthFailuresPerMinute: authFailuresPerMinute,
 		SummaryEvery:          10 * time.Second,
+		Metrics:               metrics,
+		MetricsOnAPI:          opts.MetricsAddr == "",
 	})
+	if opts.MetricsAddr != "" {
+		// Either listener failing stops both: a server whose metrics
+		// cannot be served would be scraped as down anyway.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics.Handler())
+		metricsDone := make(chan error, 1)
+		go func() {
+			metricsDone <- server.Run(ctx, server.RunConfig{
+				Addr:    opts.MetricsAddr,
+				Handler: mux,
+				Logger:  logger,
+				OnListen: func(url string) {
+					fmt.Fprintf(opts.IO.ErrOut, "keyward: metrics on %s/metrics\n", url)
+				},
+			})
+			cancel()
+		}()
+		defer func() {
+			if merr := <-metricsDone; merr != nil && err == nil {
+				err = merr
+			}
+		}()
+	}
 	return server.Run(ctx, server.RunConfig{
 		Addr:     opts.Addr,
 		CertFile: opts.TLSCert,

@@ -63,17 +63,20 @@ var floor = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 // the request's goroutine (as serve did before), and none at all; each to
 // a sink that costs nothing.
 type benchLog struct {
-	logger *slog.Logger
-	every  time.Duration
+	logger  *slog.Logger
+	every   time.Duration
+	metrics *server.Metrics
 }
 
 func benchLogs(b *testing.B) map[string]benchLog {
 	a := server.NewAsyncLog(io.Discard, func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) }, server.AsyncLogOptions{})
 	b.Cleanup(func() { _ = a.Close() })
 	return map[string]benchLog{
-		"log=serve": {slog.New(a), time.Hour},
-		"log=text":  {slog.New(slog.NewTextHandler(io.Discard, nil)), 0},
-		"log=off":   {},
+		"log=serve": {slog.New(a), time.Hour, nil},
+		// As serve runs: the request log and the metrics.
+		"log=serve+metrics": {slog.New(a), time.Hour, server.NewMetrics(server.MetricsOptions{LogDropped: a.Dropped})},
+		"log=text":          {slog.New(slog.NewTextHandler(io.Discard, nil)), 0, nil},
+		"log=off":           {},
 	}
 }
 
@@ -116,7 +119,7 @@ func BenchmarkGatewayAuthHandler(b *testing.B) {
 		for _, n := range []int{1, 50} {
 			b.Run(lname+"/keys="+itoa(n), func(b *testing.B) {
 				m, secrets := newMemBackend(b, n)
-				h := server.New(m, server.Options{Logger: l.logger, SummaryEvery: l.every, Now: m.Now})
+				h := server.New(m, server.Options{Logger: l.logger, SummaryEvery: l.every, Metrics: l.metrics, Now: m.Now})
 				var reqs []*http.Request
 				for _, s := range secrets {
 					reqs = append(reqs, authRequest(s))
@@ -133,7 +136,7 @@ func BenchmarkVerifyHandler(b *testing.B) {
 		for _, n := range []int{1, 50} {
 			b.Run(lname+"/keys="+itoa(n), func(b *testing.B) {
 				m, secrets := newMemBackend(b, n)
-				h := server.New(m, server.Options{Logger: l.logger, SummaryEvery: l.every, Now: m.Now})
+				h := server.New(m, server.Options{Logger: l.logger, SummaryEvery: l.every, Metrics: l.metrics, Now: m.Now})
 				var reqs []*http.Request
 				var bodies [][]byte
 				for _, s := range secrets {

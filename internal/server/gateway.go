@@ -21,6 +21,7 @@ func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
 	}
 	token, ok := bearer(r)
 	if !ok {
+		infoOf(w).code = codeNoKey
 		return s.authDenied(w, r, "no key presented", nil)
 	}
 	req.Secret = token
@@ -32,10 +33,11 @@ func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
 		s.log.WarnContext(r.Context(), "auth: cannot verify", "error", logCause(err))
 		return keys.Errorf(keys.Unavailable, "cannot verify the key right now; try again")
 	}
+	info := infoOf(w)
+	info.code = res.Code
 	switch res.Code {
 	case keys.CodeValid:
 		h := headerSetter{h: w.Header(), vs: make([]string, 0, 5)}
-		info := infoOf(w)
 		if res.KeyID != nil {
 			h.set("X-Keyward-Key-Id", *res.KeyID)
 			info.actor = *res.KeyID

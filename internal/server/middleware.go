@@ -29,6 +29,10 @@ type requestInfo struct {
 	// VALID): the one kind of line that may be summed up rather than
 	// written (Options.SummaryEvery).
 	verified bool
+	// route is the index of the route that answered, plus one (0: none),
+	// and code a verification's answer: for the metrics.
+	route int
+	code  keys.VerifyCode
 }
 
 // infoOf finds the request's info through whatever wraps the writer.
@@ -55,8 +59,9 @@ const RequestTimeout = 8 * time.Second
 
 // endpoint turns a route into a handler: the operator key for routes that
 // need one, the body limit, and errors written as JSON.
-func (s *server) endpoint(rt route) http.Handler {
+func (s *server) endpoint(i int, rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		infoOf(w).route = i + 1
 		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 		if rt.auth {
 			// Management calls only: they are what may commit a change.
@@ -207,7 +212,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeJSON(sw, http.StatusInternalServerError, api.NewError(keys.Internal, "internal server error; see the server log"))
 			}
 		}
-		s.logRequest(r, sw, time.Since(start))
+		took := time.Since(start)
+		s.logRequest(r, sw, took)
+		if s.metrics != nil {
+			s.metrics.observe(&sw.info, sw.status, took)
+		}
 	}()
 	h.mux.ServeHTTP(sw, r)
 }

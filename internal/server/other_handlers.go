@@ -58,7 +58,8 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	infoOf(w).verified = res.Code == keys.CodeValid
+	info := infoOf(w)
+	info.verified, info.code = res.Code == keys.CodeValid, res.Code
 	writeJSON(w, http.StatusOK, res)
 	return nil
 }

@@ -35,6 +35,12 @@ type Options struct {
 	// request keep their own line. Run writes the summaries; 0 writes a
 	// line per request.
 	SummaryEvery time.Duration
+	// Metrics, when set, count requests (metrics.go).
+	Metrics *Metrics
+	// MetricsOnAPI serves Metrics at GET /metrics on this handler, behind
+	// an operator key that may read every key; without it they are
+	// served elsewhere (Metrics.Handler on serve's --metrics-addr).
+	MetricsOnAPI bool
 }
 
 // maxBodyBytes bounds every request body: keys are small, and an unbounded
@@ -48,6 +54,7 @@ type server struct {
 	now     func() time.Time
 	limiter *failLimiter
 	summary *summary // nil: a line per request
+	metrics *Metrics // nil: none kept
 }
 
 // handler is the API: the mux behind the request log.
@@ -89,7 +96,7 @@ var routes = []route{
 // New returns the management API over b. Serve it with Run, which also
 // writes its verification summaries (Options.SummaryEvery).
 func New(b keys.Backend, opts Options) http.Handler {
-	s := &server{b: b, opts: opts, log: opts.Logger, now: opts.Now}
+	s := &server{b: b, opts: opts, log: opts.Logger, now: opts.Now, metrics: opts.Metrics}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -103,8 +110,13 @@ func New(b keys.Backend, opts Options) http.Handler {
 		s.summary = newSummary(s.now())
 	}
 	mux := http.NewServeMux()
-	for _, rt := range routes {
-		mux.Handle(strings.TrimSpace(rt.method+" "+rt.path), s.endpoint(rt))
+	for i, rt := range routes {
+		mux.Handle(strings.TrimSpace(rt.method+" "+rt.path), s.endpoint(i, rt))
+	}
+	if opts.Metrics != nil && opts.MetricsOnAPI {
+		// Outside the route table: not part of the API the OpenAPI
+		// document describes, and not counted as a route of its own.
+		mux.Handle("GET /metrics", s.metricsEndpoint(opts.Metrics.Handler()))
 	}
 	// Another method than GET on /v1/auth itself would be redirected by
 	// the mux to /v1/auth/ (the Envoy route), where the query is the end

@@ -106,7 +106,7 @@ func (s *Store) write(ctx context.Context, fn func(t *txn) error) error {
 		}
 	case <-timer.C:
 		if c.abandon() {
-			return errLocked
+			return s.lockedOut()
 		}
 	}
 	// Its statements run already, and are committed, or not, with the

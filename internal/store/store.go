@@ -81,6 +81,7 @@ type Store struct {
 	commits  commits         // writes waiting for their batch (group.go)
 	cache    cacheState      // verification's cache (cache.go)
 	held     *heldFile       // SQLite: the file, registered (openfiles.go)
+	stats    storeStats      // for Stats (stats.go)
 }
 
 // newStore is a Store on eng without pools yet.
@@ -143,7 +144,11 @@ func readerPoolSize() int {
 var errLocked = keys.Errorf(keys.Unavailable, "database is locked; try again")
 
 // dbErr is the store's dbErr.
-func (s *Store) dbErr(err error) error { return dbErr(s.eng, err) }
+func (s *Store) dbErr(err error) error {
+	mapped := dbErr(s.eng, err)
+	s.countDBErr(err, mapped)
+	return mapped
+}
 
 // dbErr turns a database error into a keys error: the engine's own
 // first (a lock held past the busy timeout is Unavailable: the caller

@@ -70,7 +70,7 @@ func (s *Store) writerConnUntil(ctx context.Context, deadline time.Time) (*write
 	case s.turn <- struct{}{}:
 	case <-wctx.Done():
 		if ctx.Err() == nil {
-			return nil, errLocked
+			return nil, s.lockedOut()
 		}
 		return nil, s.dbErr(ctx.Err())
 	}
@@ -78,7 +78,7 @@ func (s *Store) writerConnUntil(ctx context.Context, deadline time.Time) (*write
 	if err != nil {
 		<-s.turn
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-			return nil, errLocked
+			return nil, s.lockedOut()
 		}
 		return nil, s.dbErr(err)
 	}

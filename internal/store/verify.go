@@ -53,6 +53,7 @@ func (s *Store) find(ctx context.Context, h string) (*cached, error) {
 		c = s.cache.get()
 	}
 	if c == nil || !c.watch.ready() {
+		s.stats.misses.Add(1)
 		r, prev, err := s.lookup(ctx, h)
 		if err != nil || r == nil {
 			return nil, err
@@ -63,10 +64,13 @@ func (s *Store) find(ctx context.Context, h string) (*cached, error) {
 	g := c.cur.Load()
 	switch e, out := c.get(g, h); out {
 	case hit:
+		s.stats.hits.Add(1)
 		return e, nil
 	case unknown:
+		s.stats.hits.Add(1)
 		return nil, nil
 	}
+	s.stats.misses.Add(1)
 	// Shared with concurrent lookups of h: not cut short by this caller
 	// going away (lookups are bounded anyway, see verifyCtx).
 	return c.fill(g, h, func() (*row, bool, error) { return s.lookup(context.WithoutCancel(ctx), h) })
