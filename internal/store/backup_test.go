@@ -186,3 +186,46 @@ func TestBackupOfPostgresSaysPgDump(t *testing.T) {
 		t.Fatalf("backup of PostgreSQL: %v (%s), want invalid naming pg_dump", err, keys.ErrorCode(err))
 	}
 }
+
+// A backup must never land on the live database or its companion files,
+// whatever name reaches them: --force renamed the copy over the -wal (which
+// SQLite then deleted at close, the backup gone and exit 0) or, through a
+// symbolic link to the database's folder, over the live file itself, under
+// a server whose -wal frames belong to the old file's pages.
+func TestBackupRefusesTheDatabaseUnderAnyName(t *testing.T) {
+	s := openTemp(t, Options{})
+	mustCreate(t, s, "first", "/acme")
+	dir := filepath.Dir(s.path)
+	base := filepath.Base(s.path)
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	hard := filepath.Join(dir, "hard.db")
+	if err := os.Link(s.path, hard); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(s.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, dest := range map[string]string{
+		"through a folder link": filepath.Join(link, base),
+		"a hard link":           hard,
+		"the -wal":              s.path + "-wal",
+		"the -shm":              s.path + "-shm",
+		"the -journal":          s.path + "-journal",
+		"the -wal, linked":      filepath.Join(link, base+"-wal"),
+	} {
+		err := s.Backup(ctx, dest, BackupOptions{Force: true})
+		if keys.ErrorCode(err) != keys.Invalid || !strings.Contains(keys.ErrorMessage(err), "database") {
+			t.Errorf("%s: %v (%s), want invalid naming the database", name, err, keys.ErrorCode(err))
+		}
+	}
+	if after, _ := os.ReadFile(s.path); string(after) != string(before) {
+		t.Errorf("the live database file was replaced")
+	}
+	if _, err := s.Get(local(ctx), "first"); err != nil {
+		t.Errorf("the database after the attempts: %v", err)
+	}
+}
