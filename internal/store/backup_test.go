@@ -1,9 +1,11 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -227,5 +229,41 @@ func TestBackupRefusesTheDatabaseUnderAnyName(t *testing.T) {
 	}
 	if _, err := s.Get(local(ctx), "first"); err != nil {
 		t.Errorf("the database after the attempts: %v", err)
+	}
+}
+
+// A backup stopped part way (Ctrl-C, SIGTERM: a cancelled context) leaves
+// nothing in the destination's folder: neither the partial copy nor the
+// rollback journal SQLite keeps beside it while VACUUM INTO writes. The
+// context is cancelled once the copy has started to grow; a backup that
+// finished first proves nothing and is retried on a bigger database.
+func TestBackupCancelledLeavesNothing(t *testing.T) {
+	s := openTemp(t, Options{})
+	if _, err := s.pools.writer.ExecContext(ctx, "CREATE TABLE pad(b BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 20000) INSERT INTO pad SELECT randomblob(4096) FROM n"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		for cctx.Err() == nil {
+			if m, _ := filepath.Glob(filepath.Join(dir, ".b.db.*.tmp")); len(m) > 0 {
+				if fi, err := os.Stat(m[0]); err == nil && fi.Size() > 0 {
+					cancel()
+					return
+				}
+			}
+			runtime.Gosched()
+		}
+	}()
+	if err := s.Backup(cctx, filepath.Join(dir, "b.db"), BackupOptions{}); err == nil {
+		t.Skip("the backup finished before it could be cancelled")
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		var names []string
+		for _, e := range left {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("left behind: %v", names)
 	}
 }
