@@ -3,6 +3,9 @@ package commands
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -58,6 +61,10 @@ func backupRun(ctx context.Context, opts *BackupOptions) error {
 	if s.Server != "" {
 		return usageErrorf("backup copies a database file, not a server: run it where the database is, with --db PATH")
 	}
+	// Ctrl-C or SIGTERM cancel the copy, so its partial temporary file is
+	// removed: the runtime's default exit left it (hundreds of MB, hidden).
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	if err := store.BackupFile(ctx, s.DB, opts.Path, store.BackupOptions{Force: opts.Force}); err != nil {
 		return err
 	}

@@ -172,6 +172,9 @@ func serveRun(ctx context.Context, opts *ServeOptions) (err error) {
 			cancel()
 		}()
 		defer func() {
+			// The API's listener has stopped, by a signal or by failing to
+			// listen: stop the metrics one before waiting for it.
+			cancel()
 			if merr := <-metricsDone; merr != nil && err == nil {
 				err = merr
 			}

@@ -1,8 +1,10 @@
 package commands
 
 import (
+	"context"
 	"github.com/keyward/keyward/internal/iostreams"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -83,5 +85,24 @@ func TestServeMetricsAddrFlag(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "--metrics-addr") {
 			t.Errorf("%v: %v, want an error naming --metrics-addr", args, err)
 		}
+	}
+}
+
+// When --addr cannot be listened on, serve exits with the listen error even
+// though the metrics listener is up: it waited for the metrics listener
+// before stopping it, and hung with /metrics still served.
+func TestServeExitsWhenAddrFailsBesideMetrics(t *testing.T) {
+	dir := serveEnv(t)
+	db := filepath.Join(dir, "server.db")
+	rootKey(t, db)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	ios, _, _, errOut := iostreams.Test()
+	code := Run(context.Background(), ios, []string{"--db", db, "serve", "--addr", taken.Addr().String(), "--metrics-addr", "127.0.0.1:0"})
+	if code != ExitUnavailable || !strings.Contains(errOut.String(), "cannot listen on "+taken.Addr().String()) {
+		t.Fatalf("serve on a taken --addr: exit %d, stderr %q", code, errOut.String())
 	}
 }

@@ -46,8 +46,8 @@ func (s *Store) Backup(ctx context.Context, dest string, opts BackupOptions) err
 	if err != nil {
 		return keys.Errorf(keys.Invalid, "invalid backup path %q: %v", dest, err)
 	}
-	if abs == s.path {
-		return keys.Errorf(keys.Invalid, "cannot back up %s onto itself", dest)
+	if s.isDatabaseFile(abs) {
+		return keys.Errorf(keys.Invalid, "cannot back up onto %s: it is the database being backed up, or its -wal, -shm or -journal file; choose another path", dest)
 	}
 	if err := checkDest(abs, dest, opts.Force); err != nil {
 		return err
@@ -95,6 +95,38 @@ func (s *Store) Backup(ctx context.Context, dest string, opts BackupOptions) err
 	// The new name must survive a power cut too.
 	_ = syncFile(filepath.Dir(abs))
 	return nil
+}
+
+// isDatabaseFile reports whether abs names the live database or a file
+// SQLite keeps beside it, under any name: --force renames over its
+// target, and a copy renamed over the live file (through a linked folder)
+// would meet the old file's -wal frames, or over the -wal be deleted by
+// SQLite at close.
+func (s *Store) isDatabaseFile(abs string) bool {
+	db := resolveDir(s.path)
+	dest := resolveDir(abs)
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		if dest == db+suffix {
+			return true
+		}
+	}
+	dfi, err := os.Stat(abs)
+	if err != nil {
+		return false
+	}
+	sfi, err := os.Stat(s.path)
+	return err == nil && os.SameFile(dfi, sfi) // a hard link
+}
+
+// resolveDir resolves the symbolic links of path's folder, not of its
+// last element (a destination that is a link is refused as not a regular
+// file); a folder that cannot be resolved leaves path as it is.
+func resolveDir(path string) string {
+	dir, err := filepath.EvalSymlinks(filepath.Dir(path))
+	if err != nil {
+		return path
+	}
+	return filepath.Join(dir, filepath.Base(path))
 }
 
 // checkDest refuses what Backup must not write over, before it spends a

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -184,5 +186,84 @@ func TestBackupOfPostgresSaysPgDump(t *testing.T) {
 	err := s.Backup(ctx, filepath.Join(t.TempDir(), "b.db"), BackupOptions{})
 	if keys.ErrorCode(err) != keys.Invalid || !strings.Contains(keys.ErrorMessage(err), "pg_dump") {
 		t.Fatalf("backup of PostgreSQL: %v (%s), want invalid naming pg_dump", err, keys.ErrorCode(err))
+	}
+}
+
+// A backup must never land on the live database or its companion files,
+// whatever name reaches them: --force renamed the copy over the -wal (which
+// SQLite then deleted at close, the backup gone and exit 0) or, through a
+// symbolic link to the database's folder, over the live file itself, under
+// a server whose -wal frames belong to the old file's pages.
+func TestBackupRefusesTheDatabaseUnderAnyName(t *testing.T) {
+	s := openTemp(t, Options{})
+	mustCreate(t, s, "first", "/acme")
+	dir := filepath.Dir(s.path)
+	base := filepath.Base(s.path)
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	hard := filepath.Join(dir, "hard.db")
+	if err := os.Link(s.path, hard); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(s.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, dest := range map[string]string{
+		"through a folder link": filepath.Join(link, base),
+		"a hard link":           hard,
+		"the -wal":              s.path + "-wal",
+		"the -shm":              s.path + "-shm",
+		"the -journal":          s.path + "-journal",
+		"the -wal, linked":      filepath.Join(link, base+"-wal"),
+	} {
+		err := s.Backup(ctx, dest, BackupOptions{Force: true})
+		if keys.ErrorCode(err) != keys.Invalid || !strings.Contains(keys.ErrorMessage(err), "database") {
+			t.Errorf("%s: %v (%s), want invalid naming the database", name, err, keys.ErrorCode(err))
+		}
+	}
+	if after, _ := os.ReadFile(s.path); string(after) != string(before) {
+		t.Errorf("the live database file was replaced")
+	}
+	if _, err := s.Get(local(ctx), "first"); err != nil {
+		t.Errorf("the database after the attempts: %v", err)
+	}
+}
+
+// A backup stopped part way (Ctrl-C, SIGTERM: a cancelled context) leaves
+// nothing in the destination's folder: neither the partial copy nor the
+// rollback journal SQLite keeps beside it while VACUUM INTO writes. The
+// context is cancelled once the copy has started to grow; a backup that
+// finished first proves nothing and is retried on a bigger database.
+func TestBackupCancelledLeavesNothing(t *testing.T) {
+	s := openTemp(t, Options{})
+	if _, err := s.pools.writer.ExecContext(ctx, "CREATE TABLE pad(b BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 20000) INSERT INTO pad SELECT randomblob(4096) FROM n"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		for cctx.Err() == nil {
+			if m, _ := filepath.Glob(filepath.Join(dir, ".b.db.*.tmp")); len(m) > 0 {
+				if fi, err := os.Stat(m[0]); err == nil && fi.Size() > 0 {
+					cancel()
+					return
+				}
+			}
+			runtime.Gosched()
+		}
+	}()
+	if err := s.Backup(cctx, filepath.Join(dir, "b.db"), BackupOptions{}); err == nil {
+		t.Skip("the backup finished before it could be cancelled")
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		var names []string
+		for _, e := range left {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("left behind: %v", names)
 	}
 }
