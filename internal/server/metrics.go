@@ -193,10 +193,7 @@ func (s *server) metricsEndpoint(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, err := s.authenticate(w, r)
 		if err != nil {
-			if _, presented := bearer(r); presented && keys.ErrorCode(err) == keys.Unauthorized {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="keyward", error="invalid_token"`)
-			}
-			s.writeError(w, r, err)
+			s.refuseAuth(w, r, err)
 			return
 		}
 		if p, err := keys.PrincipalFrom(ctx); err != nil || !p.ReadScope().All {

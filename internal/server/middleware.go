@@ -72,10 +72,7 @@ func (s *server) endpoint(i int, rt route) http.Handler {
 			r = r.WithContext(bounded)
 			ctx, err := s.authenticate(w, r)
 			if err != nil {
-				if _, presented := bearer(r); presented && keys.ErrorCode(err) == keys.Unauthorized {
-					w.Header().Set("WWW-Authenticate", `Bearer realm="keyward", error="invalid_token"`)
-				}
-				s.writeError(w, r, err)
+				s.refuseAuth(w, r, err)
 				return
 			}
 			r = r.WithContext(ctx)
@@ -122,6 +119,15 @@ func (s *server) authenticate(w http.ResponseWriter, r *http.Request) (context.C
 	}
 	infoOf(w).actor = p.Actor
 	return keys.WithPrincipal(r.Context(), p), nil
+}
+
+// refuseAuth answers a failed authentication, with the Bearer challenge
+// (RFC 6750) when a key was presented and refused.
+func (s *server) refuseAuth(w http.ResponseWriter, r *http.Request, err error) {
+	if _, presented := bearer(r); presented && keys.ErrorCode(err) == keys.Unauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="keyward", error="invalid_token"`)
+	}
+	s.writeError(w, r, err)
 }
 
 func clientIP(r *http.Request) string {
