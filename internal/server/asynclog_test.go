@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/keys/keystest"
 	"github.com/keyward/keyward/internal/server"
 )
 
@@ -180,7 +181,7 @@ func TestRequestLogThroughAsyncLog(t *testing.T) {
 	if s := get("/v1/auth?resource=/other&role=editor", k.Secret); s != http.StatusForbidden {
 		t.Fatalf("forbidden auth %d", s)
 	}
-	if s := get("/v1/auth?resource=/acme/prod", "sk_"+k.Secret[3:len(k.Secret)-1]+"x"); s != http.StatusUnauthorized {
+	if s := get("/v1/auth?resource=/acme/prod", keystest.WrongLast(k.Secret)); s != http.StatusUnauthorized {
 		t.Fatalf("denied auth %d", s)
 	}
 	// A secret where a name belongs: redacted in the line.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/keys/keystest"
 	"github.com/keyward/keyward/internal/server"
 )
 
@@ -143,7 +144,7 @@ func TestAuthentication(t *testing.T) {
 		{"not bearer", "Basic " + e.root, 401, keys.Unauthorized},
 		{"empty bearer", "Bearer ", 401, keys.Unauthorized},
 		{"garbage", "Bearer sk_nope", 401, keys.Unauthorized},
-		{"bad checksum", "Bearer " + e.root[:len(e.root)-1] + "x", 401, keys.Unauthorized},
+		{"bad checksum", "Bearer " + keystest.WrongLast(e.root), 401, keys.Unauthorized},
 		{"disabled", "Bearer " + disabled, 401, keys.Unauthorized},
 		{"expired", "Bearer " + short, 401, keys.Unauthorized},
 		{"public key", "Bearer " + public, 403, keys.Forbidden},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/keys/keystest"
 )
 
 // cacheOf is s's verification cache, started.
@@ -320,7 +321,7 @@ func TestUnknownSecretsAreRememberedBriefly(t *testing.T) {
 	}
 	// Malformed: never read.
 	fills = c.fills.Load()
-	for _, bad := range []string{"", "sk_short", unknown[:len(unknown)-1] + "x", "not a secret at all"} {
+	for _, bad := range []string{"", "sk_short", keystest.WrongLast(unknown), "not a secret at all"} {
 		if got := code(t, s, bad); got != keys.CodeNotFound {
 			t.Fatalf("%q: %s", bad, got)
 		}
