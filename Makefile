@@ -69,7 +69,7 @@ release-check: $(GORELEASER)
 # (scripts/install-release-deps.sh). Not run by CI.
 release-snapshot: $(GORELEASER)
 	./scripts/install-release-deps.sh
-	$(GORELEASER) release --snapshot --clean
+	KEYWARD_COMMIT=$(COMMIT) $(GORELEASER) release --snapshot --clean
 
 # The main job: create a first key in the default database
 # ($$XDG_DATA_HOME/keyward/keyward.db) and verify its secret.
