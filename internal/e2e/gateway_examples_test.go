@@ -35,31 +35,7 @@ func TestNginxExample(t *testing.T) {
 	})
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "keyward.conf"), conf)
-	main := filepath.Join(dir, "nginx.conf")
-	writeFile(t, main, fmt.Sprintf(`
-worker_processes 1;
-master_process off;
-daemon off;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path %[1]s/body;
-  proxy_temp_path %[1]s/proxy;
-  fastcgi_temp_path %[1]s/fastcgi;
-  uwsgi_temp_path %[1]s/uwsgi;
-  scgi_temp_path %[1]s/scgi;
-  include %[1]s/keyward.conf;
-}
-`, dir))
-	ng := exec.Command(nginx, "-p", dir, "-c", main)
-	var ngErr syncBuffer
-	ng.Stderr = &ngErr
-	if err := ng.Start(); err != nil {
-		t.Fatalf("start nginx: %v", err)
-	}
-	t.Cleanup(func() { _ = ng.Process.Kill(); _ = ng.Wait() })
+	ngErr := startNginx(t, nginx, dir, "  include "+filepath.Join(dir, "keyward.conf")+";")
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	waitHTTP(t, base+"/")
 	// nginx refuses a header line over its 8 KiB buffers itself.

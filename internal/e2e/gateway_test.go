@@ -47,21 +47,7 @@ func TestNginxAuthRequest(t *testing.T) {
 		}
 		writeFile(t, filepath.Join(dir, "www", loc, "x"), "hello\n")
 	}
-	conf := filepath.Join(dir, "nginx.conf")
-	writeFile(t, conf, fmt.Sprintf(`
-worker_processes 1;
-master_process off;
-daemon off;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path %[1]s/body;
-  proxy_temp_path %[1]s/proxy;
-  fastcgi_temp_path %[1]s/fastcgi;
-  uwsgi_temp_path %[1]s/uwsgi;
-  scgi_temp_path %[1]s/scgi;
+	startNginx(t, nginx, dir, fmt.Sprintf(`
   server {
     listen 127.0.0.1:%[2]d;
     location /app/ {
@@ -108,14 +94,7 @@ http {
       proxy_set_header X-Keyward-Role editor;
     }
   }
-}
 `, dir, port, api))
-	ng := exec.Command(nginx, "-p", dir, "-c", conf)
-	ng.Stderr = os.Stderr
-	if err := ng.Start(); err != nil {
-		t.Fatalf("start nginx: %v", err)
-	}
-	t.Cleanup(func() { _ = ng.Process.Kill(); _ = ng.Wait() })
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	waitHTTP(t, base+"/app/")
 
@@ -183,6 +162,45 @@ http {
 	if got := get(editor).StatusCode; got != 401 {
 		t.Errorf("disabled key: nginx answered %d, want 401", got)
 	}
+}
+
+// startNginx runs nginx in the foreground from dir, its http block
+// holding httpBlock, until the test ends; what it writes on stderr is
+// returned for the test's failure output.
+func startNginx(t *testing.T, nginx, dir, httpBlock string) *syncBuffer {
+	t.Helper()
+	conf := filepath.Join(dir, "nginx.conf")
+	writeFile(t, conf, fmt.Sprintf(`
+worker_processes 1;
+master_process off;
+daemon off;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path %[1]s/body;
+  proxy_temp_path %[1]s/proxy;
+  fastcgi_temp_path %[1]s/fastcgi;
+  uwsgi_temp_path %[1]s/uwsgi;
+  scgi_temp_path %[1]s/scgi;
+%[2]s
+}
+`, dir, httpBlock))
+	ng := exec.Command(nginx, "-p", dir, "-c", conf)
+	var stderr syncBuffer
+	ng.Stderr = &stderr
+	if err := ng.Start(); err != nil {
+		t.Fatalf("start nginx: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = ng.Process.Kill()
+		_ = ng.Wait()
+		if t.Failed() {
+			t.Logf("nginx stderr:\n%s", stderr.String())
+		}
+	})
+	return &stderr
 }
 
 func findNginx(t *testing.T) string {
