@@ -14,14 +14,48 @@ import (
 // fixtureDir holds databases built once per test binary and shared by
 // benchmarks across b.N rounds; TestMain removes it.
 var (
-	fixtureDir  string
-	fixtureMu   sync.Mutex
-	fixtureKeys = map[int]fixture{}
+	fixtureDir string
+	fixtureMu  sync.Mutex
+	fixtures   = map[string]fixture{}
 )
 
 type fixture struct {
-	path   string
-	secret string // a valid secret of one key in the middle
+	path    string
+	secrets []string // valid secrets the benchmarks present
+}
+
+// openFixtureAs opens a store over the database named name, building it
+// with build (which returns the secrets to present) on first use.
+func openFixtureAs(b *testing.B, name string, build func(s *Store) []string) (*Store, []string) {
+	b.Helper()
+	fixtureMu.Lock()
+	defer fixtureMu.Unlock()
+	f, ok := fixtures[name]
+	if !ok {
+		if fixtureDir == "" {
+			dir, err := os.MkdirTemp("", "keyward-bench-")
+			if err != nil {
+				b.Fatal(err)
+			}
+			fixtureDir = dir
+		}
+		f.path = filepath.Join(fixtureDir, name+".db")
+		s, err := Open(ctx, f.path, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		f.secrets = build(s)
+		b.Logf("fixture %s built in %v", name, time.Since(start).Round(time.Millisecond))
+		s.Close()
+		fixtures[name] = f
+	}
+	s, err := Open(ctx, f.path, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s, f.secrets
 }
 
 // bulkInsert writes n keys straight into s in one transaction: fast enough
@@ -73,38 +107,13 @@ func bulkInsert(tb testing.TB, s *Store, n int) (middleSecret string) {
 	return middleSecret
 }
 
-// openFixture opens a store over a database of n keys, building it on
-// first use.
+// openFixture opens a store over a database of n keys and a valid
+// secret of one in the middle.
 func openFixture(b *testing.B, n int) (*Store, string) {
-	b.Helper()
-	fixtureMu.Lock()
-	defer fixtureMu.Unlock()
-	f, ok := fixtureKeys[n]
-	if !ok {
-		if fixtureDir == "" {
-			dir, err := os.MkdirTemp("", "keyward-bench-")
-			if err != nil {
-				b.Fatal(err)
-			}
-			fixtureDir = dir
-		}
-		f.path = filepath.Join(fixtureDir, fmt.Sprintf("keys-%d.db", n))
-		s, err := Open(ctx, f.path, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		start := time.Now()
-		f.secret = bulkInsert(b, s, n)
-		b.Logf("fixture of %d keys built in %v", n, time.Since(start).Round(time.Millisecond))
-		s.Close()
-		fixtureKeys[n] = f
-	}
-	s, err := Open(ctx, f.path, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
-	return s, f.secret
+	s, secrets := openFixtureAs(b, fmt.Sprintf("keys-%d", n), func(s *Store) []string {
+		return []string{bulkInsert(b, s, n)}
+	})
+	return s, secrets[0]
 }
 
 func BenchmarkVerify(b *testing.B) {

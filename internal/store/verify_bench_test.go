@@ -2,8 +2,6 @@ package store
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -31,54 +29,23 @@ func reportCPU(b *testing.B, start time.Duration) {
 // rotationKeys is how many keys the rotating benchmarks present in turn.
 const rotationKeys = 50
 
-// verifyFixtures are databases of n keys of which rotationKeys have known
-// secrets, built once per test binary.
-var verifyFixtures = map[int]verifyFixture{}
-
-type verifyFixture struct {
-	path    string
-	secrets []string
-}
-
 // openVerifyFixture opens a store over a database of n keys (n ≥
 // rotationKeys), rotationKeys of them with secrets the benchmark presents.
 func openVerifyFixture(b *testing.B, n int) (*Store, []string) {
-	b.Helper()
-	fixtureMu.Lock()
-	defer fixtureMu.Unlock()
-	f, ok := verifyFixtures[n]
-	if !ok {
-		if fixtureDir == "" {
-			dir, err := os.MkdirTemp("", "keyward-bench-")
-			if err != nil {
-				b.Fatal(err)
-			}
-			fixtureDir = dir
-		}
-		f.path = filepath.Join(fixtureDir, fmt.Sprintf("verify-%d.db", n))
-		s, err := Open(ctx, f.path, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
+	return openFixtureAs(b, fmt.Sprintf("verify-%d", n), func(s *Store) []string {
 		if n > rotationKeys {
 			bulkInsert(b, s, n-rotationKeys)
 		}
+		var secrets []string
 		for i := 0; i < rotationKeys; i++ {
 			k, err := s.Create(local(ctx), keys.CreateRequest{Name: fmt.Sprintf("rot-%02d", i), Grants: grants("/acme/prod")})
 			if err != nil {
 				b.Fatal(err)
 			}
-			f.secrets = append(f.secrets, k.Secret)
+			secrets = append(secrets, k.Secret)
 		}
-		s.Close()
-		verifyFixtures[n] = f
-	}
-	s, err := Open(ctx, f.path, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
-	return s, f.secrets
+		return secrets
+	})
 }
 
 // BenchmarkVerifyKeys is verification of one key, or rotationKeys keys in
