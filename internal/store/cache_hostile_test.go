@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // Hostile review of verification's cache (issue 8): changes made behind a
@@ -16,13 +17,18 @@ import (
 // key's entry was served from the cache; the very next verification must
 // see every one that changes its answer.
 
+// sqlite3Bin is the sqlite3 program: a writer that is not keyward. A
+// laptop without it skips; CI fails (testenv).
+func sqlite3Bin(t *testing.T) string {
+	t.Helper()
+	return testenv.Command(t, "make deps installs it (Debian's sqlite3)", "sqlite3")
+}
+
+// sqlite3Run runs sql on path with the sqlite3 program and returns what it
+// printed.
 func sqlite3Run(t *testing.T, path, sql string) string {
 	t.Helper()
-	bin, err := exec.LookPath("sqlite3")
-	if err != nil {
-		t.Skip("no sqlite3 program")
-	}
-	out, err := exec.Command(bin, path, sql).CombinedOutput()
+	out, err := exec.Command(sqlite3Bin(t), path, sql).CombinedOutput()
 	if err != nil {
 		t.Fatalf("sqlite3 %q: %v\n%s", sql, err, out)
 	}
@@ -37,27 +43,8 @@ func TestCacheSeesEveryKindOfChangeBySQLite3(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	c := cacheOf(t, s)
-	res := keys.Resource("/acme/prod")
-	editor := keys.Editor
-	verify := func(t *testing.T, secret string) keys.VerifyCode {
-		t.Helper()
-		r, err := s.Verify(ctx, keys.VerifyRequest{Secret: secret, Resource: &res, Role: &editor})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.Code
-	}
-	cached := func(t *testing.T, secret string, want keys.VerifyCode) {
-		t.Helper()
-		if got := verify(t, secret); got != want {
-			t.Fatalf("before: %s, want %s", got, want)
-		}
-		fills := c.fills.Load()
-		if got := verify(t, secret); got != want || c.fills.Load() != fills {
-			t.Fatalf("second verification: %s, %d fills: not from the cache", got, c.fills.Load()-fills)
-		}
-	}
+	p := newCacheProbe(t, s, "/acme/prod")
+	verify, cached := p.verify, p.cached
 	now := clk.Now().Unix()
 	other, err := keys.NewSecret("sk")
 	if err != nil {
@@ -211,11 +198,7 @@ func TestCacheSurvivesAnotherToolLeavingWAL(t *testing.T) {
 			t.Fatal(got)
 		}
 	}
-	bin, err := exec.LookPath("sqlite3")
-	if err != nil {
-		t.Skip("no sqlite3 program")
-	}
-	out, _ := exec.Command(bin, path, fmt.Sprintf("PRAGMA journal_mode = DELETE; UPDATE keys SET enabled = 0 WHERE id = '%s'", k.ID)).CombinedOutput()
+	out, _ := exec.Command(sqlite3Bin(t), path, fmt.Sprintf("PRAGMA journal_mode = DELETE; UPDATE keys SET enabled = 0 WHERE id = '%s'", k.ID)).CombinedOutput()
 	t.Logf("sqlite3: %s", out)
 	mode := sqlite3Run(t, path, "PRAGMA journal_mode")
 	var enabled string = sqlite3Run(t, path, fmt.Sprintf("SELECT enabled FROM keys WHERE id = '%s'", k.ID))

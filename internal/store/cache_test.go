@@ -111,18 +111,48 @@ func storeWriter(name string, s *Store) cacheWriter {
 	}
 }
 
+// cacheProbe verifies secrets on a caching store for a resource, as an
+// editor, and tells an answer from the cache from one read afresh.
+type cacheProbe struct {
+	s   *Store
+	c   *verifyCache
+	res keys.Resource
+}
+
+func newCacheProbe(t *testing.T, s *Store, res keys.Resource) cacheProbe {
+	return cacheProbe{s: s, c: cacheOf(t, s), res: res}
+}
+
+func (p cacheProbe) verify(t *testing.T, secret string) keys.VerifyCode {
+	t.Helper()
+	editor := keys.Editor
+	r, err := p.s.Verify(ctx, keys.VerifyRequest{Secret: secret, Resource: &p.res, Role: &editor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Code
+}
+
+// cached verifies secret twice, wanting want both times and the second
+// answer from the cache.
+func (p cacheProbe) cached(t *testing.T, secret string, want keys.VerifyCode) {
+	t.Helper()
+	if got := p.verify(t, secret); got != want {
+		t.Fatalf("before: %s, want %s", got, want)
+	}
+	fills := p.c.fills.Load()
+	if got := p.verify(t, secret); got != want || p.c.fills.Load() != fills {
+		t.Fatalf("second verification: %s, %d fills: not from the cache", got, p.c.fills.Load()-fills)
+	}
+}
+
 // cliWriter changes the file with the sqlite3 program: a writer that is
 // not keyward at all.
 func cliWriter(t *testing.T, path string) cacheWriter {
-	bin, err := exec.LookPath("sqlite3")
-	if err != nil {
-		t.Skip("no sqlite3 program")
-	}
+	sqlite3Bin(t) // before any subtest: a missing program skips (or fails) once
 	run := func(t *testing.T, sql string) {
 		t.Helper()
-		if out, err := exec.Command(bin, path, sql).CombinedOutput(); err != nil {
-			t.Fatalf("sqlite3 %q: %v\n%s", sql, err, out)
-		}
+		sqlite3Run(t, path, sql)
 	}
 	return cacheWriter{
 		name: "sqlite3 CLI",
@@ -162,28 +192,13 @@ func TestCachedVerificationSeesEveryChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	c := cacheOf(t, s)
-	res := keys.Resource("/acme/prod/robot-1")
-	editor := keys.Editor
-	verify := func(t *testing.T, secret string) keys.VerifyCode {
-		t.Helper()
-		r, err := s.Verify(ctx, keys.VerifyRequest{Secret: secret, Resource: &res, Role: &editor})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.Code
-	}
+	p := newCacheProbe(t, s, "/acme/prod/robot-1")
+	verify := p.verify
 	// cachedThen verifies secret twice, the second time from the cache,
 	// then makes a change and checks what the next verification says.
 	cachedThen := func(t *testing.T, secret string, want keys.VerifyCode, change func(), after keys.VerifyCode) {
 		t.Helper()
-		if got := verify(t, secret); got != want {
-			t.Fatalf("before: %s, want %s", got, want)
-		}
-		fills := c.fills.Load()
-		if got := verify(t, secret); got != want || c.fills.Load() != fills {
-			t.Fatalf("second verification: %s, %d fills: not from the cache", got, c.fills.Load()-fills)
-		}
+		p.cached(t, secret, want)
 		change()
 		if got := verify(t, secret); got != after {
 			t.Fatalf("after the change: %s, want %s", got, after)
@@ -392,10 +407,7 @@ func TestCacheCanBeTurnedOff(t *testing.T) {
 // (openfiles.go); else another process, closing, deletes the -wal and
 // -shm under it, and its later changes are never seen here.
 func TestASecondOpenLeavesTheFirstStoresLocks(t *testing.T) {
-	bin, err := exec.LookPath("sqlite3")
-	if err != nil {
-		t.Skip("no sqlite3 program")
-	}
+	bin := sqlite3Bin(t)
 	path := filepath.Join(t.TempDir(), "keyward.db")
 	s, err := Open(ctx, path, Options{VerifyCacheSize: -1})
 	if err != nil {
