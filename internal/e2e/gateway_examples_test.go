@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -93,7 +92,7 @@ func TestCaddyExample(t *testing.T) {
 	// Caddy keeps state (autosaved config, certificates) under HOME and
 	// the XDG folders: the test's own, not the developer's.
 	cmd.Env = isolatedEnv(dir)
-	var out syncBuffer
+	var out testenv.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start caddy: %v", err)
@@ -377,23 +376,4 @@ func countingRelay(t *testing.T, target string) (string, *atomic.Int64) {
 		wg.Wait()
 	})
 	return ln.Addr().String(), &n
-}
-
-// syncBuffer is an io.Writer a process's output can go to while a test
-// reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

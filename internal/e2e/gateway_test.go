@@ -167,7 +167,7 @@ func TestNginxAuthRequest(t *testing.T) {
 // startNginx runs nginx in the foreground from dir, its http block
 // holding httpBlock, until the test ends; what it writes on stderr is
 // returned for the test's failure output.
-func startNginx(t *testing.T, nginx, dir, httpBlock string) *syncBuffer {
+func startNginx(t *testing.T, nginx, dir, httpBlock string) *testenv.Buffer {
 	t.Helper()
 	conf := filepath.Join(dir, "nginx.conf")
 	writeFile(t, conf, fmt.Sprintf(`
@@ -188,7 +188,7 @@ http {
 }
 `, dir, httpBlock))
 	ng := exec.Command(nginx, "-p", dir, "-c", conf)
-	var stderr syncBuffer
+	var stderr testenv.Buffer
 	ng.Stderr = &stderr
 	if err := ng.Start(); err != nil {
 		t.Fatalf("start nginx: %v", err)

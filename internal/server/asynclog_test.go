@@ -14,18 +14,19 @@ import (
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/keys/keystest"
 	"github.com/keyward/keyward/internal/server"
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 func textHandler(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) }
 
 // signalWriter tells when something was written.
 type signalWriter struct {
-	syncBuffer
+	testenv.Buffer
 	wrote chan struct{}
 }
 
 func (s *signalWriter) Write(p []byte) (int, error) {
-	n, err := s.syncBuffer.Write(p)
+	n, err := s.Buffer.Write(p)
 	select {
 	case s.wrote <- struct{}{}:
 	default:
@@ -45,7 +46,7 @@ func TestAsyncLogWritesWithoutClose(t *testing.T) {
 }
 
 func TestAsyncLogCloseWritesEverythingInOrder(t *testing.T) {
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	// An interval that never comes within the test: only Close flushes.
 	a := server.NewAsyncLog(out, textHandler, server.AsyncLogOptions{FlushEvery: time.Hour})
 	l := slog.New(a).With("server", "x")
@@ -93,7 +94,7 @@ func (g *gateHandler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func TestAsyncLogFullQueueDropsAndCounts(t *testing.T) {
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	g := &gateHandler{entered: make(chan struct{}), release: make(chan struct{})}
 	entered := g.entered
 	a := server.NewAsyncLog(out, func(w io.Writer) slog.Handler { g.Handler = slog.NewTextHandler(w, nil); return g },
@@ -133,7 +134,7 @@ func TestAsyncLogFullQueueDropsAndCounts(t *testing.T) {
 // error with its own line, fields in their order, nothing lost at
 // shutdown, no secret anywhere.
 func TestRequestLogThroughAsyncLog(t *testing.T) {
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	a := server.NewAsyncLog(out, textHandler, server.AsyncLogOptions{FlushEvery: time.Hour})
 	e := newEnv(t, server.Options{})
 	k := e.local("svc", "/acme/prod", keys.Editor)

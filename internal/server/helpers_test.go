@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/server"
 	"github.com/keyward/keyward/internal/store"
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // clock is a settable time shared by the store and the server, so that
@@ -32,23 +32,6 @@ func newClock() *clock {
 func (c *clock) Now() time.Time          { return time.Unix(0, c.unix.Load()).UTC() }
 func (c *clock) Advance(d time.Duration) { c.unix.Add(int64(d)) }
 
-// syncBuffer is a log sink written by server goroutines and read by tests.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is a real SQLite store in a temp dir behind the real handler on a
 // loopback httptest server, with a root admin key.
 type env struct {
@@ -56,7 +39,7 @@ type env struct {
 	st    *store.Store
 	srv   *httptest.Server
 	clock *clock
-	logs  *syncBuffer
+	logs  *testenv.Buffer
 	root  string // the root admin key's secret
 }
 
@@ -73,7 +56,7 @@ func newEnvWith(t testing.TB, opts server.Options, wrap func(keys.Backend) keys.
 		t.Fatalf("store.Open: %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
