@@ -99,9 +99,7 @@ func TestGroupCommitAPanickingCallFailsAlone(t *testing.T) {
 		q.add(create(s, local(ctx), "a"))
 		q.add(func() error {
 			return s.write(local(ctx), func(t *txn) error {
-				k := &keys.Key{ID: keys.NewID(), Name: "half", Org: "/acme", Type: keys.Secret,
-					Grants: grants("/acme"), CreatedAt: t.now, Enabled: true, CreatedBy: t.p.Actor}
-				if err := t.insertKey(k, "sk", keys.HashSecret(k.ID)); err != nil {
+				if err := insertTestKey(t, "half", false); err != nil {
 					return err
 				}
 				panic("half way")
@@ -121,9 +119,7 @@ func TestGroupCommitAPanickingCallFailsAlone(t *testing.T) {
 		}
 		// A lone call that panics: its transaction is rolled back too.
 		err := s.write(local(ctx), func(t *txn) error {
-			k := &keys.Key{ID: keys.NewID(), Name: "lone-half", Org: "/acme", Type: keys.Secret,
-				Grants: grants("/acme"), CreatedAt: t.now, Enabled: true, CreatedBy: t.p.Actor}
-			if err := t.insertKey(k, "sk", keys.HashSecret(k.ID)); err != nil {
+			if err := insertTestKey(t, "lone-half", false); err != nil {
 				return err
 			}
 			panic("lone")
@@ -146,9 +142,7 @@ func TestGroupCommitAFailedStatementIsRolledBackBeforeTheNextCall(t *testing.T) 
 		q.add(func() error {
 			return s.write(local(ctx), func(t *txn) error {
 				// A key, then a statement the database refuses: both go.
-				k := &keys.Key{ID: keys.NewID(), Name: "doomed", Org: "/acme", Type: keys.Secret,
-					Grants: grants("/acme"), CreatedAt: t.now, Enabled: true, CreatedBy: t.p.Actor}
-				if err := t.insertKey(k, "sk", keys.HashSecret(k.ID)); err != nil {
+				if err := insertTestKey(t, "doomed", false); err != nil {
 					return err
 				}
 				_, err := t.exec(t.ctx, "INSERT INTO no_such_table VALUES (1)")

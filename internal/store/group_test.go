@@ -343,12 +343,7 @@ func TestGroupCommitACallCancelledWhileRunningIsCommitted(t *testing.T) {
 		q.add(func() error {
 			return s.write(cctx, func(t *txn) error {
 				cancel()
-				k := &keys.Key{ID: keys.NewID(), Name: "midway", Org: "/acme", Type: keys.Secret,
-					Grants: grants("/acme"), CreatedAt: t.now, Enabled: true, CreatedBy: t.p.Actor}
-				if err := t.insertKey(k, "sk", keys.HashSecret(k.ID)); err != nil {
-					return err
-				}
-				return t.audit(keys.ActionCreate, k, nil)
+				return insertTestKey(t, "midway", true)
 			})
 		})
 		q.add(create(s, local(ctx), "b"))
@@ -394,12 +389,7 @@ func TestGroupCommitACallerGoneWhileRunningReturnsAtOnce(t *testing.T) {
 			returned <- s.write(cctx, func(t *txn) error {
 				close(running)
 				<-release // the batch holds on, as behind a slow disk
-				k := &keys.Key{ID: keys.NewID(), Name: "slow", Org: "/acme", Type: keys.Secret,
-					Grants: grants("/acme"), CreatedAt: t.now, Enabled: true, CreatedBy: t.p.Actor}
-				if err := t.insertKey(k, "sk", keys.HashSecret(k.ID)); err != nil {
-					return err
-				}
-				return t.audit(keys.ActionCreate, k, nil)
+				return insertTestKey(t, "slow", true)
 			})
 		}()
 		<-running
@@ -420,4 +410,19 @@ func TestGroupCommitACallerGoneWhileRunningReturnsAtOnce(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	})
+}
+
+// insertTestKey writes a key named name into /acme inside t, as a create
+// does but without its checks, and its audit row when audited: a call's
+// statements that a test can then interrupt (panic, fail) half way.
+func insertTestKey(t *txn, name string, audited bool) error {
+	k := &keys.Key{ID: keys.NewID(), Name: name, Org: "/acme", Type: keys.Secret,
+		Grants: grants("/acme"), CreatedAt: t.now, Enabled: true, CreatedBy: t.p.Actor}
+	if err := t.insertKey(k, "sk", keys.HashSecret(k.ID)); err != nil {
+		return err
+	}
+	if !audited {
+		return nil
+	}
+	return t.audit(keys.ActionCreate, k, nil)
 }
