@@ -115,23 +115,24 @@ func BenchmarkFloorHandler(b *testing.B) {
 // chain (request log, routing, query, verification) over the in-memory
 // backend, with one key and with 50 in rotation.
 func BenchmarkGatewayAuthHandler(b *testing.B) {
-	for lname, l := range benchLogs(b) {
-		for _, n := range []int{1, 50} {
-			b.Run(lname+"/keys="+itoa(n), func(b *testing.B) {
-				m, secrets := newMemBackend(b, n)
-				h := server.New(m, server.Options{Logger: l.logger, SummaryEvery: l.every, Metrics: l.metrics, Now: m.Now})
-				var reqs []*http.Request
-				for _, s := range secrets {
-					reqs = append(reqs, authRequest(s))
-				}
-				serveLoop(b, h, reqs, nil, http.StatusNoContent)
-			})
-		}
-	}
+	handlerBench(b, http.StatusNoContent, func(secret string) (*http.Request, []byte) {
+		return authRequest(secret), nil
+	})
 }
 
 // BenchmarkVerifyHandler is POST /v1/verify the same way.
 func BenchmarkVerifyHandler(b *testing.B) {
+	handlerBench(b, http.StatusOK, func(secret string) (*http.Request, []byte) {
+		req := httptest.NewRequest("POST", "/v1/verify", nil)
+		req.Header.Set("Content-Type", "application/json")
+		req.RemoteAddr = "127.0.0.1:40000"
+		return req, []byte(`{"key":"` + secret + `","resource":"/acme/prod/app","role":"editor"}`)
+	})
+}
+
+// handlerBench serves the request (and body, if any) made for each key's
+// secret in turn, under every request log, with 1 and 50 keys.
+func handlerBench(b *testing.B, want int, request func(secret string) (*http.Request, []byte)) {
 	for lname, l := range benchLogs(b) {
 		for _, n := range []int{1, 50} {
 			b.Run(lname+"/keys="+itoa(n), func(b *testing.B) {
@@ -140,15 +141,16 @@ func BenchmarkVerifyHandler(b *testing.B) {
 				var reqs []*http.Request
 				var bodies [][]byte
 				for _, s := range secrets {
-					req := httptest.NewRequest("POST", "/v1/verify", nil)
-					req.Header.Set("Content-Type", "application/json")
-					req.RemoteAddr = "127.0.0.1:40000"
+					req, body := request(s)
 					reqs = append(reqs, req)
-					bodies = append(bodies, []byte(`{"key":"`+s+`","resource":"/acme/prod/app","role":"editor"}`))
+					bodies = append(bodies, body)
 				}
-				rd := &bytes.Reader{}
-				body := func(i int) io.ReadCloser { rd.Reset(bodies[i]); return io.NopCloser(rd) }
-				serveLoop(b, h, reqs, body, http.StatusOK)
+				var body func(int) io.ReadCloser
+				if bodies[0] != nil {
+					rd := &bytes.Reader{}
+					body = func(i int) io.ReadCloser { rd.Reset(bodies[i]); return io.NopCloser(rd) }
+				}
+				serveLoop(b, h, reqs, body, want)
 			})
 		}
 	}
