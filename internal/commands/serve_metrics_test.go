@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"github.com/keyward/keyward/internal/iostreams"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // With --metrics-addr, /metrics is served there, open, and not on --addr.
@@ -18,7 +20,7 @@ func TestServeMetricsOnTheirOwnListener(t *testing.T) {
 	dir := serveEnv(t)
 	db := filepath.Join(dir, "server.db")
 	root := rootKey(t, db)
-	stderr := &serveBuffer{}
+	stderr := &testenv.Buffer{}
 	base, stop := startServe(t, stderr, "--db", db, "serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0")
 	stopped := false
 	defer func() {

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,24 +17,6 @@ import (
 	"github.com/keyward/keyward/internal/store"
 	"github.com/keyward/keyward/internal/testenv"
 )
-
-// serveBuffer is stderr shared by the serving goroutine and the test.
-type serveBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *serveBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *serveBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // serveEnv isolates the test from the user's config and KEYWARD_* settings.
 func serveEnv(t *testing.T) string {
@@ -91,7 +71,7 @@ func TestServeFlags(t *testing.T) {
 // startServe runs `keyward serve` in-process on a free port and returns its
 // base URL and a function that stops it (SIGINT-like) and returns the exit
 // code.
-func startServe(t *testing.T, stderr *serveBuffer, args ...string) (string, func() int) {
+func startServe(t *testing.T, stderr *testenv.Buffer, args ...string) (string, func() int) {
 	t.Helper()
 	ios, _, _, _ := iostreams.Test()
 	ios.ErrOut = stderr
@@ -137,7 +117,7 @@ func TestServe(t *testing.T) {
 	dir := serveEnv(t)
 	db := filepath.Join(dir, "server.db")
 	root := rootKey(t, db)
-	stderr := &serveBuffer{}
+	stderr := &testenv.Buffer{}
 	base, stop := startServe(t, stderr, "--db", db, "serve", "--addr", "127.0.0.1:0", "--max-ttl", "30d")
 
 	res, err := http.Get(base + "/healthz")
@@ -183,7 +163,7 @@ func TestServeTLS(t *testing.T) {
 	dir := serveEnv(t)
 	db := filepath.Join(dir, "server.db")
 	_, certFile, keyFile, pool := testenv.PKI(t, dir)
-	stderr := &serveBuffer{}
+	stderr := &testenv.Buffer{}
 	base, stop := startServe(t, stderr, "--db", db, "serve", "--addr", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile)
 	defer stop()
 	if !strings.HasPrefix(base, "https://") {
