@@ -25,3 +25,8 @@ const MaxDeleteKeys = 1000
 // has been replaced (or, with grace 0, has already stopped working), and
 // can follow the roll into wherever it keeps its credential.
 const HeaderSelf = "X-Keyward-Self"
+
+// HeaderCode carries the verification code of a /v1/auth denial that is
+// not a 401 (IP_NOT_ALLOWED, RATE_LIMITED): a gateway that can only pass
+// 401 and 403 on (nginx) tells a rate limit from missing rights by it.
+const HeaderCode = "X-Keyward-Code"

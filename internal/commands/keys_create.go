@@ -30,11 +30,15 @@ type CreateOptions struct {
 	Prefix    string
 	Meta      []string
 	Quiet     bool
+	// AllowedIPs and RateLimit are the key's policies; nil for none.
+	AllowedIPs *keys.AllowList
+	RateLimit  *keys.RateLimit
 }
 
 func NewCmdCreate(f *Factory, runF func(*CreateOptions) error) *cobra.Command {
 	opts := &CreateOptions{IO: f.IO, Service: f.Service, Settings: settingsFor(f), Now: nowFor(f), Role: keys.Viewer}
 	var ttl durationFlag
+	var policies policyFlags
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a key and print its secret, once",
@@ -44,6 +48,7 @@ default). The secret is printed once and never again: store it now.
 Without --resource, the profile's default_resource is used.`,
 		Example: `  keyward keys create ci-deploy --resource /acme/prod --role editor --ttl 30d
   keyward keys create web --type public --resource /acme/web -q
+  keyward keys create partner --resource /acme/api --allow-ip 203.0.113.0/24 --rate-limit 100/1s
   keyward --db server.db keys create root --role admin --resource /`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -52,6 +57,10 @@ Without --resource, the profile's default_resource is used.`,
 				return err
 			}
 			opts.TTL = ttl.Ptr()
+			var err error
+			if opts.AllowedIPs, opts.RateLimit, err = policies.parse(cmd); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -66,6 +75,7 @@ Without --resource, the profile's default_resource is used.`,
 	cmd.Flags().StringVar(&opts.Prefix, "prefix", "", "secret prefix, 1-20 of a-z0-9_ (default sk, or pk for public keys)")
 	cmd.Flags().StringArrayVar(&opts.Meta, "meta", nil, "metadata key=value (repeatable)")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the secret")
+	policies.register(cmd, false)
 	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"secret", "public"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
 	_ = cmd.RegisterFlagCompletionFunc("resource", completeResources(f))
@@ -90,7 +100,10 @@ func createRun(ctx context.Context, opts *CreateOptions) error {
 		}
 		resources = []string{s.DefaultResource}
 	}
-	req := keys.CreateRequest{Name: opts.Name, Type: typ, Prefix: opts.Prefix, TTL: opts.TTL}
+	req := keys.CreateRequest{Name: opts.Name, Type: typ, Prefix: opts.Prefix, TTL: opts.TTL, RateLimit: opts.RateLimit}
+	if opts.AllowedIPs != nil {
+		req.AllowedIPs = *opts.AllowedIPs
+	}
 	for _, r := range resources {
 		res, err := keys.ParseResource(r)
 		if err != nil {

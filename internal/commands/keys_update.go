@@ -25,6 +25,10 @@ type UpdateOptions struct {
 	NoExpiry  bool
 	Enabled   *bool
 	Meta      []string
+	// AllowedIPs replaces the allow-list (empty: removes it), RateLimit
+	// the limit (zero: removes it); nil leaves each as it is.
+	AllowedIPs *keys.AllowList
+	RateLimit  *keys.RateLimit
 }
 
 func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
@@ -32,12 +36,15 @@ func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
 	var ttl durationFlag
 	var name string
 	var enable, disable bool
+	var policies policyFlags
 	cmd := &cobra.Command{
 		Use:   "update KEY",
-		Short: "Rename a key, change its expiry, enable or disable it, edit its metadata",
+		Short: "Rename a key, change its expiry, enable or disable it, edit its metadata or policies",
 		Example: `  keyward keys update ci-deploy --ttl 90d
   keyward keys update ci-deploy --disable
-  keyward keys update ci-deploy --meta team=platform --meta old=`,
+  keyward keys update ci-deploy --meta team=platform --meta old=
+  keyward keys update partner --allow-ip 203.0.113.0/24 --allow-ip 2001:db8::/32 --rate-limit 5000/1h
+  keyward keys update partner --clear-allow-ip --rate-limit ''`,
 		Args:              exactArgs(1),
 		ValidArgsFunction: keyArgs(f, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -59,8 +66,12 @@ func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
 				}
 				opts.Enabled = &v
 			}
-			if opts.Name == nil && opts.TTL == nil && opts.ExpiresAt == "" && !opts.NoExpiry && opts.Enabled == nil && len(opts.Meta) == 0 {
-				return usageErrorf("nothing to update: use --name, --ttl, --expires-at, --no-expiry, --enable, --disable or --meta")
+			var err error
+			if opts.AllowedIPs, opts.RateLimit, err = policies.parse(cmd); err != nil {
+				return err
+			}
+			if opts.Name == nil && opts.TTL == nil && opts.ExpiresAt == "" && !opts.NoExpiry && opts.Enabled == nil && len(opts.Meta) == 0 && !policies.changed(cmd) {
+				return usageErrorf("nothing to update: use --name, --ttl, --expires-at, --no-expiry, --enable, --disable, --meta, --allow-ip or --rate-limit")
 			}
 			if runF != nil {
 				return runF(opts)
@@ -75,13 +86,15 @@ func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
 	cmd.Flags().BoolVar(&enable, "enable", false, "enable the key")
 	cmd.Flags().BoolVar(&disable, "disable", false, "disable the key (it verifies as DISABLED)")
 	cmd.Flags().StringArrayVar(&opts.Meta, "meta", nil, "set metadata key=value; key= removes it (repeatable)")
+	policies.register(cmd, true)
 	noFileFlags(cmd, "name", "ttl", "expires-at", "meta")
 	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
 
 func updateRun(ctx context.Context, opts *UpdateOptions) error {
-	req := keys.UpdateRequest{Name: opts.Name, TTL: opts.TTL, NoExpiry: opts.NoExpiry, Enabled: opts.Enabled}
+	req := keys.UpdateRequest{Name: opts.Name, TTL: opts.TTL, NoExpiry: opts.NoExpiry, Enabled: opts.Enabled,
+		AllowedIPs: opts.AllowedIPs, RateLimit: opts.RateLimit}
 	if opts.ExpiresAt != "" {
 		t, err := keys.ParseExpiresAt(opts.ExpiresAt, opts.Now())
 		if err != nil {

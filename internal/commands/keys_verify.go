@@ -19,6 +19,9 @@ type VerifyOptions struct {
 	Printer  output.Printer
 	Resource string
 	Role     string
+	// IP is the address the key is presented from, checked against its
+	// allow-list; "" is not known.
+	IP string
 }
 
 func NewCmdVerify(f *Factory, runF func(*VerifyOptions) error) *cobra.Command {
@@ -28,10 +31,15 @@ func NewCmdVerify(f *Factory, runF func(*VerifyOptions) error) *cobra.Command {
 		Short: "Check a secret (read from stdin) against a resource and role",
 		Long: `Check a presented secret, read from stdin (or a hidden prompt on a
 terminal), optionally for a resource and a minimum role (viewer by
-default). The result is printed in every format; the exit code is 0 for
-VALID and 7 otherwise (NOT_FOUND, DISABLED, EXPIRED,
-INSUFFICIENT_PERMISSIONS).`,
+default), from an address (--ip: a key with an IP allow-list verifies
+only from an address in it, and never without --ip). The result is
+printed in every format, with the key's rate limit; the exit code is 0
+for VALID and 7 otherwise (NOT_FOUND, DISABLED, EXPIRED, IP_NOT_ALLOWED,
+INSUFFICIENT_PERMISSIONS, RATE_LIMITED). Rate limits count a server's
+verifications: with --server this one counts (and may be RATE_LIMITED),
+with --db it does not.`,
 		Example: `  printf %s "$SECRET" | keyward keys verify --resource /acme/prod/robot-1 --role editor
+  printf %s "$SECRET" | keyward keys verify --ip 203.0.113.7
   keyward keys verify -o json < secret.txt`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -43,6 +51,8 @@ INSUFFICIENT_PERMISSIONS).`,
 	}
 	cmd.Flags().StringVar(&opts.Resource, "resource", "", "resource the key must cover, e.g. /acme/prod/robot-1")
 	cmd.Flags().StringVar(&opts.Role, "role", "", "minimum `role` the key must hold (default viewer): "+keys.RoleChoices)
+	cmd.Flags().StringVar(&opts.IP, "ip", "", "address the key is presented from, for its IP allow-list, e.g. 203.0.113.7")
+	noFileFlags(cmd, "ip")
 	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
 	_ = cmd.RegisterFlagCompletionFunc("resource", completeResources(f))
 	f.printsTo(cmd, &opts.Printer)
@@ -64,6 +74,13 @@ func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 			return err
 		}
 		req.Role = &role
+	}
+	if opts.IP != "" {
+		ip, err := keys.ParseAddr(opts.IP)
+		if err != nil {
+			return err
+		}
+		req.IP = ip
 	}
 	// The backend first: a --db that is not a keyward database is exit 2
 	// whatever is (or is not) on stdin, and before anyone is prompted.

@@ -34,6 +34,11 @@ type ServeOptions struct {
 	// MetricsAddr serves /metrics on a listener of its own, open; ""
 	// serves them on Addr, behind an operator key.
 	MetricsAddr string
+	// TrustedProxies are the gateways whose X-Forwarded-For/X-Real-IP
+	// name a /v1/auth caller's address (--trusted-proxy).
+	TrustedProxies keys.AllowList
+	// RateLimitShare is how many servers share the keys' rate limits.
+	RateLimitShare int
 }
 
 // authFailuresPerMinute is how many failed operator authentications one
@@ -43,6 +48,7 @@ const authFailuresPerMinute = 60
 func NewCmdServe(f *Factory, runF func(*ServeOptions) error) *cobra.Command {
 	opts := &ServeOptions{IO: f.IO, Settings: f.Settings}
 	var maxTTL durationFlag
+	var trusted []string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the management API over a database",
@@ -72,7 +78,19 @@ an operator key with viewer or more on / (as Authorization: Bearer; they
 count every organization's verifications); with --metrics-addr they are
 served there instead, without authentication, for a scraper on a private
 network, and not on --addr. No metric holds a key, a key's name or a
-secret.`,
+secret.
+
+Key policies: a key with an IP allow-list verifies only from an address
+in it. On /v1/auth the address is the connection's, or, when the
+connection comes from a --trusted-proxy, the rightmost address of
+X-Forwarded-For that is not a trusted proxy (else X-Real-IP); such
+headers from any other peer are ignored. Rate limits (keys create
+--rate-limit) are counted in this server's memory, exactly; a key past
+its limit is RATE_LIMITED (/v1/auth 429 with Retry-After, or 403 with
+X-Keyward-Code: RATE_LIMITED when asked by ?rate_limited_status=403, for
+nginx). Behind a load balancer, --rate-limit-share N makes each of N
+servers allow ⌈limit/N⌉, so that together they allow at most the limit
+plus N-1 a period.`,
 		Example: `  keyward --db /var/lib/keyward/keys.db serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --max-ttl 90d`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -91,6 +109,15 @@ secret.`,
 					return usageErrorf("--metrics-addr is --addr: give it another port, or leave it out to serve /metrics on --addr")
 				}
 			}
+			if len(trusted) > 0 {
+				var err error
+				if opts.TrustedProxies, err = keys.ParseAllowList(trusted); err != nil {
+					return usageErrorf("--trusted-proxy: %s", keys.ErrorMessage(err))
+				}
+			}
+			if opts.RateLimitShare < 1 || opts.RateLimitShare > 1000 {
+				return usageErrorf("--rate-limit-share must be from 1 to 1000 (the number of servers sharing the rate limits)")
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -102,7 +129,9 @@ secret.`,
 	cmd.Flags().StringVar(&opts.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
 	cmd.Flags().Var(&maxTTL, "max-ttl", "longest key lifetime the server allows; keys without an expiry get it (e.g. 90d)")
 	cmd.Flags().StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve /metrics on this HOST:PORT, without authentication, instead of on --addr behind an operator key")
-	noFileFlags(cmd, "addr", "max-ttl", "metrics-addr")
+	cmd.Flags().StringArrayVar(&trusted, "trusted-proxy", nil, "a gateway's address or CIDR (repeatable) whose X-Forwarded-For/X-Real-IP name the caller's address for IP allow-lists")
+	cmd.Flags().IntVar(&opts.RateLimitShare, "rate-limit-share", 1, "how many servers share the keys' rate limits: each allows ⌈limit/N⌉")
+	noFileFlags(cmd, "addr", "max-ttl", "metrics-addr", "trusted-proxy", "rate-limit-share")
 	return cmd
 }
 
@@ -150,6 +179,8 @@ func serveRun(ctx context.Context, opts *ServeOptions) (err error) {
 		SummaryEvery:          10 * time.Second,
 		Metrics:               metrics,
 		MetricsOnAPI:          opts.MetricsAddr == "",
+		TrustedProxies:        opts.TrustedProxies,
+		RateLimitShare:        opts.RateLimitShare,
 	})
 	if opts.MetricsAddr != "" {
 		// Either listener failing stops both: a server whose metrics

@@ -47,6 +47,11 @@ type Key struct {
 	LastUsedAt        *time.Time        `json:"last_used_at"`
 	Meta              map[string]string `json:"meta"`
 	CreatedBy         string            `json:"created_by"`
+	// AllowedIPs, when not nil, are the only networks the key verifies
+	// from (policy.go).
+	AllowedIPs AllowList `json:"allowed_ips"`
+	// RateLimit, when set, bounds the key's verifications on a server.
+	RateLimit *RateLimit `json:"rate_limit"`
 }
 
 // NewSecretKey is a key with its secret: the answer of create and roll, the

@@ -42,6 +42,15 @@ func (req CreateRequest) Normalize() (CreateRequest, string, error) {
 		}
 	}
 	req.Meta = meta
+	if err := checkPolicies(req.AllowedIPs, req.RateLimit); err != nil {
+		return req, "", err
+	}
+	if len(req.AllowedIPs) == 0 {
+		req.AllowedIPs = nil
+	}
+	if req.RateLimit != nil && req.RateLimit.IsZero() {
+		req.RateLimit = nil
+	}
 	return req, org, nil
 }
 
@@ -62,13 +71,20 @@ func (req UpdateRequest) Validate() error {
 	if n > 1 {
 		return Errorf(Invalid, "give at most one of ttl, expires_at and no_expiry")
 	}
-	if req.Name == nil && n == 0 && req.Enabled == nil && len(req.Meta) == 0 {
-		return Errorf(Invalid, "nothing to update: give a name, ttl, expires_at, no_expiry, enabled or meta")
+	if req.Name == nil && n == 0 && req.Enabled == nil && len(req.Meta) == 0 && req.AllowedIPs == nil && req.RateLimit == nil {
+		return Errorf(Invalid, "nothing to update: give a name, ttl, expires_at, no_expiry, enabled, meta, allowed_ips or rate_limit")
 	}
 	if req.Name != nil {
 		if err := ValidateName(*req.Name); err != nil {
 			return err
 		}
+	}
+	var l AllowList
+	if req.AllowedIPs != nil {
+		l = *req.AllowedIPs
+	}
+	if err := checkPolicies(l, req.RateLimit); err != nil {
+		return err
 	}
 	return ValidateMeta(req.Meta)
 }
@@ -104,6 +120,7 @@ func (req VerifyRequest) Normalize() (VerifyRequest, error) {
 			return req, err
 		}
 	}
+	req.IP = req.IP.Unmap().WithZone("")
 	return req, nil
 }
 

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 )
@@ -137,7 +138,7 @@ func TestEvaluate(t *testing.T) {
 		if tc.mod != nil {
 			tc.mod(k)
 		}
-		r := Evaluate(k, tc.previous, now, tc.res, tc.role)
+		r := Evaluate(k, tc.previous, now, tc.res, tc.role, netip.Addr{})
 		if r.Code != tc.want || r.Valid != (tc.want == CodeValid) {
 			t.Errorf("%s: got %s (valid %v), want %s", tc.name, r.Code, r.Valid, tc.want)
 		}
@@ -163,7 +164,7 @@ func TestEvaluateCapsPublicKeys(t *testing.T) {
 		{nil, Editor, CodeInsufficientPermissions}, {&web, Editor, CodeInsufficientPermissions},
 		{nil, Admin, CodeInsufficientPermissions}, {&web, Admin, CodeInsufficientPermissions},
 	} {
-		r := Evaluate(k, false, now, tc.res, &tc.role)
+		r := Evaluate(k, false, now, tc.res, &tc.role, netip.Addr{})
 		if r.Code != tc.want {
 			t.Errorf("verify %v as %s: %s, want %s", tc.res, tc.role, r.Code, tc.want)
 		}

@@ -67,18 +67,26 @@ type CreateRequest struct {
 	TTL       *Duration         `json:"ttl,omitempty"`
 	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
 	Meta      map[string]string `json:"meta,omitempty"`
+	// AllowedIPs and RateLimit are the key's policies (policy.go); none
+	// when empty.
+	AllowedIPs AllowList  `json:"allowed_ips,omitempty"`
+	RateLimit  *RateLimit `json:"rate_limit,omitempty"`
 }
 
 // UpdateRequest is `keys update` and PATCH /v1/keys/{key}. Nil fields stay
 // as they are; at most one of TTL, ExpiresAt and NoExpiry. Meta merges: an
-// empty value removes its key.
+// empty value removes its key. AllowedIPs replaces the allow-list, an
+// empty one ([]) removing it; RateLimit replaces the limit, the zero one
+// ("") removing it.
 type UpdateRequest struct {
-	Name      *string           `json:"name,omitempty"`
-	TTL       *Duration         `json:"ttl,omitempty"`
-	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
-	NoExpiry  bool              `json:"no_expiry,omitempty"`
-	Enabled   *bool             `json:"enabled,omitempty"`
-	Meta      map[string]string `json:"meta,omitempty"`
+	Name       *string           `json:"name,omitempty"`
+	TTL        *Duration         `json:"ttl,omitempty"`
+	ExpiresAt  *time.Time        `json:"expires_at,omitempty"`
+	NoExpiry   bool              `json:"no_expiry,omitempty"`
+	Enabled    *bool             `json:"enabled,omitempty"`
+	Meta       map[string]string `json:"meta,omitempty"`
+	AllowedIPs *AllowList        `json:"allowed_ips,omitempty"`
+	RateLimit  *RateLimit        `json:"rate_limit,omitempty"`
 }
 
 // DefaultGrace is how long a rolled-out secret keeps working by default.

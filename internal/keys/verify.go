@@ -1,6 +1,9 @@
 package keys
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // VerifyCode is the outcome of verifying a presented secret.
 type VerifyCode string
@@ -10,7 +13,9 @@ const (
 	CodeNotFound                VerifyCode = "NOT_FOUND"
 	CodeDisabled                VerifyCode = "DISABLED"
 	CodeExpired                 VerifyCode = "EXPIRED"
+	CodeIPNotAllowed            VerifyCode = "IP_NOT_ALLOWED"
 	CodeInsufficientPermissions VerifyCode = "INSUFFICIENT_PERMISSIONS"
+	CodeRateLimited             VerifyCode = "RATE_LIMITED"
 )
 
 // VerifyRequest is a presented secret with what it should allow. The JSON
@@ -19,6 +24,10 @@ type VerifyRequest struct {
 	Secret   string    `json:"key"`
 	Resource *Resource `json:"resource,omitempty"`
 	Role     *Role     `json:"role,omitempty"`
+	// IP is the address the key was presented from (keys verify --ip,
+	// the body's ip, or /v1/auth's client address); the zero Addr is
+	// not known, which a key with an allow-list is refused for.
+	IP netip.Addr `json:"ip,omitzero"`
 }
 
 // VerifyResult is verify's answer in every output format. Key fields are
@@ -31,6 +40,12 @@ type VerifyResult struct {
 	Org       *string    `json:"org"`
 	Grants    []Grant    `json:"grants"`
 	ExpiresAt *time.Time `json:"expires_at"`
+	// RateLimit is the key's limit, reported by every backend; only a
+	// server counts against it (RATE_LIMITED).
+	RateLimit *RateLimit `json:"rate_limit"`
+	// RetryAfter is, for RATE_LIMITED, the whole seconds until the next
+	// verification of the key would succeed; null otherwise.
+	RetryAfter *int64 `json:"retry_after"`
 	// Type is the key's type, for gateways (X-Keyward-Key-Type); not part
 	// of verify's JSON, whose fields are a contract.
 	Type KeyType `json:"-"`
@@ -45,10 +60,13 @@ func NotFoundResult() *VerifyResult {
 // Evaluate decides the code for a found key. previousExpiresAt is set when
 // the secret matched is the key's previous one (after a roll): past it, the
 // secret is NOT_FOUND. The first code that applies wins: NOT_FOUND,
-// DISABLED, EXPIRED, INSUFFICIENT_PERMISSIONS, VALID. Without a resource,
+// DISABLED, EXPIRED, IP_NOT_ALLOWED, INSUFFICIENT_PERMISSIONS, VALID
+// (RATE_LIMITED, which needs a count, is the server's: Limited). ip is
+// the address the key was presented from; the zero Addr (not known)
+// passes only keys without an allow-list. Without a resource,
 // the role is checked against the key's highest grant. A public key
 // answers as at most viewer, whatever it was stored with before that rule.
-func Evaluate(k *Key, matchedPrevious bool, now time.Time, resource *Resource, role *Role) *VerifyResult {
+func Evaluate(k *Key, matchedPrevious bool, now time.Time, resource *Resource, role *Role, ip netip.Addr) *VerifyResult {
 	// A rolled-out secret stops at the end of its grace, and with its key.
 	if matchedPrevious && (k.PreviousExpiresAt == nil || !now.Before(*k.PreviousExpiresAt) || k.Expired(now)) {
 		return NotFoundResult()
@@ -57,7 +75,7 @@ func Evaluate(k *Key, matchedPrevious bool, now time.Time, resource *Resource, r
 	if k.Type == Public {
 		grants = atMostViewer(grants)
 	}
-	r := &VerifyResult{KeyID: &k.ID, Name: &k.Name, Org: &k.Org, Grants: grants, ExpiresAt: k.ExpiresAt, Type: k.Type}
+	r := &VerifyResult{KeyID: &k.ID, Name: &k.Name, Org: &k.Org, Grants: grants, ExpiresAt: k.ExpiresAt, RateLimit: k.RateLimit, Type: k.Type}
 	min := Viewer
 	if role != nil {
 		min = *role
@@ -67,6 +85,8 @@ func Evaluate(k *Key, matchedPrevious bool, now time.Time, resource *Resource, r
 		r.Code = CodeDisabled
 	case k.Expired(now):
 		r.Code = CodeExpired
+	case len(k.AllowedIPs) > 0 && !k.AllowedIPs.Allows(ip):
+		r.Code = CodeIPNotAllowed
 	case resource != nil && RoleOn(grants, *resource) < min:
 		r.Code = CodeInsufficientPermissions
 	case resource == nil && highestRole(grants) < min:

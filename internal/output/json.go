@@ -163,6 +163,9 @@ func NormalizeKey(k *keys.Key) *keys.Key {
 	if c.Meta == nil {
 		c.Meta = map[string]string{}
 	}
+	if len(c.AllowedIPs) == 0 {
+		c.AllowedIPs = nil // none is null, never []
+	}
 	return &c
 }
 

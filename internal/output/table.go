@@ -232,6 +232,12 @@ func (p *tablePrinter) keyDetail(k *keys.Key) [][]string {
 	if len(k.Meta) > 0 {
 		rows = append(rows, []string{"META", metaText(k.Meta, "\n")})
 	}
+	if len(k.AllowedIPs) > 0 {
+		rows = append(rows, []string{"ALLOWED IPS", strings.Join(k.AllowedIPs.Strings(), "\n")})
+	}
+	if k.RateLimit != nil {
+		rows = append(rows, []string{"RATE LIMIT", k.RateLimit.String()})
+	}
 	return rows
 }
 
@@ -369,6 +375,12 @@ func (p *tablePrinter) Verify(w io.Writer, r *keys.VerifyResult) error {
 	rows := [][]string{{"GRANTS", grantsText(r.Grants, "\n")}, {"EXPIRES", p.when(r.ExpiresAt, "never")}}
 	if r.Org != nil {
 		rows = append([][]string{{"ORG", *r.Org}}, rows...)
+	}
+	if r.RateLimit != nil {
+		rows = append(rows, []string{"RATE LIMIT", r.RateLimit.String()})
+	}
+	if r.RetryAfter != nil {
+		rows = append(rows, []string{"RETRY AFTER", fmt.Sprintf("%ds", *r.RetryAfter)})
 	}
 	fmt.Fprintln(w, line)
 	return p.render(w, nil, rows)

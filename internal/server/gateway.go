@@ -3,8 +3,10 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
+	"github.com/keyward/keyward/internal/api"
 	"github.com/keyward/keyward/internal/keys"
 )
 
@@ -15,7 +17,7 @@ import (
 // gateway that did not say what to check), 503 when the backend cannot
 // decide (a gateway must then fail closed, not let the request through).
 func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
-	req, err := gatewayRequest(r)
+	req, limitedStatus, err := gatewayRequest(r)
 	if err != nil {
 		return err
 	}
@@ -25,6 +27,7 @@ func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
 		return s.authDenied(w, r, "no key presented", nil)
 	}
 	req.Secret = token
+	req.IP = s.clientAddr(r)
 	res, err := s.b.Verify(r.Context(), req)
 	if err != nil {
 		if code := keys.ErrorCode(err); code == keys.Invalid {
@@ -33,6 +36,7 @@ func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
 		s.log.WarnContext(r.Context(), "auth: cannot verify", "error", logCause(err))
 		return keys.Errorf(keys.Unavailable, "cannot verify the key right now; try again")
 	}
+	s.limit(res)
 	info := infoOf(w)
 	info.code = res.Code
 	switch res.Code {
@@ -57,6 +61,25 @@ func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	case keys.CodeInsufficientPermissions:
 		return keys.Errorf(keys.Forbidden, "the key does not have the rights asked for (%s)", res.Code)
+	case keys.CodeIPNotAllowed:
+		if res.KeyID != nil {
+			info.actor = *res.KeyID
+		}
+		w.Header().Set(api.HeaderCode, string(res.Code))
+		return keys.Errorf(keys.Forbidden, "the key may not be used from this address (%s)", res.Code)
+	case keys.CodeRateLimited:
+		if res.KeyID != nil {
+			info.actor = *res.KeyID
+		}
+		h := w.Header()
+		h.Set(api.HeaderCode, string(res.Code))
+		h.Set("Retry-After", strconv.FormatInt(*res.RetryAfter, 10))
+		if limitedStatus == http.StatusForbidden {
+			// nginx's auth_request turns a 429 into a 500: the example
+			// asks for a 403 and maps it back by X-Keyward-Code.
+			return keys.Errorf(keys.Forbidden, "the key is over its rate limit (%s); retry after %d s", res.Code, *res.RetryAfter)
+		}
+		return keys.Errorf(keys.RateLimited, "the key is over its rate limit (%s); retry after %d s", res.Code, *res.RetryAfter)
 	}
 	return s.authDenied(w, r, string(res.Code), res.KeyID)
 }
@@ -101,7 +124,46 @@ func (s *server) authDenied(w http.ResponseWriter, r *http.Request, reason strin
 // denied: a gateway that forgot it, or a trailing slash in a proxy_pass,
 // must not turn the check into "any valid key". X-Keyward-Resource: /
 // asks for any valid key explicitly.
-func gatewayRequest(r *http.Request) (keys.VerifyRequest, error) {
+func gatewayRequest(r *http.Request) (keys.VerifyRequest, int, error) {
+	req, err := gatewayVerifyRequest(r)
+	if err != nil {
+		return req, 0, err
+	}
+	limited := http.StatusTooManyRequests
+	if r.URL.Path == "/v1/auth" && strings.Contains(r.URL.RawQuery, limitedStatusParam) {
+		if limited, err = limitedStatus(r.URL.RawQuery); err != nil {
+			return req, 0, err
+		}
+	}
+	return req, limited, nil
+}
+
+// limitedStatusParam chooses /v1/auth's status for RATE_LIMITED: 429, or
+// 403 for nginx, whose auth_request turns any status but 2xx, 401 and
+// 403 into a 500 (the answer's X-Keyward-Code and Retry-After tell it
+// from a 403 for the rights). Only in /v1/auth's own query: under
+// /v1/auth/… the query is the end user's.
+const limitedStatusParam = "rate_limited_status"
+
+func limitedStatus(raw string) (int, error) {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return 0, keys.Errorf(keys.Invalid, "invalid query string: %v", err)
+	}
+	switch vs := q[limitedStatusParam]; {
+	case len(vs) == 0:
+		return http.StatusTooManyRequests, nil
+	case len(vs) > 1:
+		return 0, keys.Errorf(keys.Forbidden, "query parameter %s was given %d times: which one is meant cannot be told", limitedStatusParam, len(vs))
+	case vs[0] == "429":
+		return http.StatusTooManyRequests, nil
+	case vs[0] == "403":
+		return http.StatusForbidden, nil
+	}
+	return 0, keys.Errorf(keys.Invalid, "query parameter %s must be 429 or 403", limitedStatusParam)
+}
+
+func gatewayVerifyRequest(r *http.Request) (keys.VerifyRequest, error) {
 	prefixed := r.URL.Path != "/v1/auth"
 	var q gatewayQuery
 	if !prefixed {

@@ -48,8 +48,8 @@ type routeMetrics struct {
 // verification, then a gateway check without a key, then a request that
 // got no answer (a malformed check, a backend that could not decide).
 var verifyCodes = [...]keys.VerifyCode{
-	keys.CodeValid, keys.CodeNotFound, keys.CodeDisabled, keys.CodeExpired, keys.CodeInsufficientPermissions,
-	codeNoKey, codeError,
+	keys.CodeValid, keys.CodeNotFound, keys.CodeDisabled, keys.CodeExpired, keys.CodeIPNotAllowed,
+	keys.CodeInsufficientPermissions, keys.CodeRateLimited, codeNoKey, codeError,
 }
 
 const (
@@ -82,7 +82,7 @@ func NewMetrics(o MetricsOptions) *Metrics {
 
 	verifications := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "keyward_verifications_total",
-		Help: "Verifications answered, by route (/v1/auth for every gateway check, /v1/verify) and code (VALID, NOT_FOUND, DISABLED, EXPIRED, INSUFFICIENT_PERMISSIONS; NO_KEY: a gateway check without a bearer key; ERROR: no answer, a malformed check or a backend that could not decide).",
+		Help: "Verifications answered, by route (/v1/auth for every gateway check, /v1/verify) and code (VALID, NOT_FOUND, DISABLED, EXPIRED, IP_NOT_ALLOWED, INSUFFICIENT_PERMISSIONS, RATE_LIMITED; NO_KEY: a gateway check without a bearer key; ERROR: no answer, a malformed check or a backend that could not decide).",
 	}, []string{"route", "code"})
 	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "keyward_request_duration_seconds",

@@ -58,6 +58,7 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.limit(res)
 	info := infoOf(w)
 	info.verified, info.code = res.Code == keys.CodeValid, res.Code
 	writeJSON(w, http.StatusOK, res)

@@ -8,7 +8,9 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/keyward/keyward/internal/api"
@@ -41,6 +43,17 @@ type Options struct {
 	// an operator key that may read every key; without it they are
 	// served elsewhere (Metrics.Handler on serve's --metrics-addr).
 	MetricsOnAPI bool
+	// TrustedProxies are the gateways whose X-Forwarded-For and X-Real-IP
+	// say a /v1/auth caller's address (clientaddr.go); from any other
+	// peer the headers are ignored.
+	TrustedProxies []netip.Prefix
+	// RateLimitShare makes this server one of that many sharing the
+	// keys' rate limits: it allows ⌈N/share⌉ of each key's N (limiter.go);
+	// 0 or 1: all of it.
+	RateLimitShare int
+	// RateLimitKeys bounds how many keys the rate limiter tracks;
+	// 0 means DefaultRateLimitKeys.
+	RateLimitKeys int
 }
 
 // maxBodyBytes bounds every request body: keys are small, and an unbounded
@@ -55,6 +68,9 @@ type server struct {
 	limiter *failLimiter
 	summary *summary // nil: a line per request
 	metrics *Metrics // nil: none kept
+	limits  *keyLimiter
+
+	warnedHeaders atomic.Bool // the log said once that an untrusted peer sent X-Forwarded-For
 }
 
 // handler is the API: the mux behind the request log.
@@ -109,6 +125,7 @@ func New(b keys.Backend, opts Options) http.Handler {
 	if opts.SummaryEvery > 0 {
 		s.summary = newSummary(s.now())
 	}
+	s.limits = newKeyLimiter(s.now, opts.RateLimitShare, opts.RateLimitKeys)
 	mux := http.NewServeMux()
 	for i, rt := range routes {
 		mux.Handle(strings.TrimSpace(rt.method+" "+rt.path), s.endpoint(i, rt))

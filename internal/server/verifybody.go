@@ -3,6 +3,7 @@ package server
 import (
 	"io"
 	"net/http"
+	"net/netip"
 
 	"github.com/keyward/keyward/internal/keys"
 )
@@ -27,7 +28,7 @@ func verifyRequest(r *http.Request) (keys.VerifyRequest, error) {
 }
 
 // plainVerifyBody reads a verify body made only of the members key,
-// resource and role, in any order, each at most once, with string values
+// resource, role and ip, in any order, each at most once, with string values
 // holding no escape and no byte outside printable ASCII; ok is false for
 // anything else (for which encoding/json's answer might differ: escapes,
 // case-folded names, invalid UTF-8, null, a resource or role that does not parse).
@@ -36,7 +37,7 @@ func plainVerifyBody(b []byte) (req keys.VerifyRequest, ok bool) {
 	if i == len(b) || b[i] != '{' {
 		return req, false
 	}
-	var seen [3]bool
+	var seen [4]bool
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return req, skipSpace(b, i+1) == len(b)
@@ -72,6 +73,12 @@ func plainVerifyBody(b []byte) (req keys.VerifyRequest, ok bool) {
 				return req, false
 			}
 			seen[2], req.Role = true, &role
+		case "ip":
+			ip, err := netip.ParseAddr(string(value)) // as its UnmarshalText does
+			if seen[3] || err != nil {
+				return req, false
+			}
+			seen[3], req.IP = true, ip
 		default:
 			return req, false
 		}

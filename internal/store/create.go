@@ -38,6 +38,7 @@ func (s *Store) Create(ctx context.Context, req keys.CreateRequest) (*keys.NewSe
 			Start: keys.SecretStart(secret), Grants: req.Grants,
 			CreatedAt: t.now.Truncate(time.Second), ExpiresAt: exp, Enabled: true,
 			Meta: req.Meta, CreatedBy: t.p.Actor,
+			AllowedIPs: req.AllowedIPs, RateLimit: req.RateLimit,
 		}
 		if err := keys.CheckChange(t.p, nil, k); err != nil {
 			return err
@@ -60,9 +61,11 @@ func (s *Store) Create(ctx context.Context, req keys.CreateRequest) (*keys.NewSe
 // insertKey writes a new key and its grants.
 func (t *txn) insertKey(k *keys.Key, prefix, hash string) error {
 	if _, err := t.exec(t.ctx, `INSERT INTO keys (id, name, org, type, prefix, start, created_at,
-		expires_at, enabled, meta, created_by, secret_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11)`,
+		expires_at, enabled, meta, created_by, secret_hash, allowed_ips, rate_limit)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $13)`,
 		k.ID, k.Name, k.Org, string(k.Type), prefix, k.Start, toUnix(k.CreatedAt),
-		nullTime(k.ExpiresAt), metaJSON(k.Meta), k.CreatedBy, hash); err != nil {
+		nullTime(k.ExpiresAt), metaJSON(k.Meta), k.CreatedBy, hash,
+		allowedIPsColumn(k.AllowedIPs), rateLimitColumn(k.RateLimit)); err != nil {
 		return err
 	}
 	return t.putGrants(k.ID, k.Grants)
@@ -76,6 +79,12 @@ func createDetails(k *keys.Key) map[string]any {
 	}
 	if len(k.Meta) > 0 {
 		details["meta"] = k.Meta
+	}
+	if k.AllowedIPs != nil {
+		details["allowed_ips"] = k.AllowedIPs.Strings()
+	}
+	if k.RateLimit != nil {
+		details["rate_limit"] = k.RateLimit.String()
 	}
 	return details
 }

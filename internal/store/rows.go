@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +17,7 @@ import (
 func (s *Store) keyColumns() string {
 	return `k.id, k.name, k.org, k.type, k.start, k.created_at, k.expires_at,
 	k.enabled, k.last_used_at, k.meta, k.created_by, k.prev_hash IS NOT NULL, k.prev_expires_at,
-	k.secret_used_at IS NOT NULL, k.prev_self_rolled,
+	k.secret_used_at IS NOT NULL, k.prev_self_rolled, k.allowed_ips, k.rate_limit,
 	(SELECT ` + s.eng.grantsJSON() + ` FROM grants g WHERE g.key_id = k.id)`
 }
 
@@ -39,10 +40,11 @@ func scanKey(sc scanner, extra ...any) (*row, error) {
 		enabled                 bool
 		selfRolled              int
 		grants                  sql.NullString
+		allowed, limit          sql.NullString
 	)
 	dest := []any{&r.ID, &r.Name, &r.Org, &typ, &r.Start, &created, &expires,
 		&enabled, &lastUsed, &meta, &r.CreatedBy, &r.hasPrev, &prev,
-		&r.lastRoll.Claimed, &selfRolled, &grants}
+		&r.lastRoll.Claimed, &selfRolled, &allowed, &limit, &grants}
 	err := sc.Scan(append(dest, extra...)...)
 	if err != nil {
 		return nil, err
@@ -63,7 +65,51 @@ func scanKey(sc scanner, extra ...any) (*row, error) {
 	if r.Grants, err = parseGrants(grants.String); err != nil {
 		return nil, fmt.Errorf("key %s: bad grants: %w", r.ID, err)
 	}
+	if err := scanPolicies(&r.Key, allowed, limit); err != nil {
+		return nil, fmt.Errorf("key %s: %w", r.ID, err)
+	}
 	return &r, nil
+}
+
+// scanPolicies reads the policy columns (migrations/0008_policies.sql):
+// NULL for none.
+func scanPolicies(k *keys.Key, allowed, limit sql.NullString) error {
+	if allowed.Valid {
+		var l keys.AllowList
+		if err := json.Unmarshal([]byte(allowed.String), &l); err != nil {
+			return fmt.Errorf("bad allowed_ips: %w", err)
+		}
+		if len(l) > 0 {
+			k.AllowedIPs = l
+		}
+	}
+	if limit.Valid {
+		rl, err := keys.ParseRateLimit(limit.String)
+		if err != nil {
+			return fmt.Errorf("bad rate_limit: %w", err)
+		}
+		if !rl.IsZero() {
+			k.RateLimit = &rl
+		}
+	}
+	return nil
+}
+
+// allowedIPsColumn and rateLimitColumn are a key's policies as stored:
+// NULL for none.
+func allowedIPsColumn(l keys.AllowList) any {
+	if len(l) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(l)
+	return string(b)
+}
+
+func rateLimitColumn(r *keys.RateLimit) any {
+	if r == nil || r.IsZero() {
+		return nil
+	}
+	return r.String()
 }
 
 // storedGrant is a grant as the engine's aggregate spells it.
@@ -143,6 +189,11 @@ func (r *row) view(now time.Time) *keys.Key {
 	k.Meta = make(map[string]string, len(r.Meta))
 	for mk, mv := range r.Meta {
 		k.Meta[mk] = mv
+	}
+	k.AllowedIPs = slices.Clone(r.AllowedIPs)
+	if r.RateLimit != nil {
+		rl := *r.RateLimit
+		k.RateLimit = &rl
 	}
 	k.PreviousExpiresAt = nil
 	if r.hasPrev && r.prevExpiry != nil && now.Before(*r.prevExpiry) && !r.Expired(now) {

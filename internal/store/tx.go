@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"net/netip"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -139,7 +140,7 @@ func (t *txn) refresh(p *keys.Principal) (*keys.Principal, error) {
 			p.SecretHash, k.ID).Scan(&current, &previous); err != nil {
 			return nil, err
 		}
-		if !current && !(previous && r.evaluate(true, t.now, nil, nil).Code != keys.CodeNotFound) {
+		if !current && !(previous && r.evaluate(true, t.now, nil, nil, netip.Addr{}).Code != keys.CodeNotFound) {
 			return nil, keys.Errorf(keys.Unauthorized, "invalid operator key: log in again or check KEYWARD_TOKEN")
 		}
 		out.Previous = !current

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -70,6 +71,7 @@ func applyUpdate(now time.Time, before, after *keys.Key, req keys.UpdateRequest)
 		after.Enabled = *req.Enabled
 		details["enabled"] = change(before.Enabled, after.Enabled)
 	}
+	applyPolicies(before, after, req, details)
 	if len(req.Meta) > 0 {
 		changes := mergeMeta(after.Meta, req.Meta)
 		if err := keys.ValidateMeta(after.Meta); err != nil {
@@ -109,9 +111,11 @@ func (t *txn) storeUpdate(k *keys.Key) error {
 	_, err := t.exec(t.ctx, `UPDATE keys SET name = $1, expires_at = $2, enabled = $3, meta = $4,
 		-- a previous secret never outlives the key (the comparison
 		-- first: it tells PostgreSQL the parameter's type)
-		prev_expires_at = CASE WHEN prev_expires_at > $2 AND $2 IS NOT NULL THEN $2 ELSE prev_expires_at END
+		prev_expires_at = CASE WHEN prev_expires_at > $2 AND $2 IS NOT NULL THEN $2 ELSE prev_expires_at END,
+		allowed_ips = $6, rate_limit = $7
 		WHERE id = $5`,
-		k.Name, nullTime(k.ExpiresAt), boolInt(k.Enabled), metaJSON(k.Meta), k.ID)
+		k.Name, nullTime(k.ExpiresAt), boolInt(k.Enabled), metaJSON(k.Meta), k.ID,
+		allowedIPsColumn(k.AllowedIPs), rateLimitColumn(k.RateLimit))
 	return err
 }
 
@@ -122,4 +126,30 @@ func sameTime(a, b *time.Time) bool {
 		return a == b
 	}
 	return a.Equal(*b)
+}
+
+// applyPolicies makes after's allow-list and rate limit what req asks
+// for (an empty list or the zero limit: none), noting changes in details.
+func applyPolicies(before, after *keys.Key, req keys.UpdateRequest, details map[string]any) {
+	if req.AllowedIPs != nil {
+		l := *req.AllowedIPs
+		if len(l) == 0 {
+			l = nil
+		}
+		if !slices.Equal(l, before.AllowedIPs) {
+			after.AllowedIPs = l
+			details["allowed_ips"] = change(before.AllowedIPs.Strings(), l.Strings())
+		}
+	}
+	if req.RateLimit != nil {
+		var rl *keys.RateLimit
+		if !req.RateLimit.IsZero() {
+			v := *req.RateLimit
+			rl = &v
+		}
+		if rateLimitColumn(rl) != rateLimitColumn(before.RateLimit) {
+			after.RateLimit = rl
+			details["rate_limit"] = change(rateLimitColumn(before.RateLimit), rateLimitColumn(rl))
+		}
+	}
 }

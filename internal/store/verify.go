@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"net/netip"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -95,7 +96,7 @@ func (s *Store) Verify(ctx context.Context, req keys.VerifyRequest) (*keys.Verif
 		return keys.NotFoundResult(), nil
 	}
 	now := s.clock()
-	res := e.r.evaluate(e.prev, now, req.Resource, req.Role)
+	res := e.r.evaluate(e.prev, now, req.Resource, req.Role, req.IP)
 	if res.Code == keys.CodeNotFound {
 		return res, nil
 	}
@@ -173,10 +174,10 @@ func (s *Store) writeUse(ctx context.Context, id string, u int64) error {
 
 // evaluate is keys.Evaluate on the stored row: the previous secret's
 // expiry as stored, even once passed.
-func (r *row) evaluate(prev bool, now time.Time, resource *keys.Resource, role *keys.Role) *keys.VerifyResult {
+func (r *row) evaluate(prev bool, now time.Time, resource *keys.Resource, role *keys.Role, ip netip.Addr) *keys.VerifyResult {
 	k := r.Key
 	k.PreviousExpiresAt = r.prevExpiry
-	return keys.Evaluate(&k, prev, now, resource, role)
+	return keys.Evaluate(&k, prev, now, resource, role, ip)
 }
 
 // Authenticate turns an operator secret into a principal: Unauthorized for
@@ -203,7 +204,7 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (*keys.Principa
 	}
 	r, prev := e.r, e.prev
 	now := s.clock()
-	if r.evaluate(prev, now, nil, nil).Code == keys.CodeNotFound {
+	if r.evaluate(prev, now, nil, nil, netip.Addr{}).Code == keys.CodeNotFound {
 		return nil, bad // a rolled-out secret past its grace
 	}
 	k := r.view(now)

@@ -139,7 +139,7 @@ func BenchmarkVerifyFloor(b *testing.B) {
 		if keys.HashSecret(parsed) == "" {
 			b.Fatal("no hash")
 		}
-		if r := keys.Evaluate(k, false, time.Now(), req.Resource, req.Role); !r.Valid {
+		if r := keys.Evaluate(k, false, time.Now(), req.Resource, req.Role, req.IP); !r.Valid {
 			b.Fatal(r.Code)
 		}
 	}

@@ -31,5 +31,5 @@ func (m *MapVerifier) Verify(_ context.Context, req keys.VerifyRequest) (*keys.V
 	if m.Now != nil {
 		now = m.Now
 	}
-	return keys.Evaluate(k, false, now(), req.Resource, req.Role), nil
+	return keys.Evaluate(k, false, now(), req.Resource, req.Role, req.IP), nil
 }
