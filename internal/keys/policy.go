@@ -251,21 +251,24 @@ func (r *VerifyResult) Limited(retryAfter time.Duration) {
 	r.Valid, r.Code, r.RetryAfter = false, CodeRateLimited, &secs
 }
 
-// checkPolicies checks policies that did not come through the parsers (a
-// Go caller's): the same bounds as ParseAllowList and ParseRateLimit.
-func checkPolicies(l AllowList, r *RateLimit) error {
-	if len(l) > MaxAllowedIPs {
-		return Errorf(Invalid, "too many allowed IPs: %d, at most %d (use wider networks)", len(l), MaxAllowedIPs)
+// CanonicalAllowList is l as ParseAllowList would have read it from its
+// text: a Go caller's list held to the same rules as one from JSON or
+// flags (IPv4-mapped networks unmapped, host bits refused, sorted,
+// unique, bounded).
+func CanonicalAllowList(l AllowList) (AllowList, error) {
+	if l == nil {
+		return nil, nil
 	}
-	for _, p := range l {
-		if !p.IsValid() || p.Addr().Is4In6() || p.Addr().Zone() != "" || p.Masked() != p {
-			return Errorf(Invalid, "invalid allowed IP %q: use an address or a CIDR without host bits", p.String())
-		}
+	return ParseAllowList(l.Strings())
+}
+
+// checkRateLimit holds a Go caller's limit to ParseRateLimit's bounds.
+func checkRateLimit(r *RateLimit) error {
+	if r == nil || r.IsZero() {
+		return nil
 	}
-	if r != nil && !r.IsZero() {
-		if _, err := ParseRateLimit(r.String()); err != nil || r.N < 0 {
-			return Errorf(Invalid, "invalid rate limit %d per %s: use 1 to %d per 1s to 30d", r.N, r.Per, MaxRateLimitCount)
-		}
+	if _, err := ParseRateLimit(r.String()); err != nil || r.N < 0 {
+		return Errorf(Invalid, "invalid rate limit %d per %s: use 1 to %d per 1s to 30d", r.N, r.Per, MaxRateLimitCount)
 	}
 	return nil
 }

@@ -42,7 +42,10 @@ func (req CreateRequest) Normalize() (CreateRequest, string, error) {
 		}
 	}
 	req.Meta = meta
-	if err := checkPolicies(req.AllowedIPs, req.RateLimit); err != nil {
+	if req.AllowedIPs, err = CanonicalAllowList(req.AllowedIPs); err != nil {
+		return req, "", err
+	}
+	if err := checkRateLimit(req.RateLimit); err != nil {
 		return req, "", err
 	}
 	if len(req.AllowedIPs) == 0 {
@@ -79,11 +82,12 @@ func (req UpdateRequest) Validate() error {
 			return err
 		}
 	}
-	var l AllowList
 	if req.AllowedIPs != nil {
-		l = *req.AllowedIPs
+		if _, err := CanonicalAllowList(*req.AllowedIPs); err != nil {
+			return err
+		}
 	}
-	if err := checkPolicies(l, req.RateLimit); err != nil {
+	if err := checkRateLimit(req.RateLimit); err != nil {
 		return err
 	}
 	return ValidateMeta(req.Meta)

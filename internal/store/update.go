@@ -132,7 +132,7 @@ func sameTime(a, b *time.Time) bool {
 // for (an empty list or the zero limit: none), noting changes in details.
 func applyPolicies(before, after *keys.Key, req keys.UpdateRequest, details map[string]any) {
 	if req.AllowedIPs != nil {
-		l := *req.AllowedIPs
+		l, _ := keys.CanonicalAllowList(*req.AllowedIPs) // checked by Validate
 		if len(l) == 0 {
 			l = nil
 		}
