@@ -65,7 +65,9 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="keyward"`)
 		}
 	case http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", "60")
+		if w.Header().Get("Retry-After") == "" { // a rate-limited key's is its own
+			w.Header().Set("Retry-After", "60")
+		}
 	}
 	writeJSON(w, status, api.NewError(code, msg))
 }
