@@ -87,7 +87,7 @@ func emptyFlagValues(cmd *cobra.Command) error {
 	var err error
 	global := cmd.Root().PersistentFlags()
 	cmd.Flags().Visit(func(fl *pflag.Flag) {
-		if err != nil || global.Lookup(fl.Name) == fl {
+		if err != nil || global.Lookup(fl.Name) == fl || fl.Annotations[emptyRemoves] != nil {
 			return
 		}
 		empty := fl.Value.String() == ""

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -30,8 +31,20 @@ func (p *policyFlags) register(cmd *cobra.Command, update bool) {
 	}
 	cmd.Flags().StringArrayVar(&p.allowIP, "allow-ip", nil, allowUsage)
 	cmd.Flags().StringVar(&p.rateLimit, "rate-limit", "", limitUsage)
+	if update {
+		// Issue 13's spelling of "remove": exempt from the refusal of
+		// empty values (emptyFlagValues); parse warns, since an unset
+		// variable then removes a restriction.
+		for _, n := range []string{"allow-ip", "rate-limit"} {
+			_ = cmd.Flags().SetAnnotation(n, emptyRemoves, []string{"true"})
+		}
+	}
 	noFileFlags(cmd, "allow-ip", "rate-limit")
 }
+
+// emptyRemoves marks a flag whose empty value removes something, which
+// emptyFlagValues lets through.
+const emptyRemoves = "keyward_empty_removes"
 
 // changed reports whether any policy flag was given.
 func (p *policyFlags) changed(cmd *cobra.Command) bool {
@@ -52,6 +65,9 @@ func (p *policyFlags) parse(cmd *cobra.Command) (*keys.AllowList, *keys.RateLimi
 	if err := exclusive(cmd, "rate-limit", "clear-rate-limit"); err != nil {
 		return nil, nil, err
 	}
+	warn := func(flag, what string) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: --%s '' removes the key's %s (--clear-%s says so explicitly)\n", flag, what, flag)
+	}
 	var allow *keys.AllowList
 	switch entries := slices.DeleteFunc(slices.Clone(p.allowIP), func(s string) bool { return s == "" }); {
 	case p.clearAllowIP:
@@ -59,6 +75,9 @@ func (p *policyFlags) parse(cmd *cobra.Command) (*keys.AllowList, *keys.RateLimi
 	case len(entries) > 0 && len(entries) < len(p.allowIP):
 		return nil, nil, usageErrorf("--allow-ip '' removes the allow-list: do not give it with addresses")
 	case cmd.Flags().Changed("allow-ip"):
+		if len(entries) == 0 {
+			warn("allow-ip", "IP allow-list")
+		}
 		l, err := keys.ParseAllowList(entries)
 		if err != nil {
 			return nil, nil, err
@@ -70,6 +89,9 @@ func (p *policyFlags) parse(cmd *cobra.Command) (*keys.AllowList, *keys.RateLimi
 	case p.clearRateLimit:
 		limit = &keys.RateLimit{}
 	case cmd.Flags().Changed("rate-limit"):
+		if p.rateLimit == "" {
+			warn("rate-limit", "rate limit")
+		}
 		rl, err := keys.ParseRateLimit(p.rateLimit)
 		if err != nil {
 			return nil, nil, err
