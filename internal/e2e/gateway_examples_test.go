@@ -139,6 +139,7 @@ type gatewayEnv struct {
 	accepted    *atomic.Int64 // connections the relay accepted
 
 	editor, viewer, other gwKey
+	from                  *http.Client // nil: http.DefaultClient, from 127.0.0.1
 }
 
 func newGatewayEnv(t *testing.T) *gatewayEnv {
@@ -148,7 +149,9 @@ func newGatewayEnv(t *testing.T) *gatewayEnv {
 	g.editor = g.create(t, "gw-editor", "/acme/prod", "editor")
 	g.viewer = g.create(t, "gw-viewer", "/acme/prod", "viewer")
 	g.other = g.create(t, "gw-other", "/globex", "admin")
-	api := startServe(t, bin, g.env, g.db)
+	// The gateways reach keyward through the relay, from 127.0.0.1: the
+	// examples' --trusted-proxy.
+	api := serveWith(t, bin, g.env, "serve", "--addr", "127.0.0.1:0", "--db", g.db, "--trusted-proxy", "127.0.0.1")
 	g.keywardAddr, g.accepted = countingRelay(t, strings.TrimPrefix(api, "http://"))
 	app := httptest.NewServer(http.HandlerFunc(echoRequest))
 	t.Cleanup(app.Close)
@@ -156,10 +159,10 @@ func newGatewayEnv(t *testing.T) *gatewayEnv {
 	return g
 }
 
-func (g *gatewayEnv) create(t *testing.T, name, resource, role string) gwKey {
+func (g *gatewayEnv) create(t *testing.T, name, resource, role string, extra ...string) gwKey {
 	t.Helper()
-	r := kwExec(t, g.bin, g.env, "", "--db", g.db, "keys", "create", name, "--resource", resource, "--role", role, "-o", "json").
-		want(t, 0, "keys create "+name)
+	args := append([]string{"--db", g.db, "keys", "create", name, "--resource", resource, "--role", role, "-o", "json"}, extra...)
+	r := kwExec(t, g.bin, g.env, "", args...).want(t, 0, "keys create "+name)
 	var k struct{ ID, Secret string }
 	r.json(t, &k)
 	return gwKey{name: name, id: k.ID, secret: k.Secret}
@@ -191,7 +194,11 @@ func (g *gatewayEnv) send(t *testing.T, method, url, secret string, header map[s
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := http.DefaultClient
+	if g.from != nil {
+		client = g.from
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s through the gateway: %v", method, url, err)
 	}
@@ -292,6 +299,8 @@ func (g *gatewayEnv) exercise(t *testing.T, base string, tooLarge int) {
 		}
 	}
 
+	g.exercisePolicies(t, base)
+
 	// Deleted and disabled keys are refused from the next request on.
 	for _, change := range [][]string{{"delete", "--yes"}, {"update", "--disable"}} {
 		k := g.create(t, "gw-"+change[0], "/acme/prod", "admin")
@@ -376,4 +385,65 @@ func countingRelay(t *testing.T, target string) (string, *atomic.Int64) {
 		wg.Wait()
 	})
 	return ln.Addr().String(), &n
+}
+
+// clientFrom is an HTTP client whose connections come from the loopback
+// address ip (127.0.0.2, 127.0.0.3...): callers at addresses of their
+// own, as a gateway sees them.
+func clientFrom(t *testing.T, ip string) *http.Client {
+	t.Helper()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	tr := &http.Transport{DialContext: d.DialContext}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
+}
+
+// exercisePolicies checks issue 13's key policies through the gateway: a
+// caller inside and outside a key's IP allow-list (the gateway passing
+// its address on, and a caller's own X-Forwarded-For and X-Real-IP
+// never believed), and a burst past a key's rate limit answered 429
+// with Retry-After. Timing is not assumed: the limit's period is an
+// hour, and the burst asserts at most the limit's successes.
+func (g *gatewayEnv) exercisePolicies(t *testing.T, base string) {
+	t.Helper()
+	defer func() { g.from = nil }()
+	inside, outside := clientFrom(t, "127.0.0.2"), clientFrom(t, "127.0.0.3")
+	fenced := g.create(t, "gw-fenced", "/acme/prod", "editor", "--allow-ip", "127.0.0.2")
+	g.from = inside
+	g.passed(t, "a key from inside its allow-list", "GET", base+"/app/x", fenced.secret, nil, "")
+	g.from = outside
+	for what, header := range map[string]map[string]string{
+		"outside its allow-list":                          nil,
+		"outside, claiming inside in X-Forwarded-For":     {"X-Forwarded-For": "127.0.0.2"},
+		"outside, claiming inside in X-Real-IP":           {"X-Real-IP": "127.0.0.2"},
+		"outside, claiming inside in both":                {"X-Forwarded-For": "127.0.0.2", "X-Real-IP": "127.0.0.2"},
+		"outside, claiming to be the trusted proxy first": {"X-Forwarded-For": "127.0.0.2, 127.0.0.1"},
+	} {
+		if got := g.get(t, base, fenced.secret, header).StatusCode; got != http.StatusForbidden {
+			t.Errorf("a key %s: the gateway answered %d, want 403", what, got)
+		}
+	}
+
+	const limit = 3
+	metered := g.create(t, "gw-metered", "/acme/prod", "editor", "--rate-limit", fmt.Sprintf("%d/1h", limit))
+	g.from = inside
+	ok, limited := 0, 0
+	for range 3 * limit {
+		resp := g.get(t, base, metered.secret, nil)
+		switch resp.StatusCode {
+		case http.StatusOK:
+			ok++
+		case http.StatusTooManyRequests:
+			limited++
+			if ra := resp.Header.Get("Retry-After"); ra == "" || strings.Trim(ra, "0123456789") != "" || ra == "0" {
+				t.Errorf("a 429 with Retry-After %q, want whole seconds", ra)
+			}
+		default:
+			t.Errorf("a burst past a rate limit: the gateway answered %d, want 200 or 429", resp.StatusCode)
+		}
+	}
+	if ok > limit || ok == 0 || limited == 0 {
+		t.Errorf("a burst of %d past a limit of %d/1h: %d passed and %d were answered 429; want at most %d passed and some 429s",
+			3*limit, limit, ok, limited, limit)
+	}
 }
