@@ -62,7 +62,9 @@ func (v *Verifier) Middleware(next http.Handler, opts MiddlewareOptions) (http.H
 		}
 		res, err := v.verify(r.Context(), secret, q)
 		if err != nil {
-			v.log.WarnContext(r.Context(), "keyward: cannot verify", "method", r.Method, "path", r.URL.Path, "error", err.Error())
+			if r.Context().Err() == nil { // a caller that left is not an outage
+				v.log.WarnContext(r.Context(), "keyward: cannot verify", "method", r.Method, "path", keys.Redact(r.URL.Path), "error", err.Error())
+			}
 			if v.failOpen && errors.Is(err, ErrUnavailable) {
 				next.ServeHTTP(w, r)
 				return

@@ -110,9 +110,19 @@ func NewVerifier(serverURL string, opts Options) (*Verifier, error) {
 	if v.log == nil {
 		v.log = slog.Default()
 	}
-	c := http.Client{Timeout: v.timeout}
+	var c http.Client
 	if opts.HTTPClient != nil {
 		c = *opts.HTTPClient
+	} else {
+		// One server, asked by every request of a busy service: keep more
+		// than net/http's 2 idle connections to it, or each burst opens
+		// (and TLS-handshakes) new ones.
+		c = http.Client{Timeout: v.timeout}
+		if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+			t := dt.Clone()
+			t.MaxIdleConnsPerHost = 64
+			c.Transport = t
+		}
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	v.client = &c
