@@ -27,11 +27,7 @@ func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
 	req.Secret = token
 	res, err := s.b.Verify(r.Context(), req)
 	if err != nil {
-		if code := keys.ErrorCode(err); code == keys.Invalid {
-			return err
-		}
-		s.log.WarnContext(r.Context(), "auth: cannot verify", "error", logCause(err))
-		return keys.Errorf(keys.Unavailable, "cannot verify the key right now; try again")
+		return s.cannotVerify(r, err)
 	}
 	info := infoOf(w)
 	info.code = res.Code
@@ -240,4 +236,15 @@ func (q *gatewayQuery) add(name, first string, n int) error {
 		}
 	}
 	return nil
+}
+
+// cannotVerify is the answer of both verification paths when the backend
+// fails: bad input stays 400, anything else means keyward cannot decide, so
+// 503 ("try again"), never a verdict and never a 500 to page someone for.
+func (s *server) cannotVerify(r *http.Request, err error) error {
+	if keys.ErrorCode(err) == keys.Invalid {
+		return err
+	}
+	s.log.WarnContext(r.Context(), "cannot verify", "path", redactedURI(r), "error", logCause(err))
+	return keys.Errorf(keys.Unavailable, "cannot verify the key right now; try again")
 }

@@ -56,7 +56,7 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := s.b.Verify(r.Context(), req)
 	if err != nil {
-		return err
+		return s.cannotVerify(r, err)
 	}
 	info := infoOf(w)
 	info.verified, info.code = res.Code == keys.CodeValid, res.Code
