@@ -120,12 +120,8 @@ func CheckAccountGrants(a *Account, after []Grant, publicKeys int) error {
 	if err := checkGrantCount(len(after)); err != nil {
 		return err
 	}
-	org, err := OrgOf(after)
-	if err != nil {
-		return err
-	}
-	if org != a.Org {
-		return Errorf(Invalid, "account %s lives in %s: its grants stay there (not %s); create another account for another organization", a.Name, a.Org, org)
+	if org, err := OrgOf(after); err != nil || org != a.Org {
+		return Errorf(Invalid, "account %s lives in %s: its grants stay there; create another account for another organization", a.Name, a.Org)
 	}
 	if publicKeys > 0 && highestRole(after) > Viewer {
 		return Errorf(Invalid, "account %s has %d public key(s), which hold at most viewer: delete them, or use another account, before granting it more", a.Name, publicKeys)
