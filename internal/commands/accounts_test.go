@@ -105,3 +105,27 @@ func TestAccountsRulesAsExitCodes(t *testing.T) {
 		t.Errorf("accounts delete said %q", out)
 	}
 }
+
+func TestCompleteAccountNames(t *testing.T) {
+	c := newCLITest(t)
+	c.ok("accounts create deployer --resource /acme/prod --role editor --resource /acme/dev")
+	c.ok("accounts create ci --resource /acme")
+	c.ok("accounts create ci --resource /other")
+	for _, verb := range []string{"get", "delete", "grant", "ungrant"} {
+		got, dir := c.complete("accounts", verb, "")
+		assertCandidates(t, verb, got, "deployer", "acme/ci", "other/ci")
+		if dir != ":4" {
+			t.Errorf("%s: directive %s, want :4", verb, dir)
+		}
+	}
+	got, _ := c.complete("accounts", "get", "acme/")
+	assertCandidates(t, "get acme/", got, "acme/ci", "acme/deployer")
+	got, _ = c.complete("keys", "create", "k", "--account", "d")
+	assertCandidates(t, "keys create --account d", got, "deployer")
+	got, _ = c.complete("accounts", "ungrant", "deployer", "")
+	assertCandidates(t, "ungrant deployer", got, "/acme/dev", "/acme/prod")
+	got, _ = c.complete("accounts", "get", "acc_")
+	if len(got) != 3 {
+		t.Errorf("get acc_: candidates %q, want the three ids", got)
+	}
+}
