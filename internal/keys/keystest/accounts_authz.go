@@ -97,6 +97,23 @@ func testAccountTargets(t *testing.T, w *world) {
 	_, err = viewer.Create(bg, keys.CreateRequest{Name: "mine", Account: "robots"})
 	wantCode(t, err, keys.Forbidden)
 
+	// An account's audit rows stay with its tenant.
+	for _, r := range auditAll(t, globex, keys.AuditFilter{}) {
+		if r.Org == "/acme" {
+			t.Errorf("globex admin sees an acme row: %s %v", r.Action, r.Details)
+		}
+	}
+	seen := false
+	for _, r := range auditAll(t, viewer, keys.AuditFilter{}) {
+		seen = seen || (r.Action == keys.ActionAccountCreate && r.Details["account_id"] == acmeAcct.ID)
+		if r.Org != "/acme" {
+			t.Errorf("acme viewer sees a row of %s", r.Org)
+		}
+	}
+	if !seen {
+		t.Error("acme viewer does not see the creation of its account")
+	}
+
 	// An editor cannot escalate; a public key manages nothing.
 	for _, secret := range []string{w.acmeEditor.Secret, w.public.Secret} {
 		svc := w.as(t, secret)
