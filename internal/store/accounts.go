@@ -209,14 +209,14 @@ func (s *Store) GrantAccount(ctx context.Context, ref string, g keys.Grant) (*ke
 		if role == keys.RoleNone {
 			role = max(prev, keys.Viewer) // as for keys: never a silent downgrade
 		}
+		if prev == role {
+			return before, nil, keys.CheckAccountChange(t.p, before, before) // already so: nothing written
+		}
 		after := *before
 		after.Grants = keys.SetGrant(before.Grants, keys.Grant{Resource: g.Resource, Role: role})
 		details := map[string]any{"resource": g.Resource, "role": role}
 		if prev != keys.RoleNone {
 			details["previous_role"] = prev
-		}
-		if prev == role {
-			return before, nil, keys.CheckAccountChange(t.p, before, before) // already so: nothing written
 		}
 		return &after, details, nil
 	})
