@@ -31,6 +31,9 @@ type VerifyResult struct {
 	Org       *string    `json:"org"`
 	Grants    []Grant    `json:"grants"`
 	ExpiresAt *time.Time `json:"expires_at"`
+	// Account is the key's service account's name, null for a key of
+	// its own (and when the code is NOT_FOUND).
+	Account *string `json:"account"`
 	// Type is the key's type, for gateways (X-Keyward-Key-Type); not part
 	// of verify's JSON, whose fields are a contract.
 	Type KeyType `json:"-"`
@@ -57,7 +60,7 @@ func Evaluate(k *Key, matchedPrevious bool, now time.Time, resource *Resource, r
 	if k.Type == Public {
 		grants = atMostViewer(grants)
 	}
-	r := &VerifyResult{KeyID: &k.ID, Name: &k.Name, Org: &k.Org, Grants: grants, ExpiresAt: k.ExpiresAt, Type: k.Type}
+	r := &VerifyResult{KeyID: &k.ID, Name: &k.Name, Org: &k.Org, Grants: grants, ExpiresAt: k.ExpiresAt, Account: k.Account, Type: k.Type}
 	min := Viewer
 	if role != nil {
 		min = *role

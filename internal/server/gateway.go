@@ -33,7 +33,7 @@ func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
 	info.code = res.Code
 	switch res.Code {
 	case keys.CodeValid:
-		h := headerSetter{h: w.Header(), vs: make([]string, 0, 5)}
+		h := headerSetter{h: w.Header(), vs: make([]string, 0, 6)}
 		if res.KeyID != nil {
 			h.set("X-Keyward-Key-Id", *res.KeyID)
 			info.actor = *res.KeyID
@@ -43,6 +43,9 @@ func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
 		}
 		if res.Org != nil {
 			h.set("X-Keyward-Key-Org", *res.Org)
+		}
+		if res.Account != nil {
+			h.set("X-Keyward-Account", *res.Account)
 		}
 		// A service behind the gateway may let a public key (embedded in
 		// apps) do less than a secret one.

@@ -17,7 +17,8 @@ func (s *Store) keyColumns() string {
 	return `k.id, k.name, k.org, k.type, k.start, k.created_at, k.expires_at,
 	k.enabled, k.last_used_at, k.meta, k.created_by, k.prev_hash IS NOT NULL, k.prev_expires_at,
 	k.secret_used_at IS NOT NULL, k.prev_self_rolled,
-	(SELECT ` + s.eng.grantsJSON() + ` FROM grants g WHERE g.key_id = k.id)`
+	(SELECT ` + s.eng.grantsJSON() + ` FROM grants g WHERE g.key_id = k.id),
+	(SELECT a.name FROM accounts a WHERE a.id = k.account_id)`
 }
 
 // row is a key as stored: the key plus what only the store sees.
@@ -39,10 +40,11 @@ func scanKey(sc scanner, extra ...any) (*row, error) {
 		enabled                 bool
 		selfRolled              int
 		grants                  sql.NullString
+		account                 sql.NullString
 	)
 	dest := []any{&r.ID, &r.Name, &r.Org, &typ, &r.Start, &created, &expires,
 		&enabled, &lastUsed, &meta, &r.CreatedBy, &r.hasPrev, &prev,
-		&r.lastRoll.Claimed, &selfRolled, &grants}
+		&r.lastRoll.Claimed, &selfRolled, &grants, &account}
 	err := sc.Scan(append(dest, extra...)...)
 	if err != nil {
 		return nil, err
@@ -54,6 +56,9 @@ func scanKey(sc scanner, extra ...any) (*row, error) {
 	r.LastUsedAt = fromNull(lastUsed)
 	r.prevExpiry = fromNull(prev)
 	r.lastRoll.BySelf = selfRolled == 1
+	if account.Valid {
+		r.Account = &account.String
+	}
 	r.Meta = map[string]string{}
 	if meta != "" && meta != "{}" {
 		if err := json.Unmarshal([]byte(meta), &r.Meta); err != nil {
