@@ -163,9 +163,10 @@ func newGolden(t *testing.T) *golden {
 }
 
 var (
-	keyIDForm  = regexp.MustCompile(`^key_[0-9A-Za-z]{16}$`)
-	secretForm = regexp.MustCompile(`^[a-z0-9_]{1,20}_[0-9A-Za-z]{38}$`)
-	startForm  = regexp.MustCompile(`^[a-z0-9_]{1,20}_[0-9A-Za-z]{4}$`)
+	keyIDForm     = regexp.MustCompile(`^key_[0-9A-Za-z]{16}$`)
+	accountIDForm = regexp.MustCompile(`^acc_[0-9A-Za-z]{16}$`)
+	secretForm    = regexp.MustCompile(`^[a-z0-9_]{1,20}_[0-9A-Za-z]{38}$`)
+	startForm     = regexp.MustCompile(`^[a-z0-9_]{1,20}_[0-9A-Za-z]{4}$`)
 )
 
 // placeholder is what the golden file holds for field's value v (a JSON
@@ -175,8 +176,11 @@ func (g *golden) placeholder(field, v string) string {
 	var kind string
 	var form *regexp.Regexp
 	switch field {
-	case "id", "key_id":
+	case "id", "key_id", "account_id":
 		kind, form = "key", keyIDForm
+		if strings.HasPrefix(v, accountIDPrefix) {
+			kind, form = "account", accountIDForm
+		}
 	case "secret":
 		kind, form = "secret", secretForm
 	case "start":

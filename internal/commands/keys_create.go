@@ -30,6 +30,9 @@ type CreateOptions struct {
 	Prefix    string
 	Meta      []string
 	Quiet     bool
+	// Account makes the key one of a service account's, holding its
+	// grants (no --resource or --role then).
+	Account string
 	// AllowedIPs and RateLimit are the key's policies; nil for none.
 	AllowedIPs *keys.AllowList
 	RateLimit  *keys.RateLimit
@@ -45,8 +48,11 @@ func NewCmdCreate(f *Factory, runF func(*CreateOptions) error) *cobra.Command {
 		Long: `Create a key with one grant per --resource, all with --role (viewer by
 default). The secret is printed once and never again: store it now.
 
-Without --resource, the profile's default_resource is used.`,
+Without --resource, the profile's default_resource is used. With
+--account, the key belongs to that service account and holds its grants
+(no --resource or --role then).`,
 		Example: `  keyward keys create ci-deploy --resource /acme/prod --role editor --ttl 30d
+  keyward keys create deployer-github --account deployer --ttl 90d
   keyward keys create web --type public --resource /acme/web -q
   keyward keys create partner --resource /acme/api --allow-ip 203.0.113.0/24 --rate-limit 100/1s
   keyward --db server.db keys create root --role admin --resource /`,
@@ -54,6 +60,9 @@ Without --resource, the profile's default_resource is used.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			if err := exclusive(cmd, "ttl", "expires-at"); err != nil {
+				return err
+			}
+			if err := accountExcludesGrants(cmd); err != nil {
 				return err
 			}
 			opts.TTL = ttl.Ptr()
@@ -75,6 +84,10 @@ Without --resource, the profile's default_resource is used.`,
 	cmd.Flags().StringVar(&opts.Prefix, "prefix", "", "secret prefix, 1-20 of a-z0-9_ (default sk, or pk for public keys)")
 	cmd.Flags().StringArrayVar(&opts.Meta, "meta", nil, "metadata key=value (repeatable)")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the secret")
+	cmd.Flags().StringVar(&opts.Account, "account", "", "make the key one of this service account's: it holds the account's grants")
+	_ = cmd.RegisterFlagCompletionFunc("account", func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return completeAccountRefs(cmd, f, toComplete)
+	})
 	policies.register(cmd, false)
 	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"secret", "public"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
@@ -90,7 +103,7 @@ func createRun(ctx context.Context, opts *CreateOptions) error {
 		return err
 	}
 	resources := opts.Resources
-	if len(resources) == 0 {
+	if len(resources) == 0 && opts.Account == "" {
 		s, err := opts.Settings()
 		if err != nil {
 			return err
@@ -100,7 +113,7 @@ func createRun(ctx context.Context, opts *CreateOptions) error {
 		}
 		resources = []string{s.DefaultResource}
 	}
-	req := keys.CreateRequest{Name: opts.Name, Type: typ, Prefix: opts.Prefix, TTL: opts.TTL, RateLimit: opts.RateLimit}
+	req := keys.CreateRequest{Name: opts.Name, Type: typ, Prefix: opts.Prefix, TTL: opts.TTL, Account: opts.Account, RateLimit: opts.RateLimit}
 	if opts.AllowedIPs != nil {
 		req.AllowedIPs = *opts.AllowedIPs
 	}

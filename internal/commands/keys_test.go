@@ -394,7 +394,7 @@ func TestAuditList(t *testing.T) {
 	c.ok("keys delete a --yes")
 	var events []keys.AuditEvent
 	json.Unmarshal([]byte(c.ok("audit list --key b -o json")), &events)
-	if len(events) != 1 || events[0].Action != "create" || events[0].KeyName != "b" {
+	if len(events) != 1 || events[0].Action != "create" || *events[0].KeyName != "b" {
 		t.Fatalf("audit --key b = %+v", events)
 	}
 	json.Unmarshal([]byte(c.ok("audit list --since 1h -o json")), &events)

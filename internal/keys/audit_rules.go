@@ -23,7 +23,7 @@ func CanReadAudit(p *Principal, e *AuditEvent, grants []Grant) bool {
 		return false
 	case p.roleOn(Root) >= Viewer:
 		return true
-	case p.Key.ID == e.KeyID && e.Org == p.Key.Org:
+	case e.KeyID != nil && p.Key.ID == *e.KeyID && e.Org == p.Key.Org:
 		return true
 	}
 	if holdsAllOf(p, grants) {

@@ -30,7 +30,8 @@ func TestCanReadAudit(t *testing.T) {
 		seen   []*Principal
 	}
 	ev := func(org, action string, details map[string]any) AuditEvent {
-		return AuditEvent{Org: org, Action: action, KeyID: "k", KeyName: "k", Details: details}
+		k := "k"
+		return AuditEvent{Org: org, Action: action, KeyID: &k, KeyName: &k, Details: details}
 	}
 	everyone := []*Principal{local, root, acme, other, prod, self, public}
 	rows := []row{

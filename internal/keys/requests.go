@@ -8,7 +8,8 @@ package keys
 
 // Normalize checks req and fills in its defaults: the type, the prefix,
 // grants one per resource (see NormalizeGrants) and meta without empty
-// values. It returns the organization the grants put the key in.
+// values. It returns the organization the grants put the key in ("" for
+// a key of an account: the account's, known to the store).
 func (req CreateRequest) Normalize() (CreateRequest, string, error) {
 	if err := ValidateName(req.Name); err != nil {
 		return req, "", err
@@ -24,14 +25,23 @@ func (req CreateRequest) Normalize() (CreateRequest, string, error) {
 	if err := ValidatePrefix(req.Prefix); err != nil {
 		return req, "", err
 	}
-	grants, org, err := NormalizeGrants(req.Grants)
-	if err != nil {
-		return req, "", err
+	var org string
+	if req.Account != "" {
+		// The grants are the account's: the store reads them, and the
+		// organization, inside its transaction.
+		if len(req.Grants) > 0 {
+			return req, "", Errorf(Invalid, "a key of a service account holds its account's grants: give --account or --resource/--role, not both")
+		}
+	} else {
+		grants, o, err := NormalizeGrants(req.Grants)
+		if err != nil {
+			return req, "", err
+		}
+		if err := CheckGrants(typ, grants); err != nil {
+			return req, "", err
+		}
+		req.Grants, org = grants, o
 	}
-	if err := CheckGrants(typ, grants); err != nil {
-		return req, "", err
-	}
-	req.Grants = grants
 	if err := ValidateMeta(req.Meta); err != nil {
 		return req, "", err
 	}

@@ -24,6 +24,7 @@ import (
 // Each changing method is one transaction and writes one audit row per key
 // changed; the rules are checked inside it.
 type Service interface {
+	AccountService
 	Create(ctx context.Context, req CreateRequest) (*NewSecretKey, error)
 	Get(ctx context.Context, ref string) (*Key, error)
 	// List returns one page, ordered by name then id. Callers wanting
@@ -67,6 +68,9 @@ type CreateRequest struct {
 	TTL       *Duration         `json:"ttl,omitempty"`
 	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
 	Meta      map[string]string `json:"meta,omitempty"`
+	// Account makes the key one of this service account's (a ref): it
+	// then holds the account's grants, and Grants must be empty.
+	Account string `json:"account,omitempty"`
 	// AllowedIPs and RateLimit are the key's policies (policy.go); none
 	// when empty.
 	AllowedIPs AllowList  `json:"allowed_ips,omitempty"`
@@ -137,8 +141,8 @@ type AuditEvent struct {
 	Actor     string         `json:"actor"`
 	ActorName *string        `json:"actor_name"`
 	Action    string         `json:"action"`
-	KeyID     string         `json:"key_id"`
-	KeyName   string         `json:"key_name"`
+	KeyID     *string        `json:"key_id"`   // null for a row about no key (an account's)
+	KeyName   *string        `json:"key_name"` // null with key_id
 	Details   map[string]any `json:"details"`
 }
 

@@ -40,6 +40,9 @@ type VerifyResult struct {
 	Org       *string    `json:"org"`
 	Grants    []Grant    `json:"grants"`
 	ExpiresAt *time.Time `json:"expires_at"`
+	// Account is the key's service account's name, null for a key of
+	// its own (and when the code is NOT_FOUND).
+	Account *string `json:"account"`
 	// RateLimit is the key's limit, reported by every backend; only a
 	// server counts against it (RATE_LIMITED).
 	RateLimit *RateLimit `json:"rate_limit"`
@@ -75,7 +78,7 @@ func Evaluate(k *Key, matchedPrevious bool, now time.Time, resource *Resource, r
 	if k.Type == Public {
 		grants = atMostViewer(grants)
 	}
-	r := &VerifyResult{KeyID: &k.ID, Name: &k.Name, Org: &k.Org, Grants: grants, ExpiresAt: k.ExpiresAt, RateLimit: k.RateLimit, Type: k.Type}
+	r := &VerifyResult{KeyID: &k.ID, Name: &k.Name, Org: &k.Org, Grants: grants, ExpiresAt: k.ExpiresAt, Account: k.Account, RateLimit: k.RateLimit, Type: k.Type}
 	min := Viewer
 	if role != nil {
 		min = *role

@@ -57,10 +57,11 @@ func goldenKeys() []*keys.Key {
 
 func goldenEvents() []*keys.AuditEvent {
 	name := "名前"
+	keyID, keyName := "key_0123456789abcdef", "ci-deploy"
 	return []*keys.AuditEvent{
-		{ID: 1, At: now.Add(-time.Hour), Org: "/acme", Actor: "local:alice", Action: keys.ActionCreate, KeyID: "key_0123456789abcdef", KeyName: "ci-deploy",
+		{ID: 1, At: now.Add(-time.Hour), Org: "/acme", Actor: "local:alice", Action: keys.ActionCreate, KeyID: &keyID, KeyName: &keyName,
 			Details: map[string]any{"grants": []string{"/acme/prod:editor"}}},
-		{ID: 2, At: now, Org: "/acme", Actor: "key_fedcba9876543210", ActorName: &name, Action: keys.ActionRoll, KeyID: "key_0123456789abcdef", KeyName: "ci-deploy"},
+		{ID: 2, At: now, Org: "/acme", Actor: "key_fedcba9876543210", ActorName: &name, Action: keys.ActionRoll, KeyID: &keyID, KeyName: &keyName},
 	}
 }
 

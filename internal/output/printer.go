@@ -90,6 +90,12 @@ type Printer interface {
 	Profiles(w io.Writer, ps []ProfileInfo) error
 	// Profile prints one profile and its credential's source (profile show).
 	Profile(w io.Writer, d ProfileDetail) error
+	// Account prints one service account (get, create, grant, ungrant).
+	Account(w io.Writer, a *keys.Account) error
+	// DeletedAccount prints the account a delete removed.
+	DeletedAccount(w io.Writer, a *keys.Account) error
+	// AccountList starts a list of service accounts.
+	AccountList(w io.Writer) ListWriter[*keys.Account]
 }
 
 // ListWriter receives a list item by item; Close ends it (and must be

@@ -220,11 +220,16 @@ func (p *tablePrinter) keyDetail(k *keys.Key) [][]string {
 		{"TYPE", string(k.Type)},
 		{"START", k.Start},
 		{"GRANTS", grantsText(k.Grants, "\n")},
+	}
+	if k.Account != nil {
+		rows = append(rows, []string{"ACCOUNT", *k.Account})
+	}
+	rows = append(rows, [][]string{
 		{"STATUS", p.status(k)},
 		{"CREATED", p.whenExact(&k.CreatedAt, "")},
 		{"CREATED BY", k.CreatedBy},
 		{"EXPIRES", p.whenExact(k.ExpiresAt, "never")},
-	}
+	}...)
 	if k.PreviousExpiresAt != nil {
 		rows = append(rows, []string{"PREVIOUS SECRET ENDS", p.whenExact(k.PreviousExpiresAt, "")})
 	}
@@ -349,7 +354,7 @@ func (p *tablePrinter) auditRow(e *keys.AuditEvent) []string {
 			details = string(b)
 		}
 	}
-	return []string{p.when(&e.At, ""), e.Action, e.KeyName, e.KeyID, e.Org, actor, details}
+	return []string{p.when(&e.At, ""), e.Action, orEmpty(e.KeyName), orEmpty(e.KeyID), e.Org, actor, details}
 }
 
 func (p *tablePrinter) AuditList(w io.Writer) ListWriter[*keys.AuditEvent] {
@@ -373,6 +378,9 @@ func (p *tablePrinter) Verify(w io.Writer, r *keys.VerifyResult) error {
 		return err
 	}
 	rows := [][]string{{"GRANTS", grantsText(r.Grants, "\n")}, {"EXPIRES", p.when(r.ExpiresAt, "never")}}
+	if r.Account != nil {
+		rows = append([][]string{{"ACCOUNT", *r.Account}}, rows...)
+	}
 	if r.Org != nil {
 		rows = append([][]string{{"ORG", *r.Org}}, rows...)
 	}

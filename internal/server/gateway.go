@@ -30,18 +30,14 @@ func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
 	req.IP = s.clientAddr(r)
 	res, err := s.b.Verify(r.Context(), req)
 	if err != nil {
-		if code := keys.ErrorCode(err); code == keys.Invalid {
-			return err
-		}
-		s.log.WarnContext(r.Context(), "auth: cannot verify", "error", logCause(err))
-		return keys.Errorf(keys.Unavailable, "cannot verify the key right now; try again")
+		return s.cannotVerify(r, err)
 	}
 	s.limit(res)
 	info := infoOf(w)
 	info.code = res.Code
 	switch res.Code {
 	case keys.CodeValid:
-		h := headerSetter{h: w.Header(), vs: make([]string, 0, 5)}
+		h := headerSetter{h: w.Header(), vs: make([]string, 0, 6)}
 		if res.KeyID != nil {
 			h.set("X-Keyward-Key-Id", *res.KeyID)
 			info.actor = *res.KeyID
@@ -51,6 +47,9 @@ func (s *server) gatewayAuth(w http.ResponseWriter, r *http.Request) error {
 		}
 		if res.Org != nil {
 			h.set("X-Keyward-Key-Org", *res.Org)
+		}
+		if res.Account != nil {
+			h.set("X-Keyward-Account", *res.Account)
 		}
 		// A service behind the gateway may let a public key (embedded in
 		// apps) do less than a secret one.
@@ -302,4 +301,15 @@ func (q *gatewayQuery) add(name, first string, n int) error {
 		}
 	}
 	return nil
+}
+
+// cannotVerify is the answer of both verification paths when the backend
+// fails: bad input stays 400, anything else means keyward cannot decide, so
+// 503 ("try again"), never a verdict and never a 500 to page someone for.
+func (s *server) cannotVerify(r *http.Request, err error) error {
+	if keys.ErrorCode(err) == keys.Invalid {
+		return err
+	}
+	s.log.WarnContext(r.Context(), "cannot verify", "path", redactedURI(r), "error", logCause(err))
+	return keys.Errorf(keys.Unavailable, "cannot verify the key right now; try again")
 }

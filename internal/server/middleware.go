@@ -84,18 +84,7 @@ func (s *server) endpoint(i int, rt route) http.Handler {
 }
 
 // bearer returns the token of an "Authorization: Bearer <token>" header.
-func bearer(r *http.Request) (string, bool) {
-	if len(r.Header.Values("Authorization")) != 1 {
-		return "", false // none, or two: which one is meant cannot be told
-	}
-	h := r.Header.Get("Authorization")
-	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	token = strings.TrimSpace(token)
-	return token, token != ""
-}
+func bearer(r *http.Request) (string, bool) { return api.Bearer(r) }
 
 // authenticate turns the presented operator key into the request's
 // principal. Whether the principal may do what it asks is the backend's

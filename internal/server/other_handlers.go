@@ -56,7 +56,7 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := s.b.Verify(r.Context(), req)
 	if err != nil {
-		return err
+		return s.cannotVerify(r, err)
 	}
 	s.limit(res)
 	info := infoOf(w)

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -407,6 +408,9 @@ func TestVerificationUnavailableIs503(t *testing.T) {
 		{"deadline", context.DeadlineExceeded},
 		{"wrapped deadline", fmt.Errorf("looking up the key: %w", context.DeadlineExceeded)},
 		{"unavailable deadline", &keys.Error{Code: keys.Unavailable, Message: "the database did not answer in time", Cause: context.DeadlineExceeded}},
+		// A database the server lost (closed, an I/O error): the backend
+		// cannot decide, whatever its error says.
+		{"internal", errors.New("sql: database is closed")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnvWith(t, server.Options{}, func(b keys.Backend) keys.Backend { return failingVerify{b, tc.err} })

@@ -213,13 +213,17 @@ func (t *txn) auditKey(ref string) (string, error) {
 		if err := rows.Scan(&ev.KeyID, &ev.Org, &ev.Action, &gs, &details); err != nil {
 			return "", err
 		}
+		if ev.KeyID == nil {
+			continue // a row about no key (an account's)
+		}
+		id := *ev.KeyID
 		grants, err := auditGrants(gs)
-		if seen[ev.KeyID] || err != nil || json.Unmarshal([]byte(details), &ev.Details) != nil ||
+		if seen[id] || err != nil || json.Unmarshal([]byte(details), &ev.Details) != nil ||
 			!keys.CanReadAudit(t.p, &ev, grants) {
 			continue
 		}
-		seen[ev.KeyID] = true
-		ids = append(ids, ev.KeyID)
+		seen[id] = true
+		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
 		return "", err

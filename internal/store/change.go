@@ -41,6 +41,9 @@ func (s *Store) Grant(ctx context.Context, ref string, g keys.Grant) (*keys.Key,
 	}
 	res := g.Resource
 	return s.changeKey(ctx, ref, func(t *txn, r *row, before *keys.Key) (*keys.Key, error) {
+		if err := keys.CheckOwnGrants(t.p, before); err != nil {
+			return nil, err
+		}
 		prev := keys.ExactRole(before.Grants, res)
 		// No role asked for: a new grant is viewer, an existing one keeps
 		// its role (never a silent downgrade).
@@ -79,7 +82,7 @@ func (s *Store) Ungrant(ctx context.Context, ref string, resource keys.Resource)
 	return s.changeKey(ctx, ref, func(t *txn, r *row, before *keys.Key) (*keys.Key, error) {
 		// May the principal change this key at all? Say so before saying
 		// anything about its grants.
-		if err := keys.CheckChange(t.p, before, before); err != nil {
+		if err := keys.CheckOwnGrants(t.p, before); err != nil {
 			return nil, err
 		}
 		after := r.view(t.now)

@@ -21,6 +21,14 @@ func (s *Store) Create(ctx context.Context, req keys.CreateRequest) (*keys.NewSe
 	}
 	var out *keys.NewSecretKey
 	err = s.write(ctx, func(t *txn) error {
+		var account *keys.Account
+		if req.Account != "" {
+			a, err := t.accountForKey(req.Account, req.Type)
+			if err != nil {
+				return err
+			}
+			account, req.Grants, org = a, a.Grants, a.Org
+		}
 		// Scope before name: a create outside one's scope is 403, not a
 		// hint that the name exists.
 		if err := keys.CheckCreateScope(t.p, req.Grants); err != nil {
@@ -40,11 +48,19 @@ func (s *Store) Create(ctx context.Context, req keys.CreateRequest) (*keys.NewSe
 			Meta: req.Meta, CreatedBy: t.p.Actor,
 			AllowedIPs: req.AllowedIPs, RateLimit: req.RateLimit,
 		}
+		if account != nil {
+			k.Account = &account.Name
+		}
 		if err := keys.CheckChange(t.p, nil, k); err != nil {
 			return err
 		}
 		if err := t.insertKey(k, req.Prefix, keys.HashSecret(secret)); err != nil {
 			return err
+		}
+		if account != nil {
+			if err := t.joinAccount(k.ID, account); err != nil {
+				return err
+			}
 		}
 		if err := t.audit(keys.ActionCreate, k, createDetails(k)); err != nil {
 			return err
@@ -79,6 +95,9 @@ func createDetails(k *keys.Key) map[string]any {
 	}
 	if len(k.Meta) > 0 {
 		details["meta"] = k.Meta
+	}
+	if k.Account != nil {
+		details["account_name"] = *k.Account
 	}
 	if k.AllowedIPs != nil {
 		details["allowed_ips"] = k.AllowedIPs.Strings()

@@ -18,7 +18,8 @@ func (s *Store) keyColumns() string {
 	return `k.id, k.name, k.org, k.type, k.start, k.created_at, k.expires_at,
 	k.enabled, k.last_used_at, k.meta, k.created_by, k.prev_hash IS NOT NULL, k.prev_expires_at,
 	k.secret_used_at IS NOT NULL, k.prev_self_rolled, k.allowed_ips, k.rate_limit,
-	(SELECT ` + s.eng.grantsJSON() + ` FROM grants g WHERE g.key_id = k.id)`
+	(SELECT ` + s.eng.grantsJSON() + ` FROM grants g WHERE g.key_id = k.id),
+	(SELECT a.name FROM accounts a WHERE a.id = k.account_id)`
 }
 
 // row is a key as stored: the key plus what only the store sees.
@@ -41,10 +42,11 @@ func scanKey(sc scanner, extra ...any) (*row, error) {
 		selfRolled              int
 		grants                  sql.NullString
 		allowed, limit          sql.NullString
+		account                 sql.NullString
 	)
 	dest := []any{&r.ID, &r.Name, &r.Org, &typ, &r.Start, &created, &expires,
 		&enabled, &lastUsed, &meta, &r.CreatedBy, &r.hasPrev, &prev,
-		&r.lastRoll.Claimed, &selfRolled, &allowed, &limit, &grants}
+		&r.lastRoll.Claimed, &selfRolled, &allowed, &limit, &grants, &account}
 	err := sc.Scan(append(dest, extra...)...)
 	if err != nil {
 		return nil, err
@@ -56,6 +58,9 @@ func scanKey(sc scanner, extra ...any) (*row, error) {
 	r.LastUsedAt = fromNull(lastUsed)
 	r.prevExpiry = fromNull(prev)
 	r.lastRoll.BySelf = selfRolled == 1
+	if account.Valid {
+		r.Account = &account.String
+	}
 	r.Meta = map[string]string{}
 	if meta != "" && meta != "{}" {
 		if err := json.Unmarshal([]byte(meta), &r.Meta); err != nil {

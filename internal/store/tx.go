@@ -150,12 +150,19 @@ func (t *txn) refresh(p *keys.Principal) (*keys.Principal, error) {
 
 // audit writes one audit row for a change to k.
 func (t *txn) audit(action string, k *keys.Key, details map[string]any) error {
+	return t.auditRow(action, k.Org, &k.ID, &k.Name, k.Grants, details)
+}
+
+// auditRow writes one audit row: about a key (keyID and keyName), or
+// about no key (nil: an account's change). grants, with org, judge who
+// may read it.
+func (t *txn) auditRow(action, org string, keyID, keyName *string, grants []keys.Grant, details map[string]any) error {
 	var actorName *string
 	if !t.p.IsLocal() {
 		n := t.p.Name
 		actorName = &n
 	}
-	grants, err := json.Marshal(k.Grants)
+	gs, err := json.Marshal(grants)
 	if err != nil {
 		return err
 	}
@@ -165,12 +172,16 @@ func (t *txn) audit(action string, k *keys.Key, details map[string]any) error {
 	if acted := t.p.SecretActed(); acted != "" {
 		details["secret"] = acted
 	}
+	if !t.p.IsLocal() && t.p.Key.Account != nil {
+		// The key that acted is the actor; its account is named too.
+		details["account"] = *t.p.Key.Account
+	}
 	d, err := json.Marshal(details)
 	if err != nil {
 		return err
 	}
 	_, err = t.exec(t.ctx, `INSERT INTO audit (at, org, actor, actor_name, action, key_id, key_name, grants, details)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		toUnix(t.now), k.Org, t.p.Actor, actorName, action, k.ID, k.Name, string(grants), string(d))
+		toUnix(t.now), org, t.p.Actor, actorName, action, keyID, keyName, string(gs), string(d))
 	return err
 }

@@ -27,7 +27,7 @@ func testAudit(t *testing.T, e env) {
 	var actions []string
 	for _, r := range rows {
 		actions = append(actions, r.Action)
-		if r.KeyID != k.ID || r.Actor == "" || r.Org != "/acme" || r.Details == nil {
+		if deref(r.KeyID) != k.ID || r.Actor == "" || r.Org != "/acme" || r.Details == nil {
 			t.Errorf("row %s", jsonOf(t, r))
 		}
 		if r.At.Before(start.Truncate(time.Second)) || r.At.After(time.Now().Add(time.Second)) || r.At.Location() != time.UTC {
@@ -43,8 +43,8 @@ func testAudit(t *testing.T, e env) {
 			t.Errorf("rows not newest first: ids %d then %d", rows[i-1].ID, rows[i].ID)
 		}
 	}
-	if rows[0].KeyName != "audited2" || rows[len(rows)-1].KeyName != "audited" {
-		t.Errorf("key names %q … %q: each row keeps the name of its time", rows[0].KeyName, rows[len(rows)-1].KeyName)
+	if deref(rows[0].KeyName) != "audited2" || deref(rows[len(rows)-1].KeyName) != "audited" {
+		t.Errorf("key names %q … %q: each row keeps the name of its time", deref(rows[0].KeyName), deref(rows[len(rows)-1].KeyName))
 	}
 	if rows[5].Details["grants"] == nil {
 		t.Errorf("create details %v lack the grants", rows[5].Details)
@@ -57,7 +57,7 @@ func testAudit(t *testing.T, e env) {
 	}
 
 	// By name while the key lives; a missing key is NotFound.
-	if rs := auditAll(t, e.admin, keys.AuditFilter{Key: "bystander"}); len(rs) != 1 || rs[0].KeyID != other.ID || rs[0].Action != "create" {
+	if rs := auditAll(t, e.admin, keys.AuditFilter{Key: "bystander"}); len(rs) != 1 || deref(rs[0].KeyID) != other.ID || rs[0].Action != "create" {
 		t.Errorf("audit of bystander = %s", jsonOf(t, rs))
 	}
 	_, err = e.admin.Audit(bg, keys.AuditFilter{Key: "no-such-key"})

@@ -51,6 +51,7 @@ func RunAuthzSuite(t *testing.T, open Opener) {
 		{"audit rows are judged as they were written", testAuditAsWritten},
 		{"a key moved to another tenant", testMovedKey},
 		{"whoami and dead credentials", testWhoAmI},
+		{"service accounts", testAccountsAuthz},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -306,8 +307,8 @@ func testAuditScope(t *testing.T, w *world) {
 	wantCode(t, err, keys.NotFound)
 	// A narrow viewer sees only what it may read.
 	for _, r := range auditAll(t, w.as(t, w.prodAdmin.Secret), keys.AuditFilter{}) {
-		if r.KeyID != w.prodAdmin.ID && r.KeyID != w.deploy.ID {
-			t.Errorf("prod admin sees the row of %s (%s)", r.KeyName, r.Org)
+		if deref(r.KeyID) != w.prodAdmin.ID && deref(r.KeyID) != w.deploy.ID {
+			t.Errorf("prod admin sees the row of %s (%s)", deref(r.KeyName), r.Org)
 		}
 	}
 }
@@ -344,7 +345,7 @@ func testAuditAsWritten(t *testing.T, w *world) {
 	rowsOf := func(svc keys.Service, id string) []string {
 		var actions []string
 		for _, r := range auditAll(t, svc, keys.AuditFilter{}) {
-			if r.KeyID == id {
+			if deref(r.KeyID) == id {
 				actions = append(actions, r.Action)
 			}
 		}

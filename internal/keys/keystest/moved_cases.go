@@ -38,7 +38,7 @@ func seenOf(t *testing.T, svc keys.Service, f keys.AuditFilter, id string) audit
 	t.Helper()
 	s := auditSeen{orgs: map[string]bool{}, actors: map[string]bool{}}
 	for _, r := range auditAll(t, svc, f) {
-		if r.KeyID != id {
+		if deref(r.KeyID) != id {
 			continue
 		}
 		s.actions = append(s.actions, r.Action)

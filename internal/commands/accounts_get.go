@@ -1,0 +1,90 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/output"
+)
+
+// AccountsGetOptions is everything `accounts get` and `accounts list` need.
+type AccountsGetOptions struct {
+	IO      *iostreams.IOStreams
+	Service func() (keys.Service, error)
+	Printer output.Printer
+	Account string // "" for list
+}
+
+func NewCmdAccountsGet(f *Factory, runF func(*AccountsGetOptions) error) *cobra.Command {
+	opts := &AccountsGetOptions{IO: f.IO, Service: f.ExistingService}
+	cmd := &cobra.Command{
+		Use:   "get ACCOUNT",
+		Short: "Show one service account (by id, name or org/name)",
+		Example: `  keyward accounts get deployer
+  keyward accounts get acme/deployer -o json`,
+		Args:              exactArgs(1),
+		ValidArgsFunction: accountArgs(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Account = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return accountsGetRun(cmd.Context(), opts)
+		},
+	}
+	f.printsTo(cmd, &opts.Printer)
+	return cmd
+}
+
+func accountsGetRun(ctx context.Context, opts *AccountsGetOptions) error {
+	svc, err := opts.Service()
+	if err != nil {
+		return err
+	}
+	a, err := svc.GetAccount(ctx, opts.Account)
+	if err != nil {
+		return err
+	}
+	return opts.Printer.Account(opts.IO.Out, a)
+}
+
+func NewCmdAccountsList(f *Factory, runF func(*AccountsGetOptions) error) *cobra.Command {
+	opts := &AccountsGetOptions{IO: f.IO, Service: f.ExistingService}
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List the service accounts you may read, by name",
+		Example: `  keyward accounts list
+  keyward accounts list -o json | jq -r '.[] | select(.key_count == 0) | .name'`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return accountsListRun(cmd.Context(), opts)
+		},
+	}
+	f.printsTo(cmd, &opts.Printer)
+	return cmd
+}
+
+func accountsListRun(ctx context.Context, opts *AccountsGetOptions) error {
+	svc, err := opts.Service()
+	if err != nil {
+		return err
+	}
+	as, err := svc.ListAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	l := opts.Printer.AccountList(opts.IO.Out)
+	for _, a := range as {
+		if err := l.Add(a); err != nil {
+			return err
+		}
+	}
+	return l.Close()
+}

@@ -1,0 +1,91 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// accountRef is the {account} path value: an id, a name, or org/name,
+// unescaped by the mux as ref is.
+func accountRef(r *http.Request) string { return r.PathValue("account") }
+
+func (s *server) createAccount(w http.ResponseWriter, r *http.Request) error {
+	var req keys.CreateAccountRequest
+	if err := decodeBody(r, &req, false); err != nil {
+		return err
+	}
+	a, err := s.b.CreateAccount(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, a)
+	return nil
+}
+
+// listAccounts answers the shape of a key listing, one page: accounts are
+// few, and a cursor can come later without changing it.
+func (s *server) listAccounts(w http.ResponseWriter, r *http.Request) error {
+	if q := newQuery(r); q.err != nil {
+		return q.err
+	}
+	as, err := s.b.ListAccounts(r.Context())
+	if err != nil {
+		return err
+	}
+	if as == nil {
+		as = []*keys.Account{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": as, "next_cursor": nil})
+	return nil
+}
+
+func (s *server) getAccount(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.b.GetAccount(r.Context(), accountRef(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+// deleteAccount answers the account deleted (200): unlike a key's 204, so
+// that the command can say what went without a read before it.
+func (s *server) deleteAccount(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.b.DeleteAccount(r.Context(), accountRef(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+func (s *server) grantAccount(w http.ResponseWriter, r *http.Request) error {
+	var g keys.Grant
+	if err := decodeBody(r, &g, false); err != nil {
+		return err
+	}
+	a, err := s.b.GrantAccount(r.Context(), accountRef(r), g)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+func (s *server) ungrantAccount(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r, "resource")
+	res := q.resource("resource")
+	if q.err != nil {
+		return q.err
+	}
+	if res == nil {
+		return keys.Errorf(keys.Invalid, "query parameter resource is required (DELETE /v1/accounts/{account}/grants?resource=/acme/prod)")
+	}
+	a, err := s.b.UngrantAccount(r.Context(), accountRef(r), *res)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}

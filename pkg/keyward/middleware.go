@@ -1,0 +1,140 @@
+package keyward
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/keyward/keyward/internal/api"
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// MiddlewareOptions say what a request's key must allow.
+type MiddlewareOptions struct {
+	// Resource is what the key must hold a grant on (or above), e.g.
+	// /acme/prod. Empty asks for any valid key.
+	Resource string
+
+	// ResourceFunc, when set, gives each request's resource instead of
+	// Resource (a machine named in the path, say). An empty answer is
+	// denied (403), as /v1/auth/… denies a gateway that sent no resource:
+	// a route that forgot to name one must not let any valid key in; "/"
+	// asks for any valid key explicitly. An answer that is not a resource
+	// is 400.
+	ResourceFunc func(*http.Request) string
+
+	// Role is the least role the key must hold there: viewer (the
+	// default), editor or admin.
+	Role string
+}
+
+// Middleware checks the key each request presents as Authorization:
+// Bearer, and answers as keyward's GET /v1/auth does for gateways: 401
+// (with WWW-Authenticate, and a body that does not say why) when no
+// working key is presented, 403 when the key lacks the rights asked for,
+// 503 when the server cannot decide (unless Options.FailOpen). Otherwise
+// it calls next with the key in the request's context (FromContext). The
+// error is for options that cannot work (an invalid resource or role).
+func (v *Verifier) Middleware(next http.Handler, opts MiddlewareOptions) (http.Handler, error) {
+	q, err := newQuery(opts.Resource, opts.Role)
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := q
+		if opts.ResourceFunc != nil {
+			var status keys.Code
+			if q, status = q.forRequest(opts.ResourceFunc(r)); status != "" {
+				if status == keys.Invalid {
+					writeError(w, status, "the resource of this request is not a keyward resource")
+				} else {
+					writeError(w, status, "no resource to check the key against")
+				}
+				return
+			}
+		}
+		secret, ok := api.Bearer(r)
+		if !ok {
+			denied(w)
+			return
+		}
+		res, err := v.verify(r.Context(), secret, q)
+		if err != nil {
+			if r.Context().Err() == nil { // a caller that left is not an outage
+				v.log.WarnContext(r.Context(), "keyward: cannot verify", "method", r.Method, "path", keys.Redact(r.URL.Path), "error", err.Error())
+			}
+			if v.failOpen && errors.Is(err, ErrUnavailable) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			writeError(w, keys.Unavailable, "cannot verify the key right now; try again")
+			return
+		}
+		switch res.Code {
+		case CodeValid:
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), resultKey{}, res)))
+		case CodeNotFound, CodeDisabled, CodeExpired:
+			denied(w)
+		case "RATE_LIMITED":
+			// Codes of servers newer than this package: a key over its
+			// rate limit is told to come back, as /v1/auth does.
+			w.Header().Set("Retry-After", "1")
+			writeError(w, keys.RateLimited, "the key is over its rate limit; try again later")
+		default:
+			// INSUFFICIENT_PERMISSIONS, and any code a newer server adds
+			// about a key that exists but may not do this (IP_NOT_ALLOWED).
+			writeError(w, keys.Forbidden, "the key does not have the rights asked for ("+string(res.Code)+")")
+		}
+	}), nil
+}
+
+// forRequest is q asking about a ResourceFunc's answer, or the code to
+// refuse the request with.
+func (q query) forRequest(resource string) (query, keys.Code) {
+	switch strings.TrimSpace(resource) {
+	case "":
+		return q, keys.Forbidden
+	case "/":
+		q.resource = nil
+	default:
+		r, err := keys.ParseResource(resource)
+		if err != nil {
+			return q, keys.Invalid
+		}
+		q.resource = &r
+	}
+	q.tag = tag(q.resource, q.role)
+	return q, ""
+}
+
+// FromContext is the key that Middleware let through, with the grants it
+// holds. ok is false outside Middleware, and when FailOpen let a request
+// through without an answer.
+func FromContext(ctx context.Context) (r *Result, ok bool) {
+	r, ok = ctx.Value(resultKey{}).(*Result)
+	return r, ok
+}
+
+type resultKey struct{}
+
+// deniedMessage is every 401's, whatever the reason: the caller must not
+// learn that the key it tried exists but is disabled or expired.
+const deniedMessage = "no valid key: send one as Authorization: Bearer <key>"
+
+func denied(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="keyward"`)
+	writeError(w, keys.Unauthorized, deniedMessage)
+}
+
+// writeError answers as keyward's server does: its error body, with the
+// status internal/api gives the code, in JSON that no cache may keep.
+func writeError(w http.ResponseWriter, code keys.Code, msg string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(api.Status(code))
+	_ = json.NewEncoder(w).Encode(api.NewError(code, msg)) // a failed write means the client left
+}

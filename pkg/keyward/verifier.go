@@ -1,0 +1,336 @@
+package keyward
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/keyward/keyward/internal/api"
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// ErrUnavailable is wrapped by every error that means the server could not
+// decide: it was unreachable, too slow, or answered with an error of its
+// own (5xx, 429, a proxy's page). Test for it with errors.Is.
+var ErrUnavailable = errors.New("keyward: cannot verify the key right now")
+
+// Defaults of Options.
+const (
+	DefaultTimeout   = 5 * time.Second
+	DefaultCacheSize = 10000
+)
+
+// maxAnswer bounds a verify answer read from the server: a few grants fit
+// in a few KiB; anything much larger is not keyward answering.
+const maxAnswer = 1 << 20
+
+// Options configure a Verifier. The zero value is usable: no cache, fail
+// closed, DefaultTimeout.
+type Options struct {
+	// HTTPClient makes the calls to the server (for a custom CA or
+	// transport). Its redirects are never followed: the secret travels in
+	// the request body and must reach only the configured server. Nil is
+	// a client with Timeout.
+	HTTPClient *http.Client
+
+	// Timeout bounds one call to the server, in addition to any deadline
+	// of the caller's context. 0 is DefaultTimeout.
+	Timeout time.Duration
+
+	// CacheTTL is how long a positive answer is reused, and so the
+	// service's revocation delay: a change on the server (delete, disable,
+	// ungrant, the end of a roll's grace) may be seen here up to CacheTTL
+	// late. An entry is never served past it, nor past the key's expiry.
+	// 0 caches nothing.
+	CacheTTL time.Duration
+
+	// CacheSize bounds the number of cached answers (one per secret,
+	// resource and role); the least recently used goes first. 0 is
+	// DefaultCacheSize.
+	CacheSize int
+
+	// FailOpen makes Middleware let a request through, without a key in
+	// its context, when the server cannot decide. The default, false,
+	// answers 503 instead: a verification outage must not open the
+	// service to anyone.
+	FailOpen bool
+
+	// Logger receives a warning for each verification the server could
+	// not decide (never a secret). Nil is slog.Default().
+	Logger *slog.Logger
+}
+
+// Verifier checks presented secrets against a keyward server. It is safe
+// for concurrent use; make one per server and share it.
+type Verifier struct {
+	endpoint string
+	client   *http.Client
+	timeout  time.Duration
+	failOpen bool
+	log      *slog.Logger
+	cache    *cache // nil when CacheTTL is 0
+	calls    singleflight.Group
+	now      func() time.Time
+}
+
+// NewVerifier returns a Verifier for the keyward server at serverURL
+// (https://keys.example.com, or a path under which a proxy serves it).
+func NewVerifier(serverURL string, opts Options) (*Verifier, error) {
+	u, err := url.Parse(serverURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("keyward: server URL %q: want http(s)://host[:port][/path]", serverURL)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("keyward: server URL %q: no user, query or fragment, please", u.Redacted())
+	}
+	if opts.Timeout < 0 || opts.CacheTTL < 0 || opts.CacheSize < 0 {
+		return nil, errors.New("keyward: Timeout, CacheTTL and CacheSize must not be negative")
+	}
+	v := &Verifier{
+		endpoint: strings.TrimSuffix(u.String(), "/") + "/v1/verify",
+		timeout:  opts.Timeout,
+		failOpen: opts.FailOpen,
+		log:      opts.Logger,
+		now:      time.Now,
+	}
+	if v.timeout == 0 {
+		v.timeout = DefaultTimeout
+	}
+	if v.log == nil {
+		v.log = slog.Default()
+	}
+	var c http.Client
+	if opts.HTTPClient != nil {
+		c = *opts.HTTPClient
+	} else {
+		// One server, asked by every request of a busy service: keep more
+		// than net/http's 2 idle connections to it, or each burst opens
+		// (and TLS-handshakes) new ones.
+		c = http.Client{Timeout: v.timeout}
+		if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+			t := dt.Clone()
+			t.MaxIdleConnsPerHost = 64
+			c.Transport = t
+		}
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	v.client = &c
+	if opts.CacheTTL > 0 {
+		size := opts.CacheSize
+		if size == 0 {
+			size = DefaultCacheSize
+		}
+		if v.cache, err = newCache(size, opts.CacheTTL); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// Code is a verification's outcome, as the server's verify JSON says it.
+// Servers newer than this package may answer codes not listed here; every
+// code but CodeValid means the key may not do what was asked.
+type Code string
+
+// The codes, the first that applies winning, in this order.
+const (
+	CodeNotFound                = Code(keys.CodeNotFound) // unknown, malformed, deleted or rolled out
+	CodeDisabled                = Code(keys.CodeDisabled)
+	CodeExpired                 = Code(keys.CodeExpired)
+	CodeInsufficientPermissions = Code(keys.CodeInsufficientPermissions)
+	CodeValid                   = Code(keys.CodeValid)
+)
+
+// Grant is one of a key's rights: a role on a resource and everything
+// beneath it.
+type Grant struct {
+	Resource string `json:"resource"`
+	Role     string `json:"role"`
+}
+
+// Result is a verification's answer. Only Valid and Code are set for
+// CodeNotFound; the other codes name the key that was found.
+type Result struct {
+	Valid     bool       `json:"valid"`
+	Code      Code       `json:"code"`
+	KeyID     string     `json:"key_id,omitempty"`
+	Name      string     `json:"name,omitempty"`
+	Org       string     `json:"org,omitempty"`
+	Grants    []Grant    `json:"grants,omitempty"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// Verify asks whether secret may act on resource with at least role. An
+// empty resource asks for any valid key (the role is then checked against
+// the key's highest grant); an empty role is viewer. A secret that is not
+// well-formed is answered CodeNotFound without asking the server. The
+// error is for what prevents an answer: an invalid resource or role, or
+// the server being unavailable (errors.Is(err, ErrUnavailable)).
+func (v *Verifier) Verify(ctx context.Context, secret, resource, role string) (*Result, error) {
+	q, err := newQuery(resource, role)
+	if err != nil {
+		return nil, err
+	}
+	return v.verify(ctx, secret, q)
+}
+
+// query is what is asked of a secret, parsed once: a middleware asks the
+// same of every request.
+type query struct {
+	resource *keys.Resource
+	role     *keys.Role
+	tag      string // resource and role as a cache key's tail
+}
+
+func newQuery(resource, role string) (query, error) {
+	var q query
+	if resource != "" {
+		r, err := keys.ParseResource(resource)
+		if err != nil {
+			return q, fmt.Errorf("keyward: %s", keys.ErrorMessage(err))
+		}
+		q.resource = &r
+	}
+	if role != "" {
+		r, err := keys.ParseRole(role)
+		if err != nil {
+			return q, fmt.Errorf("keyward: %s", keys.ErrorMessage(err))
+		}
+		q.role = &r
+	}
+	q.tag = tag(q.resource, q.role)
+	return q, nil
+}
+
+// tag is a resource and role as a cache key's tail, in canonical forms, so
+// that "/acme/" and "/acme", or owner and admin, share an entry; 0
+// separates what no resource or role may hold.
+func tag(resource *keys.Resource, role *keys.Role) string {
+	var t string
+	if resource != nil {
+		t = string(*resource)
+	}
+	t += "\x00"
+	if role != nil {
+		t += role.String()
+	}
+	return t
+}
+
+func (v *Verifier) verify(ctx context.Context, secret string, q query) (*Result, error) {
+	// The one check the server makes before any lookup (keys.ParseSecret):
+	// a string that fails it is unknown to every server.
+	secret, err := keys.ParseSecret(secret)
+	if err != nil {
+		return &Result{Code: CodeNotFound}, nil
+	}
+	sum := sha256.Sum256([]byte(secret))
+	ck := string(sum[:]) + q.tag
+	now := v.now()
+	if r := v.cache.get(ck, now); r != nil {
+		return r, nil
+	}
+	// Identical requests arriving together share one call. It runs on a
+	// context of its own, so that the first caller leaving does not fail
+	// the others; each caller still waits only as long as its own context.
+	ch := v.calls.DoChan(ck, func() (any, error) {
+		sent := v.now()
+		r, err := v.ask(context.WithoutCancel(ctx), secret, q)
+		if err == nil && r.Valid {
+			v.cache.put(ck, r, sent)
+		}
+		return r, err
+	})
+	select {
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*Result).clone(), nil
+	}
+}
+
+// ask is one POST /v1/verify.
+func (v *Verifier) ask(ctx context.Context, secret string, q query) (*Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, v.timeout)
+	defer cancel()
+	body, err := json.Marshal(keys.VerifyRequest{Secret: secret, Resource: q.resource, Role: q.role})
+	if err != nil {
+		return nil, fmt.Errorf("keyward: %v", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, v.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("keyward: %v", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	resp, err := v.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading the answer: %v", ErrUnavailable, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		msg := resp.Status
+		if d, ok := api.ReadError(answer); ok {
+			msg = fmt.Sprintf("%s: %s", resp.Status, d.Message)
+		}
+		if resp.StatusCode == http.StatusBadRequest {
+			// The server read the request and refused it: no outage, and
+			// failing open would be wrong.
+			return nil, fmt.Errorf("keyward: the server refused the verify request: %s", msg)
+		}
+		return nil, fmt.Errorf("%w: %s answered %s", ErrUnavailable, v.endpoint, msg)
+	}
+	var vr keys.VerifyResult
+	if err := json.Unmarshal(answer, &vr); err != nil || vr.Code == "" {
+		return nil, fmt.Errorf("%w: %s answered something that is not a verify result", ErrUnavailable, v.endpoint)
+	}
+	return fromVerifyResult(&vr), nil
+}
+
+func fromVerifyResult(vr *keys.VerifyResult) *Result {
+	r := &Result{Valid: vr.Valid && vr.Code == keys.CodeValid, Code: Code(vr.Code), ExpiresAt: vr.ExpiresAt}
+	for _, s := range []struct {
+		to   *string
+		from *string
+	}{{&r.KeyID, vr.KeyID}, {&r.Name, vr.Name}, {&r.Org, vr.Org}} {
+		if s.from != nil {
+			*s.to = *s.from
+		}
+	}
+	if len(vr.Grants) > 0 {
+		r.Grants = make([]Grant, len(vr.Grants))
+		for i, g := range vr.Grants {
+			r.Grants[i] = Grant{Resource: string(g.Resource), Role: g.Role.String()}
+		}
+	}
+	return r
+}
+
+// clone is a copy the caller may change without touching the cache.
+func (r *Result) clone() *Result {
+	c := *r
+	c.Grants = append([]Grant(nil), r.Grants...)
+	if r.ExpiresAt != nil {
+		t := *r.ExpiresAt
+		c.ExpiresAt = &t
+	}
+	return &c
+}
