@@ -47,6 +47,10 @@ type Key struct {
 	LastUsedAt        *time.Time        `json:"last_used_at"`
 	Meta              map[string]string `json:"meta"`
 	CreatedBy         string            `json:"created_by"`
+	// CompromisedAt is when the key's secret was last reported leaked
+	// (keyward scan --disable, POST /v1/leaks), which disabled it; null
+	// for a key never found leaked. Re-enabling the key keeps it.
+	CompromisedAt *time.Time `json:"compromised_at"`
 }
 
 // NewSecretKey is a key with its secret: the answer of create and roll, the

@@ -1,0 +1,11 @@
+-- keyward schema for PostgreSQL, version 9: as migrations/0009_compromised.sql
+-- for SQLite (see there for why). 0003's keys_updated trigger notifies
+-- replicas of the update that marks a key compromised.
+ALTER TABLE keys ADD COLUMN compromised_at BIGINT;
+
+CREATE INDEX keys_compromised ON keys (compromised_at) WHERE compromised_at IS NOT NULL;
+
+-- The audit action 'compromise', beside every action DESIGN.md lists.
+ALTER TABLE audit DROP CONSTRAINT IF EXISTS audit_action_check;
+ALTER TABLE audit ADD CONSTRAINT audit_action_check CHECK (action IN ('create', 'roll', 'update', 'grant', 'ungrant', 'delete',
+    'org_create', 'org_delete', 'account_create', 'account_update', 'account_delete', 'compromise'));
