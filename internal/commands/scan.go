@@ -25,10 +25,13 @@ type ScanOptions struct {
 	// returns nil, nil when none is configured (no --db, --server or
 	// profile, and no default database): findings are then reported
 	// without a lookup, and no database is created.
-	Backend   func() (keys.Service, error)
-	Printer   output.Printer
-	Paths     []string
-	Disable   bool
+	Backend func() (keys.Service, error)
+	Printer output.Printer
+	Paths   []string
+	Disable bool
+	// Offline finds secrets by checksum alone, asking no database or
+	// server: a pre-commit hook must work without the network.
+	Offline   bool
 	Detectors []scan.Detector
 }
 
@@ -46,7 +49,7 @@ Each finding names the file, the line and the secret's start (never the
 secret). With a database or server (--db, --server, a profile, or the
 default database when it exists), found secrets are looked up by hash,
 without counting as a use: the key's id and name (where you may read it)
-and whether it is still valid. --disable also disables every found key that
+and whether it is still valid (--offline: no lookup). --disable also disables every found key that
 is still valid and marks it compromised (keys list --compromised), with an
 audit row naming the file and line.
 
@@ -57,6 +60,9 @@ Exit status: 0 when nothing is found, 1 when a secret is, 2 for bad input
   keyward --server https://keys.example.com scan --disable -o json ./leaked-dump`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
+			if err := exclusive(cmd, "disable", "offline"); err != nil {
+				return err
+			}
 			if len(args) == 0 && opts.IO.IsStdinTTY() {
 				return usageErrorf("give a file or folder to scan, or pipe text in (keyward scan PATH..., or ... | keyward scan)")
 			}
@@ -67,6 +73,7 @@ Exit status: 0 when nothing is found, 1 when a secret is, 2 for bad input
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Disable, "disable", false, "disable every found key that is still valid and mark it compromised (needs a database or server)")
+	cmd.Flags().BoolVar(&opts.Offline, "offline", false, "find secrets by checksum alone: look nothing up (a pre-commit hook)")
 	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
@@ -102,9 +109,11 @@ func scanRun(ctx context.Context, opts *ScanOptions) error {
 	}
 	// The backend before any reading: a --db that is not there, or a
 	// server without a credential, is said at once.
-	svc, err := opts.Backend()
-	if err != nil {
-		return err
+	var svc keys.Service
+	if !opts.Offline {
+		if svc, err = opts.Backend(); err != nil {
+			return err
+		}
 	}
 	if opts.Disable && svc == nil {
 		return usageErrorf("--disable needs a database or server: give --db, --server or a profile")
