@@ -3,6 +3,7 @@ package keystest
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keyward/keyward/internal/keys"
 )
@@ -201,5 +202,35 @@ func testLeaksAuthz(t *testing.T, w *world) {
 	rows := auditAll(t, w.admin, keys.AuditFilter{Key: w.deploy.ID})
 	if rows[0].Action != keys.ActionCompromise || rows[0].Actor != w.acmeAdmin.ID {
 		t.Errorf("audit: %s", jsonOf(t, rows[0]))
+	}
+}
+
+// testRolledOutLeaks: a rolled-out secret still in its grace works, so
+// its leak disables the key (the audit row says which secret leaked);
+// past its grace it is nobody's.
+func testRolledOutLeaks(t *testing.T, e env) {
+	a := create(t, e.admin, "a", g("/acme", keys.Viewer))
+	b := create(t, e.admin, "b", g("/acme", keys.Viewer))
+	for _, k := range []*keys.NewSecretKey{a, b} {
+		_, err := e.admin.Roll(bg, k.ID, keys.RollRequest{Grace: dur("1h")})
+		ok(t, err)
+	}
+	out, err := e.admin.CheckLeaks(bg, []keys.Leak{leak(a.Secret, "x:1")})
+	ok(t, err)
+	wantLeak(t, "previous in grace", out[0], a.ID, keys.CodeValid)
+
+	out, err = e.admin.ReportLeaks(bg, []keys.Leak{leak(a.Secret, "x:1")})
+	ok(t, err)
+	wantLeak(t, "previous reported", out[0], a.ID, keys.CodeDisabled)
+	if rows := auditAll(t, e.admin, keys.AuditFilter{Key: a.ID}); rows[0].Details["leaked_secret"] != "previous" {
+		t.Errorf("audit: %s", jsonOf(t, rows[0]))
+	}
+
+	e.advance(2 * time.Hour)
+	out, err = e.admin.ReportLeaks(bg, []keys.Leak{leak(b.Secret, "y:1")})
+	ok(t, err)
+	wantLeak(t, "previous past its grace", out[0], "", keys.CodeNotFound)
+	if k := get(t, e.admin, b.ID); !k.Enabled || k.CompromisedAt != nil {
+		t.Errorf("a dead secret's leak changed its key: %s", jsonOf(t, k))
 	}
 }
