@@ -251,3 +251,19 @@ func TestScanGoldenJSON(t *testing.T) {
 	}
 	g.assert(r.out, "scan_disable.json")
 }
+
+// No path and a terminal on stdin would wait for input nobody sends:
+// a usage error instead, never a hang.
+func TestScanNoPathOnATerminal(t *testing.T) {
+	dir := t.TempDir()
+	testenv.Isolate(t, dir)
+	ios, _, out, errOut := iostreams.Test()
+	ios.SetTTY(true, true)
+	if code := Run(context.Background(), ios, []string{"scan"}); code != 2 || out.Len() != 0 || !strings.Contains(errOut.String(), "pipe") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	}
+	ios, _, _, errOut = iostreams.Test()
+	if code := Run(context.Background(), ios, []string{"scan", "--disable", "--offline", dir}); code != 2 || !strings.Contains(errOut.String(), "together") {
+		t.Errorf("--disable --offline: exit %d, stderr %q", code, errOut.String())
+	}
+}
