@@ -85,3 +85,26 @@ func TestMigrationKeepsAuditRows(t *testing.T) {
 		t.Fatalf("audit: %v %+v", err, page)
 	}
 }
+
+// A report disables a key whose entry the verification cache holds (the
+// second verification served from it): the very next verification says
+// DISABLED. And a look-up leaves the entry alone: it is no change.
+func TestReportLeaksThroughAWarmCache(t *testing.T) {
+	s := openTemp(t, Options{})
+	p := newCacheProbe(t, s, "/acme/prod/robot-1")
+	k, err := s.Create(local(ctx), keys.CreateRequest{Name: "k", Grants: []keys.Grant{{Resource: "/acme/prod", Role: keys.Editor}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cached(t, k.Secret, keys.CodeValid)
+	if _, err := s.CheckLeaks(local(ctx), []keys.Leak{{Secret: k.Secret, Source: "a:1"}}); err != nil {
+		t.Fatal(err)
+	}
+	p.cached(t, k.Secret, keys.CodeValid) // still served from the cache
+	if _, err := s.ReportLeaks(local(ctx), []keys.Leak{{Secret: k.Secret, Source: "a:1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.verify(t, k.Secret); got != keys.CodeDisabled {
+		t.Fatalf("after the report: %s, want DISABLED", got)
+	}
+}
