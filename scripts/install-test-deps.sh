@@ -17,6 +17,7 @@ set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have jq || need+=(jq)
+have git || need+=(git)
 have sqlite3 || need+=(sqlite3)
 have gcc || need+=(gcc libc6-dev)
 have gnome-keyring-daemon || need+=(gnome-keyring)

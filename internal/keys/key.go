@@ -50,6 +50,10 @@ type Key struct {
 	// Account is the name of the service account the key belongs to (and
 	// whose grants it holds), nil for a key with grants of its own.
 	Account *string `json:"account"`
+	// CompromisedAt is when the key's secret was last reported leaked
+	// (keyward scan --disable, POST /v1/leaks), which disabled it; null
+	// for a key never found leaked. Re-enabling the key keeps it.
+	CompromisedAt *time.Time `json:"compromised_at"`
 }
 
 // NewSecretKey is a key with its secret: the answer of create and roll, the

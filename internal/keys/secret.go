@@ -95,6 +95,17 @@ func SecretStart(secret string) string {
 // never reach (arguments, names, meta, the audit log) without refusing
 // text that merely looks alike: a match must pass the checksum.
 func ContainsSecret(s string) bool {
+	start, _ := IndexSecret(s)
+	return start >= 0
+}
+
+// IndexSecret finds the first well-formed keyward secret (checksum
+// included) in s, wherever it lies, and returns where it starts and ends;
+// -1, -1 when there is none. The checksum, not the shape, decides: random
+// text shaped like a secret is no match, and the prefix is where the
+// checksum says it starts (in "xsk_…" the secret is "sk_…"). It is how
+// `keyward scan` finds secrets and how ContainsSecret guards input.
+func IndexSecret(s string) (start, end int) {
 	const tail = secretRandomLen + secretChecksumLen
 	for i := 1; i+tail < len(s); i++ {
 		if s[i] != '_' || !isBase62(s[i+1:i+1+tail]) {
@@ -106,11 +117,11 @@ func ContainsSecret(s string) bool {
 		// before, wherever the run of prefix characters allows.
 		for j := i - 1; j >= 0 && i-j <= maxPrefixLen && isPrefixByte(s[j]); j-- {
 			if Checksum(body[j:]) == sum {
-				return true
+				return j, i + 1 + tail
 			}
 		}
 	}
-	return false
+	return -1, -1
 }
 
 func isPrefixByte(c byte) bool {

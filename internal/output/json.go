@@ -157,6 +157,7 @@ func NormalizeKey(k *keys.Key) *keys.Key {
 	c.ExpiresAt = utcPtr(c.ExpiresAt)
 	c.PreviousExpiresAt = utcPtr(c.PreviousExpiresAt)
 	c.LastUsedAt = utcPtr(c.LastUsedAt)
+	c.CompromisedAt = utcPtr(c.CompromisedAt)
 	if c.Grants == nil {
 		c.Grants = []keys.Grant{}
 	}

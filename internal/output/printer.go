@@ -80,6 +80,8 @@ type Printer interface {
 	KeyList(w io.Writer) ListWriter[*keys.Key]
 	// AuditList starts a streamed list of audit events.
 	AuditList(w io.Writer) ListWriter[*keys.AuditEvent]
+	// Findings starts a streamed list of the secrets `keyward scan` found.
+	Findings(w io.Writer) ListWriter[*keys.Finding]
 	// Verify prints a verification result.
 	Verify(w io.Writer, r *keys.VerifyResult) error
 	// Principal prints who the calls act for (whoami).

@@ -89,6 +89,8 @@ var routes = []route{
 	{"DELETE", "/v1/accounts/{account}/grants", true, (*server).ungrantAccount},
 	{"GET", "/v1/audit", true, (*server).audit},
 	{"GET", "/v1/whoami", true, (*server).whoami},
+	{"POST", "/v1/leaks", true, (*server).reportLeaks},
+	{"POST", "/v1/leaks/check", true, (*server).checkLeaks},
 	{"POST", "/v1/verify", false, (*server).verify},
 	{"GET", "/v1/auth", false, (*server).gatewayAuth},
 	// Envoy's ext_authz HTTP service appends the original path to its
