@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/keyward/keyward/internal/api"
@@ -62,9 +64,13 @@ func (v *Verifier) Middleware(next http.Handler, opts MiddlewareOptions) (http.H
 		}
 		res, err := v.verify(r.Context(), secret, q)
 		if err != nil {
-			if r.Context().Err() == nil { // a caller that left is not an outage
-				v.log.WarnContext(r.Context(), "keyward: cannot verify", "method", r.Method, "path", keys.Redact(r.URL.Path), "error", err.Error())
+			if r.Context().Err() != nil {
+				// The caller left (or its deadline passed): no outage to
+				// log, and no one for FailOpen to serve.
+				writeError(w, keys.Unavailable, "cannot verify the key right now; try again")
+				return
 			}
+			v.log.WarnContext(r.Context(), "keyward: cannot verify", "method", r.Method, "path", keys.Redact(r.URL.Path), "error", err.Error())
 			if v.failOpen && errors.Is(err, ErrUnavailable) {
 				next.ServeHTTP(w, r)
 				return
@@ -77,14 +83,19 @@ func (v *Verifier) Middleware(next http.Handler, opts MiddlewareOptions) (http.H
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), resultKey{}, res)))
 		case CodeNotFound, CodeDisabled, CodeExpired:
 			denied(w)
-		case "RATE_LIMITED":
-			// Codes of servers newer than this package: a key over its
-			// rate limit is told to come back, as /v1/auth does.
-			w.Header().Set("Retry-After", "1")
-			writeError(w, keys.RateLimited, "the key is over its rate limit; try again later")
+		case CodeRateLimited:
+			// A key over its rate limit is told when to come back, as
+			// /v1/auth tells it.
+			wait := max(res.retryAfter, 1)
+			w.Header().Set(headerCode, string(res.Code))
+			w.Header().Set("Retry-After", strconv.FormatInt(wait, 10))
+			writeError(w, keys.RateLimited, fmt.Sprintf("the key is over its rate limit (%s); retry after %d s", res.Code, wait))
+		case CodeIPNotAllowed:
+			w.Header().Set(headerCode, string(res.Code))
+			writeError(w, keys.Forbidden, "the key may not be used from this address ("+string(res.Code)+")")
 		default:
 			// INSUFFICIENT_PERMISSIONS, and any code a newer server adds
-			// about a key that exists but may not do this (IP_NOT_ALLOWED).
+			// about a key that exists but may not do this.
 			writeError(w, keys.Forbidden, "the key does not have the rights asked for ("+string(res.Code)+")")
 		}
 	}), nil
@@ -118,6 +129,10 @@ func FromContext(ctx context.Context) (r *Result, ok bool) {
 }
 
 type resultKey struct{}
+
+// headerCode names the verification code of a 403 or 429 whose reason a
+// caller may act on, as /v1/auth's header of that name does.
+const headerCode = "X-Keyward-Code"
 
 // deniedMessage is every 401's, whatever the reason: the caller must not
 // learn that the key it tried exists but is disabled or expired.

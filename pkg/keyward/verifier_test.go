@@ -266,7 +266,7 @@ func TestOutage(t *testing.T) {
 	v, c := newTestVerifier(t, f.srv.URL, Options{CacheTTL: time.Minute})
 	cachedKey, other := f.key(t, "cached", nil), f.key(t, "other", nil)
 	mustVerify(t, v, cachedKey, "/acme", "")
-	for _, status := range []int{http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusTooManyRequests, http.StatusNotFound, http.StatusInternalServerError} {
+	for _, status := range []int{http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusTooManyRequests, http.StatusGatewayTimeout, http.StatusInternalServerError} {
 		f.down(status)
 		if _, err := v.Verify(context.Background(), other, "/acme", ""); !errors.Is(err, ErrUnavailable) {
 			t.Errorf("server answering %d: err %v; want ErrUnavailable", status, err)
@@ -317,8 +317,10 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	t.Cleanup(redirector.Close)
 	for _, c := range []*http.Client{nil, {Timeout: time.Second}} {
 		v, _ := newTestVerifier(t, redirector.URL, Options{HTTPClient: c})
-		if _, err := v.Verify(context.Background(), f.key(t, "ci", nil), "", ""); !errors.Is(err, ErrUnavailable) {
-			t.Errorf("redirected: err %v; want ErrUnavailable", err)
+		// Not an outage either: a wrong URL that FailOpen must not cover.
+		if _, err := v.Verify(context.Background(), f.key(t, "ci", nil), "", ""); err == nil || errors.Is(err, ErrUnavailable) ||
+			!strings.Contains(err.Error(), "redirects are not followed") {
+			t.Errorf("redirected: err %v; want one saying redirects are not followed, not ErrUnavailable", err)
 		}
 	}
 	if n := f.calls.Load(); n != 0 {

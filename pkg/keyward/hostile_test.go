@@ -1,0 +1,252 @@
+package keyward
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// These tests are a hostile review's findings: each failed before its fix.
+
+// answering is a server that answers every request with status, headers
+// and body given, counting the calls.
+func answering(t *testing.T, status int, header map[string]string, body string) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		for k, v := range header {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &calls
+}
+
+// serveOnce sends one request with secret as its bearer through h and
+// reports the answer and whether the handler behind h ran.
+func serveOnce(t *testing.T, v *Verifier, ctx context.Context, secret string) (*httptest.ResponseRecorder, bool) {
+	t.Helper()
+	ran := false
+	h, err := v.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ran = true }), MiddlewareOptions{Resource: "/acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	r := httptest.NewRequestWithContext(ctx, "GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer "+secret)
+	h.ServeHTTP(w, r)
+	return w, ran
+}
+
+// TestFailOpenNeverCoversAMisconfiguration: FailOpen is for outages. A
+// server URL that redirects (http:// for an https:// server), names no
+// keyward server (404), sits behind a login (401, 403) or answers a page
+// with 200 is a mistake that lasts: read as an outage, FailOpen let every
+// request through for as long as it lasted.
+func TestFailOpenNeverCoversAMisconfiguration(t *testing.T) {
+	secret, err := keys.NewSecret("sk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		status int
+		header map[string]string
+		body   string
+	}{
+		{"redirect to https", http.StatusMovedPermanently, map[string]string{"Location": "https://keys.example.com/v1/verify"}, ""},
+		{"permanent redirect", http.StatusPermanentRedirect, map[string]string{"Location": "/other/v1/verify"}, ""},
+		{"no such route", http.StatusNotFound, nil, `{"error":{"code":"not_found","message":"no route"}}`},
+		{"a proxy's login", http.StatusUnauthorized, map[string]string{"WWW-Authenticate": "Basic"}, "login"},
+		{"forbidden", http.StatusForbidden, nil, "forbidden"},
+		{"method not allowed", http.StatusMethodNotAllowed, nil, ""},
+		{"a web page", http.StatusOK, map[string]string{"Content-Type": "text/html"}, "<html>welcome</html>"},
+		{"JSON, not a verify result", http.StatusOK, nil, `{"status":"ok"}`},
+		{"valid and code disagreeing", http.StatusOK, nil, `{"valid":false,"code":"VALID"}`},
+	} {
+		srv, _ := answering(t, c.status, c.header, c.body)
+		v, _ := newTestVerifier(t, srv.URL, Options{FailOpen: true})
+		_, err := v.Verify(context.Background(), secret, "/acme", "")
+		if err == nil || errors.Is(err, ErrUnavailable) {
+			t.Errorf("%s: Verify err %v; want an error that is not ErrUnavailable", c.name, err)
+		}
+		if w, ran := serveOnce(t, v, context.Background(), secret); ran || w.Code != http.StatusServiceUnavailable {
+			t.Errorf("%s: FailOpen middleware answered %d (handler ran: %v); want 503, the handler never run", c.name, w.Code, ran)
+		}
+	}
+	// What an outage is stays one: FailOpen lets these through.
+	for _, status := range []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable,
+		http.StatusGatewayTimeout, http.StatusTooManyRequests, http.StatusRequestTimeout} {
+		srv, _ := answering(t, status, nil, "down")
+		v, _ := newTestVerifier(t, srv.URL, Options{FailOpen: true})
+		if w, ran := serveOnce(t, v, context.Background(), secret); !ran || w.Code != http.StatusOK {
+			t.Errorf("%d: FailOpen middleware answered %d (handler ran: %v); want it let through", status, w.Code, ran)
+		}
+	}
+}
+
+// TestRateLimitedKeysAreNeverCached: a key with a rate limit (key
+// policies) must have every use counted by the server; a cached answer
+// let it past its limit for CacheTTL.
+func TestRateLimitedKeysAreNeverCached(t *testing.T) {
+	secret, err := keys.NewSecret("sk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, calls := answering(t, http.StatusOK, nil,
+		`{"valid":true,"code":"VALID","key_id":"key_a","name":"a","org":"/acme","grants":[{"resource":"/acme","role":"viewer"}],`+
+			`"expires_at":null,"rate_limit":{"requests":2,"per":"1m"},"retry_after":null}`)
+	v, _ := newTestVerifier(t, srv.URL, Options{CacheTTL: time.Hour})
+	for range 3 {
+		if r := mustVerify(t, v, secret, "/acme", ""); !r.Valid {
+			t.Fatalf("%+v", r)
+		}
+	}
+	if n := calls.Load(); n != 3 {
+		t.Errorf("server calls = %d; want 3: a rate-limited key's answers are not cached", n)
+	}
+	// Without a limit (null, or a server that does not know of limits) it is.
+	for _, body := range []string{`{"valid":true,"code":"VALID","rate_limit":null}`, `{"valid":true,"code":"VALID"}`} {
+		srv, calls := answering(t, http.StatusOK, nil, body)
+		v, _ := newTestVerifier(t, srv.URL, Options{CacheTTL: time.Hour})
+		for range 3 {
+			mustVerify(t, v, secret, "/acme", "")
+		}
+		if n := calls.Load(); n != 1 {
+			t.Errorf("%s: server calls = %d; want 1", body, n)
+		}
+	}
+}
+
+// TestPolicyCodesAnswerAsGatewayAuth: with key policies, /v1/auth answers
+// RATE_LIMITED with 429, the seconds to wait in Retry-After and the code
+// in X-Keyward-Code, and IP_NOT_ALLOWED with 403 and X-Keyward-Code.
+func TestPolicyCodesAnswerAsGatewayAuth(t *testing.T) {
+	secret, err := keys.NewSecret("sk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		body            string
+		status          int
+		retry, msg      string
+		wantCode, ctype string
+	}{
+		{`{"valid":false,"code":"RATE_LIMITED","key_id":"key_a","retry_after":17}`, 429, "17",
+			"the key is over its rate limit (RATE_LIMITED); retry after 17 s", "RATE_LIMITED", "application/json"},
+		{`{"valid":false,"code":"RATE_LIMITED","key_id":"key_a"}`, 429, "1",
+			"the key is over its rate limit (RATE_LIMITED); retry after 1 s", "RATE_LIMITED", "application/json"},
+		{`{"valid":false,"code":"IP_NOT_ALLOWED","key_id":"key_a"}`, 403, "",
+			"the key may not be used from this address (IP_NOT_ALLOWED)", "IP_NOT_ALLOWED", "application/json"},
+	} {
+		srv, _ := answering(t, http.StatusOK, nil, c.body)
+		v, _ := newTestVerifier(t, srv.URL, Options{})
+		w, ran := serveOnce(t, v, context.Background(), secret)
+		if ran || w.Code != c.status || w.Header().Get("Retry-After") != c.retry || w.Header().Get("X-Keyward-Code") != c.wantCode ||
+			!strings.Contains(w.Body.String(), c.msg) {
+			t.Errorf("%s: %d Retry-After %q X-Keyward-Code %q %s (ran %v); want %d %q %q %q",
+				c.body, w.Code, w.Header().Get("Retry-After"), w.Header().Get("X-Keyward-Code"), w.Body, ran, c.status, c.retry, c.wantCode, c.msg)
+		}
+	}
+}
+
+// TestCallerContextEnding: a caller whose context ended is told so
+// (context.Canceled, DeadlineExceeded), no call is started for it, and
+// FailOpen does not run the handler for a request nobody waits for.
+func TestCallerContextEnding(t *testing.T) {
+	var calls atomic.Int64
+	v, _ := newTestVerifier(t, "http://keys.invalid", Options{FailOpen: true, HTTPClient: &http.Client{
+		Transport: roundTripper(func(*http.Request) (*http.Response, error) {
+			calls.Add(1)
+			return nil, errors.New("unreachable")
+		})}})
+	secret, err := keys.NewSecret("sk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = v.Verify(ctx, secret, "/acme", "")
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Verify with a cancelled context: %v; want context.Canceled (and ErrUnavailable)", err)
+	}
+	// Any call DoChan started for it has been registered by now: wait it out.
+	sum := sha256.Sum256([]byte(secret))
+	q, _ := newQuery("/acme", "")
+	_, _, _ = v.calls.Do(string(sum[:])+q.tag, func() (any, error) { return nil, nil })
+	if n := calls.Load(); n != 0 {
+		t.Errorf("%d calls made for a caller that had left; want 0", n)
+	}
+	if w, ran := serveOnce(t, v, ctx, secret); ran {
+		t.Errorf("FailOpen ran the handler for a request whose context had ended (%d)", w.Code)
+	}
+	// Its own deadline, over before the server answered, reads the same way.
+	dctx, dcancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer dcancel()
+	if _, err := v.Verify(dctx, secret, "/acme", ""); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Verify past its deadline: %v; want context.DeadlineExceeded", err)
+	}
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestOversizedAnswersAreRefused: a verify answer is a few KiB (32
+// grants of at most 255 bytes); a server answering far more would
+// otherwise have each kept in the cache, CacheSize times over.
+func TestOversizedAnswersAreRefused(t *testing.T) {
+	secret, err := keys.NewSecret("sk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var grants []string
+	for i := range 1000 {
+		grants = append(grants, fmt.Sprintf(`{"resource":"/acme/%060d","role":"viewer"}`, i))
+	}
+	srv, _ := answering(t, http.StatusOK, nil, `{"valid":true,"code":"VALID","grants":[`+strings.Join(grants, ",")+`]}`)
+	v, _ := newTestVerifier(t, srv.URL, Options{CacheTTL: time.Hour})
+	if r, err := v.Verify(context.Background(), secret, "/acme", ""); err == nil {
+		t.Errorf("a %d-grant answer: %d grants, no error; want it refused", len(grants), len(r.Grants))
+	}
+	if n := v.cache.entries.Len(); n != 0 {
+		t.Errorf("cache holds %d answers; want 0", n)
+	}
+}
+
+// TestErrorsStayShort: whatever a broken server answers, the error (and
+// so each warning logged) stays a line, not the server's megabyte.
+func TestErrorsStayShort(t *testing.T) {
+	secret, err := keys.NewSecret("sk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("x", 100_000)
+	for _, c := range []struct {
+		status int
+		body   string
+	}{
+		{http.StatusServiceUnavailable, `{"error":{"code":"unavailable","message":"` + long + `"}}`},
+		{http.StatusBadRequest, `{"error":{"code":"invalid","message":"` + long + "\\n" + long + `"}}`},
+	} {
+		srv, _ := answering(t, c.status, nil, c.body)
+		v, _ := newTestVerifier(t, srv.URL, Options{})
+		_, err := v.Verify(context.Background(), secret, "/acme", "")
+		if err == nil || len(err.Error()) > 1000 || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%d: error of %d bytes: %.200v", c.status, len(fmt.Sprint(err)), err)
+		}
+	}
+}
