@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -247,6 +248,22 @@ func TestErrorsStayShort(t *testing.T) {
 		_, err := v.Verify(context.Background(), secret, "/acme", "")
 		if err == nil || len(err.Error()) > 1000 || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%d: error of %d bytes: %.200v", c.status, len(fmt.Sprint(err)), err)
+		}
+	}
+}
+
+// TestCacheKeyCoversTheWholeRequest guards a merge: whatever a verify
+// request carries besides the secret decides the answer, so it must be
+// sent by query and be part of its tag, or an answer for one request is
+// served for another (a key's allow-list judged for one client address
+// and reused for the next). A member keys.VerifyRequest gains fails this
+// until query, tag and this list have it.
+func TestCacheKeyCoversTheWholeRequest(t *testing.T) {
+	known := map[string]bool{"Secret": true, "Resource": true, "Role": true}
+	rt := reflect.TypeFor[keys.VerifyRequest]()
+	for i := range rt.NumField() {
+		if f := rt.Field(i); !known[f.Name] {
+			t.Errorf("keys.VerifyRequest.%s is new: send it from query and put it in query.tag (the cache key), then add it here", f.Name)
 		}
 	}
 }

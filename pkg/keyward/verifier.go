@@ -239,7 +239,8 @@ func newQuery(resource, role string) (query, error) {
 
 // tag is a resource and role as a cache key's tail, in canonical forms, so
 // that "/acme/" and "/acme", or owner and admin, share an entry; 0
-// separates what no resource or role may hold.
+// separates what no resource or role may hold. It must hold everything a
+// verify request carries besides the secret (TestCacheKeyCoversTheWholeRequest).
 func tag(resource *keys.Resource, role *keys.Role) string {
 	var t string
 	if resource != nil {
