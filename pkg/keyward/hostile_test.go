@@ -267,3 +267,38 @@ func TestCacheKeyCoversTheWholeRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestResourceFuncSlashIsTheRoot: "/" is the root resource wherever this
+// package takes one (Verify, MiddlewareOptions.Resource). ResourceFunc
+// read it as "any valid key", so a resource computed from the request
+// that collapsed to "/" ("/" + an empty tenant) let every valid key in,
+// and a route could not ask for a root key at all.
+func TestResourceFuncSlashIsTheRoot(t *testing.T) {
+	s := startReal(t)
+	tenant := s.create(t, "tenant", "/acme", keys.Admin, 0)
+	root := s.create(t, "root", "/", keys.Viewer, 0)
+	v := s.verifier(t, Options{CacheTTL: time.Minute})
+	h, err := v.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}),
+		MiddlewareOptions{ResourceFunc: func(r *http.Request) string { return "/" + r.URL.Query().Get("org") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		org    string
+		secret string
+		want   int
+	}{
+		{"acme", tenant.Secret, 200},
+		{"", tenant.Secret, 403}, // "/": the root, which /acme's admin does not hold
+		{"", root.Secret, 200},
+		{"globex", tenant.Secret, 403},
+	} {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", "/?org="+c.org, nil)
+		r.Header.Set("Authorization", "Bearer "+c.secret)
+		h.ServeHTTP(w, r)
+		if w.Code != c.want {
+			t.Errorf("org %q: %d %s; want %d", c.org, w.Code, w.Body, c.want)
+		}
+	}
+}

@@ -16,15 +16,17 @@ import (
 // MiddlewareOptions say what a request's key must allow.
 type MiddlewareOptions struct {
 	// Resource is what the key must hold a grant on (or above), e.g.
-	// /acme/prod. Empty asks for any valid key.
+	// /acme/prod; "/" is the root, which only root keys hold. Empty asks
+	// for any valid key.
 	Resource string
 
 	// ResourceFunc, when set, gives each request's resource instead of
 	// Resource (a machine named in the path, say). An empty answer is
 	// denied (403), as /v1/auth/… denies a gateway that sent no resource:
-	// a route that forgot to name one must not let any valid key in; "/"
-	// asks for any valid key explicitly. An answer that is not a resource
-	// is 400.
+	// a route that forgot to name one must not let any valid key in. "/"
+	// is the root, as in Resource: a resource built from the request that
+	// collapses to "/" ("/" + an empty tenant) asks for a root key, never
+	// for any key. An answer that is not a resource is 400.
 	ResourceFunc func(*http.Request) string
 
 	// Role is the least role the key must hold there: viewer (the
@@ -104,18 +106,14 @@ func (v *Verifier) Middleware(next http.Handler, opts MiddlewareOptions) (http.H
 // forRequest is q asking about a ResourceFunc's answer, or the code to
 // refuse the request with.
 func (q query) forRequest(resource string) (query, keys.Code) {
-	switch strings.TrimSpace(resource) {
-	case "":
+	if strings.TrimSpace(resource) == "" {
 		return q, keys.Forbidden
-	case "/":
-		q.resource = nil
-	default:
-		r, err := keys.ParseResource(resource)
-		if err != nil {
-			return q, keys.Invalid
-		}
-		q.resource = &r
 	}
+	r, err := keys.ParseResource(resource)
+	if err != nil {
+		return q, keys.Invalid
+	}
+	q.resource = &r
 	q.tag = tag(q.resource, q.role)
 	return q, ""
 }

@@ -277,7 +277,7 @@ func TestResourceFunc(t *testing.T) {
 		{"/acme/prod/robot-1", 200},
 		{"/acme/prod/robot-1/arm", 200},
 		{"/acme/prod/robot-2", 403},
-		{"/", 200}, // any valid key, explicitly
+		{"/", 403}, // the root, which the key does not hold
 		{"", 403},  // a route that names nothing lets nothing in
 		{"robot-1", 400},
 	} {
