@@ -302,3 +302,14 @@ func TestResourceFuncSlashIsTheRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestServerURLWithAnEmptyQuery: "https://keys.example.com/?" has no
+// query, but a '?' all the same, after which /v1/verify was appended: the
+// request went to / with the query "/v1/verify".
+func TestServerURLWithAnEmptyQuery(t *testing.T) {
+	for _, u := range []string{"http://h?", "http://h/keyward/?", "http://h#"} {
+		if v, err := NewVerifier(u, Options{}); err == nil && v.endpoint != "http://h/v1/verify" && v.endpoint != "http://h/keyward/v1/verify" {
+			t.Errorf("NewVerifier(%q): endpoint %q, no error", u, v.endpoint)
+		}
+	}
+}

@@ -107,7 +107,7 @@ func NewVerifier(serverURL string, opts Options) (*Verifier, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("keyward: server URL %q: want http(s)://host[:port][/path]", serverURL)
 	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return nil, fmt.Errorf("keyward: server URL %q: no user, query or fragment, please", u.Redacted())
 	}
 	if opts.Timeout < 0 || opts.CacheTTL < 0 || opts.CacheSize < 0 {
