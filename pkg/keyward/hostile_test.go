@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -312,4 +313,106 @@ func TestServerURLWithAnEmptyQuery(t *testing.T) {
 			t.Errorf("NewVerifier(%q): endpoint %q, no error", u, v.endpoint)
 		}
 	}
+}
+
+// TestSharedCallsAreNoStalerThanTheCache: identical requests arriving
+// together share one call, but a request that arrives while an older
+// call is in flight must not take that call's answer when it is older
+// than CacheTTL allows: with CacheTTL 0, a key revoked while a call was
+// in flight passed the next request (the revocation delay became one
+// call's time, up to Timeout, for a slow server). synctest makes "joined
+// the call in flight" certain.
+func TestSharedCallsAreNoStalerThanTheCache(t *testing.T) {
+	for _, ttl := range []time.Duration{0, time.Second} {
+		synctest.Test(t, func(t *testing.T) {
+			secret, err := keys.NewSecret("sk")
+			if err != nil {
+				t.Fatal(err)
+			}
+			release := make(chan struct{})
+			var calls atomic.Int64
+			revoked := atomic.Bool{}
+			v, err := NewVerifier("http://keys.invalid", Options{CacheTTL: ttl, HTTPClient: &http.Client{
+				Transport: roundTripper(func(*http.Request) (*http.Response, error) {
+					body := `{"valid":false,"code":"NOT_FOUND"}`
+					if calls.Add(1) == 1 {
+						<-release // the call in flight while the key is revoked
+						body = `{"valid":true,"code":"VALID"}`
+					} else if !revoked.Load() {
+						t.Error("a second call before the revocation")
+					}
+					return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}, nil
+				})}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := make(chan *Result, 1)
+			go func() { r, _ := v.Verify(context.Background(), secret, "", ""); first <- r }()
+			synctest.Wait()
+			revoked.Store(true)
+			time.Sleep(ttl + time.Millisecond) // past what the cache may serve of the call in flight
+			second := make(chan *Result, 1)
+			go func() { r, _ := v.Verify(context.Background(), secret, "", ""); second <- r }()
+			synctest.Wait() // the second request has joined the call in flight
+			close(release)
+			if r := <-first; r == nil || !r.Valid {
+				t.Errorf("CacheTTL %v: first request: %+v; want the VALID it asked before the revocation", ttl, r)
+			}
+			if r := <-second; r == nil || r.Valid {
+				t.Errorf("CacheTTL %v: a request arriving %v after the revocation: %+v; want NOT_FOUND", ttl, ttl+time.Millisecond, r)
+			}
+		})
+	}
+	// Within CacheTTL the shared answer serves, as the cache would.
+	synctest.Test(t, func(t *testing.T) {
+		secret, _ := keys.NewSecret("sk")
+		release := make(chan struct{})
+		var calls atomic.Int64
+		v, _ := NewVerifier("http://keys.invalid", Options{CacheTTL: time.Second, HTTPClient: &http.Client{
+			Transport: roundTripper(func(*http.Request) (*http.Response, error) {
+				calls.Add(1)
+				<-release
+				return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{"valid":true,"code":"VALID"}`))}, nil
+			})}})
+		done := make(chan bool, 2)
+		go func() { r, _ := v.Verify(context.Background(), secret, "", ""); done <- r != nil && r.Valid }()
+		synctest.Wait()
+		time.Sleep(500 * time.Millisecond)
+		go func() { r, _ := v.Verify(context.Background(), secret, "", ""); done <- r != nil && r.Valid }()
+		synctest.Wait()
+		close(release)
+		if !<-done || !<-done || calls.Load() != 1 {
+			t.Errorf("two requests 0.5s apart with CacheTTL 1s: %d calls; want one, shared, VALID for both", calls.Load())
+		}
+	})
+}
+
+// TestRateLimitedKeysAreNeverShared: requests arriving together with a
+// rate-limited key each make their own call, so that the server counts
+// every use: one shared call let a burst pass as one.
+func TestRateLimitedKeysAreNeverShared(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		secret, _ := keys.NewSecret("sk")
+		release := make(chan struct{})
+		var calls atomic.Int64
+		v, _ := NewVerifier("http://keys.invalid", Options{CacheTTL: time.Hour, HTTPClient: &http.Client{
+			Transport: roundTripper(func(*http.Request) (*http.Response, error) {
+				calls.Add(1)
+				<-release
+				return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(
+					`{"valid":true,"code":"VALID","rate_limit":{"requests":1,"per":"1m"}}`))}, nil
+			})}})
+		done := make(chan bool, 3)
+		for range 3 {
+			go func() { r, _ := v.Verify(context.Background(), secret, "", ""); done <- r != nil && r.Valid }()
+		}
+		synctest.Wait()
+		close(release)
+		for range 3 {
+			<-done
+		}
+		if n := calls.Load(); n != 3 {
+			t.Errorf("three requests together with a rate-limited key: %d calls; want 3, each counted", n)
+		}
+	})
 }

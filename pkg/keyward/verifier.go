@@ -94,6 +94,7 @@ type Verifier struct {
 	client   *http.Client
 	timeout  time.Duration
 	failOpen bool
+	ttl      time.Duration // CacheTTL: how old an answer may be served
 	log      *slog.Logger
 	cache    *cache // nil when CacheTTL is 0
 	calls    singleflight.Group
@@ -117,6 +118,7 @@ func NewVerifier(serverURL string, opts Options) (*Verifier, error) {
 		endpoint: strings.TrimSuffix(u.String(), "/") + "/v1/verify",
 		timeout:  opts.Timeout,
 		failOpen: opts.FailOpen,
+		ttl:      opts.CacheTTL,
 		log:      opts.Logger,
 		now:      time.Now,
 	}
@@ -272,13 +274,16 @@ func (v *Verifier) verify(ctx context.Context, secret string, q query) (*Result,
 	// Identical requests arriving together share one call. It runs on a
 	// context of its own, so that the first caller leaving does not fail
 	// the others; each caller still waits only as long as its own context.
+	led := false // this caller's call, not one joined in flight
 	ch := v.calls.DoChan(ck, func() (any, error) {
-		sent := v.now()
-		r, err := v.ask(context.WithoutCancel(ctx), secret, q)
-		if err == nil && r.Valid && !r.limited {
-			v.cache.put(ck, r, sent)
+		led = true // read after ch delivers, which happens after this
+		f := flight{sent: v.now()}
+		var err error
+		f.r, err = v.ask(context.WithoutCancel(ctx), secret, q)
+		if err == nil {
+			v.keep(ck, f)
 		}
-		return r, err
+		return f, err
 	})
 	select {
 	case <-ctx.Done():
@@ -287,8 +292,45 @@ func (v *Verifier) verify(ctx context.Context, secret string, q query) (*Result,
 		if res.Err != nil {
 			return nil, res.Err
 		}
-		return res.Val.(*Result).clone(), nil
+		f := res.Val.(flight)
+		// A call joined in flight was sent before this request arrived:
+		// its answer is taken only as the cache would take it, no older
+		// than CacheTTL (with no cache, not older at all, so a revocation
+		// during the call is seen), and never for a key whose every use
+		// the server must count.
+		if !led && (f.r.limited || now.After(f.sent.Add(v.ttl))) {
+			return v.askAlone(ctx, ck, secret, q)
+		}
+		return f.r.clone(), nil
 	}
+}
+
+// flight is a shared call's answer and when it was sent.
+type flight struct {
+	r    *Result
+	sent time.Time
+}
+
+// keep caches what may be cached of a call's answer: positive answers
+// for keys without a rate limit.
+func (v *Verifier) keep(ck string, f flight) {
+	if f.r.Valid && !f.r.limited {
+		v.cache.put(ck, f.r, f.sent)
+	}
+}
+
+// askAlone is a call of this caller's own, on its context.
+func (v *Verifier) askAlone(ctx context.Context, ck, secret string, q query) (*Result, error) {
+	f := flight{sent: v.now()}
+	var err error
+	if f.r, err = v.ask(ctx, secret, q); err != nil {
+		if ctx.Err() != nil {
+			return nil, leftError(ctx.Err())
+		}
+		return nil, err
+	}
+	v.keep(ck, f)
+	return f.r.clone(), nil
 }
 
 // leftError is Verify's error when the caller's context ended first: for
