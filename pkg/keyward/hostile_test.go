@@ -42,7 +42,7 @@ func answering(t *testing.T, status int, header map[string]string, body string) 
 func serveOnce(t *testing.T, v *Verifier, ctx context.Context, secret string) (*httptest.ResponseRecorder, bool) {
 	t.Helper()
 	ran := false
-	h, err := v.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ran = true }), MiddlewareOptions{Resource: "/acme"})
+	h, err := middleware(v, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ran = true }), MiddlewareOptions{Resource: "/acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func TestResourceFuncSlashIsTheRoot(t *testing.T) {
 	tenant := s.create(t, "tenant", "/acme", keys.Admin, 0)
 	root := s.create(t, "root", "/", keys.Viewer, 0)
 	v := s.verifier(t, Options{CacheTTL: time.Minute})
-	h, err := v.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}),
+	h, err := middleware(v, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}),
 		MiddlewareOptions{ResourceFunc: func(r *http.Request) string { return "/" + r.URL.Query().Get("org") }})
 	if err != nil {
 		t.Fatal(err)

@@ -34,23 +34,31 @@ type MiddlewareOptions struct {
 	Role string
 }
 
-// Middleware checks the key each request presents as Authorization:
-// Bearer, and answers as keyward's GET /v1/auth does for gateways: 401
-// (with WWW-Authenticate, and a body that does not say why) when no
-// working key is presented, 403 when the key lacks the rights asked for,
-// 503 when the server cannot decide (unless Options.FailOpen). Otherwise
-// it calls next with the key in the request's context (FromContext). The
-// error is for options that cannot work (an invalid resource or role).
-func (v *Verifier) Middleware(next http.Handler, opts MiddlewareOptions) (http.Handler, error) {
+// Middleware returns the middleware (func(http.Handler) http.Handler, as
+// routers' Use and handler chains take it) that checks the key each
+// request presents as Authorization: Bearer, and answers as keyward's
+// GET /v1/auth does for gateways: 401 (with WWW-Authenticate, and a body
+// that does not say why) when no working key is presented, 403 when the
+// key lacks the rights asked for, 503 when the server cannot decide
+// (unless Options.FailOpen). Otherwise it calls the handler it wraps with
+// the key in the request's context (FromContext). The error is for
+// options that cannot work (an invalid resource or role), so that a
+// mistake stops the service at its start, not at its first request.
+func (v *Verifier) Middleware(opts MiddlewareOptions) (func(http.Handler) http.Handler, error) {
 	q, err := newQuery(opts.Resource, opts.Role)
 	if err != nil {
 		return nil, err
 	}
+	return func(next http.Handler) http.Handler { return v.guard(next, q, opts.ResourceFunc) }, nil
+}
+
+// guard is next behind the check of q (or of resource's answer per request).
+func (v *Verifier) guard(next http.Handler, q query, resource func(*http.Request) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := q
-		if opts.ResourceFunc != nil {
+		if resource != nil {
 			var status keys.Code
-			if q, status = q.forRequest(opts.ResourceFunc(r)); status != "" {
+			if q, status = q.forRequest(resource(r)); status != "" {
 				if status == keys.Invalid {
 					writeError(w, status, "the resource of this request is not a keyward resource")
 				} else {
@@ -100,7 +108,7 @@ func (v *Verifier) Middleware(next http.Handler, opts MiddlewareOptions) (http.H
 			// about a key that exists but may not do this.
 			writeError(w, keys.Forbidden, "the key does not have the rights asked for ("+string(res.Code)+")")
 		}
-	}), nil
+	})
 }
 
 // forRequest is q asking about a ResourceFunc's answer, or the code to
