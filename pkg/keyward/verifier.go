@@ -201,8 +201,10 @@ type Result struct {
 // empty resource asks for any valid key (the role is then checked against
 // the key's highest grant); an empty role is viewer. A secret that is not
 // well-formed is answered CodeNotFound without asking the server. The
-// error is for what prevents an answer: an invalid resource or role, or
-// the server being unavailable (errors.Is(err, ErrUnavailable)).
+// error is for what prevents an answer: an invalid resource or role, the
+// server being unavailable or ctx ending first (errors.Is(err,
+// ErrUnavailable)), or an answer that is not keyward's (a wrong server
+// URL: not ErrUnavailable, as waiting will not change it).
 func (v *Verifier) Verify(ctx context.Context, secret, resource, role string) (*Result, error) {
 	q, err := newQuery(resource, role)
 	if err != nil {
