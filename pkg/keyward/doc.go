@@ -22,8 +22,9 @@
 // limit (servers with key policies), whose every use the server counts.
 // Requests asking the same question together share one call; one that
 // arrives while a call is in flight takes its answer only as it would
-// take a cached one (never with CacheTTL 0, so a revocation during the
-// call is seen) and never for a key with a rate limit.
+// take a cached one: a positive answer within CacheTTL (never with
+// CacheTTL 0, so a revocation during the call is seen), no refusal, and
+// nothing for a key with a rate limit.
 //
 // When the server cannot be reached, is too slow or answers that it
 // cannot decide (5xx, 429), Verify returns an error wrapping

@@ -416,3 +416,35 @@ func TestRateLimitedKeysAreNeverShared(t *testing.T) {
 		}
 	})
 }
+
+// TestKeysMadeDuringACallWorkAtOnce: refusals are never cached, so a key
+// made a moment ago works at once; neither may a refusal be taken from a
+// call that was in flight before the request arrived.
+func TestKeysMadeDuringACallWorkAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		secret, _ := keys.NewSecret("sk")
+		release := make(chan struct{})
+		var calls atomic.Int64
+		v, _ := NewVerifier("http://keys.invalid", Options{CacheTTL: time.Hour, HTTPClient: &http.Client{
+			Transport: roundTripper(func(*http.Request) (*http.Response, error) {
+				body := `{"valid":true,"code":"VALID"}`
+				if calls.Add(1) == 1 {
+					<-release
+					body = `{"valid":false,"code":"NOT_FOUND"}` // asked before the key was made
+				}
+				return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}, nil
+			})}})
+		first := make(chan *Result, 1)
+		go func() { r, _ := v.Verify(context.Background(), secret, "", ""); first <- r }()
+		synctest.Wait()
+		time.Sleep(time.Millisecond) // the key is made; a request comes with it
+		second := make(chan *Result, 1)
+		go func() { r, _ := v.Verify(context.Background(), secret, "", ""); second <- r }()
+		synctest.Wait()
+		close(release)
+		<-first
+		if r := <-second; r == nil || !r.Valid {
+			t.Errorf("a request arriving after the key was made: %+v; want VALID", r)
+		}
+	})
+}

@@ -295,12 +295,7 @@ func (v *Verifier) verify(ctx context.Context, secret string, q query) (*Result,
 			return nil, res.Err
 		}
 		f := res.Val.(flight)
-		// A call joined in flight was sent before this request arrived:
-		// its answer is taken only as the cache would take it, no older
-		// than CacheTTL (with no cache, not older at all, so a revocation
-		// during the call is seen), and never for a key whose every use
-		// the server must count.
-		if !led && (f.r.limited || now.After(f.sent.Add(v.ttl))) {
+		if !led && !f.takes(now, v.ttl) {
 			return v.askAlone(ctx, ck, secret, q)
 		}
 		return f.r.clone(), nil
@@ -311,6 +306,24 @@ func (v *Verifier) verify(ctx context.Context, secret string, q query) (*Result,
 type flight struct {
 	r    *Result
 	sent time.Time
+}
+
+// takes reports whether a request that arrived at now, and joined this
+// call in flight, may take its answer: a call sent before the request
+// arrived answers it only as the cache would. A positive answer no older
+// than ttl (CacheTTL; with none, not older at all, so that a revocation
+// during the call is seen); a refusal only from a call sent as the
+// request came (refusals are never cached: a key made a moment ago works
+// at once); and never an answer for a key whose every use the server
+// must count.
+func (f flight) takes(now time.Time, ttl time.Duration) bool {
+	if f.r.limited {
+		return false
+	}
+	if !f.r.Valid {
+		ttl = 0
+	}
+	return !now.After(f.sent.Add(ttl))
 }
 
 // keep caches what may be cached of a call's answer: positive answers
