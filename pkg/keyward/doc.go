@@ -31,7 +31,7 @@
 // ErrUnavailable; the middleware then answers 503, unless
 // Options.FailOpen lets the request through without a key. An answer
 // that says the URL is wrong (a redirect, 401, 403, 404, a page that is
-// not a verify result) is an error too, but never ErrUnavailable: the
+// not a verify result, a certificate that does not verify) is an error too, but never ErrUnavailable: the
 // middleware answers 503 whatever FailOpen says, and logs why. A cached
 // positive answer is still served during an outage, but never beyond its
 // CacheTTL.

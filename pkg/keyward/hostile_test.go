@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -447,4 +448,46 @@ func TestKeysMadeDuringACallWorkAtOnce(t *testing.T) {
 			t.Errorf("a request arriving after the key was made: %+v; want VALID", r)
 		}
 	})
+}
+
+// TestTLSMistakesAreNotOutages: a server whose certificate does not
+// verify (another CA, another name: or someone in the middle) and an
+// https:// URL for a plain-HTTP server are mistakes that last, and a
+// server that cannot be told to be keyward's must not open a FailOpen
+// service. A redirect's Location is named without its query or user
+// info, which can carry tokens of their own.
+func TestTLSMistakesAreNotOutages(t *testing.T) {
+	secret, err := keys.NewSecret("sk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsSrv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshakes refused are the test
+	tlsSrv.StartTLS()
+	t.Cleanup(tlsSrv.Close)
+	plain, _ := answering(t, http.StatusOK, nil, `{"valid":true,"code":"VALID"}`)
+	for name, url := range map[string]string{
+		"unknown CA":        tlsSrv.URL,
+		"https for http":    strings.Replace(plain.URL, "http://", "https://", 1),
+		"another host name": strings.Replace(tlsSrv.URL, "127.0.0.1", "localhost", 1),
+	} {
+		v, _ := newTestVerifier(t, url, Options{FailOpen: true})
+		if name == "another host name" {
+			v.client.Transport = tlsSrv.Client().Transport // trusts the test CA, whose certificate names 127.0.0.1 and example.com
+		}
+		_, err := v.Verify(context.Background(), secret, "/acme", "")
+		if err == nil || errors.Is(err, ErrUnavailable) {
+			t.Errorf("%s: Verify err %v; want an error that is not ErrUnavailable", name, err)
+		}
+		if w, ran := serveOnce(t, v, context.Background(), secret); ran || w.Code != http.StatusServiceUnavailable {
+			t.Errorf("%s: FailOpen middleware answered %d (handler ran: %v); want 503", name, w.Code, ran)
+		}
+	}
+
+	redirect, _ := answering(t, http.StatusFound, map[string]string{"Location": "https://user:pw@sso.example.com/login?token=abc123"}, "")
+	v, _ := newTestVerifier(t, redirect.URL, Options{})
+	if _, err := v.Verify(context.Background(), secret, "/acme", ""); err == nil || strings.Contains(err.Error(), "abc123") || strings.Contains(err.Error(), "pw") ||
+		!strings.Contains(err.Error(), "https://sso.example.com/login") {
+		t.Errorf("redirect: %v; want it named without query and user info", err)
+	}
 }

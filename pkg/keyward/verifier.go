@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,8 +27,10 @@ import (
 // ended first, which the error wraps too), or answered that it could not
 // (5xx, 429, 408, from keyward or a proxy before it). Test for it with
 // errors.Is. An answer that will not change by waiting (a redirect, 404,
-// 401, 403, a page that is not a verify result: a wrong server URL) is an
-// error that does not wrap it, so that FailOpen never covers a mistake.
+// 401, 403, a page that is not a verify result, a certificate that does
+// not verify, plain HTTP for an https:// URL: a wrong server URL or CA)
+// is an error that does not wrap it, so that FailOpen never covers a
+// mistake, nor a server that cannot be told to be the one configured.
 var ErrUnavailable = errors.New("keyward: cannot verify the key right now")
 
 // Defaults of Options.
@@ -75,8 +78,9 @@ type Options struct {
 	// its context, when the server cannot decide for now (ErrUnavailable:
 	// unreachable, too slow, 5xx, 429). Never for an answer that says the
 	// server URL is wrong (a redirect, 401, 403, 404, not a verify
-	// result), which would open the service for as long as the mistake
-	// lasts, nor for a request whose context has ended. The default,
+	// result, a certificate that does not verify), which would open the
+	// service for as long as the mistake lasts, nor for a request whose
+	// context has ended. The default,
 	// false, answers 503 instead: a verification outage must not open the
 	// service to anyone.
 	FailOpen bool
@@ -361,6 +365,33 @@ func outage(status int) bool {
 	return status >= 500 || status == http.StatusTooManyRequests || status == http.StatusRequestTimeout
 }
 
+// transportError is a failed call's error. Not reaching the server, or no
+// answer in time, is an outage; a server that cannot be told to be the
+// one configured (its certificate does not verify: another CA, another
+// name, or someone in the middle), or that speaks plain HTTP to an
+// https:// URL, is a mistake that lasts, and never ErrUnavailable.
+func transportError(endpoint string, err error) error {
+	var cert *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &cert):
+		return fmt.Errorf("keyward: %s: the server's certificate does not verify (%v): give Options.HTTPClient the CA that signed it, or a URL with a name it holds", endpoint, cert.Err)
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return fmt.Errorf("keyward: %s speaks plain HTTP, not HTTPS: use http:// in the server URL", endpoint)
+	}
+	return fmt.Errorf("%w: %v", ErrUnavailable, err)
+}
+
+// location is where a redirect points, for an error message: without its
+// query and user info, which can carry tokens of their own.
+func location(resp *http.Response) string {
+	loc, err := resp.Location()
+	if err != nil {
+		return "nowhere usable"
+	}
+	shown := url.URL{Scheme: loc.Scheme, Host: loc.Host, Path: loc.Path}
+	return quote(keys.Redact(shown.String()))
+}
+
 // quote is s for an error message: one line, at most maxQuoted bytes.
 func quote(s string) string {
 	if len(s) > maxQuoted {
@@ -393,7 +424,7 @@ func (v *Verifier) ask(ctx context.Context, secret string, q query) (*Result, er
 	req.Header.Set("Accept", "application/json")
 	resp, err := v.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, transportError(v.endpoint, err)
 	}
 	defer resp.Body.Close()
 	// One byte past the bound tells a long answer from one that fits.
@@ -411,7 +442,7 @@ func (v *Verifier) ask(ctx context.Context, secret string, q query) (*Result, er
 			return nil, fmt.Errorf("%w: %s answered %s", ErrUnavailable, v.endpoint, msg)
 		case resp.StatusCode >= 300 && resp.StatusCode < 400:
 			return nil, fmt.Errorf("keyward: %s answered %s to %s: redirects are not followed (the secret goes to the configured server only); give the server URL it names",
-				v.endpoint, msg, quote(resp.Header.Get("Location")))
+				v.endpoint, msg, location(resp))
 		case resp.StatusCode == http.StatusBadRequest:
 			// The server read the request and refused it: no outage, and
 			// failing open would be wrong.
