@@ -47,6 +47,7 @@ type Key struct {
 	LastUsedAt        *time.Time        `json:"last_used_at"`
 	Meta              map[string]string `json:"meta"`
 	CreatedBy         string            `json:"created_by"`
+	Format            KeyFormat         `json:"format"`
 }
 
 // NewSecretKey is a key with its secret: the answer of create and roll, the

@@ -67,6 +67,7 @@ type CreateRequest struct {
 	TTL       *Duration         `json:"ttl,omitempty"`
 	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
 	Meta      map[string]string `json:"meta,omitempty"`
+	Format    KeyFormat         `json:"format,omitempty"`
 }
 
 // UpdateRequest is `keys update` and PATCH /v1/keys/{key}. Nil fields stay

@@ -17,6 +17,9 @@ func (s *server) createKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
+	if err := s.capJWT(&req); err != nil {
+		return err
+	}
 	if err := s.capCreate(&req); err != nil {
 		return err
 	}

@@ -42,6 +42,7 @@ func RunServiceSuite(t *testing.T, open Opener) {
 		{"resources and grants are bounded", testBounds},
 		{"a public key holds at most viewer", testPublicAtMostViewer},
 	}
+	cases = append(cases, jwtCases()...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
