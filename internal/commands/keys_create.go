@@ -28,6 +28,7 @@ type CreateOptions struct {
 	TTL       *keys.Duration
 	ExpiresAt string
 	Prefix    string
+	Format    string
 	Meta      []string
 	Quiet     bool
 }
@@ -44,6 +45,7 @@ default). The secret is printed once and never again: store it now.
 Without --resource, the profile's default_resource is used.`,
 		Example: `  keyward keys create ci-deploy --resource /acme/prod --role editor --ttl 30d
   keyward keys create web --type public --resource /acme/web -q
+  keyward keys create edge --format jwt --resource /acme/edge --ttl 1d
   keyward --db server.db keys create root --role admin --resource /`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -65,8 +67,10 @@ Without --resource, the profile's default_resource is used.`,
 	cmd.Flags().StringVar(&opts.ExpiresAt, "expires-at", "", "expiry as RFC 3339 or YYYY-MM-DD (end of that day, UTC)")
 	cmd.Flags().StringVar(&opts.Prefix, "prefix", "", "secret prefix, 1-20 of a-z0-9_ (default sk, or pk for public keys)")
 	cmd.Flags().StringArrayVar(&opts.Meta, "meta", nil, "metadata key=value (repeatable)")
+	cmd.Flags().StringVar(&opts.Format, "format", "opaque", "secret format: opaque, or jwt (a signed token services can verify offline; secret keys only)")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the secret")
 	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"secret", "public"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"opaque", "jwt"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
 	_ = cmd.RegisterFlagCompletionFunc("resource", completeResources(f))
 	noFileFlags(cmd, "ttl", "expires-at", "prefix", "meta")
@@ -90,7 +94,11 @@ func createRun(ctx context.Context, opts *CreateOptions) error {
 		}
 		resources = []string{s.DefaultResource}
 	}
-	req := keys.CreateRequest{Name: opts.Name, Type: typ, Prefix: opts.Prefix, TTL: opts.TTL}
+	format, err := keys.ParseKeyFormat(opts.Format)
+	if err != nil {
+		return err
+	}
+	req := keys.CreateRequest{Name: opts.Name, Type: typ, Prefix: opts.Prefix, TTL: opts.TTL, Format: format}
 	for _, r := range resources {
 		res, err := keys.ParseResource(r)
 		if err != nil {

@@ -90,6 +90,8 @@ type Printer interface {
 	Profiles(w io.Writer, ps []ProfileInfo) error
 	// Profile prints one profile and its credential's source (profile show).
 	Profile(w io.Writer, d ProfileDetail) error
+	// SigningKeys prints JWT keys' signing keys (signing-keys list, rotate).
+	SigningKeys(w io.Writer, ks []*keys.SigningKey) error
 }
 
 // ListWriter receives a list item by item; Close ends it (and must be
