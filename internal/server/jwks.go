@@ -32,8 +32,9 @@ func (s *server) jwks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// application/json, as the well-known JWKS endpoints serve it: some
+	// JOSE clients refuse application/jwk-set+json.
 	setJSONHeaders(w)
-	w.Header().Set("Content-Type", "application/jwk-set+json")
 	w.Header().Set("Cache-Control", jwksMaxAge)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(append(set, '\n'))
