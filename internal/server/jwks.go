@@ -95,3 +95,59 @@ func (s *server) capJWT(req *keys.CreateRequest) error {
 	}
 	return nil
 }
+
+// capJWTUpdate and capJWTRoll apply --max-jwt-ttl to a JWT key's update
+// and roll, as --max-ttl applies to every key's: no_expiry becomes the
+// cap, a longer ttl, expires_at or grace is refused. Only with the cap set
+// do they read the key (its format), through the backend, as the caller.
+func (s *server) capJWTUpdate(r *http.Request, req *keys.UpdateRequest) error {
+	max := s.opts.MaxJWTTTL
+	if max <= 0 || !req.SetsExpiry() || !s.isJWTKey(r) {
+		return nil
+	}
+	if req.NoExpiry && req.TTL == nil && req.ExpiresAt == nil {
+		d := keys.Duration(max)
+		if s.opts.MaxTTL > 0 && s.opts.MaxTTL < max {
+			d = keys.Duration(s.opts.MaxTTL)
+		}
+		req.NoExpiry, req.TTL = false, &d
+		return nil
+	}
+	return s.checkJWTLifetime(req.TTL, req.ExpiresAt, nil)
+}
+
+func (s *server) capJWTRoll(r *http.Request, req *keys.RollRequest) error {
+	max := s.opts.MaxJWTTTL
+	if max <= 0 || (req.TTL == nil && (req.Grace == nil || time.Duration(*req.Grace) <= max) && keys.DefaultGrace <= max) || !s.isJWTKey(r) {
+		return nil
+	}
+	if req.Grace == nil && keys.DefaultGrace > max {
+		d := keys.Duration(max)
+		req.Grace = &d
+	}
+	return s.checkJWTLifetime(req.TTL, nil, req.Grace)
+}
+
+// isJWTKey reports whether the request's {key} is a JWT key the caller
+// may read; any error is left for the backend's own call to answer.
+func (s *server) isJWTKey(r *http.Request) bool {
+	k, err := s.b.Get(r.Context(), ref(r))
+	return err == nil && k.Format == keys.FormatJWT
+}
+
+func (s *server) checkJWTLifetime(ttl *keys.Duration, at *time.Time, grace *keys.Duration) error {
+	max := s.opts.MaxJWTTTL
+	for what, d := range map[string]*keys.Duration{"ttl": ttl, "grace": grace} {
+		if d != nil && time.Duration(*d) > max {
+			return keys.Errorf(keys.Invalid, "%s %s is longer than this server's maximum JWT key lifetime of %s (serve --max-jwt-ttl); ask for %s or less",
+				what, d, keys.FormatDuration(max), keys.FormatDuration(max))
+		}
+	}
+	if at != nil {
+		if limit, err := keys.ExpiryAfter(s.now(), max); err == nil && at.After(limit) {
+			return keys.Errorf(keys.Invalid, "expires_at %s is beyond this server's maximum JWT key lifetime of %s (serve --max-jwt-ttl): the latest allowed now is %s",
+				at.UTC().Format(time.RFC3339), keys.FormatDuration(max), limit.Format(time.RFC3339))
+		}
+	}
+	return nil
+}

@@ -87,6 +87,17 @@ func TestMaxJWTTTL(t *testing.T) {
 	}
 	e.do("POST", "/v1/keys", e.root, body("jwt", "2d")).wantError(t, http.StatusBadRequest, keys.Invalid)
 	e.do("POST", "/v1/keys", e.root, body("opaque", "2d")).want(t, http.StatusCreated)
+	// Update and roll of a JWT key: the same cap.
+	e.do("PATCH", "/v1/keys/"+j.ID, e.root, map[string]any{"ttl": "2d"}).wantError(t, http.StatusBadRequest, keys.Invalid)
+	u := e.do("PATCH", "/v1/keys/"+j.ID, e.root, map[string]any{"no_expiry": true}).want(t, http.StatusOK).key(t)
+	if u.ExpiresAt == nil || u.ExpiresAt.Sub(e.clock.Now()) > 24*time.Hour+time.Second {
+		t.Errorf("no_expiry on a jwt key: expires %v", u.ExpiresAt)
+	}
+	e.do("POST", "/v1/keys/"+j.ID+"/roll", e.root, map[string]any{"ttl": "2d"}).wantError(t, http.StatusBadRequest, keys.Invalid)
+	e.do("POST", "/v1/keys/"+j.ID+"/roll", e.root, map[string]any{"grace": "2d"}).wantError(t, http.StatusBadRequest, keys.Invalid)
+	e.do("POST", "/v1/keys/"+j.ID+"/roll", e.root, map[string]any{"ttl": "12h"}).want(t, http.StatusOK)
+	e.do("PATCH", "/v1/keys/"+o.ID, e.root, map[string]any{"ttl": "2d"}).want(t, http.StatusOK)
+
 	// The tighter cap wins when the general one is shorter.
 	f := newEnv(t, server.Options{MaxJWTTTL: 30 * 24 * time.Hour, MaxTTL: time.Hour})
 	k := f.do("POST", "/v1/keys", f.root, body("jwt", "")).want(t, http.StatusCreated).newSecret(t)
