@@ -56,8 +56,11 @@ func NewSecret(prefix string) (string, error) {
 // secret and an unknown one are the same thing.
 func ParseSecret(s string) (string, error) {
 	s = strings.TrimRight(s, " \t\r\n")
-	if IsToken(s) {
-		return s, nil // its signature is checked against the signing keys before any lookup
+	if strings.HasPrefix(s, tokenStart) {
+		if IsToken(s) {
+			return s, nil // its signature is checked against the signing keys before any lookup
+		}
+		return "", Errorf(NotFound, "not a keyward secret")
 	}
 	// Parse from the right: the prefix itself may contain '_'.
 	const tail = secretRandomLen + secretChecksumLen

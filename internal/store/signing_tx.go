@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"strings"
 
 	"github.com/keyward/keyward/internal/keys"
 )
@@ -62,7 +61,7 @@ func (t *txn) markRolledToken(before *keys.Key, kid string, redo bool) error {
 // already), and for a token whose signature verifies against a known
 // signing key. No opaque secret starts "eyJ": its prefix is lower case.
 func (s *Store) signedIfToken(ctx context.Context, secret string) (bool, error) {
-	if !strings.HasPrefix(secret, "eyJ") {
+	if !keys.IsTokenStart(secret) {
 		return true, nil
 	}
 	return s.tokenSigned(ctx, secret)
