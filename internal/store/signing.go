@@ -354,7 +354,7 @@ const publishedSQL = `SELECT s.kid, s.public_key FROM signing_keys s WHERE s.act
 	OR EXISTS (SELECT 1 FROM keys k WHERE k.signing_kid = s.kid AND (k.expires_at IS NULL OR k.expires_at > $1))
 	OR EXISTS (SELECT 1 FROM keys k WHERE k.prev_signing_kid = s.kid AND k.prev_expires_at > $1
 		AND (k.expires_at IS NULL OR k.expires_at > $1))
-	ORDER BY s.created_at DESC, s.kid`
+	ORDER BY s.active IS NULL, s.created_at DESC, s.retired_at DESC, s.kid`
 
 var _ keys.SigningKeys = (*Store)(nil)
 
