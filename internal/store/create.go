@@ -80,6 +80,9 @@ func (t *txn) insertKey(k *keys.Key, prefix, hash string) error {
 // createDetails is what the audit row of k's creation records.
 func createDetails(k *keys.Key) map[string]any {
 	details := map[string]any{"type": k.Type, "grants": k.Grants}
+	if k.Format == keys.FormatJWT {
+		details["format"] = k.Format
+	}
 	if k.ExpiresAt != nil {
 		details["expires_at"] = k.ExpiresAt
 	}

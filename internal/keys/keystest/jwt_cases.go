@@ -115,6 +115,14 @@ func testJWTCreate(t *testing.T, e env) {
 	if got := get(t, e.admin, k.ID); got.Format != keys.FormatJWT || got.Start != k.Start {
 		t.Errorf("get: format %q start %q", got.Format, got.Start)
 	}
+	// The audit row says so, and never holds the token.
+	events := auditAll(t, e.admin, keys.AuditFilter{Key: k.ID})
+	if len(events) != 1 || events[0].Details["format"] != "jwt" {
+		t.Errorf("audit of a JWT key's create: %s", jsonOf(t, events))
+	}
+	if text := jsonOf(t, events); strings.Contains(text, k.Secret) || strings.Contains(text, strings.Split(k.Secret, ".")[2]) {
+		t.Errorf("the audit row holds the token: %s", text)
+	}
 	// Online: as any secret, trailing newline and all.
 	wantVerify(t, e.admin, k.Secret, "/acme/prod/x", rolePtr(keys.Editor), keys.CodeValid)
 	wantVerify(t, e.admin, k.Secret+"\n", "/acme/dev", nil, keys.CodeValid)
