@@ -28,6 +28,7 @@ type CreateOptions struct {
 	TTL       *keys.Duration
 	ExpiresAt string
 	Prefix    string
+	Format    string
 	Meta      []string
 	Quiet     bool
 	// Account makes the key one of a service account's, holding its
@@ -50,6 +51,7 @@ Without --resource, the profile's default_resource is used. With
 		Example: `  keyward keys create ci-deploy --resource /acme/prod --role editor --ttl 30d
   keyward keys create deployer-github --account deployer --ttl 90d
   keyward keys create web --type public --resource /acme/web -q
+  keyward keys create edge --format jwt --resource /acme/edge --ttl 1d
   keyward --db server.db keys create root --role admin --resource /`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -74,12 +76,14 @@ Without --resource, the profile's default_resource is used. With
 	cmd.Flags().StringVar(&opts.ExpiresAt, "expires-at", "", "expiry as RFC 3339 or YYYY-MM-DD (end of that day, UTC)")
 	cmd.Flags().StringVar(&opts.Prefix, "prefix", "", "secret prefix, 1-20 of a-z0-9_ (default sk, or pk for public keys)")
 	cmd.Flags().StringArrayVar(&opts.Meta, "meta", nil, "metadata key=value (repeatable)")
+	cmd.Flags().StringVar(&opts.Format, "format", "opaque", "secret format: opaque, or jwt (a signed token services can verify offline; secret keys only)")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the secret")
 	cmd.Flags().StringVar(&opts.Account, "account", "", "make the key one of this service account's: it holds the account's grants")
 	_ = cmd.RegisterFlagCompletionFunc("account", func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		return completeAccountRefs(cmd, f, toComplete)
 	})
 	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"secret", "public"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"opaque", "jwt"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
 	_ = cmd.RegisterFlagCompletionFunc("resource", completeResources(f))
 	noFileFlags(cmd, "ttl", "expires-at", "prefix", "meta")
@@ -103,7 +107,11 @@ func createRun(ctx context.Context, opts *CreateOptions) error {
 		}
 		resources = []string{s.DefaultResource}
 	}
-	req := keys.CreateRequest{Name: opts.Name, Type: typ, Prefix: opts.Prefix, TTL: opts.TTL, Account: opts.Account}
+	format, err := keys.ParseKeyFormat(opts.Format)
+	if err != nil {
+		return err
+	}
+	req := keys.CreateRequest{Name: opts.Name, Type: typ, Prefix: opts.Prefix, TTL: opts.TTL, Account: opts.Account, Format: format}
 	for _, r := range resources {
 		res, err := keys.ParseResource(r)
 		if err != nil {

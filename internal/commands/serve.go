@@ -31,6 +31,8 @@ type ServeOptions struct {
 	TLSCert  string
 	TLSKey   string
 	MaxTTL   keys.Duration // 0 = no cap
+	// JWT keys (serve_jwt.go).
+	JWT serveJWT
 	// MetricsAddr serves /metrics on a listener of its own, open; ""
 	// serves them on Addr, behind an operator key.
 	MetricsAddr string
@@ -77,6 +79,7 @@ secret.`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.MaxTTL = maxTTL.d
+			opts.JWT.MaxTTL = opts.JWT.maxTTL.d
 			if (opts.TLSCert == "") != (opts.TLSKey == "") {
 				return usageErrorf("--tls-cert and --tls-key go together: give both or neither")
 			}
@@ -103,6 +106,7 @@ secret.`,
 	cmd.Flags().Var(&maxTTL, "max-ttl", "longest key lifetime the server allows; keys without an expiry get it (e.g. 90d)")
 	cmd.Flags().StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve /metrics on this HOST:PORT, without authentication, instead of on --addr behind an operator key")
 	noFileFlags(cmd, "addr", "max-ttl", "metrics-addr")
+	opts.JWT.addFlags(cmd)
 	return cmd
 }
 
@@ -121,7 +125,7 @@ func serveRun(ctx context.Context, opts *ServeOptions) (err error) {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, err := store.Open(ctx, db, store.Options{CreateFolder: db == config.DefaultDBPath()})
+	st, err := store.Open(ctx, db, store.Options{CreateFolder: db == config.DefaultDBPath(), Signing: opts.JWT.signing()})
 	if err != nil {
 		return err
 	}
@@ -145,6 +149,7 @@ func serveRun(ctx context.Context, opts *ServeOptions) (err error) {
 	})
 	handler := server.New(st, server.Options{
 		MaxTTL:                time.Duration(opts.MaxTTL),
+		MaxJWTTTL:             time.Duration(opts.JWT.MaxTTL),
 		Logger:                logger,
 		AuthFailuresPerMinute: authFailuresPerMinute,
 		SummaryEvery:          10 * time.Second,

@@ -47,6 +47,7 @@ type Key struct {
 	LastUsedAt        *time.Time        `json:"last_used_at"`
 	Meta              map[string]string `json:"meta"`
 	CreatedBy         string            `json:"created_by"`
+	Format            KeyFormat         `json:"format"`
 	// Account is the name of the service account the key belongs to (and
 	// whose grants it holds), nil for a key with grants of its own.
 	Account *string `json:"account"`

@@ -50,12 +50,18 @@ func NewSecret(prefix string) (string, error) {
 	return body + Checksum(body), nil
 }
 
-// ParseSecret checks a presented secret's shape and checksum without any
-// lookup, and returns it with trailing whitespace removed. A string that is
+// ParseSecret checks a presented secret's shape and checksum (or, for a
+// JWT key's token, its shape: see IsToken) without any lookup, and returns it with trailing whitespace removed. A string that is
 // not a well-formed keyward secret is NotFound: to a verifier, a mistyped
 // secret and an unknown one are the same thing.
 func ParseSecret(s string) (string, error) {
 	s = strings.TrimRight(s, " \t\r\n")
+	if strings.HasPrefix(s, tokenStart) {
+		if IsToken(s) {
+			return s, nil // its signature is checked against the signing keys before any lookup
+		}
+		return "", Errorf(NotFound, "not a keyward secret")
+	}
 	// Parse from the right: the prefix itself may contain '_'.
 	const tail = secretRandomLen + secretChecksumLen
 	if len(s) < tail+2 || s[len(s)-tail-1] != '_' {
@@ -90,11 +96,14 @@ func SecretStart(secret string) string {
 }
 
 // ContainsSecret reports whether a well-formed keyward secret (checksum
-// included) appears anywhere in s: inside "k=<secret>", "acme/<secret>",
+// included), or a JWT-shaped token (IsToken), appears anywhere in s: inside "k=<secret>", "acme/<secret>",
 // or run together with other text. It guards the places a secret must
 // never reach (arguments, names, meta, the audit log) without refusing
 // text that merely looks alike: a match must pass the checksum.
 func ContainsSecret(s string) bool {
+	if containsToken(s) {
+		return true
+	}
 	start, _ := IndexSecret(s)
 	return start >= 0
 }

@@ -80,7 +80,8 @@ type CreateRequest struct {
 	Meta      map[string]string `json:"meta,omitempty"`
 	// Account makes the key one of this service account's (a ref): it
 	// then holds the account's grants, and Grants must be empty.
-	Account string `json:"account,omitempty"`
+	Account string    `json:"account,omitempty"`
+	Format  KeyFormat `json:"format,omitempty"`
 }
 
 // UpdateRequest is `keys update` and PATCH /v1/keys/{key}. Nil fields stay

@@ -158,6 +158,9 @@ func NormalizeKey(k *keys.Key) *keys.Key {
 	c.PreviousExpiresAt = utcPtr(c.PreviousExpiresAt)
 	c.LastUsedAt = utcPtr(c.LastUsedAt)
 	c.CompromisedAt = utcPtr(c.CompromisedAt)
+	if c.Format == "" { // from a server older than JWT keys
+		c.Format = keys.FormatOpaque
+	}
 	if c.Grants == nil {
 		c.Grants = []keys.Grant{}
 	}

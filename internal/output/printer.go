@@ -98,6 +98,8 @@ type Printer interface {
 	DeletedAccount(w io.Writer, a *keys.Account) error
 	// AccountList starts a list of service accounts.
 	AccountList(w io.Writer) ListWriter[*keys.Account]
+	// SigningKeys prints JWT keys' signing keys (signing-keys list, rotate).
+	SigningKeys(w io.Writer, ks []*keys.SigningKey) error
 }
 
 // ListWriter receives a list item by item; Close ends it (and must be

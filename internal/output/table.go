@@ -219,7 +219,7 @@ func (p *tablePrinter) keyDetail(k *keys.Key) [][]string {
 		{"ID", k.ID},
 		{"NAME", k.Name},
 		{"ORG", k.Org},
-		{"TYPE", string(k.Type)},
+		{"TYPE", typeText(k)},
 		{"START", k.Start},
 		{"GRANTS", grantsText(k.Grants, "\n")},
 	}

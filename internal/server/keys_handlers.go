@@ -17,6 +17,9 @@ func (s *server) createKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
+	if err := s.capJWT(&req); err != nil {
+		return err
+	}
 	if err := s.capCreate(&req); err != nil {
 		return err
 	}
@@ -67,6 +70,9 @@ func (s *server) updateKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
+	if err := s.capJWTUpdate(r, &req); err != nil {
+		return err
+	}
 	if err := s.capUpdate(&req); err != nil {
 		return err
 	}
@@ -81,6 +87,9 @@ func (s *server) updateKey(w http.ResponseWriter, r *http.Request) error {
 func (s *server) rollKey(w http.ResponseWriter, r *http.Request) error {
 	var req keys.RollRequest
 	if err := decodeBody(r, &req, true); err != nil {
+		return err
+	}
+	if err := s.capJWTRoll(r, &req); err != nil {
 		return err
 	}
 	if err := s.capRoll(&req); err != nil {

@@ -16,7 +16,7 @@ import (
 func (s *Store) keyColumns() string {
 	return `k.id, k.name, k.org, k.type, k.start, k.created_at, k.expires_at,
 	k.enabled, k.last_used_at, k.meta, k.created_by, k.prev_hash IS NOT NULL, k.prev_expires_at,
-	k.secret_used_at IS NOT NULL, k.prev_self_rolled, k.compromised_at,
+	k.secret_used_at IS NOT NULL, k.prev_self_rolled, k.format, k.compromised_at,
 	(SELECT ` + s.eng.grantsJSON() + ` FROM grants g WHERE g.key_id = k.id),
 	(SELECT a.name FROM accounts a WHERE a.id = k.account_id)`
 }
@@ -45,7 +45,7 @@ func scanKey(sc scanner, extra ...any) (*row, error) {
 	)
 	dest := []any{&r.ID, &r.Name, &r.Org, &typ, &r.Start, &created, &expires,
 		&enabled, &lastUsed, &meta, &r.CreatedBy, &r.hasPrev, &prev,
-		&r.lastRoll.Claimed, &selfRolled, &compromised, &grants, &account}
+		&r.lastRoll.Claimed, &selfRolled, &r.Format, &compromised, &grants, &account}
 	err := sc.Scan(append(dest, extra...)...)
 	if err != nil {
 		return nil, err
