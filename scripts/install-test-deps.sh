@@ -17,6 +17,7 @@ set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have jq || need+=(jq)
+have git || need+=(git)
 have sqlite3 || need+=(sqlite3)
 have gcc || need+=(gcc libc6-dev)
 have gnome-keyring-daemon || need+=(gnome-keyring)
@@ -37,6 +38,7 @@ have file || need+=(file)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e /usr/lib/aarch64-linux-gnu/libc.a ] || need+=(libc6-dev)
 have caddy || need+=(caddy)
 have npm || need+=(nodejs npm)
+have node || need+=(nodejs) # the JWT keys' e2e test verifies tokens with Node's crypto
 if [ ${#need[@]} -eq 0 ]; then
 	echo "deps: all present"
 else

@@ -47,17 +47,17 @@ func run(server, addr, resource string, cacheTTL time.Duration, failOpen bool) e
 	if err != nil {
 		return err
 	}
-	anyKey, err := v.Middleware(http.HandlerFunc(hello), keyward.MiddlewareOptions{})
+	anyKey, err := v.Middleware(keyward.MiddlewareOptions{})
 	if err != nil {
 		return err
 	}
-	editors, err := v.Middleware(http.HandlerFunc(deploy), keyward.MiddlewareOptions{Resource: resource, Role: "editor"})
+	editors, err := v.Middleware(keyward.MiddlewareOptions{Resource: resource, Role: "editor"})
 	if err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /hello", anyKey)
-	mux.Handle("POST /deploy", editors)
+	mux.Handle("GET /hello", anyKey(http.HandlerFunc(hello)))
+	mux.Handle("POST /deploy", editors(http.HandlerFunc(deploy)))
 
 	l, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -65,6 +65,9 @@ func (c *Client) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, er
 	if f.ExpiringWithin > 0 {
 		q.Set("expiring_within", f.ExpiringWithin.String())
 	}
+	if f.Compromised {
+		q.Set("compromised", "true")
+	}
 	if f.UnusedFor > 0 {
 		q.Set("unused_for", f.UnusedFor.String())
 	}

@@ -58,7 +58,7 @@ func openLocal(ios *iostreams.IOStreams, s *config.Settings, mustExist bool) (ke
 	if s.Debug {
 		fmt.Fprintf(ios.ErrOut, "debug: database %s\n", shownDB(s.DB))
 	}
-	st, err := store.Open(context.Background(), s.DB, store.Options{MustExist: mustExist, CreateFolder: s.DB == config.DefaultDBPath()})
+	st, err := store.Open(context.Background(), s.DB, store.Options{MustExist: mustExist, CreateFolder: s.DB == config.DefaultDBPath(), Signing: envSigning()})
 	if err != nil {
 		return nil, err
 	}

@@ -68,3 +68,7 @@ func (e *silentError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 // errNotValid is verify's "the key is not valid": exit 7.
 var errNotValid error = &silentError{code: ExitNotValid}
+
+// errSecretsFound is scan's "secrets found": exit 1, as gitleaks exits,
+// the findings already on stdout.
+var errSecretsFound error = &silentError{code: ExitError}

@@ -28,6 +28,7 @@ type CreateOptions struct {
 	TTL       *keys.Duration
 	ExpiresAt string
 	Prefix    string
+	Format    string
 	Meta      []string
 	Quiet     bool
 	// Account makes the key one of a service account's, holding its
@@ -54,6 +55,7 @@ Without --resource, the profile's default_resource is used. With
 		Example: `  keyward keys create ci-deploy --resource /acme/prod --role editor --ttl 30d
   keyward keys create deployer-github --account deployer --ttl 90d
   keyward keys create web --type public --resource /acme/web -q
+  keyward keys create edge --format jwt --resource /acme/edge --ttl 1d
   keyward keys create partner --resource /acme/api --allow-ip 203.0.113.0/24 --rate-limit 100/1s
   keyward --db server.db keys create root --role admin --resource /`,
 		Args: exactArgs(1),
@@ -83,6 +85,7 @@ Without --resource, the profile's default_resource is used. With
 	cmd.Flags().StringVar(&opts.ExpiresAt, "expires-at", "", "expiry as RFC 3339 or YYYY-MM-DD (end of that day, UTC)")
 	cmd.Flags().StringVar(&opts.Prefix, "prefix", "", "secret prefix, 1-20 of a-z0-9_ (default sk, or pk for public keys)")
 	cmd.Flags().StringArrayVar(&opts.Meta, "meta", nil, "metadata key=value (repeatable)")
+	cmd.Flags().StringVar(&opts.Format, "format", "opaque", "secret format: opaque, or jwt (a signed token services can verify offline; secret keys only)")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the secret")
 	cmd.Flags().StringVar(&opts.Account, "account", "", "make the key one of this service account's: it holds the account's grants")
 	_ = cmd.RegisterFlagCompletionFunc("account", func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
@@ -90,6 +93,7 @@ Without --resource, the profile's default_resource is used. With
 	})
 	policies.register(cmd, false)
 	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"secret", "public"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"opaque", "jwt"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
 	_ = cmd.RegisterFlagCompletionFunc("resource", completeResources(f))
 	noFileFlags(cmd, "ttl", "expires-at", "prefix", "meta")
@@ -113,7 +117,11 @@ func createRun(ctx context.Context, opts *CreateOptions) error {
 		}
 		resources = []string{s.DefaultResource}
 	}
-	req := keys.CreateRequest{Name: opts.Name, Type: typ, Prefix: opts.Prefix, TTL: opts.TTL, Account: opts.Account, RateLimit: opts.RateLimit}
+	format, err := keys.ParseKeyFormat(opts.Format)
+	if err != nil {
+		return err
+	}
+	req := keys.CreateRequest{Name: opts.Name, Type: typ, Prefix: opts.Prefix, TTL: opts.TTL, Account: opts.Account, Format: format, RateLimit: opts.RateLimit}
 	if opts.AllowedIPs != nil {
 		req.AllowedIPs = *opts.AllowedIPs
 	}

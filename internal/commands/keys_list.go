@@ -20,6 +20,7 @@ type ListOptions struct {
 
 	Resource       string
 	Expired        bool
+	Compromised    bool
 	ExpiringWithin keys.Duration
 	UnusedFor      keys.Duration
 	// Limit is how many keys to show; 0 is all, streamed page by page.
@@ -53,6 +54,7 @@ func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&opts.Resource, "resource", "", "only keys with a grant at or under this resource")
 	cmd.Flags().BoolVar(&opts.Expired, "expired", false, "only expired keys")
+	cmd.Flags().BoolVar(&opts.Compromised, "compromised", false, "only keys whose secret was reported leaked (keyward scan --disable)")
 	cmd.Flags().Var(&expiringWithin, "expiring-within", "only keys expiring within this long, e.g. 7d")
 	cmd.Flags().Var(&unusedFor, "unused-for", "only keys not used for this long (never-used keys count from creation)")
 	cmd.Flags().IntVar(&opts.Limit, "limit", keys.DefaultPageSize, "how many keys to show; 0 for all")
@@ -63,7 +65,7 @@ func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
 }
 
 func listRun(ctx context.Context, opts *ListOptions) error {
-	filter := keys.ListFilter{Expired: opts.Expired, ExpiringWithin: opts.ExpiringWithin, UnusedFor: opts.UnusedFor}
+	filter := keys.ListFilter{Expired: opts.Expired, ExpiringWithin: opts.ExpiringWithin, UnusedFor: opts.UnusedFor, Compromised: opts.Compromised}
 	if opts.Resource != "" {
 		r, err := keys.ParseResource(opts.Resource)
 		if err != nil {

@@ -120,6 +120,8 @@ Files:
 	cmd.AddCommand(keysCmd, auditCmd, NewCmdVersion(f, nil), NewCmdCompletion(f))
 	cmd.AddCommand(NewCmdLogin(f, nil), NewCmdLogout(f, nil), NewCmdWhoami(f, nil), NewCmdServe(f, nil))
 	cmd.AddCommand(NewCmdBackup(f, nil))
+	cmd.AddCommand(NewCmdScan(f, nil))
+	cmd.AddCommand(NewCmdJWKS(f, nil), NewCmdSigningKeys(f, nil))
 	profileCmd := NewCmdProfile(f)
 	cmd.AddCommand(profileCmd)
 	accountsCmd := NewCmdAccounts(f)

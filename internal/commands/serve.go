@@ -31,6 +31,8 @@ type ServeOptions struct {
 	TLSCert  string
 	TLSKey   string
 	MaxTTL   keys.Duration // 0 = no cap
+	// JWT keys (serve_jwt.go).
+	JWT serveJWT
 	// MetricsAddr serves /metrics on a listener of its own, open; ""
 	// serves them on Addr, behind an operator key.
 	MetricsAddr string
@@ -95,6 +97,7 @@ plus N-1 a period.`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.MaxTTL = maxTTL.d
+			opts.JWT.MaxTTL = opts.JWT.maxTTL.d
 			if (opts.TLSCert == "") != (opts.TLSKey == "") {
 				return usageErrorf("--tls-cert and --tls-key go together: give both or neither")
 			}
@@ -132,6 +135,7 @@ plus N-1 a period.`,
 	cmd.Flags().StringArrayVar(&trusted, "trusted-proxy", nil, "a gateway's address or CIDR (repeatable) whose X-Forwarded-For/X-Real-IP name the caller's address for IP allow-lists")
 	cmd.Flags().IntVar(&opts.RateLimitShare, "rate-limit-share", 1, "how many servers share the keys' rate limits: each allows ⌈limit/N⌉")
 	noFileFlags(cmd, "addr", "max-ttl", "metrics-addr", "trusted-proxy", "rate-limit-share")
+	opts.JWT.addFlags(cmd)
 	return cmd
 }
 
@@ -150,7 +154,7 @@ func serveRun(ctx context.Context, opts *ServeOptions) (err error) {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, err := store.Open(ctx, db, store.Options{CreateFolder: db == config.DefaultDBPath()})
+	st, err := store.Open(ctx, db, store.Options{CreateFolder: db == config.DefaultDBPath(), Signing: opts.JWT.signing()})
 	if err != nil {
 		return err
 	}
@@ -174,6 +178,7 @@ func serveRun(ctx context.Context, opts *ServeOptions) (err error) {
 	})
 	handler := server.New(st, server.Options{
 		MaxTTL:                time.Duration(opts.MaxTTL),
+		MaxJWTTTL:             time.Duration(opts.JWT.MaxTTL),
 		Logger:                logger,
 		AuthFailuresPerMinute: authFailuresPerMinute,
 		SummaryEvery:          10 * time.Second,

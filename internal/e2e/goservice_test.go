@@ -74,7 +74,9 @@ func TestGoServiceExample(t *testing.T) {
 // pointing at this checkout, as a user's own module would: -mod=mod lets
 // go fill in go.sum entries for whatever keyward has come to depend on
 // without touching the files in the repository. The user's own Go
-// environment (module and build caches) is kept, so it is quick.
+// environment (module and build caches) is kept, and the copy lives
+// beside keywardBinary's (one per checkout, not a new temporary folder
+// each run), so that an unchanged example is not linked again.
 func buildGoService(t *testing.T) string {
 	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
@@ -82,7 +84,14 @@ func buildGoService(t *testing.T) string {
 		t.Fatal(err)
 	}
 	src := filepath.Join(root, "examples", "go-service")
-	work := t.TempDir()
+	dir, err := binaryDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := filepath.Join(dir, "go-service")
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range []string{"go.mod", "go.sum", "main.go"} {
 		b, err := os.ReadFile(filepath.Join(src, name))
 		if err != nil {

@@ -108,6 +108,22 @@ func (s *actingService) Audit(ctx context.Context, f AuditFilter) (*AuditPage, e
 	return s.svc.Audit(ctx, f)
 }
 
+func (s *actingService) CheckLeaks(ctx context.Context, leaks []Leak) ([]*LeakResult, error) {
+	ctx, err := s.ctx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.svc.CheckLeaks(ctx, leaks)
+}
+
+func (s *actingService) ReportLeaks(ctx context.Context, leaks []Leak) ([]*LeakResult, error) {
+	ctx, err := s.ctx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.svc.ReportLeaks(ctx, leaks)
+}
+
 func (s *actingService) WhoAmI(ctx context.Context) (*Principal, error) {
 	ctx, err := s.ctx(ctx)
 	if err != nil {

@@ -47,6 +47,7 @@ type Key struct {
 	LastUsedAt        *time.Time        `json:"last_used_at"`
 	Meta              map[string]string `json:"meta"`
 	CreatedBy         string            `json:"created_by"`
+	Format            KeyFormat         `json:"format"`
 	// Account is the name of the service account the key belongs to (and
 	// whose grants it holds), nil for a key with grants of its own.
 	Account *string `json:"account"`
@@ -55,6 +56,10 @@ type Key struct {
 	AllowedIPs AllowList `json:"allowed_ips"`
 	// RateLimit, when set, bounds the key's verifications on a server.
 	RateLimit *RateLimit `json:"rate_limit"`
+	// CompromisedAt is when the key's secret was last reported leaked
+	// (keyward scan --disable, POST /v1/leaks), which disabled it; null
+	// for a key never found leaked. Re-enabling the key keeps it.
+	CompromisedAt *time.Time `json:"compromised_at"`
 }
 
 // NewSecretKey is a key with its secret: the answer of create and roll, the

@@ -2,6 +2,7 @@ package keys
 
 import (
 	"regexp"
+	"strings"
 	"sync"
 )
 
@@ -15,6 +16,13 @@ const Redacted = "[redacted]"
 // not pay for it at start-up.
 var secretShape = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`[a-z0-9_]{1,20}_[0-9A-Za-z]{38}`)
+})
+
+// tokenShape is a JWT key's token from its header on (every JSON header
+// encodes to "eyJ…"), valid or cut short: any part of a token past its
+// header carries its claims or signature.
+var tokenShape = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_.-]*`)
 })
 
 // Redact returns s fit for a log line, a debug line or an error message:
@@ -32,6 +40,9 @@ func Redact(s string) string {
 		return s
 	}
 	out := secretShape().ReplaceAllString(s, Redacted)
+	if strings.Contains(out, "eyJ") {
+		out = tokenShape().ReplaceAllString(out, Redacted)
+	}
 	if hidesSplitSecret(out) {
 		return Redacted
 	}

@@ -19,6 +19,12 @@ func (req CreateRequest) Normalize() (CreateRequest, string, error) {
 		return req, "", err
 	}
 	req.Type = typ
+	if req.Format, err = ParseKeyFormat(string(req.Format)); err != nil {
+		return req, "", err
+	}
+	if err := checkFormat(req); err != nil {
+		return req, "", err
+	}
 	if req.Prefix == "" {
 		req.Prefix = DefaultPrefix(typ)
 	}

@@ -24,6 +24,7 @@ func TestCreateRequestNormalize(t *testing.T) {
 		Prefix: "sk",
 		Grants: []Grant{{Resource: "/acme/dev", Role: Viewer}, {Resource: "/acme/prod", Role: Editor}},
 		Meta:   map[string]string{"team": "platform"},
+		Format: FormatOpaque,
 	}
 	if org != "/acme" || !reflect.DeepEqual(got, want) {
 		t.Fatalf("Normalize = %+v, %q; want %+v, /acme", got, org, want)

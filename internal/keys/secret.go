@@ -50,12 +50,18 @@ func NewSecret(prefix string) (string, error) {
 	return body + Checksum(body), nil
 }
 
-// ParseSecret checks a presented secret's shape and checksum without any
-// lookup, and returns it with trailing whitespace removed. A string that is
+// ParseSecret checks a presented secret's shape and checksum (or, for a
+// JWT key's token, its shape: see IsToken) without any lookup, and returns it with trailing whitespace removed. A string that is
 // not a well-formed keyward secret is NotFound: to a verifier, a mistyped
 // secret and an unknown one are the same thing.
 func ParseSecret(s string) (string, error) {
 	s = strings.TrimRight(s, " \t\r\n")
+	if strings.HasPrefix(s, tokenStart) {
+		if IsToken(s) {
+			return s, nil // its signature is checked against the signing keys before any lookup
+		}
+		return "", Errorf(NotFound, "not a keyward secret")
+	}
 	// Parse from the right: the prefix itself may contain '_'.
 	const tail = secretRandomLen + secretChecksumLen
 	if len(s) < tail+2 || s[len(s)-tail-1] != '_' {
@@ -90,11 +96,25 @@ func SecretStart(secret string) string {
 }
 
 // ContainsSecret reports whether a well-formed keyward secret (checksum
-// included) appears anywhere in s: inside "k=<secret>", "acme/<secret>",
+// included), or a JWT-shaped token (IsToken), appears anywhere in s: inside "k=<secret>", "acme/<secret>",
 // or run together with other text. It guards the places a secret must
 // never reach (arguments, names, meta, the audit log) without refusing
 // text that merely looks alike: a match must pass the checksum.
 func ContainsSecret(s string) bool {
+	if containsToken(s) {
+		return true
+	}
+	start, _ := IndexSecret(s)
+	return start >= 0
+}
+
+// IndexSecret finds the first well-formed keyward secret (checksum
+// included) in s, wherever it lies, and returns where it starts and ends;
+// -1, -1 when there is none. The checksum, not the shape, decides: random
+// text shaped like a secret is no match, and the prefix is where the
+// checksum says it starts (in "xsk_…" the secret is "sk_…"). It is how
+// `keyward scan` finds secrets and how ContainsSecret guards input.
+func IndexSecret(s string) (start, end int) {
 	const tail = secretRandomLen + secretChecksumLen
 	for i := 1; i+tail < len(s); i++ {
 		if s[i] != '_' || !isBase62(s[i+1:i+1+tail]) {
@@ -106,11 +126,11 @@ func ContainsSecret(s string) bool {
 		// before, wherever the run of prefix characters allows.
 		for j := i - 1; j >= 0 && i-j <= maxPrefixLen && isPrefixByte(s[j]); j-- {
 			if Checksum(body[j:]) == sum {
-				return true
+				return j, i + 1 + tail
 			}
 		}
 	}
-	return false
+	return -1, -1
 }
 
 func isPrefixByte(c byte) bool {

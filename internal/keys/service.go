@@ -42,6 +42,16 @@ type Service interface {
 	// (Unavailable).
 	Verify(ctx context.Context, req VerifyRequest) (*VerifyResult, error)
 	Audit(ctx context.Context, f AuditFilter) (*AuditPage, error)
+	// CheckLeaks looks found secrets up by their hash and tells, for
+	// each, the key it belongs to (named only when the principal may
+	// read it) and whether it is still valid. It is a read: no
+	// last_used_at, no use of the secret.
+	CheckLeaks(ctx context.Context, leaks []Leak) ([]*LeakResult, error)
+	// ReportLeaks is CheckLeaks that also disables every found key that
+	// is still valid and marks it compromised, where the principal holds
+	// admin over the key: one transaction, one audit row (action
+	// compromise, the leaks' sources, never a secret) per key disabled.
+	ReportLeaks(ctx context.Context, leaks []Leak) ([]*LeakResult, error)
 	// WhoAmI describes the principal the calls act for.
 	WhoAmI(ctx context.Context) (*Principal, error)
 	Close() error
@@ -70,7 +80,8 @@ type CreateRequest struct {
 	Meta      map[string]string `json:"meta,omitempty"`
 	// Account makes the key one of this service account's (a ref): it
 	// then holds the account's grants, and Grants must be empty.
-	Account string `json:"account,omitempty"`
+	Account string    `json:"account,omitempty"`
+	Format  KeyFormat `json:"format,omitempty"`
 	// AllowedIPs and RateLimit are the key's policies (policy.go); none
 	// when empty.
 	AllowedIPs AllowList  `json:"allowed_ips,omitempty"`
@@ -112,6 +123,9 @@ type ListFilter struct {
 	Expired bool
 	// ExpiringWithin keeps unexpired keys expiring within this long.
 	ExpiringWithin Duration
+	// Compromised keeps keys marked compromised (their secret was
+	// reported leaked).
+	Compromised bool
 	// UnusedFor keeps keys not used for this long (a never-used key counts
 	// from its creation).
 	UnusedFor Duration
@@ -154,6 +168,8 @@ const (
 	ActionGrant   = "grant"
 	ActionUngrant = "ungrant"
 	ActionDelete  = "delete"
+	// ActionCompromise: a leaked secret disabled its key (ReportLeaks).
+	ActionCompromise = "compromise"
 )
 
 // AuditFilter selects audit rows, newest first.

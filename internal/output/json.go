@@ -157,6 +157,10 @@ func NormalizeKey(k *keys.Key) *keys.Key {
 	c.ExpiresAt = utcPtr(c.ExpiresAt)
 	c.PreviousExpiresAt = utcPtr(c.PreviousExpiresAt)
 	c.LastUsedAt = utcPtr(c.LastUsedAt)
+	c.CompromisedAt = utcPtr(c.CompromisedAt)
+	if c.Format == "" { // from a server older than JWT keys
+		c.Format = keys.FormatOpaque
+	}
 	if c.Grants == nil {
 		c.Grants = []keys.Grant{}
 	}

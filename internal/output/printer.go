@@ -80,6 +80,8 @@ type Printer interface {
 	KeyList(w io.Writer) ListWriter[*keys.Key]
 	// AuditList starts a streamed list of audit events.
 	AuditList(w io.Writer) ListWriter[*keys.AuditEvent]
+	// Findings starts a streamed list of the secrets `keyward scan` found.
+	Findings(w io.Writer) ListWriter[*keys.Finding]
 	// Verify prints a verification result.
 	Verify(w io.Writer, r *keys.VerifyResult) error
 	// Principal prints who the calls act for (whoami).
@@ -96,6 +98,8 @@ type Printer interface {
 	DeletedAccount(w io.Writer, a *keys.Account) error
 	// AccountList starts a list of service accounts.
 	AccountList(w io.Writer) ListWriter[*keys.Account]
+	// SigningKeys prints JWT keys' signing keys (signing-keys list, rotate).
+	SigningKeys(w io.Writer, ks []*keys.SigningKey) error
 }
 
 // ListWriter receives a list item by item; Close ends it (and must be

@@ -171,6 +171,8 @@ func printable(s string) string {
 // status is a key's state as one word.
 func (p *tablePrinter) status(k *keys.Key) string {
 	switch {
+	case !k.Enabled && k.CompromisedAt != nil:
+		return "compromised" // disabled because its secret leaked
 	case !k.Enabled:
 		return "disabled"
 	case k.Expired(p.o.Now()):
@@ -186,7 +188,7 @@ func (p *tablePrinter) color(k *keys.Key) string {
 		return ""
 	}
 	switch p.status(k) {
-	case "disabled":
+	case "disabled", "compromised":
 		return ansiGrey
 	case "expired":
 		return ansiRed
@@ -217,7 +219,7 @@ func (p *tablePrinter) keyDetail(k *keys.Key) [][]string {
 		{"ID", k.ID},
 		{"NAME", k.Name},
 		{"ORG", k.Org},
-		{"TYPE", string(k.Type)},
+		{"TYPE", typeText(k)},
 		{"START", k.Start},
 		{"GRANTS", grantsText(k.Grants, "\n")},
 	}
@@ -234,6 +236,9 @@ func (p *tablePrinter) keyDetail(k *keys.Key) [][]string {
 		rows = append(rows, []string{"PREVIOUS SECRET ENDS", p.whenExact(k.PreviousExpiresAt, "")})
 	}
 	rows = append(rows, []string{"LAST USED", p.when(k.LastUsedAt, lastUsed)})
+	if k.CompromisedAt != nil {
+		rows = append(rows, []string{"COMPROMISED", p.whenExact(k.CompromisedAt, "")})
+	}
 	if len(k.Meta) > 0 {
 		rows = append(rows, []string{"META", metaText(k.Meta, "\n")})
 	}

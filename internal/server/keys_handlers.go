@@ -17,6 +17,9 @@ func (s *server) createKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
+	if err := s.capJWT(&req); err != nil {
+		return err
+	}
 	if err := s.capCreate(&req); err != nil {
 		return err
 	}
@@ -29,12 +32,13 @@ func (s *server) createKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) listKeys(w http.ResponseWriter, r *http.Request) error {
-	q := newQuery(r, "resource", "expired", "expiring_within", "unused_for", "limit", "cursor")
+	q := newQuery(r, "resource", "expired", "expiring_within", "unused_for", "compromised", "limit", "cursor")
 	f := keys.ListFilter{
 		Resource:       q.resource("resource"),
 		Expired:        q.boolean("expired"),
 		ExpiringWithin: q.duration("expiring_within"),
 		UnusedFor:      q.duration("unused_for"),
+		Compromised:    q.boolean("compromised"),
 		Limit:          q.limit(),
 		Cursor:         q.str("cursor"),
 	}
@@ -66,6 +70,9 @@ func (s *server) updateKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
+	if err := s.capJWTUpdate(r, &req); err != nil {
+		return err
+	}
 	if err := s.capUpdate(&req); err != nil {
 		return err
 	}
@@ -80,6 +87,9 @@ func (s *server) updateKey(w http.ResponseWriter, r *http.Request) error {
 func (s *server) rollKey(w http.ResponseWriter, r *http.Request) error {
 	var req keys.RollRequest
 	if err := decodeBody(r, &req, true); err != nil {
+		return err
+	}
+	if err := s.capJWTRoll(r, &req); err != nil {
 		return err
 	}
 	if err := s.capRoll(&req); err != nil {

@@ -22,6 +22,9 @@ type Options struct {
 	// MaxTTL caps key lifetimes: a create (or `update --no-expiry`) without
 	// an expiry gets now+MaxTTL; asking for longer is Invalid. 0 = no cap.
 	MaxTTL time.Duration
+	// MaxJWTTTL caps JWT keys' lifetimes as MaxTTL caps every key's (the
+	// tighter of the two applies); 0 = no cap of its own.
+	MaxJWTTTL time.Duration
 	// Logger receives one line per request and recovered panics; nil
 	// discards them. Secrets never reach it.
 	Logger *slog.Logger
@@ -105,6 +108,8 @@ var routes = []route{
 	{"DELETE", "/v1/accounts/{account}/grants", true, (*server).ungrantAccount},
 	{"GET", "/v1/audit", true, (*server).audit},
 	{"GET", "/v1/whoami", true, (*server).whoami},
+	{"POST", "/v1/leaks", true, (*server).reportLeaks},
+	{"POST", "/v1/leaks/check", true, (*server).checkLeaks},
 	{"POST", "/v1/verify", false, (*server).verify},
 	{"GET", "/v1/auth", false, (*server).gatewayAuth},
 	// Envoy's ext_authz HTTP service appends the original path to its
@@ -113,6 +118,10 @@ var routes = []route{
 	{"", "/v1/auth/{path...}", false, (*server).gatewayAuth},
 	{"GET", "/healthz", false, (*server).healthz},
 	{"GET", "/v1/openapi.json", false, (*server).openapi},
+	{"GET", "/v1/jwks", false, (*server).jwks},
+	{"GET", "/.well-known/jwks.json", false, (*server).jwks},
+	{"GET", "/v1/signing-keys", true, (*server).listSigningKeys},
+	{"POST", "/v1/signing-keys/rotate", true, (*server).rotateSigningKey},
 }
 
 // New returns the management API over b. Serve it with Run, which also

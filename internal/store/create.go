@@ -15,9 +15,11 @@ func (s *Store) Create(ctx context.Context, req keys.CreateRequest) (*keys.NewSe
 	if err != nil {
 		return nil, err
 	}
-	secret, err := keys.NewSecret(req.Prefix)
-	if err != nil {
-		return nil, err
+	var secret string
+	if req.Format != keys.FormatJWT { // a token is minted in the transaction: it names the key
+		if secret, err = keys.NewSecret(req.Prefix); err != nil {
+			return nil, err
+		}
 	}
 	var out *keys.NewSecretKey
 	err = s.write(ctx, func(t *txn) error {
@@ -45,13 +47,17 @@ func (s *Store) Create(ctx context.Context, req keys.CreateRequest) (*keys.NewSe
 			ID: keys.NewID(), Name: req.Name, Org: org, Type: req.Type,
 			Start: keys.SecretStart(secret), Grants: req.Grants,
 			CreatedAt: t.now.Truncate(time.Second), ExpiresAt: exp, Enabled: true,
-			Meta: req.Meta, CreatedBy: t.p.Actor,
+			Meta: req.Meta, CreatedBy: t.p.Actor, Format: req.Format,
 			AllowedIPs: req.AllowedIPs, RateLimit: req.RateLimit,
 		}
 		if account != nil {
 			k.Account = &account.Name
 		}
 		if err := keys.CheckChange(t.p, nil, k); err != nil {
+			return err
+		}
+		secret, kid, err := t.createToken(k, secret)
+		if err != nil {
 			return err
 		}
 		if err := t.insertKey(k, req.Prefix, keys.HashSecret(secret)); err != nil {
@@ -61,6 +67,9 @@ func (s *Store) Create(ctx context.Context, req keys.CreateRequest) (*keys.NewSe
 			if err := t.joinAccount(k.ID, account); err != nil {
 				return err
 			}
+		}
+		if err := t.markToken(k, kid); err != nil {
+			return err
 		}
 		if err := t.audit(keys.ActionCreate, k, createDetails(k)); err != nil {
 			return err
@@ -90,6 +99,9 @@ func (t *txn) insertKey(k *keys.Key, prefix, hash string) error {
 // createDetails is what the audit row of k's creation records.
 func createDetails(k *keys.Key) map[string]any {
 	details := map[string]any{"type": k.Type, "grants": k.Grants}
+	if k.Format == keys.FormatJWT {
+		details["format"] = k.Format
+	}
 	if k.ExpiresAt != nil {
 		details["expires_at"] = k.ExpiresAt
 	}

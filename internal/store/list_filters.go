@@ -124,6 +124,13 @@ func listFilters(t *txn, f keys.ListFilter) []listFilter {
 			exact: true,
 		})
 	}
+	if f.Compromised {
+		fs = append(fs, listFilter{
+			row:   func(c *conds) string { return "+k.compromised_at IS NOT NULL" },
+			ids:   func(c *conds) string { return "SELECT id FROM keys WHERE compromised_at IS NOT NULL" },
+			exact: true,
+		})
+	}
 	if f.UnusedFor > 0 {
 		// A never-used key counts from its creation: the expression
 		// index keys_unused (migration 0003) holds exactly this.

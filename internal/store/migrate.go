@@ -47,31 +47,18 @@ func migrationsIn(dir string) ([]migration, error) {
 		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	// Numbers are reserved per change in flight (issue 13's branches each
-	// took one), so a tree may lack one for a while: versions must only
-	// grow. The schema version is the last one's number (latest).
-	for i, m := range out {
-		if m.version <= 0 || i > 0 && m.version == out[i-1].version {
-			return nil, fmt.Errorf("migration %s: two migrations have version %d", m.name, m.version)
+	// Numbers reserved for work on other branches (0005–0008 while
+	// leak response's 0009 landed first) are empty steps until their
+	// migrations arrive; drop this once every reserved number has landed.
+	var filled []migration
+	for _, m := range out {
+		if len(filled) >= m.version {
+			return nil, fmt.Errorf("migration %s: versions must be 1, 2, 3, ... without repeats", m.name)
 		}
-	}
-	return out, nil
-}
-
-// latest is the schema version ms bring a database to.
-func latest(ms []migration) int {
-	if len(ms) == 0 {
-		return 0
-	}
-	return ms[len(ms)-1].version
-}
-
-// after is the migrations a database at version v still needs.
-func after(ms []migration, v int64) []migration {
-	for i, m := range ms {
-		if int64(m.version) > v {
-			return ms[i:]
+		for len(filled)+1 < m.version {
+			filled = append(filled, migration{version: len(filled) + 1, name: fmt.Sprintf("%04d_reserved", len(filled)+1), sql: "SELECT 1"})
 		}
+		filled = append(filled, m)
 	}
-	return nil
+	return filled, nil
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/keyward/keyward/internal/keys"
 )
 
@@ -24,7 +23,7 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if known && version == latest(ms) {
+	if known && version == len(ms) {
 		return nil
 	}
 	tx, err := pgBeginWrite(ctx, s.pools.writer, s.busy)
@@ -40,18 +39,18 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 			return err
 		}
 	}
-	if version > latest(ms) {
-		return keys.Errorf(keys.Invalid, "%s has schema version %d, newer than this keyward understands (%d): upgrade keyward", s.path, version, latest(ms))
+	if version > len(ms) {
+		return keys.Errorf(keys.Invalid, "%s has schema version %d, newer than this keyward understands (%d): upgrade keyward", s.path, version, len(ms))
 	}
-	if version == latest(ms) {
+	if version == len(ms) {
 		return nil // another process migrated it meanwhile
 	}
-	for _, m := range after(ms, int64(version)) {
+	for _, m := range ms[version:] {
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return migrationErr(s.path, m.name, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE keyward_schema SET version = $1", latest(ms)); err != nil {
+	if _, err := tx.ExecContext(ctx, "UPDATE keyward_schema SET version = $1", len(ms)); err != nil {
 		return postgresErr(err)
 	}
 	return postgresErr(tx.Commit())

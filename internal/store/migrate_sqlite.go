@@ -46,18 +46,18 @@ func (s *Store) migrateSQLite(ctx context.Context) error {
 	case appID != applicationID:
 		return notKeyward(s.path)
 	}
-	if version > int64(latest(ms)) {
-		return keys.Errorf(keys.Invalid, "%s has schema version %d, newer than this keyward understands (%d): upgrade keyward", s.path, version, latest(ms))
+	if version > int64(len(ms)) {
+		return keys.Errorf(keys.Invalid, "%s has schema version %d, newer than this keyward understands (%d): upgrade keyward", s.path, version, len(ms))
 	}
-	if version == int64(latest(ms)) {
+	if version == int64(len(ms)) {
 		return nil // up to date: nothing written
 	}
-	for _, m := range after(ms, version) {
+	for _, m := range ms[version:] {
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, sqliteErr(err))
 		}
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", latest(ms))); err != nil {
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(ms))); err != nil {
 		return sqliteErr(err)
 	}
 	return sqliteErr(tx.Commit())

@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/keyward/keyward/internal/keys"
 	"github.com/keyward/keyward/internal/keys/keystest"
 	"github.com/keyward/keyward/internal/testenv"
@@ -88,6 +89,7 @@ func openPG(t testing.TB, opts Options) *Store {
 
 func openPGAt(t testing.TB, dbURL string, opts Options) *Store {
 	t.Helper()
+	withTestKEK(&opts)
 	s, err := Open(context.Background(), dbURL, opts)
 	if err != nil {
 		t.Fatalf("open %s: %v", dbURL, err)

@@ -34,15 +34,24 @@ func (s *Store) Roll(ctx context.Context, ref string, req keys.RollRequest) (*ke
 		if err != nil {
 			return err
 		}
-		secret, err := keys.NewSecret(cur.prefix)
-		if err != nil {
-			return err
+		var secret string
+		if before.Format != keys.FormatJWT {
+			if secret, err = keys.NewSecret(cur.prefix); err != nil {
+				return err
+			}
 		}
 		next, details, err := t.planRoll(r, before, cur, secret, req.TTL, time.Duration(*req.Grace))
 		if err != nil {
 			return err
 		}
+		secret, kid, err := t.rollToken(before, &next, secret)
+		if err != nil {
+			return err
+		}
 		if err := t.storeRoll(before.ID, cur.hash, next); err != nil {
+			return err
+		}
+		if err := t.markRolledToken(before, kid, next.redoing); err != nil {
 			return err
 		}
 		var k *keys.Key

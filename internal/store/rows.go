@@ -17,7 +17,7 @@ import (
 func (s *Store) keyColumns() string {
 	return `k.id, k.name, k.org, k.type, k.start, k.created_at, k.expires_at,
 	k.enabled, k.last_used_at, k.meta, k.created_by, k.prev_hash IS NOT NULL, k.prev_expires_at,
-	k.secret_used_at IS NOT NULL, k.prev_self_rolled, k.allowed_ips, k.rate_limit,
+	k.secret_used_at IS NOT NULL, k.prev_self_rolled, k.format, k.compromised_at, k.allowed_ips, k.rate_limit,
 	(SELECT ` + s.eng.grantsJSON() + ` FROM grants g WHERE g.key_id = k.id),
 	(SELECT a.name FROM accounts a WHERE a.id = k.account_id)`
 }
@@ -38,6 +38,7 @@ func scanKey(sc scanner, extra ...any) (*row, error) {
 		typ, meta               string
 		created                 int64
 		expires, lastUsed, prev sql.NullInt64
+		compromised             sql.NullInt64
 		enabled                 bool
 		selfRolled              int
 		grants                  sql.NullString
@@ -46,7 +47,7 @@ func scanKey(sc scanner, extra ...any) (*row, error) {
 	)
 	dest := []any{&r.ID, &r.Name, &r.Org, &typ, &r.Start, &created, &expires,
 		&enabled, &lastUsed, &meta, &r.CreatedBy, &r.hasPrev, &prev,
-		&r.lastRoll.Claimed, &selfRolled, &allowed, &limit, &grants, &account}
+		&r.lastRoll.Claimed, &selfRolled, &r.Format, &compromised, &allowed, &limit, &grants, &account}
 	err := sc.Scan(append(dest, extra...)...)
 	if err != nil {
 		return nil, err
@@ -57,6 +58,7 @@ func scanKey(sc scanner, extra ...any) (*row, error) {
 	r.Enabled = enabled
 	r.LastUsedAt = fromNull(lastUsed)
 	r.prevExpiry = fromNull(prev)
+	r.CompromisedAt = fromNull(compromised)
 	r.lastRoll.BySelf = selfRolled == 1
 	if account.Valid {
 		r.Account = &account.String

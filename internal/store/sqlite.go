@@ -10,9 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
-
 	"github.com/keyward/keyward/internal/keys"
+	"github.com/mattn/go-sqlite3"
 )
 
 // sqliteEngine is a Store on one SQLite file (open.go keeps the file's
@@ -198,7 +197,7 @@ func (s *Store) schemaCurrent(ctx context.Context, db *sql.DB) (bool, error) {
 	if err := db.QueryRowContext(ctx, "SELECT application_id, user_version FROM pragma_application_id, pragma_user_version").Scan(&appID, &version); err != nil {
 		return false, sqliteErr(err)
 	}
-	return appID == applicationID && version == int64(latest(ms)), nil
+	return appID == applicationID && version == int64(len(ms)), nil
 }
 
 // driverName is mattn/go-sqlite3. (Memory-mapped reads were tried: a full

@@ -24,6 +24,10 @@ type Stats struct {
 	// in time, anything unexpected); refusals keyward decided (a name
 	// taken, a key not found) are not counted.
 	DatabaseErrors uint64
+	// SigningKeyReads are the times verification read the signing keys'
+	// public halves (to check a token the cache does not hold): once per
+	// cache generation while the cache is in use.
+	SigningKeyReads uint64
 }
 
 // storeStats are the counters Stats reads.
@@ -34,9 +38,10 @@ type storeStats struct {
 // Stats reports the store's counters.
 func (s *Store) Stats() Stats {
 	st := Stats{
-		CacheHits:      s.stats.hits.Load(),
-		CacheMisses:    s.stats.misses.Load(),
-		DatabaseErrors: s.stats.dbErrors.Load(),
+		CacheHits:       s.stats.hits.Load(),
+		CacheMisses:     s.stats.misses.Load(),
+		DatabaseErrors:  s.stats.dbErrors.Load(),
+		SigningKeyReads: s.signing.reads.Load(),
 	}
 	if c := s.cache.c.Load(); c != nil {
 		st.CacheFlushes = c.flushes.Load()

@@ -61,6 +61,9 @@ type Options struct {
 	// VerifyCacheNegatives bounds how many unknown secrets the cache
 	// remembers (for a short while); 0 means DefaultVerifyCacheNegatives.
 	VerifyCacheNegatives int
+	// Signing is where JWT keys' signing keys are unsealed from, and the
+	// issuer their tokens name (signing.go).
+	Signing SigningOptions
 }
 
 // DefaultBusyTimeout is the wait for a locked database when Options has none.
@@ -82,6 +85,7 @@ type Store struct {
 	cache    cacheState      // verification's cache (cache.go)
 	held     *heldFile       // SQLite: the file, registered (openfiles.go)
 	stats    storeStats      // for Stats (stats.go)
+	signing  signingState    // JWT keys' signing keys (signing.go)
 }
 
 // newStore is a Store on eng without pools yet.
@@ -90,7 +94,8 @@ func newStore(eng engine, path string, busy time.Duration, opts Options) *Store 
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{eng: eng, path: path, now: now, pending: newPendingUses(), busy: busy, turn: make(chan struct{}, 1)}
+	return &Store{eng: eng, path: path, now: now, pending: newPendingUses(), busy: busy, turn: make(chan struct{}, 1),
+		signing: newSigningState(opts.Signing)}
 }
 
 // Created reports whether Open made a new SQLite file, so that a command

@@ -45,8 +45,11 @@ func (s *Store) lookupSQL() string {
 }
 
 // find is lookup through verification's cache (cache.go): the entry for h,
-// nil when no key has it.
-func (s *Store) find(ctx context.Context, h string) (*cached, error) {
+// nil when no key has it. secret is what hashed to h: a JWT key's token
+// that the cache does not hold has its signature checked before the
+// database is read (a forged one never reaches it); one the cache holds
+// matched a stored token's hash, and needs no check.
+func (s *Store) find(ctx context.Context, h, secret string) (*cached, error) {
 	c := s.cache.c.Load()
 	if c == nil && s.cache.used.Swap(true) {
 		// From the second verification on: a command that verifies once
@@ -54,6 +57,9 @@ func (s *Store) find(ctx context.Context, h string) (*cached, error) {
 		c = s.cache.get()
 	}
 	if c == nil || !c.watch.ready() {
+		if ok, err := s.signedIfToken(ctx, secret); !ok {
+			return nil, err
+		}
 		s.stats.misses.Add(1)
 		r, prev, err := s.lookup(ctx, h)
 		if err != nil || r == nil {
@@ -70,6 +76,9 @@ func (s *Store) find(ctx context.Context, h string) (*cached, error) {
 	case unknown:
 		s.stats.hits.Add(1)
 		return nil, nil
+	}
+	if ok, err := s.signedIfToken(ctx, secret); !ok {
+		return nil, err
 	}
 	s.stats.misses.Add(1)
 	// Shared with concurrent lookups of h: not cut short by this caller
@@ -88,7 +97,7 @@ func (s *Store) Verify(ctx context.Context, req keys.VerifyRequest) (*keys.Verif
 		return keys.NotFoundResult(), nil // malformed: no lookup at all
 	}
 	hash := keys.HashSecret(secret)
-	e, err := s.find(ctx, hash)
+	e, err := s.find(ctx, hash, secret)
 	if err != nil {
 		return nil, err
 	}
@@ -180,6 +189,17 @@ func (r *row) evaluate(prev bool, now time.Time, resource *keys.Resource, role *
 	return keys.Evaluate(&k, prev, now, resource, role, ip)
 }
 
+// evaluateAnywhere is evaluate for a key wherever it is presented from:
+// whether a leaked secret still works (keyward scan, POST /v1/leaks) does
+// not depend on where the finder stands, and an allow-list is no reason
+// to leave it enabled.
+func (r *row) evaluateAnywhere(prev bool, now time.Time) *keys.VerifyResult {
+	k := r.Key
+	k.PreviousExpiresAt = r.prevExpiry
+	k.AllowedIPs = nil
+	return keys.Evaluate(&k, prev, now, nil, nil, netip.Addr{})
+}
+
 // Authenticate turns an operator secret into a principal: Unauthorized for
 // an unknown, malformed, rolled-out, disabled or expired secret, Forbidden
 // for a public key. A previous secret still in its grace period
@@ -195,7 +215,7 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (*keys.Principa
 	// Through verification's cache, exact as verification is: and the
 	// transaction that follows re-reads the operator key anyway (refresh),
 	// so its rules always judge the key as stored.
-	e, err := s.find(ctx, hash)
+	e, err := s.find(ctx, hash, parsed)
 	if err != nil {
 		return nil, err
 	}

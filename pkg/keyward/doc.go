@@ -18,11 +18,21 @@
 // disabled, ungranted or rolled out on the server may still pass here for
 // up to CacheTTL. The default, 0, caches nothing and every revocation is
 // seen on the next request. Negative answers are never cached, so a key
-// made a moment ago works at once.
+// made a moment ago works at once; nor are answers for a key with a rate
+// limit (servers with key policies), whose every use the server counts.
+// Requests asking the same question together share one call; one that
+// arrives while a call is in flight takes its answer only as it would
+// take a cached one: a positive answer within CacheTTL (never with
+// CacheTTL 0, so a revocation during the call is seen), no refusal, and
+// nothing for a key with a rate limit.
 //
-// When the server cannot be reached (or answers with an error), Verify
-// returns an error wrapping ErrUnavailable; the middleware then answers
-// 503, unless Options.FailOpen lets the request through without a key.
-// A cached positive answer is still served during an outage, but never
-// beyond its CacheTTL.
+// When the server cannot be reached, is too slow or answers that it
+// cannot decide (5xx, 429), Verify returns an error wrapping
+// ErrUnavailable; the middleware then answers 503, unless
+// Options.FailOpen lets the request through without a key. An answer
+// that says the URL is wrong (a redirect, 401, 403, 404, a page that is
+// not a verify result, a certificate that does not verify) is an error too, but never ErrUnavailable: the
+// middleware answers 503 whatever FailOpen says, and logs why. A cached
+// positive answer is still served during an outage, but never beyond its
+// CacheTTL.
 package keyward

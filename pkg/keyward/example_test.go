@@ -24,11 +24,11 @@ func Example() {
 		key, _ := keyward.FromContext(r.Context())
 		fmt.Fprintf(w, "deploying for %s (%s)\n", key.Name, key.KeyID)
 	})
-	h, err := v.Middleware(deploy, keyward.MiddlewareOptions{Resource: "/acme/prod", Role: "editor"})
+	editors, err := v.Middleware(keyward.MiddlewareOptions{Resource: "/acme/prod", Role: "editor"})
 	if err != nil {
 		log.Fatal(err)
 	}
-	http.Handle("POST /deploy", h)
+	http.Handle("POST /deploy", editors(deploy))
 	log.Fatal(http.ListenAndServe("127.0.0.1:8080", nil))
 }
 

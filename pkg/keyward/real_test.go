@@ -153,7 +153,7 @@ func TestMiddlewareAnswersAsGatewayAuth(t *testing.T) {
 	}
 
 	v := s.verifier(t, Options{CacheTTL: time.Minute})
-	h, err := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h, err := middleware(v, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		k, ok := FromContext(r.Context())
 		if !ok {
 			t.Error("no key in the context")
@@ -227,11 +227,11 @@ func TestFailOpenAgainstRealServer(t *testing.T) {
 		}
 		passed++
 	})
-	open, err := s.verifier(t, Options{FailOpen: true}).Middleware(handler, MiddlewareOptions{Resource: "/acme"})
+	open, err := middleware(s.verifier(t, Options{FailOpen: true}), handler, MiddlewareOptions{Resource: "/acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	closed, err := s.verifier(t, Options{}).Middleware(handler, MiddlewareOptions{Resource: "/acme"})
+	closed, err := middleware(s.verifier(t, Options{}), handler, MiddlewareOptions{Resource: "/acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestResourceFunc(t *testing.T) {
 	s := startReal(t)
 	k := s.create(t, "robot", "/acme/prod/robot-1", keys.Editor, 0)
 	v := s.verifier(t, Options{CacheTTL: time.Minute})
-	h, err := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}),
+	h, err := middleware(v, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}),
 		MiddlewareOptions{Role: "editor", ResourceFunc: func(r *http.Request) string { return r.URL.Query().Get("machine") }})
 	if err != nil {
 		t.Fatal(err)
@@ -277,7 +277,7 @@ func TestResourceFunc(t *testing.T) {
 		{"/acme/prod/robot-1", 200},
 		{"/acme/prod/robot-1/arm", 200},
 		{"/acme/prod/robot-2", 403},
-		{"/", 200}, // any valid key, explicitly
+		{"/", 403}, // the root, which the key does not hold
 		{"", 403},  // a route that names nothing lets nothing in
 		{"robot-1", 400},
 	} {

@@ -115,6 +115,15 @@ func newTestVerifier(t *testing.T, url string, opts Options) (*Verifier, *clock)
 	return v, c
 }
 
+// middleware is v's Middleware(opts) around next.
+func middleware(v *Verifier, next http.Handler, opts MiddlewareOptions) (http.Handler, error) {
+	mw, err := v.Middleware(opts)
+	if err != nil {
+		return nil, err
+	}
+	return mw(next), nil
+}
+
 func mustVerify(t *testing.T, v *Verifier, secret, resource, role string) *Result {
 	t.Helper()
 	r, err := v.Verify(context.Background(), secret, resource, role)
@@ -266,7 +275,7 @@ func TestOutage(t *testing.T) {
 	v, c := newTestVerifier(t, f.srv.URL, Options{CacheTTL: time.Minute})
 	cachedKey, other := f.key(t, "cached", nil), f.key(t, "other", nil)
 	mustVerify(t, v, cachedKey, "/acme", "")
-	for _, status := range []int{http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusTooManyRequests, http.StatusNotFound, http.StatusInternalServerError} {
+	for _, status := range []int{http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusTooManyRequests, http.StatusGatewayTimeout, http.StatusInternalServerError} {
 		f.down(status)
 		if _, err := v.Verify(context.Background(), other, "/acme", ""); !errors.Is(err, ErrUnavailable) {
 			t.Errorf("server answering %d: err %v; want ErrUnavailable", status, err)
@@ -296,7 +305,7 @@ func TestServerRefusingIsNotAnOutage(t *testing.T) {
 	if err == nil || errors.Is(err, ErrUnavailable) {
 		t.Fatalf("400 from the server: err %v; want an error that is not ErrUnavailable", err)
 	}
-	h, err := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h, err := middleware(v, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t.Error("FailOpen let a request through on a 400")
 	}), MiddlewareOptions{Resource: "/acme"})
 	if err != nil {
@@ -317,8 +326,10 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	t.Cleanup(redirector.Close)
 	for _, c := range []*http.Client{nil, {Timeout: time.Second}} {
 		v, _ := newTestVerifier(t, redirector.URL, Options{HTTPClient: c})
-		if _, err := v.Verify(context.Background(), f.key(t, "ci", nil), "", ""); !errors.Is(err, ErrUnavailable) {
-			t.Errorf("redirected: err %v; want ErrUnavailable", err)
+		// Not an outage either: a wrong URL that FailOpen must not cover.
+		if _, err := v.Verify(context.Background(), f.key(t, "ci", nil), "", ""); err == nil || errors.Is(err, ErrUnavailable) ||
+			!strings.Contains(err.Error(), "redirects are not followed") {
+			t.Errorf("redirected: err %v; want one saying redirects are not followed, not ErrUnavailable", err)
 		}
 	}
 	if n := f.calls.Load(); n != 0 {
@@ -341,7 +352,7 @@ func TestBadOptionsAndArguments(t *testing.T) {
 		if _, err := v.Verify(context.Background(), f.key(t, "ci", nil), q[0], q[1]); err == nil || errors.Is(err, ErrUnavailable) {
 			t.Errorf("Verify(resource %q, role %q): err %v; want a bad-argument error", q[0], q[1], err)
 		}
-		if _, err := v.Middleware(http.NotFoundHandler(), MiddlewareOptions{Resource: q[0], Role: q[1]}); err == nil {
+		if _, err := v.Middleware(MiddlewareOptions{Resource: q[0], Role: q[1]}); err == nil {
 			t.Errorf("Middleware(resource %q, role %q): no error", q[0], q[1])
 		}
 	}

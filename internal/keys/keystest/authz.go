@@ -52,6 +52,7 @@ func RunAuthzSuite(t *testing.T, open Opener) {
 		{"a key moved to another tenant", testMovedKey},
 		{"whoami and dead credentials", testWhoAmI},
 		{"service accounts", testAccountsAuthz},
+		{"leaks: named where readable, disabled where admin", testLeaksAuthz},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

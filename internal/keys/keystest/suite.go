@@ -42,7 +42,9 @@ func RunServiceSuite(t *testing.T, open Opener) {
 		{"resources and grants are bounded", testBounds},
 		{"a public key holds at most viewer", testPublicAtMostViewer},
 		{"service accounts", testAccounts},
+		{"leaks: a look-up changes nothing", testCheckLeaks}, {"leaks: a report disables and marks compromised", testReportLeaks}, {"leaks: rolled-out secrets", testRolledOutLeaks},
 	}
+	cases = append(cases, jwtCases()...)
 	cases = append(cases, policyCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,304 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keyward/keyward/internal/config"
+	"github.com/keyward/keyward/internal/fserr"
+	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/output"
+	"github.com/keyward/keyward/internal/scan"
+)
+
+// ScanOptions is everything `keyward scan` needs.
+type ScanOptions struct {
+	IO *iostreams.IOStreams
+	// Backend is the database or server to look found secrets up in; it
+	// returns nil, nil when none is configured (no --db, --server or
+	// profile, and no default database): findings are then reported
+	// without a lookup, and no database is created.
+	Backend func() (keys.Service, error)
+	Printer output.Printer
+	Paths   []string
+	Disable bool
+	// Offline finds secrets by checksum alone, asking no database or
+	// server: a pre-commit hook must work without the network.
+	Offline   bool
+	Detectors []scan.Detector
+}
+
+func NewCmdScan(f *Factory, runF func(*ScanOptions) error) *cobra.Command {
+	opts := &ScanOptions{IO: f.IO, Backend: scanBackend(f), Detectors: scan.DefaultDetectors()}
+	cmd := &cobra.Command{
+		Use:   "scan [PATH...]",
+		Short: "Find keyward secrets in files (exit 1 when any is found)",
+		Long: `Find keyward secrets in files, folders (recursively) or standard input
+(no PATH, or -). A secret is found by its checksum: random text shaped like
+a secret is not reported. Inside a git work tree a folder's files are those
+git sees (.gitignore is respected); binary files are skipped.
+
+Each finding names the file, the line and the secret's start (never the
+secret). With a database or server (--db, --server, a profile, or the
+default database when it exists), found secrets are looked up by hash,
+without counting as a use: the key's id and name (where you may read it)
+and whether it is still valid (--offline: no lookup). --disable also disables every found key that
+is still valid and marks it compromised (keys list --compromised), with an
+audit row naming the file and line.
+
+Exit status: 0 when nothing is found, 1 when a secret is, 2 for bad input
+(a path that is not there).`,
+		Example: `  keyward scan .
+  git diff --cached | keyward scan
+  keyward --server https://keys.example.com scan --disable -o json ./leaked-dump`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Paths = args
+			if err := exclusive(cmd, "disable", "offline"); err != nil {
+				return err
+			}
+			if len(args) == 0 && opts.IO.IsStdinTTY() {
+				return usageErrorf("give a file or folder to scan, or pipe text in (keyward scan PATH..., or ... | keyward scan)")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return scanRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Disable, "disable", false, "disable every found key that is still valid and mark it compromised (needs a database or server)")
+	cmd.Flags().BoolVar(&opts.Offline, "offline", false, "find secrets by checksum alone: look nothing up (a pre-commit hook)")
+	f.printsTo(cmd, &opts.Printer)
+	return cmd
+}
+
+// scanBackend is the backend a scan looks secrets up in: whatever the
+// settings name, except the default database when it is not there, which
+// a scan neither creates nor needs.
+func scanBackend(f *Factory) func() (keys.Service, error) {
+	return func() (keys.Service, error) {
+		s, err := settingsFor(f)()
+		if err != nil {
+			return nil, err
+		}
+		if s.Server == "" && !s.ProfileMissing && (s.DB == "" || s.DB == config.DefaultDBPath()) {
+			if s.DB == "" {
+				return nil, nil
+			}
+			if _, err := os.Stat(s.DB); err != nil {
+				return nil, nil
+			}
+		}
+		if f.ExistingService == nil {
+			return nil, nil
+		}
+		return f.ExistingService()
+	}
+}
+
+func scanRun(ctx context.Context, opts *ScanOptions) error {
+	targets, err := scan.Targets(opts.Paths)
+	if err != nil {
+		return err
+	}
+	// The backend before any reading: a --db that is not there, or a
+	// server without a credential, is said at once.
+	var svc keys.Service
+	if !opts.Offline {
+		if svc, err = opts.Backend(); err != nil {
+			return err
+		}
+	}
+	if opts.Disable && svc == nil {
+		return usageErrorf("--disable needs a database or server: give --db, --server or a profile")
+	}
+	hits, err := scanTargets(ctx, opts, targets)
+	if err != nil {
+		return err
+	}
+	findings := make([]*keys.Finding, len(hits))
+	for i, h := range hits {
+		findings[i] = &keys.Finding{File: h.File, Line: h.Line, LeakResult: keys.LeakResult{Start: keys.SecretStart(h.Secret)}}
+	}
+	if svc != nil && len(hits) > 0 {
+		if err := lookUpHits(ctx, svc, opts.Disable, hits, findings); err != nil {
+			return err
+		}
+	}
+	l := opts.Printer.Findings(opts.IO.Out)
+	for _, f := range findings {
+		if err := l.Add(f); err != nil {
+			return err
+		}
+	}
+	if err := l.Close(); err != nil {
+		return err
+	}
+	if len(findings) == 0 {
+		return nil
+	}
+	if opts.Printer.Format().IsTable() {
+		summarize(opts.IO, findings)
+	}
+	return errSecretsFound
+}
+
+// scanTargets reads every target, collecting what the detectors find.
+func scanTargets(ctx context.Context, opts *ScanOptions, targets []scan.Target) ([]scan.Hit, error) {
+	rd := &scan.Reader{Detectors: opts.Detectors}
+	var hits []scan.Hit
+	collect := func(h scan.Hit) { hits = append(hits, h) }
+	warn := func(msg string) { fmt.Fprintln(opts.IO.ErrOut, "warning: "+keys.Redact(msg)) }
+	for _, t := range targets {
+		if t.Path == scan.Stdin {
+			if _, err := rd.Read(opts.IO.In, scan.Stdin, collect); err != nil {
+				return nil, keys.Errorf(keys.Invalid, "reading standard input: %s", err.Error())
+			}
+			continue
+		}
+		err := t.Files(ctx, func(path string) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				warn("skipped " + path + ": " + fserr.Cause(err).Error())
+				return nil
+			}
+			defer f.Close()
+			if _, err := rd.Read(f, path, collect); err != nil {
+				warn("skipped the rest of " + path + ": " + fserr.Cause(err).Error())
+			}
+			return nil
+		}, warn)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return hits, nil
+}
+
+// leakBatchBytes keeps one request's body well under the server's 64 KiB.
+const leakBatchBytes = 32 << 10
+
+// lookUpHits asks svc about each distinct secret once (or, with disable,
+// reports it with up to a few of its places, which the audit row names)
+// and gives every finding of that secret the answer. Requests are
+// batched, a secret's places never split across two.
+func lookUpHits(ctx context.Context, svc keys.Service, disable bool, hits []scan.Hit, findings []*keys.Finding) error {
+	perSecret := 1
+	if disable {
+		perSecret = 20
+	}
+	type group struct {
+		leaks []keys.Leak
+		of    []int // indexes into findings
+	}
+	var order []*group
+	bySecret := map[string]*group{}
+	for i, h := range hits {
+		g := bySecret[h.Secret]
+		if g == nil {
+			g = &group{}
+			bySecret[h.Secret] = g
+			order = append(order, g)
+		}
+		g.of = append(g.of, i)
+		if len(g.leaks) < perSecret {
+			g.leaks = append(g.leaks, keys.Leak{Secret: h.Secret, Source: leakSource(h.File, h.Line)})
+		}
+	}
+	ask := svc.CheckLeaks
+	if disable {
+		ask = svc.ReportLeaks
+	}
+	var batch []keys.Leak
+	var groups []*group
+	size := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		res, err := ask(ctx, batch)
+		if err != nil {
+			return err
+		}
+		at := 0
+		for _, g := range groups {
+			r := res[at]
+			for _, x := range res[at : at+len(g.leaks)] {
+				if x.Action != nil && *x.Action == keys.LeakDisabled {
+					r = x // any of them says what was done
+				}
+			}
+			for _, i := range g.of {
+				f := findings[i]
+				f.LeakResult = *r
+				f.Start = keys.SecretStart(hits[i].Secret)
+			}
+			at += len(g.leaks)
+		}
+		batch, groups, size = batch[:0], groups[:0], 0
+		return nil
+	}
+	for _, g := range order {
+		n := 0
+		for _, l := range g.leaks {
+			n += len(l.Secret) + len(l.Source) + 32
+		}
+		if len(batch)+len(g.leaks) > keys.MaxLeaks || size+n > leakBatchBytes {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		batch = append(batch, g.leaks...)
+		groups = append(groups, g)
+		size += n
+	}
+	return flush()
+}
+
+// leakSource is "file:line" fit for an audit row: no secret (a file may
+// be named like one), no control characters, bounded.
+func leakSource(file string, line int) string {
+	s := keys.Redact(file)
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, s)
+	if len(s) > 1000 {
+		s = s[:1000]
+	}
+	return strings.ToValidUTF8(s, "?") + ":" + strconv.Itoa(line)
+}
+
+// summarize tells people, on stderr, what the findings add up to.
+func summarize(ios *iostreams.IOStreams, findings []*keys.Finding) {
+	files := map[string]bool{}
+	valid, disabled := 0, 0
+	for _, f := range findings {
+		files[f.File] = true
+		if f.Valid != nil && *f.Valid {
+			valid++
+		}
+		if f.Action != nil && *f.Action == keys.LeakDisabled {
+			disabled++
+		}
+	}
+	msg := fmt.Sprintf("found %d secret(s) in %d file(s)", len(findings), len(files))
+	switch {
+	case disabled > 0:
+		msg += fmt.Sprintf("; %d disabled now", disabled)
+	case valid > 0:
+		msg += fmt.Sprintf("; %d still valid: roll or disable them (keyward scan --disable)", valid)
+	}
+	fmt.Fprintln(ios.ErrOut, msg)
+}

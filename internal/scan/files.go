@@ -1,0 +1,122 @@
+package scan
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/keyward/keyward/internal/fserr"
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// Stdin is the path that names standard input, as in most tools.
+const Stdin = "-"
+
+// Target is one path given to scan: standard input, a file, or a folder.
+type Target struct {
+	Path string
+	dir  bool
+}
+
+// Targets checks every path before anything is read: a path that is not
+// there is bad input (exit 2), said before any finding is printed. No
+// paths is standard input.
+func Targets(paths []string) ([]Target, error) {
+	if len(paths) == 0 {
+		paths = []string{Stdin}
+	}
+	out := make([]Target, 0, len(paths))
+	for _, p := range paths {
+		if p == Stdin {
+			out = append(out, Target{Path: p})
+			continue
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, keys.Errorf(keys.Invalid, "cannot scan %s: %s", p, fserr.Cause(err).Error())
+		}
+		if !fi.IsDir() && !fi.Mode().IsRegular() {
+			return nil, keys.Errorf(keys.Invalid, "cannot scan %s: not a file or folder", p)
+		}
+		out = append(out, Target{Path: p, dir: fi.IsDir()})
+	}
+	return out, nil
+}
+
+// Files calls file for each file of t: t itself, or the files under a
+// folder. Inside a git work tree a folder's files are what git would see
+// (tracked, or untracked and not ignored: .gitignore respected, and git
+// itself decides, rather than a second reading of its rules); elsewhere,
+// or without git, every file under it but those in .git folders. Symbolic
+// links are not followed. A file that cannot be read is reported to warn
+// and skipped.
+func (t Target) Files(ctx context.Context, file func(path string) error, warn func(msg string)) error {
+	if !t.dir {
+		return file(t.Path)
+	}
+	if paths, ok := gitFiles(ctx, t.Path); ok {
+		for _, p := range paths {
+			fi, err := os.Lstat(p)
+			if err != nil || !fi.Mode().IsRegular() {
+				continue // deleted in the work tree, a link, a submodule
+			}
+			if err := file(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return filepath.WalkDir(t.Path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			warn("skipped " + p + ": " + fserr.Cause(err).Error())
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		return file(p)
+	})
+}
+
+// gitFiles lists the files git sees under dir when dir lies in a work
+// tree, as paths joined to dir; ok is false when git is not installed or
+// dir is not in a work tree (then the folder is walked).
+func gitFiles(ctx context.Context, dir string) (paths []string, ok bool) {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		return nil, false
+	}
+	inside, err := exec.CommandContext(ctx, git, "-C", dir, "rev-parse", "--is-inside-work-tree").Output()
+	if err != nil || strings.TrimSpace(string(inside)) != "true" {
+		return nil, false
+	}
+	// -c: tracked, -o: untracked, --exclude-standard: but not those
+	// .gitignore, .git/info/exclude or core.excludesFile ignore. Paths
+	// are relative to dir; -z keeps odd names unquoted.
+	out, err := exec.CommandContext(ctx, git, "-C", dir, "ls-files", "-z", "-c", "-o", "--exclude-standard").Output()
+	if err != nil {
+		return nil, false
+	}
+	seen := map[string]bool{}
+	for _, rel := range bytes.Split(out, []byte{0}) {
+		if len(rel) == 0 || seen[string(rel)] {
+			continue // a conflicted file is listed once per stage
+		}
+		seen[string(rel)] = true
+		paths = append(paths, filepath.Join(dir, string(rel)))
+	}
+	return paths, true
+}
