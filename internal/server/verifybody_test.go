@@ -16,6 +16,8 @@ func FuzzPlainVerifyBody(f *testing.F) {
 		`{"key":"a\u0041"}`, `{"key":null}`, `{"key":1}`, `{"key":"a"}x`, `{"key":"a"}{}`, `{"key":"a",}`, `{,}`, `[]`, ``,
 		`{"resource":"/acme","role":"owner"}`, `{"role":"root"}`, `{"other":"x"}`, "{\"key\":\"\xff\"}", `{"key":"é"}`,
 		`{"key":"a"`, `{"key"`, `{"key":`, "{\"key\":\"a\"}\n", `{"resource":"/a/../b"}`,
+		`{"key":"k","ip":"192.0.2.1"}`, `{"ip":"::ffff:1.2.3.4","key":"k"}`, `{"ip":""}`, `{"ip":"1.2.3"}`,
+		`{"ip":"fe80::1%eth0"}`, `{"ip":"2001:db8::1","ip":"192.0.2.1"}`, `{"ip":null}`, `{"IP":"192.0.2.1"}`,
 	} {
 		f.Add([]byte(s))
 	}
