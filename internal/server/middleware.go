@@ -107,6 +107,11 @@ func (s *server) authenticate(w http.ResponseWriter, r *http.Request) (context.C
 		return nil, err
 	}
 	infoOf(w).actor = p.Actor
+	if p.Key != nil && len(p.Key.AllowedIPs) > 0 && !p.Key.AllowedIPs.Allows(s.clientAddr(r)) {
+		// An operator key's allow-list holds for management as for
+		// verification: a leaked admin key is no use from elsewhere.
+		return nil, keys.Errorf(keys.Forbidden, "this operator key may not be used from this address (IP_NOT_ALLOWED): use it from an address in its allow-list")
+	}
 	return keys.WithPrincipal(r.Context(), p), nil
 }
 

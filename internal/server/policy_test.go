@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -255,4 +256,19 @@ func TestRateLimitShareBoundsReplicas(t *testing.T) {
 			t.Errorf("share %d: %d allowed in all, bound %d", share, ok, limit+share-1)
 		}
 	}
+}
+
+// An operator key's allow-list holds for management calls too, with the
+// address taken as for /v1/auth.
+func TestOperatorKeyAllowList(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	here := e.local("here", "/", keys.Admin, withAllowList("127.0.0.1"))
+	elsewhere := e.local("elsewhere", "/", keys.Admin, withAllowList("192.0.2.0/24"))
+	e.do("GET", "/v1/whoami", here.Secret, nil).want(t, http.StatusOK)
+	msg := e.do("GET", "/v1/whoami", elsewhere.Secret, nil).wantError(t, http.StatusForbidden, keys.Forbidden)
+	if !strings.Contains(msg, "IP_NOT_ALLOWED") {
+		t.Errorf("message %q does not say why", msg)
+	}
+	e.do("POST", "/v1/keys", elsewhere.Secret, createBody("made", "/acme", "viewer")).wantError(t, http.StatusForbidden, keys.Forbidden)
+	e.do("GET", "/v1/keys/made", e.root, nil).wantError(t, http.StatusNotFound, keys.NotFound)
 }
