@@ -122,10 +122,12 @@ Files:
 	cmd.AddCommand(NewCmdBackup(f, nil))
 	profileCmd := NewCmdProfile(f)
 	cmd.AddCommand(profileCmd)
+	orgsCmd := NewCmdOrgs(f)
+	cmd.AddCommand(orgsCmd)
 
 	// Group commands show their help; an unknown subcommand is a usage
 	// error (exit 2), not a silent help page.
-	for _, g := range []*cobra.Command{cmd, keysCmd, auditCmd, profileCmd} {
+	for _, g := range []*cobra.Command{cmd, keysCmd, auditCmd, profileCmd, orgsCmd} {
 		g.Args = groupArgs
 		g.DisableFlagsInUseLine = true
 		g.SuggestionsMinimumDistance = 2

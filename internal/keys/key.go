@@ -47,6 +47,8 @@ type Key struct {
 	LastUsedAt        *time.Time        `json:"last_used_at"`
 	Meta              map[string]string `json:"meta"`
 	CreatedBy         string            `json:"created_by"`
+	// Default: the key is its organization's default key (orgs create).
+	Default bool `json:"default"`
 }
 
 // NewSecretKey is a key with its secret: the answer of create and roll, the

@@ -90,6 +90,7 @@ type Printer interface {
 	Profiles(w io.Writer, ps []ProfileInfo) error
 	// Profile prints one profile and its credential's source (profile show).
 	Profile(w io.Writer, d ProfileDetail) error
+	OrgPrinter
 }
 
 // ListWriter receives a list item by item; Close ends it (and must be

@@ -83,6 +83,10 @@ var routes = []route{
 	{"DELETE", "/v1/keys/{key}/grants", true, (*server).ungrantKey},
 	{"GET", "/v1/audit", true, (*server).audit},
 	{"GET", "/v1/whoami", true, (*server).whoami},
+	{"POST", "/v1/orgs", true, (*server).createOrg},
+	{"GET", "/v1/orgs", true, (*server).listOrgs},
+	{"GET", "/v1/orgs/{org}", true, (*server).getOrg},
+	{"DELETE", "/v1/orgs/{org}", true, (*server).deleteOrg},
 	{"POST", "/v1/verify", false, (*server).verify},
 	{"GET", "/v1/auth", false, (*server).gatewayAuth},
 	// Envoy's ext_authz HTTP service appends the original path to its

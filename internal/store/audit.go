@@ -42,11 +42,13 @@ func scanAudit(rows *sql.Rows) (*auditRow, error) {
 		a               auditRow
 		at              int64
 		actorName       sql.NullString
+		keyID, keyName  sql.NullString // null in a row about no key (an organization's)
 		grants, details string
 	)
-	if err := rows.Scan(&a.ID, &at, &a.Org, &a.Actor, &actorName, &a.Action, &a.KeyID, &a.KeyName, &grants, &details); err != nil {
+	if err := rows.Scan(&a.ID, &at, &a.Org, &a.Actor, &actorName, &a.Action, &keyID, &keyName, &grants, &details); err != nil {
 		return nil, err
 	}
+	a.KeyID, a.KeyName = keyID.String, keyName.String
 	a.At = fromUnix(at)
 	if actorName.Valid {
 		a.ActorName = &actorName.String
@@ -210,6 +212,7 @@ func (t *txn) auditKey(ref string) (string, error) {
 	for rows.Next() {
 		var ev keys.AuditEvent
 		var gs, details string
+		// (key_id is never null here: the conditions match a key's id or name)
 		if err := rows.Scan(&ev.KeyID, &ev.Org, &ev.Action, &gs, &details); err != nil {
 			return "", err
 		}

@@ -130,6 +130,9 @@ func (t *txn) regrant(action string, before, after *keys.Key, details map[string
 		if _, err := t.exec(t.ctx, "UPDATE keys SET org = $1 WHERE id = $2", org, after.ID); err != nil {
 			return err
 		}
+		if err := t.ensureOrg(org); err != nil {
+			return err
+		}
 		details["org"] = change(before.Org, org)
 	}
 	if err := t.putGrants(after.ID, after.Grants); err != nil {

@@ -45,6 +45,9 @@ func (s *Store) Create(ctx context.Context, req keys.CreateRequest) (*keys.NewSe
 		if err := t.insertKey(k, req.Prefix, keys.HashSecret(secret)); err != nil {
 			return err
 		}
+		if err := t.ensureOrg(org); err != nil {
+			return err
+		}
 		if err := t.audit(keys.ActionCreate, k, createDetails(k)); err != nil {
 			return err
 		}

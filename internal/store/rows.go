@@ -17,7 +17,8 @@ func (s *Store) keyColumns() string {
 	return `k.id, k.name, k.org, k.type, k.start, k.created_at, k.expires_at,
 	k.enabled, k.last_used_at, k.meta, k.created_by, k.prev_hash IS NOT NULL, k.prev_expires_at,
 	k.secret_used_at IS NOT NULL, k.prev_self_rolled,
-	(SELECT ` + s.eng.grantsJSON() + ` FROM grants g WHERE g.key_id = k.id)`
+	(SELECT ` + s.eng.grantsJSON() + ` FROM grants g WHERE g.key_id = k.id),
+	EXISTS (SELECT 1 FROM orgs o WHERE o.name = k.org AND o.default_key_id = k.id)`
 }
 
 // row is a key as stored: the key plus what only the store sees.
@@ -42,7 +43,7 @@ func scanKey(sc scanner, extra ...any) (*row, error) {
 	)
 	dest := []any{&r.ID, &r.Name, &r.Org, &typ, &r.Start, &created, &expires,
 		&enabled, &lastUsed, &meta, &r.CreatedBy, &r.hasPrev, &prev,
-		&r.lastRoll.Claimed, &selfRolled, &grants}
+		&r.lastRoll.Claimed, &selfRolled, &grants, &r.Default}
 	err := sc.Scan(append(dest, extra...)...)
 	if err != nil {
 		return nil, err

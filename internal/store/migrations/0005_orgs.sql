@@ -1,0 +1,45 @@
+-- keyward schema, version 5: organizations as things of their own.
+--
+-- orgs holds every organization ('/acme'; root, '/', is none): made by
+-- `orgs create` with its default key, or implicitly by the first key
+-- created (or moved) under it. default_key_id names the default key; it
+-- counts only while that key is still in the organization (a store joins
+-- on keys.org), so deleting or moving the key needs nothing here. The
+-- key count is not stored: a count over keys' (org, name) index is exact
+-- and costs a few milliseconds per 100,000 keys of an organization.
+-- Nothing here changes what verification answers: no change triggers.
+CREATE TABLE orgs (
+    name           TEXT    NOT NULL PRIMARY KEY,
+    created_at     INTEGER NOT NULL,
+    default_key_id TEXT
+);
+CREATE INDEX orgs_default_key ON orgs (default_key_id);
+
+-- Every organization keys already lie in, from its oldest key.
+INSERT INTO orgs (name, created_at)
+    SELECT org, min(created_at) FROM keys WHERE org != '/' GROUP BY org;
+
+-- Audit rows about no key (org_create, org_delete; service accounts'
+-- later) have a null key_id and key_name, and the actions DESIGN.md names
+-- are all allowed at once, so that later features need not rebuild the
+-- table again. SQLite changes a CHECK only by a rebuild; ids are copied,
+-- and AUTOINCREMENT's counter follows the rename.
+CREATE TABLE audit_new (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         INTEGER NOT NULL,
+    org        TEXT    NOT NULL,
+    actor      TEXT    NOT NULL,
+    actor_name TEXT,
+    action     TEXT    NOT NULL CHECK (action IN ('create', 'roll', 'update', 'grant', 'ungrant', 'delete',
+        'org_create', 'org_delete', 'account_create', 'account_update', 'account_delete', 'compromise')),
+    key_id     TEXT,
+    key_name   TEXT,
+    grants     TEXT    NOT NULL DEFAULT '[]',
+    details    TEXT    NOT NULL DEFAULT '{}'
+);
+INSERT INTO audit_new (id, at, org, actor, actor_name, action, key_id, key_name, grants, details)
+    SELECT id, at, org, actor, actor_name, action, key_id, key_name, grants, details FROM audit;
+DROP TABLE audit;
+ALTER TABLE audit_new RENAME TO audit;
+CREATE INDEX audit_key ON audit (key_id, id);
+CREATE INDEX audit_key_name ON audit (key_name, id);
