@@ -41,6 +41,7 @@ func RunServiceSuite(t *testing.T, open Opener) {
 		{"time passes: expiry and grace", testTimePasses},
 		{"resources and grants are bounded", testBounds},
 		{"a public key holds at most viewer", testPublicAtMostViewer},
+		{"organizations", testOrgs},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
