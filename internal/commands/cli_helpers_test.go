@@ -175,7 +175,7 @@ func (g *golden) placeholder(field, v string) string {
 	var kind string
 	var form *regexp.Regexp
 	switch field {
-	case "id", "key_id":
+	case "id", "key_id", "default_key_id":
 		kind, form = "key", keyIDForm
 	case "secret":
 		kind, form = "secret", secretForm

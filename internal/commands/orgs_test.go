@@ -1,0 +1,108 @@
+package commands
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward/internal/keys"
+)
+
+// The JSON of orgs create, get and list is a contract: pinned by golden
+// files, as the keys' are.
+func TestGoldenOrgsJSON(t *testing.T) {
+	c := newCLITest(t)
+	c.clock = newStepClock(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
+	g := newGolden(t)
+	g.assert(c.ok("orgs create acme -o json"), "orgs_create.json")
+	c.create("ci --resource /beta/prod") // beta: made implicitly, no default key
+	g.assert(c.ok("orgs get /acme -o json"), "orgs_get.json")
+	g.assert(c.ok("orgs list -o json"), "orgs_list.json")
+	g.assert(c.ok("orgs delete beta --with-keys --yes -o json"), "orgs_delete.json")
+}
+
+func TestOrgsCreate(t *testing.T) {
+	c := newCLITest(t)
+	secret := strings.TrimSpace(c.ok("orgs create acme --default-type secret --default-role admin -q"))
+	if !strings.HasPrefix(secret, "sk_") || strings.Contains(secret, "\n") {
+		t.Fatalf("-q printed %q, want the secret alone", secret)
+	}
+	var k keys.Key
+	if err := json.Unmarshal([]byte(c.ok("keys get acme/default -o json")), &k); err != nil || !k.Default || k.Type != keys.Secret {
+		t.Fatalf("default key: %+v %v", k, err)
+	}
+	for line, code := range map[string]int{
+		"orgs create acme":  5, // exists
+		"orgs create /acme": 5,
+		"orgs create globex --default-type public --default-role admin": 2,
+		"orgs create globex --default-type root":                        2,
+		"orgs create a/b":                                               2,
+		"orgs create /":                                                 2,
+		"orgs create":                                                   2,
+	} {
+		if r := c.run(line); r.code != code || strings.Count(r.err, "\n") != 1 {
+			t.Errorf("%s: exit %d, want %d; stderr %q", line, r.code, code, r.err)
+		}
+	}
+	// The table shows the org, then the key with its secret, and warns.
+	r := c.run("orgs create globex")
+	if r.code != 0 || !strings.Contains(r.out, "DEFAULT KEY") || !strings.Contains(r.out, "SECRET       pk_") || !strings.Contains(r.err, "will not be shown again") {
+		t.Fatalf("orgs create table: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}
+
+func TestOrgsGetListDelete(t *testing.T) {
+	c := newCLITest(t)
+	c.ok("orgs create acme")
+	c.create("ci --resource /beta/prod")
+	if out := c.ok("orgs get beta"); !strings.Contains(out, "DEFAULT KEY   none") || !strings.Contains(out, "KEYS          1") {
+		t.Fatalf("orgs get of an implicit org:\n%s", out)
+	}
+	out := c.ok("orgs list")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "NAME") || !strings.Contains(lines[1], "/acme") ||
+		!strings.Contains(lines[1], " pk_") || !strings.Contains(lines[2], "/beta") || !strings.Contains(lines[2], "none") {
+		t.Fatalf("orgs list:\n%s", out)
+	}
+	if r := c.run("orgs list --limit 1"); r.code != 0 || !strings.Contains(r.err, "showing first 1 organizations") {
+		t.Fatalf("orgs list --limit 1: %d %q", r.code, r.err)
+	}
+	if r := c.run("orgs get nope"); r.code != 3 {
+		t.Fatalf("orgs get nope: exit %d", r.code)
+	}
+	if r := c.run("orgs delete beta"); r.code != 2 || !strings.Contains(r.err, "--yes") {
+		t.Fatalf("delete without --yes off a terminal: exit %d %q", r.code, r.err)
+	}
+	if r := c.run("orgs delete beta --yes"); r.code != 5 || !strings.Contains(r.err, "--with-keys") {
+		t.Fatalf("delete with keys left: exit %d %q", r.code, r.err)
+	}
+	if out := c.ok("orgs delete beta --with-keys --yes"); out != "deleted organization /beta and its 1 key\n" {
+		t.Fatalf("delete said %q", out)
+	}
+	if r := c.run("keys get ci"); r.code != 3 {
+		t.Fatalf("a key deleted with its org: exit %d", r.code)
+	}
+	if r := c.run("orgs delete nope --yes"); r.code != 3 {
+		t.Fatalf("delete nope: exit %d", r.code)
+	}
+	// Reading never creates a database.
+	c2 := newCLITest(t)
+	if r := c2.run("orgs list"); r.code != 2 {
+		t.Fatalf("orgs list on a missing database: exit %d %q", r.code, r.err)
+	}
+}
+
+func TestCompleteOrgNames(t *testing.T) {
+	c := newCLITest(t)
+	c.ok("orgs create acme")
+	c.create("ci --resource /beta/prod")
+	for _, verb := range []string{"get", "delete"} {
+		got, _ := c.complete("orgs", verb, "")
+		assertCandidates(t, verb, got, "acme", "beta")
+	}
+	got, _ := c.complete("orgs", "get", "/a")
+	assertCandidates(t, "get /a", got, "/acme")
+	got, _ = c.complete("orgs", "get", "acme", "")
+	assertCandidates(t, "a second NAME", got)
+}
