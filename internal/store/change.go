@@ -133,6 +133,10 @@ func (t *txn) regrant(action string, before, after *keys.Key, details map[string
 		if err := t.ensureOrg(org); err != nil {
 			return err
 		}
+		if err := t.keyMoved(after.ID); err != nil {
+			return err
+		}
+		after.Default = false
 		details["org"] = change(before.Org, org)
 	}
 	if err := t.putGrants(after.ID, after.Grants); err != nil {

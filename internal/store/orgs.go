@@ -43,6 +43,13 @@ func (t *txn) loadOrg(name string) (*keys.Org, error) {
 	return o, err
 }
 
+// keyMoved ends key id's being a default key: it has left the
+// organization it was made for (a default key is one while it lies in it).
+func (t *txn) keyMoved(id string) error {
+	_, err := t.exec(t.ctx, "UPDATE orgs SET default_key_id = NULL WHERE default_key_id = $1", id)
+	return err
+}
+
 // ensureOrg registers org, if it is not yet, for a key that now lies in
 // it: an organization exists from its first key on (`keys create` under
 // one never created), without a default key. Root is no organization.

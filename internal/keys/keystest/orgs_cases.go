@@ -116,6 +116,23 @@ func testOrgs(t *testing.T, e env) {
 		t.Fatalf("org after its default key was deleted = %+v", a)
 	}
 
+	// A default key moved out of its organization (a root grant) is its
+	// default no more, even once moved back.
+	ini, err := e.admin.CreateOrg(bg, keys.OrgCreateRequest{Name: "initech"})
+	ok(t, err)
+	moved, err := e.admin.Grant(bg, ini.DefaultKey.ID, g("/", keys.Viewer))
+	ok(t, err)
+	if moved.Org != "/" || moved.Default || getOrg(t, e.admin, "initech").DefaultKeyID != nil {
+		t.Fatalf("moved default key = %+v", moved)
+	}
+	back, err := e.admin.Ungrant(bg, ini.DefaultKey.ID, keys.Root)
+	ok(t, err)
+	if back.Org != "/initech" || back.Default || getOrg(t, e.admin, "initech").KeyCount != 1 {
+		t.Fatalf("default key moved back = %+v", back)
+	}
+	_, err = e.admin.DeleteOrg(bg, "initech", keys.OrgDeleteRequest{WithKeys: true})
+	ok(t, err)
+
 	// Delete: refused while keys remain, unless with them; all or nothing.
 	_, err = e.admin.DeleteOrg(bg, "globex", keys.OrgDeleteRequest{})
 	wantCode(t, err, keys.Conflict)
@@ -160,7 +177,7 @@ func testOrgs(t *testing.T, e env) {
 		}
 	}
 	wantStrings(t, "org audit rows (newest first)", orgRows,
-		"org_delete /acme", "org_delete /globex", "org_create /globex", "org_create /acme")
+		"org_delete /acme", "org_delete /globex", "org_delete /initech", "org_create /initech", "org_create /globex", "org_create /acme")
 	if deletes != 2 {
 		t.Fatalf("delete rows of /globex's keys = %d, want 2", deletes)
 	}
