@@ -38,6 +38,7 @@ func (c *Client) CreateOrg(ctx context.Context, req keys.OrgCreateRequest) (*key
 	if err := c.isKey(&out.DefaultKey.Key); err != nil {
 		return nil, err
 	}
+	out.Org.DefaultKeyStart = out.DefaultKey.Start // not in an org's JSON
 	return &out, nil
 }
 

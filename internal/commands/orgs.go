@@ -141,14 +141,32 @@ func orgListRun(ctx context.Context, opts *OrgListOptions) error {
 	if err != nil {
 		return err
 	}
+	table := opts.Printer.Format().IsTable()
 	return printPages(opts.IO.ErrOut, "organizations", opts.Limit, opts.Printer.OrgList(opts.IO.Out),
 		func(size int, cursor string) ([]*keys.Org, *string, error) {
 			page, err := svc.ListOrgs(ctx, keys.OrgFilter{Limit: size, Cursor: cursor})
 			if err != nil {
 				return nil, nil, err
 			}
+			if table {
+				defaultKeyStarts(ctx, svc, page.Items)
+			}
 			return page.Items, page.NextCursor, nil
 		})
+}
+
+// defaultKeyStarts fills in the default keys' starts that a server's
+// answer lacks (an organization's JSON names its default key by id only),
+// for the table's START column. A key that cannot be read just shows none.
+func defaultKeyStarts(ctx context.Context, svc keys.Service, orgs []*keys.Org) {
+	for _, o := range orgs {
+		if o.DefaultKeyID == nil || o.DefaultKeyStart != "" {
+			continue
+		}
+		if k, err := svc.Get(ctx, *o.DefaultKeyID); err == nil {
+			o.DefaultKeyStart = k.Start
+		}
+	}
 }
 
 // OrgGetOptions is everything `orgs get` needs.
@@ -188,6 +206,9 @@ func orgGetRun(ctx context.Context, opts *OrgGetOptions) error {
 	o, err := svc.GetOrg(ctx, opts.Name)
 	if err != nil {
 		return err
+	}
+	if opts.Printer.Format().IsTable() {
+		defaultKeyStarts(ctx, svc, []*keys.Org{o})
 	}
 	return opts.Printer.Org(opts.IO.Out, o)
 }

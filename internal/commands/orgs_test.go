@@ -106,3 +106,22 @@ func TestCompleteOrgNames(t *testing.T) {
 	got, _ = c.complete("orgs", "get", "acme", "")
 	assertCandidates(t, "a second NAME", got)
 }
+
+// Over a server the same commands work, and the table still shows the
+// default key's start (an org's JSON names the key by id only).
+func TestOrgsOverAServer(t *testing.T) {
+	r := newRemoteTest(t)
+	t.Setenv("KEYWARD_TOKEN", r.root.Secret)
+	secret := strings.TrimSpace(r.want(r.kw("", "--server", r.url, "orgs", "create", "acme", "-q"), 0, "orgs create").out)
+	out := r.want(r.kw("", "--server", r.url, "orgs", "list"), 0, "orgs list").out
+	if !strings.Contains(out, "/acme") || !strings.Contains(out, " "+secret[:7]) {
+		t.Fatalf("orgs list over a server shows no start %q:\n%s", secret[:7], out)
+	}
+	if out := r.want(r.kw("", "--server", r.url, "orgs", "get", "/acme"), 0, "orgs get").out; !strings.Contains(out, "("+secret[:7]+")") {
+		t.Fatalf("orgs get over a server:\n%s", out)
+	}
+	r.want(r.kw("", "--server", r.url, "orgs", "create", "acme"), 5, "orgs create again")
+	r.want(r.kw("", "--server", r.url, "orgs", "delete", "acme", "--yes"), 5, "orgs delete with keys")
+	r.want(r.kw("", "--server", r.url, "orgs", "delete", "acme", "--yes", "--with-keys"), 0, "orgs delete --with-keys")
+	r.want(r.kw("", "--server", r.url, "orgs", "get", "acme"), 3, "orgs get after delete")
+}
