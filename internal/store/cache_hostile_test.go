@@ -72,7 +72,7 @@ func TestCacheSeesEveryKindOfChangeBySQLite3(t *testing.T) {
 		{"deleted, grants cascading", keys.CodeValid,
 			"PRAGMA foreign_keys = ON; DELETE FROM keys WHERE id = '%[1]s'", keys.CodeNotFound},
 		{"replaced by a row with another secret", keys.CodeValid,
-			"INSERT OR REPLACE INTO keys SELECT id, name, org, type, prefix, start, created_at, expires_at, enabled, last_used_at, meta, created_by, '%[3]s', prev_hash, prev_expires_at, secret_used_at, prev_self_rolled FROM keys WHERE id = '%[1]s'", keys.CodeNotFound},
+			"INSERT OR REPLACE INTO keys (id, name, org, type, prefix, start, created_at, expires_at, enabled, last_used_at, meta, created_by, secret_hash, prev_hash, prev_expires_at, secret_used_at, prev_self_rolled) SELECT id, name, org, type, prefix, start, created_at, expires_at, enabled, last_used_at, meta, created_by, '%[3]s', prev_hash, prev_expires_at, secret_used_at, prev_self_rolled FROM keys WHERE id = '%[1]s'", keys.CodeNotFound},
 		{"after VACUUM, disabled", keys.CodeValid,
 			"VACUUM; UPDATE keys SET enabled = 0 WHERE id = '%[1]s'", keys.CodeDisabled},
 	} {

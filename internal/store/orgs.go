@@ -11,12 +11,11 @@ import (
 )
 
 // orgColumns selects an organization: its key count counted over keys'
-// (org, name) index, and its default key only while that key is still in
-// it (a deleted key leaves no row to join, a moved one another org).
+// (org, name) index, and its default key (keys_default: at most one).
 const orgColumns = `o.name, o.created_at,
 	(SELECT count(*) FROM keys c WHERE c.org = o.name), d.id, d.start`
 
-const orgFrom = ` FROM orgs o LEFT JOIN keys d ON d.id = o.default_key_id AND d.org = o.name`
+const orgFrom = ` FROM orgs o LEFT JOIN keys d ON d.org = o.name AND d.is_default = 1`
 
 func scanOrg(sc scanner) (*keys.Org, error) {
 	var (
@@ -44,9 +43,9 @@ func (t *txn) loadOrg(name string) (*keys.Org, error) {
 }
 
 // keyMoved ends key id's being a default key: it has left the
-// organization it was made for (a default key is one while it lies in it).
+// organization it was made for, which then has none.
 func (t *txn) keyMoved(id string) error {
-	_, err := t.exec(t.ctx, "UPDATE orgs SET default_key_id = NULL WHERE default_key_id = $1", id)
+	_, err := t.exec(t.ctx, "UPDATE keys SET is_default = 0 WHERE id = $1 AND is_default = 1", id)
 	return err
 }
 
@@ -126,11 +125,14 @@ func (s *Store) CreateOrg(ctx context.Context, req keys.OrgCreateRequest) (*keys
 		if err := keys.CheckChange(t.p, nil, k); err != nil {
 			return err
 		}
-		if _, err := t.exec(t.ctx, `INSERT INTO orgs (name, created_at, default_key_id) VALUES ($1, $2, $3)`,
-			req.Name, toUnix(k.CreatedAt), k.ID); err != nil {
+		if _, err := t.exec(t.ctx, `INSERT INTO orgs (name, created_at) VALUES ($1, $2)`,
+			req.Name, toUnix(k.CreatedAt)); err != nil {
 			return err
 		}
 		if err := t.insertKey(k, keyReq.Prefix, keys.HashSecret(secret)); err != nil {
+			return err
+		}
+		if _, err := t.exec(t.ctx, `UPDATE keys SET is_default = 1 WHERE id = $1`, k.ID); err != nil {
 			return err
 		}
 		if err := t.auditOrg(keys.ActionOrgCreate, req.Name, map[string]any{

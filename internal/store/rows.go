@@ -12,15 +12,13 @@ import (
 )
 
 // keyColumns selects a key row, its grants folded into one JSON array by
-// the engine's aggregate, and whether it is an organization's default key
-// (uncorrelated: one set of ids per query, not a lookup per key, which
-// cost a listing of a million keys half its SQL time).
+// the engine's aggregate.
 func (s *Store) keyColumns() string {
 	return `k.id, k.name, k.org, k.type, k.start, k.created_at, k.expires_at,
 	k.enabled, k.last_used_at, k.meta, k.created_by, k.prev_hash IS NOT NULL, k.prev_expires_at,
 	k.secret_used_at IS NOT NULL, k.prev_self_rolled,
 	(SELECT ` + s.eng.grantsJSON() + ` FROM grants g WHERE g.key_id = k.id),
-	k.id IN (SELECT default_key_id FROM orgs WHERE default_key_id IS NOT NULL)`
+	k.is_default = 1`
 }
 
 // row is a key as stored: the key plus what only the store sees.

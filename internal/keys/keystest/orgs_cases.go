@@ -116,8 +116,9 @@ func testOrgs(t *testing.T, e env) {
 		t.Fatalf("org after its default key was deleted = %+v", a)
 	}
 
-	// A default key moved out of its organization (a root grant) is its
-	// default no more, even once moved back.
+	// A default key moved out of its organization (through a root grant)
+	// is its default no more, and moved into another organization it
+	// does not take that one's default.
 	ini, err := e.admin.CreateOrg(bg, keys.OrgCreateRequest{Name: "initech"})
 	ok(t, err)
 	moved, err := e.admin.Grant(bg, ini.DefaultKey.ID, g("/", keys.Viewer))
@@ -125,12 +126,18 @@ func testOrgs(t *testing.T, e env) {
 	if moved.Org != "/" || moved.Default || getOrg(t, e.admin, "initech").DefaultKeyID != nil {
 		t.Fatalf("moved default key = %+v", moved)
 	}
-	back, err := e.admin.Ungrant(bg, ini.DefaultKey.ID, keys.Root)
+	_, err = e.admin.Ungrant(bg, ini.DefaultKey.ID, keys.Resource("/initech"))
 	ok(t, err)
-	if back.Org != "/initech" || back.Default || getOrg(t, e.admin, "initech").KeyCount != 1 {
-		t.Fatalf("default key moved back = %+v", back)
+	_, err = e.admin.Update(bg, ini.DefaultKey.ID, keys.UpdateRequest{Name: strPtr("initech-web")})
+	ok(t, err) // (globex has a key named default)
+	_, err = e.admin.Grant(bg, ini.DefaultKey.ID, g("/globex/web", keys.Viewer))
+	ok(t, err)
+	moved, err = e.admin.Ungrant(bg, ini.DefaultKey.ID, keys.Root)
+	ok(t, err)
+	if gxOrg := getOrg(t, e.admin, "globex"); moved.Org != "/globex" || moved.Default || *gxOrg.DefaultKeyID != gx.DefaultKey.ID || gxOrg.KeyCount != 2 {
+		t.Fatalf("default key moved into /globex = %+v; /globex = %+v", moved, gxOrg)
 	}
-	_, err = e.admin.DeleteOrg(bg, "initech", keys.OrgDeleteRequest{WithKeys: true})
+	_, err = e.admin.DeleteOrg(bg, "initech", keys.OrgDeleteRequest{})
 	ok(t, err)
 
 	// Delete: refused while keys remain, unless with them; all or nothing.
@@ -140,10 +147,10 @@ func testOrgs(t *testing.T, e env) {
 	root := create(t, e.admin, "wide", g("/", keys.Viewer), g("/globex/x", keys.Admin))
 	gone, err := e.admin.DeleteOrg(bg, "/globex", keys.OrgDeleteRequest{WithKeys: true})
 	ok(t, err)
-	if gone.Name != "/globex" || gone.KeyCount != 2 {
+	if gone.Name != "/globex" || gone.KeyCount != 3 {
 		t.Fatalf("deleted org = %+v", gone)
 	}
-	for _, id := range []string{gx.DefaultKey.ID, other.ID} {
+	for _, id := range []string{gx.DefaultKey.ID, other.ID, ini.DefaultKey.ID} {
 		_, err = e.admin.Get(bg, id)
 		wantCode(t, err, keys.NotFound)
 	}
@@ -178,8 +185,8 @@ func testOrgs(t *testing.T, e env) {
 	}
 	wantStrings(t, "org audit rows (newest first)", orgRows,
 		"org_delete /acme", "org_delete /globex", "org_delete /initech", "org_create /initech", "org_create /globex", "org_create /acme")
-	if deletes != 2 {
-		t.Fatalf("delete rows of /globex's keys = %d, want 2", deletes)
+	if deletes != 3 {
+		t.Fatalf("delete rows of /globex's keys = %d, want 3", deletes)
 	}
 
 	// Made again, it is a new organization with a new default key.

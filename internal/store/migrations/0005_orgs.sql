@@ -2,22 +2,25 @@
 --
 -- orgs holds every organization ('/acme'; root, '/', is none): made by
 -- `orgs create` with its default key, or implicitly by the first key
--- created (or moved) under it. default_key_id names the default key; it
--- counts only while that key is still in the organization (a store joins
--- on keys.org), so deleting or moving the key needs nothing here. The
--- key count is not stored: a count over keys' (org, name) index is exact
--- and costs a few milliseconds per 100,000 keys of an organization.
--- Nothing here changes what verification answers: no change triggers.
+-- created (or moved) under it. The key count is not stored: a count over
+-- keys' (org, name) index is exact, and costs about 0.1 s for a
+-- 200,000-key organization.
 CREATE TABLE orgs (
-    name           TEXT    NOT NULL PRIMARY KEY,
-    created_at     INTEGER NOT NULL,
-    default_key_id TEXT
+    name       TEXT    NOT NULL PRIMARY KEY,
+    created_at INTEGER NOT NULL
 );
-CREATE INDEX orgs_default_key ON orgs (default_key_id);
 
 -- Every organization keys already lie in, from its oldest key.
 INSERT INTO orgs (name, created_at)
     SELECT org, min(created_at) FROM keys WHERE org != '/' GROUP BY org;
+
+-- is_default marks an organization's default key, on the key's own row:
+-- reading a key (a listing of a million, a verification's lookup) needs
+-- no other table. At most one per organization; a key leaves it as it
+-- leaves the organization (a root grant), and a deleted key takes it
+-- along. It changes with the key's row, so 0003's triggers see it.
+ALTER TABLE keys ADD COLUMN is_default INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1));
+CREATE UNIQUE INDEX keys_default ON keys (org) WHERE is_default = 1;
 
 -- Audit rows about no key (org_create, org_delete; service accounts'
 -- later) have a null key_id and key_name, and the actions DESIGN.md names
