@@ -264,15 +264,26 @@ func testOrgAuthz(t *testing.T, w *world) {
 		}
 		return false
 	}
-	if !seen(w.as(t, initechViewer.Secret)) || !seen(root) || seen(acmeAdmin) {
-		t.Fatalf("org_create of /initech seen by its viewer %v, root %v, acme's admin %v",
-			seen(w.as(t, initechViewer.Secret)), seen(root), seen(acmeAdmin))
+	initechProd := create(t, w.admin, "initech-prod", g("/initech/prod", keys.Admin))
+	if !seen(w.as(t, initechViewer.Secret)) || !seen(root) || seen(acmeAdmin) || seen(w.as(t, initechProd.Secret)) {
+		t.Fatalf("org_create of /initech seen by its viewer %v, root %v, acme's admin %v, a location's admin %v",
+			seen(w.as(t, initechViewer.Secret)), seen(root), seen(acmeAdmin), seen(w.as(t, initechProd.Secret)))
 	}
 
-	// Root deletes, with the keys.
-	gone, err := root.DeleteOrg(bg, "initech", keys.OrgDeleteRequest{WithKeys: true})
+	// A rolled-out root secret reads organizations but changes none.
+	_, err = w.admin.Roll(bg, w.root.ID, keys.RollRequest{Grace: dur("1h")})
 	ok(t, err)
-	if gone.KeyCount != 2 || *gone.DefaultKeyID != made.DefaultKey.ID {
+	old := w.as(t, w.root.Secret)
+	getOrg(t, old, "initech")
+	_, err = old.CreateOrg(bg, keys.OrgCreateRequest{Name: "hooli"})
+	wantCode(t, err, keys.Forbidden)
+	_, err = old.DeleteOrg(bg, "initech", keys.OrgDeleteRequest{WithKeys: true})
+	wantCode(t, err, keys.Forbidden)
+
+	// Root deletes, with the keys.
+	gone, err := w.admin.DeleteOrg(bg, "initech", keys.OrgDeleteRequest{WithKeys: true})
+	ok(t, err)
+	if gone.KeyCount != 3 || *gone.DefaultKeyID != made.DefaultKey.ID {
 		t.Fatalf("deleted = %+v", gone)
 	}
 }
