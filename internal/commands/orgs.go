@@ -265,9 +265,17 @@ func orgDeleteRun(ctx context.Context, opts *OrgDeleteOptions) error {
 		if err != nil {
 			return err
 		}
+		if o.KeyCount > 0 && !opts.WithKeys {
+			// Refused anyway (keys remain): said without a question first.
+			_, err := svc.DeleteOrg(ctx, opts.Name, keys.OrgDeleteRequest{})
+			return err
+		}
 		q := fmt.Sprintf("Delete organization %s?", o.Name)
 		if opts.WithKeys && o.KeyCount > 0 {
 			q = fmt.Sprintf("Delete organization %s and its %d keys? They stop working at once.", o.Name, o.KeyCount)
+			if o.KeyCount == 1 {
+				q = fmt.Sprintf("Delete organization %s and its key? It stops working at once.", o.Name)
+			}
 		}
 		ok, err := opts.IO.Confirm(q)
 		if err != nil {

@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyward/keyward/internal/iostreams"
 	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/output"
 )
 
 // The JSON of orgs create, get and list is a contract: pinned by golden
@@ -124,4 +126,56 @@ func TestOrgsOverAServer(t *testing.T) {
 	r.want(r.kw("", "--server", r.url, "orgs", "delete", "acme", "--yes"), 5, "orgs delete with keys")
 	r.want(r.kw("", "--server", r.url, "orgs", "delete", "acme", "--yes", "--with-keys"), 0, "orgs delete --with-keys")
 	r.want(r.kw("", "--server", r.url, "orgs", "get", "acme"), 3, "orgs get after delete")
+}
+
+func TestOrgsDeleteAsksOnTerminal(t *testing.T) {
+	c := newCLITest(t)
+	c.ok("orgs create acme")
+	ctx, svc := c.openStore()
+	for _, tc := range []struct {
+		answer  string
+		deleted bool
+	}{{"n\n", false}, {"y\n", true}} {
+		ios, in, out, errOut := iostreams.Test()
+		ios.SetTTY(true, true)
+		in.WriteString(tc.answer)
+		cmd := NewCmdOrgDelete(&Factory{IO: ios}, func(o *OrgDeleteOptions) error {
+			o.Service = func() (keys.Service, error) { return svc, nil }
+			o.Printer = output.New(output.Options{Format: output.JSON})
+			return orgDeleteRun(ctx, o)
+		})
+		cmd.SetArgs([]string{"acme", "--with-keys"})
+		err := cmd.Execute()
+		if want := "Delete organization /acme and its key? It stops working at once. [y/N] "; errOut.String() != want {
+			t.Errorf("prompt = %q, want %q", errOut.String(), want)
+		}
+		_, getErr := svc.GetOrg(ctx, "acme")
+		if gone := keys.ErrorCode(getErr) == keys.NotFound; gone != tc.deleted {
+			t.Fatalf("answer %q: deleted = %v, err %v", tc.answer, gone, err)
+		}
+		if tc.deleted && (err != nil || !strings.Contains(out.String(), `"name": "/acme"`)) {
+			t.Fatalf("delete: %v, out %q", err, out)
+		}
+		if !tc.deleted && ExitCode(err) == 0 {
+			t.Fatal("a declined delete must not exit 0")
+		}
+	}
+}
+
+func TestOrgsDeleteRefusesBeforeAsking(t *testing.T) {
+	c := newCLITest(t)
+	c.ok("orgs create acme")
+	ctx, svc := c.openStore()
+	ios, in, _, errOut := iostreams.Test()
+	ios.SetTTY(true, true)
+	in.WriteString("y\n")
+	cmd := NewCmdOrgDelete(&Factory{IO: ios}, func(o *OrgDeleteOptions) error {
+		o.Service = func() (keys.Service, error) { return svc, nil }
+		o.Printer = output.New(output.Options{Format: output.JSON})
+		return orgDeleteRun(ctx, o)
+	})
+	cmd.SetArgs([]string{"acme"})
+	if err := cmd.Execute(); ExitCode(err) != 5 || strings.Contains(errOut.String(), "[y/N]") {
+		t.Fatalf("delete of an org with keys: exit %d, asked %q", ExitCode(err), errOut.String())
+	}
 }
