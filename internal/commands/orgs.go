@@ -182,6 +182,9 @@ func NewCmdOrgGet(f *Factory, runF func(*OrgGetOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get NAME",
 		Short: "Show one organization: its keys and default key",
+		Long: `Show one organization: when it was made, how many keys are in it, and
+its default key (or "none"). Its admins (admin on /NAME) and root admins
+may get it.`,
 		Example: `  keyward orgs get acme
   keyward orgs get /acme -o json`,
 		Args:              exactArgs(1),

@@ -159,11 +159,16 @@ func CanReadOrg(p *Principal, org string) bool {
 	return p.roleOn(Resource(org)) >= Viewer
 }
 
-// CheckReadOrg is CanReadOrg as an error: NotFound, so that an
-// organization one may not read is indistinguishable from none.
-func CheckReadOrg(p *Principal, org string) error {
+// CheckGetOrg decides whether p may get an organization (orgs get):
+// its admins and root's (issue 11). One p may not read is NotFound, as
+// if there were none; one it reads (lists) but is not admin of is
+// Forbidden, as a readable key it may not change is.
+func CheckGetOrg(p *Principal, org string) error {
 	if !CanReadOrg(p, org) {
 		return Errorf(NotFound, "organization %s not found", org)
+	}
+	if p.roleOn(Resource(org)) < Admin {
+		return Errorf(Forbidden, "%s is not admin on %s: an organization's admins get it (orgs list shows it)", p.describe(), org)
 	}
 	return nil
 }

@@ -70,6 +70,12 @@ func TestOrgRules(t *testing.T) {
 			t.Errorf("CanReadAudit(org row, %v) = %v, want %v", p.Key, got, want)
 		}
 	}
+	for p, want := range map[*Principal]Code{local: "", rootAdmin: "", previous: "", acmeAdmin: "",
+		rootViewer: Forbidden, acmeViewer: Forbidden, prodAdmin: NotFound, public: NotFound} {
+		if got := ErrorCode(CheckGetOrg(p, "/acme")); got != want {
+			t.Errorf("CheckGetOrg(%v) = %q, want %q", p.Key, got, want)
+		}
+	}
 	if CanReadOrg(acmeAdmin, "/globex") {
 		t.Error("an admin of /acme reads /globex")
 	}

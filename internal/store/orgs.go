@@ -156,7 +156,7 @@ func (s *Store) CreateOrg(ctx context.Context, req keys.OrgCreateRequest) (*keys
 	return out, nil
 }
 
-// GetOrg reads one organization the principal may read.
+// GetOrg reads one organization the principal is admin of.
 func (s *Store) GetOrg(ctx context.Context, name string) (*keys.Org, error) {
 	org, err := keys.ParseOrg(name)
 	if err != nil {
@@ -164,7 +164,7 @@ func (s *Store) GetOrg(ctx context.Context, name string) (*keys.Org, error) {
 	}
 	var out *keys.Org
 	err = s.read(ctx, func(t *txn) error {
-		if err := keys.CheckReadOrg(t.p, org); err != nil {
+		if err := keys.CheckGetOrg(t.p, org); err != nil {
 			return err
 		}
 		if out, err = t.loadOrg(org); err != nil {

@@ -1,6 +1,7 @@
 package keystest
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -198,7 +199,8 @@ func testOrgs(t *testing.T, e env) {
 }
 
 // testOrgAuthz: only root admins create and delete organizations; an
-// organization is read by those holding viewer or more on all of it.
+// organization is listed to those holding viewer or more on all of it,
+// and got by its admins.
 func testOrgAuthz(t *testing.T, w *world) {
 	root := w.as(t, w.root.Secret)
 	made, err := root.CreateOrg(bg, keys.OrgCreateRequest{Name: "initech"})
@@ -218,30 +220,32 @@ func testOrgAuthz(t *testing.T, w *world) {
 	_, err = w.admin.GetOrg(bg, "hooli")
 	wantCode(t, err, keys.NotFound) // nothing refused was made
 
-	// Who reads what.
+	// Who lists what (viewers of a whole organization), and who gets it
+	// (its admins): 404 for one not listed, 403 for one listed only.
 	for _, c := range []struct {
-		who  *keys.NewSecretKey
-		sees []string
+		who        *keys.NewSecretKey
+		lists, get []string
 	}{
-		{w.root, []string{"/acme", "/globex", "/initech"}},
-		{w.acmeAdmin, []string{"/acme"}},
-		{w.acmeViewer, []string{"/acme"}},
-		{w.prodAdmin, nil}, // a location's admin: not the whole organization
-		{w.globexAdmin, []string{"/globex"}},
-		{w.deploy, nil},
+		{w.root, []string{"/acme", "/globex", "/initech"}, []string{"/acme", "/globex", "/initech"}},
+		{w.acmeAdmin, []string{"/acme"}, []string{"/acme"}},
+		{w.acmeEditor, []string{"/acme"}, nil},
+		{w.acmeViewer, []string{"/acme"}, nil},
+		{w.prodAdmin, nil, nil}, // a location's admin: not the whole organization
+		{w.globexAdmin, []string{"/globex"}, []string{"/globex"}},
+		{w.deploy, nil, nil},
 	} {
 		svc := w.as(t, c.who.Secret)
-		wantStrings(t, c.who.Name+" lists", orgNames(listOrgs(t, svc, 0)), c.sees...)
+		wantStrings(t, c.who.Name+" lists", orgNames(listOrgs(t, svc, 0)), c.lists...)
 		for _, name := range []string{"/acme", "/globex", "/initech"} {
 			o, err := svc.GetOrg(bg, name)
-			readable := false
-			for _, s := range c.sees {
-				readable = readable || s == name
-			}
-			if readable && (err != nil || o.Name != name) {
-				t.Fatalf("%s gets %s: %v", c.who.Name, name, err)
-			}
-			if !readable {
+			switch {
+			case slices.Contains(c.get, name):
+				if err != nil || o.Name != name {
+					t.Fatalf("%s gets %s: %v", c.who.Name, name, err)
+				}
+			case slices.Contains(c.lists, name):
+				wantCode(t, err, keys.Forbidden)
+			default:
 				wantCode(t, err, keys.NotFound)
 			}
 		}
