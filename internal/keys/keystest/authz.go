@@ -51,7 +51,7 @@ func RunAuthzSuite(t *testing.T, open Opener) {
 		{"audit rows are judged as they were written", testAuditAsWritten},
 		{"a key moved to another tenant", testMovedKey},
 		{"whoami and dead credentials", testWhoAmI},
-		{"organizations: root creates and deletes, readers read", testOrgAuthz},
+		{"organizations: root creates and deletes, viewers list, admins get", testOrgAuthz},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
