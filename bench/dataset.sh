@@ -49,6 +49,8 @@ FROM c;
 WITH RECURSIVE c(i) AS (SELECT 100 UNION ALL SELECT i + 100 FROM c WHERE i + 100 <= $N)
 INSERT INTO grants (key_id, resource, role)
 SELECT printf('key_%016d', i), printf('/rare/svc%d', i % 7), 1 FROM c;
+-- the organizations the bulk keys lie in, as keyward registers them
+INSERT OR IGNORE INTO orgs (name, created_at) SELECT org, min(created_at) FROM keys WHERE org != '/' GROUP BY org;
 COMMIT;
 PRAGMA wal_checkpoint(TRUNCATE);
 ANALYZE;

@@ -176,7 +176,7 @@ func (g *golden) placeholder(field, v string) string {
 	var kind string
 	var form *regexp.Regexp
 	switch field {
-	case "id", "key_id", "account_id":
+	case "id", "key_id", "account_id", "default_key_id":
 		kind, form = "key", keyIDForm
 		if strings.HasPrefix(v, accountIDPrefix) {
 			kind, form = "account", accountIDForm

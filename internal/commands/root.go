@@ -125,11 +125,12 @@ Files:
 	profileCmd := NewCmdProfile(f)
 	cmd.AddCommand(profileCmd)
 	accountsCmd := NewCmdAccounts(f)
-	cmd.AddCommand(accountsCmd)
+	orgsCmd := NewCmdOrgs(f)
+	cmd.AddCommand(orgsCmd, accountsCmd)
 
 	// Group commands show their help; an unknown subcommand is a usage
 	// error (exit 2), not a silent help page.
-	for _, g := range []*cobra.Command{cmd, keysCmd, auditCmd, profileCmd, accountsCmd} {
+	for _, g := range []*cobra.Command{cmd, keysCmd, auditCmd, profileCmd, orgsCmd, accountsCmd} {
 		g.Args = groupArgs
 		g.DisableFlagsInUseLine = true
 		g.SuggestionsMinimumDistance = 2

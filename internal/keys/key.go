@@ -48,6 +48,8 @@ type Key struct {
 	Meta              map[string]string `json:"meta"`
 	CreatedBy         string            `json:"created_by"`
 	Format            KeyFormat         `json:"format"`
+	// Default: the key is its organization's default key (orgs create).
+	Default bool `json:"default"`
 	// Account is the name of the service account the key belongs to (and
 	// whose grants it holds), nil for a key with grants of its own.
 	Account *string `json:"account"`

@@ -55,6 +55,7 @@ type Service interface {
 	// WhoAmI describes the principal the calls act for.
 	WhoAmI(ctx context.Context) (*Principal, error)
 	Close() error
+	OrgService
 }
 
 // Backend is what a server needs beyond Service: turning a presented bearer

@@ -92,6 +92,7 @@ type Printer interface {
 	Profiles(w io.Writer, ps []ProfileInfo) error
 	// Profile prints one profile and its credential's source (profile show).
 	Profile(w io.Writer, d ProfileDetail) error
+	OrgPrinter
 	// Account prints one service account (get, create, grant, ungrant).
 	Account(w io.Writer, a *keys.Account) error
 	// DeletedAccount prints the account a delete removed.

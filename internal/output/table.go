@@ -232,6 +232,9 @@ func (p *tablePrinter) keyDetail(k *keys.Key) [][]string {
 		{"CREATED BY", k.CreatedBy},
 		{"EXPIRES", p.whenExact(k.ExpiresAt, "never")},
 	}...)
+	if k.Default {
+		rows = append(rows, []string{"DEFAULT", "yes: the default key of " + k.Org})
+	}
 	if k.PreviousExpiresAt != nil {
 		rows = append(rows, []string{"PREVIOUS SECRET ENDS", p.whenExact(k.PreviousExpiresAt, "")})
 	}

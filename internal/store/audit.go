@@ -210,6 +210,7 @@ func (t *txn) auditKey(ref string) (string, error) {
 	for rows.Next() {
 		var ev keys.AuditEvent
 		var gs, details string
+		// (key_id is never null here: the conditions match a key's id or name)
 		if err := rows.Scan(&ev.KeyID, &ev.Org, &ev.Action, &gs, &details); err != nil {
 			return "", err
 		}

@@ -130,7 +130,15 @@ func (t *txn) regrant(action string, before, after *keys.Key, details map[string
 		if err := t.nameFree(org, after.Name, after.ID); err != nil {
 			return err
 		}
+		// (first: the new organization may have a default key already)
+		if err := t.keyMoved(after.ID); err != nil {
+			return err
+		}
+		after.Default = false
 		if _, err := t.exec(t.ctx, "UPDATE keys SET org = $1 WHERE id = $2", org, after.ID); err != nil {
+			return err
+		}
+		if err := t.ensureOrg(org); err != nil {
 			return err
 		}
 		details["org"] = change(before.Org, org)

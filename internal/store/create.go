@@ -63,6 +63,9 @@ func (s *Store) Create(ctx context.Context, req keys.CreateRequest) (*keys.NewSe
 		if err := t.insertKey(k, req.Prefix, keys.HashSecret(secret)); err != nil {
 			return err
 		}
+		if err := t.ensureOrg(org); err != nil {
+			return err
+		}
 		if account != nil {
 			if err := t.joinAccount(k.ID, account); err != nil {
 				return err

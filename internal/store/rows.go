@@ -19,7 +19,7 @@ func (s *Store) keyColumns() string {
 	k.enabled, k.last_used_at, k.meta, k.created_by, k.prev_hash IS NOT NULL, k.prev_expires_at,
 	k.secret_used_at IS NOT NULL, k.prev_self_rolled, k.format, k.compromised_at, k.allowed_ips, k.rate_limit,
 	(SELECT ` + s.eng.grantsJSON() + ` FROM grants g WHERE g.key_id = k.id),
-	(SELECT a.name FROM accounts a WHERE a.id = k.account_id)`
+	(SELECT a.name FROM accounts a WHERE a.id = k.account_id), k.is_default = 1`
 }
 
 // row is a key as stored: the key plus what only the store sees.
@@ -47,7 +47,7 @@ func scanKey(sc scanner, extra ...any) (*row, error) {
 	)
 	dest := []any{&r.ID, &r.Name, &r.Org, &typ, &r.Start, &created, &expires,
 		&enabled, &lastUsed, &meta, &r.CreatedBy, &r.hasPrev, &prev,
-		&r.lastRoll.Claimed, &selfRolled, &r.Format, &compromised, &allowed, &limit, &grants, &account}
+		&r.lastRoll.Claimed, &selfRolled, &r.Format, &compromised, &allowed, &limit, &grants, &account, &r.Default}
 	err := sc.Scan(append(dest, extra...)...)
 	if err != nil {
 		return nil, err

@@ -51,6 +51,7 @@ func RunAuthzSuite(t *testing.T, open Opener) {
 		{"audit rows are judged as they were written", testAuditAsWritten},
 		{"a key moved to another tenant", testMovedKey},
 		{"whoami and dead credentials", testWhoAmI},
+		{"organizations: root creates and deletes, viewers list, admins get", testOrgAuthz},
 		{"service accounts", testAccountsAuthz},
 		{"leaks: named where readable, disabled where admin", testLeaksAuthz},
 	}

@@ -41,6 +41,7 @@ func RunServiceSuite(t *testing.T, open Opener) {
 		{"time passes: expiry and grace", testTimePasses},
 		{"resources and grants are bounded", testBounds},
 		{"a public key holds at most viewer", testPublicAtMostViewer},
+		{"organizations", testOrgs},
 		{"service accounts", testAccounts},
 		{"leaks: a look-up changes nothing", testCheckLeaks}, {"leaks: a report disables and marks compromised", testReportLeaks}, {"leaks: rolled-out secrets", testRolledOutLeaks},
 	}

@@ -30,27 +30,5 @@ CREATE TABLE account_grants (
 ALTER TABLE keys ADD COLUMN account_id TEXT REFERENCES accounts (id);
 CREATE INDEX keys_account ON keys (account_id) WHERE account_id IS NOT NULL;
 
--- Audit rows of account (and organization) changes name no key: key_id
--- and key_name become nullable, and action takes the new actions. SQLite
--- changes neither in place: the table is rebuilt, rows and ids kept.
--- Every action DESIGN.md names is allowed here, so that the migrations of
--- organizations and leak scanning, whatever their order, find theirs.
-CREATE TABLE audit_new (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    at         INTEGER NOT NULL,
-    org        TEXT    NOT NULL,
-    actor      TEXT    NOT NULL,
-    actor_name TEXT,
-    action     TEXT    NOT NULL CHECK (action IN ('create', 'roll', 'update', 'grant', 'ungrant', 'delete',
-        'org_create', 'org_delete', 'account_create', 'account_update', 'account_delete', 'compromise')),
-    key_id     TEXT,
-    key_name   TEXT,
-    grants     TEXT    NOT NULL DEFAULT '[]',
-    details    TEXT    NOT NULL DEFAULT '{}'
-);
-INSERT INTO audit_new (id, at, org, actor, actor_name, action, key_id, key_name, grants, details)
-    SELECT id, at, org, actor, actor_name, action, key_id, key_name, grants, details FROM audit;
-DROP TABLE audit;
-ALTER TABLE audit_new RENAME TO audit;
-CREATE INDEX audit_key ON audit (key_id, id);
-CREATE INDEX audit_key_name ON audit (key_name, id);
+-- Audit rows of account changes name no key: 0005 made key_id and
+-- key_name nullable and allowed every action DESIGN.md names.

@@ -11,5 +11,5 @@ ALTER TABLE keys ADD COLUMN compromised_at INTEGER;
 -- listing (store/list_filters.go) and costs other writes nothing.
 CREATE INDEX keys_compromised ON keys (compromised_at) WHERE compromised_at IS NOT NULL;
 
--- The audit action 'compromise' is allowed since 0006, which rebuilt the
+-- The audit action 'compromise' is allowed since 0005, which rebuilt the
 -- audit table with every action DESIGN.md lists.

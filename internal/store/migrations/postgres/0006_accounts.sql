@@ -24,11 +24,5 @@ CREATE TABLE account_grants (
 ALTER TABLE keys ADD COLUMN account_id TEXT COLLATE "C" REFERENCES accounts (id);
 CREATE INDEX keys_account ON keys (account_id) WHERE account_id IS NOT NULL;
 
--- Audit rows of account (and organization) changes name no key; every
--- action DESIGN.md names is allowed, whatever order the migrations of
--- organizations and leak scanning come in.
-ALTER TABLE audit ALTER COLUMN key_id DROP NOT NULL;
-ALTER TABLE audit ALTER COLUMN key_name DROP NOT NULL;
-ALTER TABLE audit DROP CONSTRAINT IF EXISTS audit_action_check;
-ALTER TABLE audit ADD CONSTRAINT audit_action_check CHECK (action IN ('create', 'roll', 'update', 'grant', 'ungrant', 'delete',
-    'org_create', 'org_delete', 'account_create', 'account_update', 'account_delete', 'compromise'));
+-- Audit rows of account changes name no key: 0005 made key_id and
+-- key_name nullable and allowed every action DESIGN.md names.

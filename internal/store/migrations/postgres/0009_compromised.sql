@@ -5,4 +5,4 @@ ALTER TABLE keys ADD COLUMN compromised_at BIGINT;
 
 CREATE INDEX keys_compromised ON keys (compromised_at) WHERE compromised_at IS NOT NULL;
 
--- The audit action 'compromise' is allowed since 0006.
+-- The audit action 'compromise' is allowed since 0005.
