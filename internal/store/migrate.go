@@ -47,18 +47,10 @@ func migrationsIn(dir string) ([]migration, error) {
 		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	// Numbers reserved for work on other branches (0005–0008 while
-	// leak response's 0009 landed first) are empty steps until their
-	// migrations arrive; drop this once every reserved number has landed.
-	var filled []migration
-	for _, m := range out {
-		if len(filled) >= m.version {
-			return nil, fmt.Errorf("migration %s: versions must be 1, 2, 3, ... without repeats", m.name)
+	for i, m := range out {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %s: versions must be 1, 2, 3, ... without gaps", m.name)
 		}
-		for len(filled)+1 < m.version {
-			filled = append(filled, migration{version: len(filled) + 1, name: fmt.Sprintf("%04d_reserved", len(filled)+1), sql: "SELECT 1"})
-		}
-		filled = append(filled, m)
 	}
-	return filled, nil
+	return out, nil
 }
