@@ -102,9 +102,19 @@ func TestPostgresVerifyOnAHungServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Their first use is recorded now. The 300ms bound holds for these
+	// too, and a loaded machine can spend it on opening the first
+	// connections through the proxy (it failed 12 runs in 60 with three
+	// runs at once): try again, as a gateway would, until they answer.
 	for _, secret := range []string{k.Secret, root.Secret} {
-		if c := code(t, s, secret); c != keys.CodeValid { // their first use is recorded now
-			t.Fatalf("verify: %s", c)
+		for deadline := time.Now().Add(hangLimit); ; {
+			res, err := s.Verify(ctx, keys.VerifyRequest{Secret: secret})
+			if err == nil && res.Code == keys.CodeValid {
+				break
+			}
+			if err == nil || keys.ErrorCode(err) != keys.Unavailable || time.Now().After(deadline) {
+				t.Fatalf("verify before the hang: %v %v", res, err)
+			}
 		}
 	}
 
