@@ -1,0 +1,60 @@
+package server_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/server"
+)
+
+// The {account} and {org} path values as a hostile tenant writes them:
+// escaped slashes, dot segments, NUL and secrets never reach another
+// tenant's account, never answer 500 and never echo a secret.
+func TestAccountAndOrgPathsHostile(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	local := keys.WithPrincipal(context.Background(), keys.LocalPrincipal("test"))
+	for _, req := range []keys.CreateAccountRequest{
+		{Name: "robots", Grants: []keys.Grant{{Resource: "/acme/prod", Role: keys.Editor}}},
+		{Name: "vault", Grants: []keys.Grant{{Resource: "/globex/vault", Role: keys.Viewer}}},
+	} {
+		if _, err := e.st.CreateAccount(local, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := e.local("acme-admin", "/acme", keys.Admin).Secret
+	viewer := e.local("acme-viewer", "/acme", keys.Viewer).Secret
+	globexSecret := e.local("globex-ci", "/globex", keys.Viewer).Secret
+
+	e.do("GET", "/v1/accounts/acme%2Frobots", admin, nil).want(t, 200)
+	e.do("GET", "/v1/accounts/%2Facme%2Frobots", admin, nil).want(t, 200)
+	e.do("PUT", "/v1/accounts/acme%2Frobots/grants", viewer, map[string]any{"resource": "/acme/prod", "role": "admin"}).wantError(t, 403, keys.Forbidden)
+	for _, path := range []string{
+		"/v1/accounts/globex%2Fvault", "/v1/accounts/vault", "/v1/accounts/%2E%2E",
+		"/v1/accounts/acme%2F..%2Fglobex%2Fvault", "/v1/accounts/..%2Fglobex%2Fvault",
+		"/v1/accounts/acme%2F%2E%2E%2Fglobex%2Fvault", "/v1/accounts/globex%2Fvault%00",
+		"/v1/accounts/%FF", "/v1/accounts/" + globexSecret, "/v1/accounts/acme%2F" + globexSecret,
+	} {
+		for _, m := range []string{"GET", "DELETE"} {
+			msg := e.do(m, path, admin, nil).wantError(t, 404, keys.NotFound)
+			if strings.Contains(msg, globexSecret[3:]) {
+				t.Errorf("%s %s echoes a secret: %s", m, path, msg)
+			}
+		}
+		e.do("PUT", path+"/grants", admin, map[string]any{"resource": "/globex/vault", "role": "admin"}).wantError(t, 404, keys.NotFound)
+	}
+	for _, path := range []string{"/v1/orgs/%2E%2E", "/v1/orgs/acme%2F..", "/v1/orgs/acme%00", "/v1/orgs/%FF", "/v1/orgs/" + globexSecret} {
+		msg := e.do("GET", path, admin, nil).wantError(t, 400, keys.Invalid)
+		if strings.Contains(msg, globexSecret[3:]) {
+			t.Errorf("GET %s echoes a secret: %s", path, msg)
+		}
+	}
+	// Another tenant's organization is not found; one's own, not
+	// administered, is forbidden; whether /globex exists is not told.
+	e.do("GET", "/v1/orgs/globex", admin, nil).wantError(t, 404, keys.NotFound)
+	e.do("GET", "/v1/orgs/initech", admin, nil).wantError(t, 404, keys.NotFound)
+	e.do("GET", "/v1/orgs/acme", viewer, nil).wantError(t, 403, keys.Forbidden)
+	e.do("DELETE", "/v1/orgs/globex", admin, nil).wantError(t, 403, keys.Forbidden)
+	e.do("DELETE", "/v1/orgs/initech", admin, nil).wantError(t, 403, keys.Forbidden)
+}
