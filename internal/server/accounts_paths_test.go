@@ -58,3 +58,40 @@ func TestAccountAndOrgPathsHostile(t *testing.T) {
 	e.do("DELETE", "/v1/orgs/globex", admin, nil).wantError(t, 403, keys.Forbidden)
 	e.do("DELETE", "/v1/orgs/initech", admin, nil).wantError(t, 403, keys.Forbidden)
 }
+
+// A change to an account reaches /v1/auth and /v1/verify at once, however
+// warm the server's caches are.
+func TestAccountChangeReachesGatewayAtOnce(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	local := keys.WithPrincipal(context.Background(), keys.LocalPrincipal("test"))
+	if _, err := e.st.CreateAccount(local, keys.CreateAccountRequest{Name: "fleet",
+		Grants: []keys.Grant{{Resource: "/acme/prod", Role: keys.Editor}}}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := e.st.Create(local, keys.CreateRequest{Name: "robot", Account: "fleet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := func(resource string, want int) {
+		t.Helper()
+		r := e.do("GET", "/v1/auth?resource="+resource, k.Secret, nil).want(t, want)
+		if want == 204 && r.header.Get("X-Keyward-Account") != "fleet" {
+			t.Errorf("X-Keyward-Account = %q", r.header.Get("X-Keyward-Account"))
+		}
+		var v keys.VerifyResult
+		e.do("POST", "/v1/verify", "", map[string]any{"key": k.Secret, "resource": resource}).want(t, 200).decode(t, &v)
+		if v.Valid != (want == 204) {
+			t.Errorf("verify %s: %+v, want valid %v", resource, v, want == 204)
+		}
+	}
+	for range 3 { // warm
+		auth("/acme/prod", 204)
+		auth("/acme/dev", 403)
+	}
+	admin := e.root
+	e.do("PUT", "/v1/accounts/fleet/grants", admin, map[string]any{"resource": "/acme/dev", "role": "viewer"}).want(t, 200)
+	auth("/acme/dev", 204)
+	e.do("DELETE", "/v1/accounts/fleet/grants?resource=%2Facme%2Fprod", admin, nil).want(t, 200)
+	auth("/acme/prod", 403)
+	auth("/acme/dev", 204)
+}
