@@ -14,6 +14,7 @@ func testAccountsHostile(t *testing.T, w *world) {
 	t.Run("org rows name the account whose key acted", func(t *testing.T) { testOrgRowsNameAccount(t, w) })
 	t.Run("a rolled-out secret of an account's key changes no account", func(t *testing.T) { testRolledOutAccountKey(t, w) })
 	t.Run("a secret given as a ref is never echoed", func(t *testing.T) { testSecretRefNotEchoed(t, w) })
+	t.Run("the row widening an account out of sight is seen", func(t *testing.T) { testAccountWidenedAudit(t, w) })
 }
 
 func testOrgRowsNameAccount(t *testing.T, w *world) {
@@ -92,6 +93,38 @@ func testSecretRefNotEchoed(t *testing.T, w *world) {
 		}
 		if strings.Contains(err.Error(), secret[3:20]) {
 			t.Errorf("%s echoes the secret: %v", name, err)
+		}
+	}
+}
+
+// testAccountWidenedAudit: as for a key (testAuditAsWritten), the row that
+// takes an account out of a reader's sight is seen from both sides, so an
+// operator whose account vanished from its list can tell why.
+func testAccountWidenedAudit(t *testing.T, w *world) {
+	a := createAccount(t, w.admin, "line", g("/acme/prod", keys.Viewer))
+	prod := w.as(t, w.prodAdmin.Secret)
+	if _, err := prod.GetAccount(bg, "line"); err != nil {
+		t.Fatalf("prod admin reads the account: %v", err)
+	}
+	_, err := w.admin.GrantAccount(bg, "line", g("/acme/dev", keys.Viewer))
+	ok(t, err)
+	_, err = prod.GetAccount(bg, "line")
+	wantCode(t, err, keys.NotFound)
+	var actions []string
+	for _, r := range auditAll(t, prod, keys.AuditFilter{}) {
+		if r.Details["account_id"] == a.ID {
+			actions = append(actions, r.Action)
+		}
+	}
+	if !sameStrings(actions, []string{keys.ActionAccountUpdate, keys.ActionAccountCreate}) {
+		t.Errorf("prod admin sees the account's rows %v, want its creation and the grant that widened it", actions)
+	}
+	// A role raised in place moves nothing out of sight: judged as written.
+	_, err = w.admin.GrantAccount(bg, "line", g("/acme/dev", keys.Editor))
+	ok(t, err)
+	for _, r := range auditAll(t, w.as(t, w.deploy.Secret), keys.AuditFilter{}) {
+		if r.Details["account_id"] == a.ID && r.Details["previous_role"] != nil {
+			t.Errorf("a reader of /acme/prod alone sees the role change on /acme/dev: %v", r.Details)
 		}
 	}
 }
