@@ -39,9 +39,10 @@ func holdsAllOf(p *Principal, grants []Grant) bool {
 	return len(grants) > 0 && p.holdsOnAll(grants, Viewer)
 }
 
-// grantsBefore works out the key's grants just before a grant or ungrant
-// row from the grants after it and the row's details; false when the row
-// is of another action, or the same resources (a role changed).
+// grantsBefore works out the key's (or account's) grants just before a
+// grant or ungrant row from the grants after it and the row's details;
+// false when the row is of another action, or the same resources (a role
+// changed).
 func grantsBefore(e *AuditEvent, after []Grant) ([]Grant, bool) {
 	s, _ := e.Details["resource"].(string)
 	r := Resource(s)
@@ -59,6 +60,19 @@ func grantsBefore(e *AuditEvent, after []Grant) ([]Grant, bool) {
 		// The role removed is irrelevant to reading: any grant needs
 		// viewer over its resource.
 		return SetGrant(after, Grant{Resource: r, Role: Viewer}), true
+	case ActionAccountUpdate:
+		// An account's grant or ungrant, told apart by what it left: a
+		// grant's resource is among the grants after it. Judged as a key's
+		// row is, so that the grant widening an account out of a reader's
+		// sight is seen from both sides.
+		if _, changed := e.Details["previous_role"]; changed {
+			return nil, false
+		}
+		if ExactRole(after, r) == RoleNone {
+			return SetGrant(after, Grant{Resource: r, Role: Viewer}), true
+		}
+		out, err := RemoveGrant(after, r)
+		return out, err == nil
 	}
 	return nil, false
 }

@@ -60,8 +60,11 @@ func (t *txn) loadAccounts(c conds) ([]*keys.Account, error) {
 	return out, rows.Err()
 }
 
+// accountNotFound quotes ref with any secret in it redacted: a secret
+// pasted where an account was meant must not come back in the answer (or
+// in whatever logs it on the way).
 func accountNotFound(ref string) error {
-	return keys.Errorf(keys.NotFound, "service account %q not found", ref)
+	return keys.Errorf(keys.NotFound, "service account %q not found", keys.Redact(ref))
 }
 
 // resolveAccount finds the account ref names among those t's principal

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
-	"encoding/json"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -64,31 +63,11 @@ func (t *txn) ensureOrg(org string) error {
 
 // auditOrg writes the audit row of a change to an organization: no key,
 // and the organization as its grants (keys.OrgAuditGrants), so that the
-// row is read by whoever may read the organization.
+// row is read by whoever may read the organization. It goes through
+// auditRow so that it records what every row does (details.secret, and
+// details.account when an account's key acted).
 func (t *txn) auditOrg(action, org string, details map[string]any) error {
-	var actorName *string
-	if !t.p.IsLocal() {
-		n := t.p.Name
-		actorName = &n
-	}
-	grants, err := json.Marshal(keys.OrgAuditGrants(org))
-	if err != nil {
-		return err
-	}
-	if details == nil {
-		details = map[string]any{}
-	}
-	if acted := t.p.SecretActed(); acted != "" {
-		details["secret"] = acted
-	}
-	d, err := json.Marshal(details)
-	if err != nil {
-		return err
-	}
-	_, err = t.exec(t.ctx, `INSERT INTO audit (at, org, actor, actor_name, action, key_id, key_name, grants, details)
-		VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, $7)`,
-		toUnix(t.now), org, t.p.Actor, actorName, action, string(grants), string(d))
-	return err
+	return t.auditRow(action, org, nil, nil, keys.OrgAuditGrants(org), details)
 }
 
 // CreateOrg registers an organization and makes its default key in one

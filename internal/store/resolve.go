@@ -8,7 +8,7 @@ import (
 )
 
 func notFound(ref string) error {
-	return keys.Errorf(keys.NotFound, "key %q not found", ref)
+	return keys.Errorf(keys.NotFound, "key %q not found", keys.Redact(ref)) // a secret pasted as a ref never comes back
 }
 
 // storable is false for text no key holds and PostgreSQL refuses in a

@@ -53,6 +53,7 @@ func RunAuthzSuite(t *testing.T, open Opener) {
 		{"whoami and dead credentials", testWhoAmI},
 		{"organizations: root creates and deletes, viewers list, admins get", testOrgAuthz},
 		{"service accounts", testAccountsAuthz},
+		{"organizations and service accounts, hostile", testAccountsHostile},
 		{"leaks: named where readable, disabled where admin", testLeaksAuthz},
 	}
 	for _, c := range cases {
