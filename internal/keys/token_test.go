@@ -93,3 +93,40 @@ func FuzzContainsToken(f *testing.F) {
 		}
 	})
 }
+
+// TestFindTokenIsLinear: text from a request (a URL the server logs, a
+// resource, meta) is searched for tokens; the search looks at each byte a
+// bounded number of times, however many "eyJ"s and dots it holds. It used
+// to scan forward from every "eyJ" to the end of its run: 64 KiB of
+// "eyJ" took over a second of CPU per request.
+func TestFindTokenIsLinear(t *testing.T) {
+	const n = 64 << 10
+	for name, s := range map[string]string{
+		"eyJ run":            strings.Repeat("eyJ", n/3),
+		"eyJ run, two dots":  strings.Repeat("eyJ", n/3) + ".e30.AA",
+		"short triples":      strings.Repeat("eyJ.a.", n/6),
+		"headers then dots":  strings.Repeat(b64(`{"x":1}`)+"eyJ", n/14) + ".e30.AA",
+		"long pieces":        strings.Repeat(strings.Repeat("eyJ", 200)+".", n/601),
+		"many near-headers":  strings.Repeat("."+b64(`{"al":"x"}`), n/16) + ".AA",
+		"path of eyJ pieces": "/" + strings.Repeat("eyJ/", n/4),
+	} {
+		found, work := findToken(s)
+		if found {
+			t.Errorf("%s: a token found", name)
+		}
+		if limit := (maxHeaderLen + 1) * len(s); work > limit {
+			t.Errorf("%s: %d bytes looked at for %d of text (limit %d)", name, work, len(s), limit)
+		}
+	}
+	// Still found wherever it lies, after or among such runs.
+	for _, s := range []string{
+		strings.Repeat("eyJ", n/3) + "." + sampleToken,
+		strings.Repeat("eyJ", n/3) + " " + sampleToken,
+		strings.Repeat("eyJ.", 10) + sampleToken,
+		"x" + sampleToken + ".eyJ",
+	} {
+		if !ContainsSecret(s) {
+			t.Errorf("missed the token in %.30q…", s[len(s)-len(sampleToken)-10:])
+		}
+	}
+}
