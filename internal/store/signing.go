@@ -12,8 +12,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -133,40 +135,54 @@ func decodeKEK(text, from string) ([]byte, error) {
 
 // kekFile reads the KEK file at path, making it (0600, a fresh KEK) when
 // there is none. A file others may read is refused, as ssh refuses such a
-// private key.
+// private key; the mode is that of the file read, not of a path that may
+// have changed since.
 func kekFile(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := makeKEKFile(path); err != nil {
 			return nil, err
 		}
-		b, err = os.ReadFile(path)
+		f, err = os.Open(path)
 	}
 	if err != nil {
 		return nil, keys.Errorf(keys.Invalid, "cannot read the signing key file %s: %s", path, fserr.Cause(err))
 	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, keys.Errorf(keys.Invalid, "cannot read the signing key file %s: %s", path, fserr.Cause(err))
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
 		return nil, keys.Errorf(keys.Invalid, "the signing key file %s may be read by others (mode %04o): chmod 600 it", path, fi.Mode().Perm())
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 4<<10))
+	if err != nil {
+		return nil, keys.Errorf(keys.Invalid, "cannot read the signing key file %s: %s", path, fserr.Cause(err))
 	}
 	return decodeKEK(string(b), "the signing key file "+path)
 }
 
+// makeKEKFile writes a fresh KEK to a temporary file beside path and
+// links it into place: path appears whole or not at all, so that two
+// processes making it at once (two commands on a new database) both read
+// the one that won, never a file still empty.
 func makeKEKFile(path string) error {
 	raw := make([]byte, kekLen)
 	if _, err := rand.Read(raw); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return nil // another process made it first: theirs it is
-	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*") // 0600
 	if err != nil {
 		return keys.Errorf(keys.Invalid, "cannot make the signing key file %s: %s", path, fserr.Cause(err))
 	}
+	defer os.Remove(f.Name())
 	_, werr := f.WriteString(base64.StdEncoding.EncodeToString(raw) + "\n")
 	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
-		os.Remove(path)
 		return keys.Errorf(keys.Invalid, "cannot write the signing key file %s: %s", path, fserr.Cause(err))
+	}
+	if err := os.Link(f.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) { // ErrExist: another process made it first: theirs it is
+		return keys.Errorf(keys.Invalid, "cannot make the signing key file %s: %s", path, fserr.Cause(err))
 	}
 	return nil
 }

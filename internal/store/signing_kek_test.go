@@ -1,0 +1,51 @@
+package store
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// TestKEKFileMadeAtOnce: commands and servers that open one SQLite
+// database at the same moment all make its KEK file together; each must
+// end up with the one KEK that was written, never a file seen half made
+// (empty, then "not a key-encryption key"), and the file is 0600.
+func TestKEKFileMadeAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	for round := 0; round < 200; round++ {
+		path := filepath.Join(dir, "k.db"+signingFileSuffix)
+		const n = 8
+		var wg sync.WaitGroup
+		got := make([][]byte, n)
+		errs := make([]error, n)
+		start := make(chan struct{})
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				<-start
+				got[i], errs[i] = kekFile(path)
+			}(i)
+		}
+		close(start)
+		wg.Wait()
+		for i := 0; i < n; i++ {
+			if errs[i] != nil {
+				t.Fatalf("round %d: %v", round, errs[i])
+			}
+			if !bytes.Equal(got[i], got[0]) {
+				t.Fatalf("round %d: two KEKs for one file", round)
+			}
+		}
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("round %d: %v, %v", round, fi, err)
+		}
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != 1 {
+			t.Fatalf("round %d: left behind %d files", round, len(entries)-1)
+		}
+		os.Remove(path)
+	}
+}
