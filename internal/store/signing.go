@@ -99,7 +99,8 @@ func (s *Store) kek() (cipher.AEAD, string, error) {
 	switch {
 	case st.opts.KeyFile != "":
 		st.from = st.opts.KeyFile
-		raw, err = kekFile(st.opts.KeyFile)
+		_, sqlite := s.eng.(sqliteEngine)
+		raw, err = kekFile(st.opts.KeyFile, sqlite)
 	case st.opts.KEK != "":
 		st.from = KEKEnv
 		raw, err = decodeKEK(st.opts.KEK, KEKEnv)
@@ -108,7 +109,7 @@ func (s *Store) kek() (cipher.AEAD, string, error) {
 			return nil, "", keys.Errorf(keys.Invalid, "JWT keys on PostgreSQL need a key-encryption key: set %s (base64 of 32 random bytes, the same on every replica) or --signing-key FILE", KEKEnv)
 		}
 		st.from = s.path + signingFileSuffix
-		raw, err = kekFile(st.from)
+		raw, err = kekFile(st.from, true)
 	}
 	if err != nil {
 		return nil, "", err
@@ -134,11 +135,17 @@ func decodeKEK(text, from string) ([]byte, error) {
 }
 
 // kekFile reads the KEK file at path, making it (0600, a fresh KEK) when
-// there is none. A file others may read is refused, as ssh refuses such a
+// there is none and create is set: never for PostgreSQL, whose replicas must
+// share one KEK (one made on a replica would be its own, unable to open
+// the shared keys, and a rotation from it would leave every other replica
+// unable to sign). A file others may read is refused, as ssh refuses such a
 // private key; the mode is that of the file read, not of a path that may
 // have changed since.
-func kekFile(path string) ([]byte, error) {
+func kekFile(path string, create bool) ([]byte, error) {
 	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) && !create {
+		return nil, keys.Errorf(keys.Invalid, "the signing key file %s does not exist: on PostgreSQL every replica must use the same key-encryption key; make it once (openssl rand -base64 32 > FILE; chmod 600 FILE) and copy it to every replica, or set %s", path, KEKEnv)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := makeKEKFile(path); err != nil {
 			return nil, err

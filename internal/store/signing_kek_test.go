@@ -2,10 +2,14 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/keyward/keyward/internal/keys"
 )
 
 // TestKEKFileMadeAtOnce: commands and servers that open one SQLite
@@ -26,7 +30,7 @@ func TestKEKFileMadeAtOnce(t *testing.T) {
 			go func(i int) {
 				defer wg.Done()
 				<-start
-				got[i], errs[i] = kekFile(path)
+				got[i], errs[i] = kekFile(path, true)
 			}(i)
 		}
 		close(start)
@@ -47,5 +51,28 @@ func TestKEKFileMadeAtOnce(t *testing.T) {
 			t.Fatalf("round %d: left behind %d files", round, len(entries)-1)
 		}
 		os.Remove(path)
+	}
+}
+
+// TestPostgresKEKFileIsNeverMade: replicas on one PostgreSQL database
+// share signing keys, so they must share one KEK. A --signing-key file
+// missing on a replica used to be made afresh there: a KEK of its own,
+// under which it could not open the shared keys (and a rotation from it
+// would leave every other replica unable to sign). It is refused instead.
+func TestPostgresKEKFileIsNeverMade(t *testing.T) {
+	pgAdminURL(t)
+	u := pgDatabase(t)
+	a := openPGAt(t, u, Options{})
+	createJWTKey(t, a, "from-a")
+
+	missing := filepath.Join(t.TempDir(), "kek")
+	b := openPGAt(t, u, Options{Signing: SigningOptions{KeyFile: missing}})
+	_, err := b.Create(local(context.Background()), keys.CreateRequest{Name: "from-b", Format: keys.FormatJWT,
+		Grants: []keys.Grant{{Resource: "/acme", Role: keys.Viewer}}})
+	if keys.ErrorCode(err) != keys.Invalid || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), "every replica") {
+		t.Fatalf("create with a missing KEK file on PostgreSQL: %v", err)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Fatal("a KEK file was made for a PostgreSQL database")
 	}
 }
