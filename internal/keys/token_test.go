@@ -130,3 +130,27 @@ func TestFindTokenIsLinear(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactLongRunAllocatesNothing: Redact looks for a default-prefixed
+// secret's tail at every position of a run of base62 (a URL the server
+// logs, before any authentication); checking a position allocates
+// nothing (one buffer for the whole run), so a 64 KiB run costs a pass of
+// CRC-32, not 128 Ki strings: it allocated six times a byte.
+func TestRedactLongRunAllocatesNothing(t *testing.T) {
+	run := strings.Repeat("eyJ", 4<<10)
+	if n := testing.AllocsPerRun(5, func() { hasSecretTail(run) }); n > 1 {
+		t.Fatalf("hasSecretTail allocated %v times over %d bytes", n, len(run))
+	}
+	// It still finds the tail of a default-prefixed secret.
+	sk, _ := NewSecret("sk")
+	pk, _ := NewSecret("pk")
+	for _, s := range []string{sk, pk} {
+		if !hasSecretTail("xx" + s[3:] + "yy") {
+			t.Errorf("missed the tail of %.5s…", s)
+		}
+	}
+	other, _ := NewSecret("acme")
+	if hasSecretTail(other[5:]) {
+		t.Error("found a default-prefix tail in another prefix's secret")
+	}
+}
