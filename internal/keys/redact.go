@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"hash/crc32"
 	"regexp"
 	"strings"
 	"sync"
@@ -77,6 +78,8 @@ func secretChars(s string) int {
 
 func hasSecretTail(s string) bool {
 	const tail = secretRandomLen + secretChecksumLen
+	pre := defaultPrefixCRCs()
+	body := make([]byte, secretRandomLen) // one for the run: crc32 keeps no reference, but escape analysis cannot tell
 	run := 0
 	for i := 0; i < len(s); i++ {
 		if !isBase62Byte(s[i]) {
@@ -86,14 +89,39 @@ func hasSecretTail(s string) bool {
 		if run++; run < tail {
 			continue
 		}
+		// Checked in place at every position of a run (which may be all
+		// of a 64 KiB URL): the checksum decoded, the CRC continued from
+		// the prefix's, nothing built.
 		t := s[i+1-tail : i+1]
-		for _, kt := range []KeyType{Secret, Public} {
-			if Checksum(DefaultPrefix(kt)+"_"+t[:secretRandomLen]) == t[secretRandomLen:] {
+		sum := decodeBase62(t[secretRandomLen:])
+		copy(body, t)
+		for _, p := range pre {
+			if uint64(crc32.Update(p, crc32.IEEETable, body)) == sum {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// defaultPrefixCRCs are the CRC-32s of "sk_" and "pk_", which a secret's
+// checksum continues over its random part.
+var defaultPrefixCRCs = sync.OnceValue(func() [2]uint32 {
+	var out [2]uint32
+	for i, kt := range []KeyType{Secret, Public} {
+		out[i] = crc32.ChecksumIEEE([]byte(DefaultPrefix(kt) + "_"))
+	}
+	return out
+})
+
+// decodeBase62 is the number a run of base62 digits (of a checksum)
+// stands for; encodeBase62(decodeBase62(s), len(s)) == s.
+func decodeBase62(s string) uint64 {
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		v = v*62 + uint64(strings.IndexByte(base62Alphabet, s[i]))
+	}
+	return v
 }
 
 func isSecretByte(c byte) bool { return c == '_' || isBase62Byte(c) }

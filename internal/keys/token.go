@@ -37,6 +37,11 @@ const maxTokenLen = 16 << 10
 // tell a key's tokens apart without giving any of it away.
 const tokenStartLen = 6
 
+// maxHeaderLen bounds a token's encoded header: keyward's is about 100
+// characters ({"alg":"EdDSA","kid":<43>,"typ":"JWT"}), and the bound keeps
+// the search for tokens in text linear (findToken).
+const maxHeaderLen = 512
+
 // tokenStart begins every token: `{"` base64url-encoded.
 const tokenStart = "eyJ"
 
@@ -55,7 +60,7 @@ func IsToken(s string) bool {
 		return false
 	}
 	p, sig, ok := strings.Cut(rest, ".")
-	if !ok || !isB64URL(h) || !isB64URL(p) || !isB64URL(sig) {
+	if !ok || len(h) > maxHeaderLen || !isB64URL(h) || !isB64URL(p) || !isB64URL(sig) {
 		return false
 	}
 	return tokenHeader(h)
@@ -99,30 +104,74 @@ func TokenStart(token string) string {
 }
 
 // containsToken reports whether a JWT-shaped run appears anywhere in s.
-// Every JSON header's encoding starts "eyJ" (`{"`), so that is where a
-// run is looked for; it is cut at the first byte no token has.
 func containsToken(s string) bool {
-	for off := 0; ; {
-		i := strings.Index(s[off:], "eyJ")
-		if i < 0 {
-			return false
+	found, _ := findToken(s)
+	return found
+}
+
+// findToken is containsToken, and how many bytes it looked at: at most
+// maxHeaderLen+1 for each byte of s, whatever s holds (text from a request
+// body or a URL is checked, and a search quadratic in its length would let
+// one request hold a core for seconds). s is cut into runs of base64url
+// and dots, each run into its dot-separated pieces; three pieces in a row
+// are a token when the last two are non-empty and the first ends in a
+// header: a suffix of it from an "eyJ" (the encoding of `{"`) that decodes
+// to a JSON object with an "alg".
+func findToken(s string) (found bool, work int) {
+	if !strings.Contains(s, tokenStart) {
+		return false, len(s)
+	}
+	work = len(s)
+	// The last three pieces of the current run: [start, end) each.
+	var ps [3][2]int
+	n := 0
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		inRun := i < len(s) && isB64URLByte(s[i])
+		if inRun {
+			continue
 		}
-		start := off + i
-		end := start
-		dots := 0
-		for end < len(s) && (isB64URLByte(s[end]) || s[end] == '.') {
-			if s[end] == '.' {
-				if dots == 2 {
-					break
-				}
-				dots++
+		ps[0], ps[1], ps[2] = ps[1], ps[2], [2]int{start, i}
+		n++
+		if n >= 3 {
+			w, ok := tokenAt(s, ps)
+			work += w
+			if ok {
+				return true, work
 			}
-			end++
 		}
-		if dots == 2 && IsToken(s[start:end]) {
-			return true
+		if i == len(s) || s[i] != '.' {
+			n = 0 // the run ends
 		}
-		off = start + 3
+		start = i + 1
+	}
+	return false, work
+}
+
+// tokenAt reports whether pieces h, p, sig of s (consecutive in a run)
+// make a token whose header is a suffix of h, and how many bytes of h it
+// decoded to find out.
+func tokenAt(s string, ps [3][2]int) (work int, ok bool) {
+	h, p, sig := s[ps[0][0]:ps[0][1]], s[ps[1][0]:ps[1][1]], s[ps[2][0]:ps[2][1]]
+	if p == "" || sig == "" {
+		return 0, false
+	}
+	room := min(maxHeaderLen, maxTokenLen-len(p)-len(sig)-2)
+	if room < len(tokenStart) {
+		return 0, false
+	}
+	// Only the last room bytes of h can start a header.
+	from := max(0, len(h)-room)
+	for off := from; ; {
+		i := strings.Index(h[off:], tokenStart)
+		if i < 0 {
+			return work, false
+		}
+		work += len(h) - off - i
+		if tokenHeader(h[off+i:]) {
+			return work, true
+		}
+		off += i + 1
 	}
 }
 

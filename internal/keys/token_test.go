@@ -93,3 +93,64 @@ func FuzzContainsToken(f *testing.F) {
 		}
 	})
 }
+
+// TestFindTokenIsLinear: text from a request (a URL the server logs, a
+// resource, meta) is searched for tokens; the search looks at each byte a
+// bounded number of times, however many "eyJ"s and dots it holds. It used
+// to scan forward from every "eyJ" to the end of its run: 64 KiB of
+// "eyJ" took over a second of CPU per request.
+func TestFindTokenIsLinear(t *testing.T) {
+	const n = 64 << 10
+	for name, s := range map[string]string{
+		"eyJ run":            strings.Repeat("eyJ", n/3),
+		"eyJ run, two dots":  strings.Repeat("eyJ", n/3) + ".e30.AA",
+		"short triples":      strings.Repeat("eyJ.a.", n/6),
+		"headers then dots":  strings.Repeat(b64(`{"x":1}`)+"eyJ", n/14) + ".e30.AA",
+		"long pieces":        strings.Repeat(strings.Repeat("eyJ", 200)+".", n/601),
+		"many near-headers":  strings.Repeat("."+b64(`{"al":"x"}`), n/16) + ".AA",
+		"path of eyJ pieces": "/" + strings.Repeat("eyJ/", n/4),
+	} {
+		found, work := findToken(s)
+		if found {
+			t.Errorf("%s: a token found", name)
+		}
+		if limit := (maxHeaderLen + 1) * len(s); work > limit {
+			t.Errorf("%s: %d bytes looked at for %d of text (limit %d)", name, work, len(s), limit)
+		}
+	}
+	// Still found wherever it lies, after or among such runs.
+	for _, s := range []string{
+		strings.Repeat("eyJ", n/3) + "." + sampleToken,
+		strings.Repeat("eyJ", n/3) + " " + sampleToken,
+		strings.Repeat("eyJ.", 10) + sampleToken,
+		"x" + sampleToken + ".eyJ",
+	} {
+		if !ContainsSecret(s) {
+			t.Errorf("missed the token in %.30q…", s[len(s)-len(sampleToken)-10:])
+		}
+	}
+}
+
+// TestRedactLongRunAllocatesNothing: Redact looks for a default-prefixed
+// secret's tail at every position of a run of base62 (a URL the server
+// logs, before any authentication); checking a position allocates
+// nothing (one buffer for the whole run), so a 64 KiB run costs a pass of
+// CRC-32, not 128 Ki strings: it allocated six times a byte.
+func TestRedactLongRunAllocatesNothing(t *testing.T) {
+	run := strings.Repeat("eyJ", 4<<10)
+	if n := testing.AllocsPerRun(5, func() { hasSecretTail(run) }); n > 1 {
+		t.Fatalf("hasSecretTail allocated %v times over %d bytes", n, len(run))
+	}
+	// It still finds the tail of a default-prefixed secret.
+	sk, _ := NewSecret("sk")
+	pk, _ := NewSecret("pk")
+	for _, s := range []string{sk, pk} {
+		if !hasSecretTail("xx" + s[3:] + "yy") {
+			t.Errorf("missed the tail of %.5s…", s)
+		}
+	}
+	other, _ := NewSecret("acme")
+	if hasSecretTail(other[5:]) {
+		t.Error("found a default-prefix tail in another prefix's secret")
+	}
+}

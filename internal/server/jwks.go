@@ -102,7 +102,7 @@ func (s *server) capJWT(req *keys.CreateRequest) error {
 // do they read the key (its format), through the backend, as the caller.
 func (s *server) capJWTUpdate(r *http.Request, req *keys.UpdateRequest) error {
 	max := s.opts.MaxJWTTTL
-	if max <= 0 || !req.SetsExpiry() || !s.isJWTKey(r) {
+	if max <= 0 || !req.SetsExpiry() || s.jwtKey(r) == nil {
 		return nil
 	}
 	if req.NoExpiry && req.TTL == nil && req.ExpiresAt == nil {
@@ -118,21 +118,59 @@ func (s *server) capJWTUpdate(r *http.Request, req *keys.UpdateRequest) error {
 
 func (s *server) capJWTRoll(r *http.Request, req *keys.RollRequest) error {
 	max := s.opts.MaxJWTTTL
-	if max <= 0 || (req.TTL == nil && (req.Grace == nil || time.Duration(*req.Grace) <= max) && keys.DefaultGrace <= max) || !s.isJWTKey(r) {
+	if max <= 0 {
+		return nil
+	}
+	k := s.jwtKey(r)
+	if k == nil {
 		return nil
 	}
 	if req.Grace == nil && keys.DefaultGrace > max {
 		d := keys.Duration(max)
 		req.Grace = &d
 	}
+	// A roll keeps the key's expiry, and the new token carries it as its
+	// exp: a key made before the cap (or with --db) that never expires
+	// would get a token that verifies offline for ever. Such a roll gets
+	// the cap, as a create without an expiry does.
+	if req.TTL == nil && s.beyondJWTCap(k.ExpiresAt) {
+		if p, _ := keys.PrincipalFrom(r.Context()); p != nil && p.Key != nil && p.Key.ID == k.ID {
+			return keys.Errorf(keys.Invalid, "key %s expires beyond this server's maximum JWT key lifetime of %s (serve --max-jwt-ttl), and a key rolling itself cannot change its expiry: an admin over it must roll it with --ttl %s or less",
+				k.Name, keys.FormatDuration(max), keys.FormatDuration(max))
+		}
+		d := keys.Duration(s.jwtCap())
+		req.TTL = &d
+	}
 	return s.checkJWTLifetime(req.TTL, nil, req.Grace)
 }
 
-// isJWTKey reports whether the request's {key} is a JWT key the caller
-// may read; any error is left for the backend's own call to answer.
-func (s *server) isJWTKey(r *http.Request) bool {
+// jwtCap is the lifetime a JWT key gets when it asks for none: the
+// tighter of --max-jwt-ttl and --max-ttl.
+func (s *server) jwtCap() time.Duration {
+	if s.opts.MaxTTL > 0 && s.opts.MaxTTL < s.opts.MaxJWTTTL {
+		return s.opts.MaxTTL
+	}
+	return s.opts.MaxJWTTTL
+}
+
+// beyondJWTCap reports whether a key expiring at exp (nil: never) outlives
+// --max-jwt-ttl from now.
+func (s *server) beyondJWTCap(exp *time.Time) bool {
+	if exp == nil {
+		return true
+	}
+	limit, err := keys.ExpiryAfter(s.now(), s.opts.MaxJWTTTL)
+	return err == nil && exp.After(limit)
+}
+
+// jwtKey is the request's {key} when it is a JWT key the caller may
+// read; any error is left for the backend's own call to answer.
+func (s *server) jwtKey(r *http.Request) *keys.Key {
 	k, err := s.b.Get(r.Context(), ref(r))
-	return err == nil && k.Format == keys.FormatJWT
+	if err != nil || k.Format != keys.FormatJWT {
+		return nil
+	}
+	return k
 }
 
 func (s *server) checkJWTLifetime(ttl *keys.Duration, at *time.Time, grace *keys.Duration) error {

@@ -12,8 +12,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -97,7 +99,8 @@ func (s *Store) kek() (cipher.AEAD, string, error) {
 	switch {
 	case st.opts.KeyFile != "":
 		st.from = st.opts.KeyFile
-		raw, err = kekFile(st.opts.KeyFile)
+		_, sqlite := s.eng.(sqliteEngine)
+		raw, err = kekFile(st.opts.KeyFile, sqlite)
 	case st.opts.KEK != "":
 		st.from = KEKEnv
 		raw, err = decodeKEK(st.opts.KEK, KEKEnv)
@@ -106,7 +109,7 @@ func (s *Store) kek() (cipher.AEAD, string, error) {
 			return nil, "", keys.Errorf(keys.Invalid, "JWT keys on PostgreSQL need a key-encryption key: set %s (base64 of 32 random bytes, the same on every replica) or --signing-key FILE", KEKEnv)
 		}
 		st.from = s.path + signingFileSuffix
-		raw, err = kekFile(st.from)
+		raw, err = kekFile(st.from, true)
 	}
 	if err != nil {
 		return nil, "", err
@@ -132,41 +135,61 @@ func decodeKEK(text, from string) ([]byte, error) {
 }
 
 // kekFile reads the KEK file at path, making it (0600, a fresh KEK) when
-// there is none. A file others may read is refused, as ssh refuses such a
-// private key.
-func kekFile(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+// there is none and create is set: never for PostgreSQL, whose replicas must
+// share one KEK (one made on a replica would be its own, unable to open
+// the shared keys, and a rotation from it would leave every other replica
+// unable to sign). A file others may read is refused, as ssh refuses such a
+// private key; the mode is that of the file read, not of a path that may
+// have changed since.
+func kekFile(path string, create bool) ([]byte, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) && !create {
+		return nil, keys.Errorf(keys.Invalid, "the signing key file %s does not exist: on PostgreSQL every replica must use the same key-encryption key; make it once (openssl rand -base64 32 > FILE; chmod 600 FILE) and copy it to every replica, or set %s", path, KEKEnv)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := makeKEKFile(path); err != nil {
 			return nil, err
 		}
-		b, err = os.ReadFile(path)
+		f, err = os.Open(path)
 	}
 	if err != nil {
 		return nil, keys.Errorf(keys.Invalid, "cannot read the signing key file %s: %s", path, fserr.Cause(err))
 	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, keys.Errorf(keys.Invalid, "cannot read the signing key file %s: %s", path, fserr.Cause(err))
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
 		return nil, keys.Errorf(keys.Invalid, "the signing key file %s may be read by others (mode %04o): chmod 600 it", path, fi.Mode().Perm())
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 4<<10))
+	if err != nil {
+		return nil, keys.Errorf(keys.Invalid, "cannot read the signing key file %s: %s", path, fserr.Cause(err))
 	}
 	return decodeKEK(string(b), "the signing key file "+path)
 }
 
+// makeKEKFile writes a fresh KEK to a temporary file beside path and
+// links it into place: path appears whole or not at all, so that two
+// processes making it at once (two commands on a new database) both read
+// the one that won, never a file still empty.
 func makeKEKFile(path string) error {
 	raw := make([]byte, kekLen)
 	if _, err := rand.Read(raw); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return nil // another process made it first: theirs it is
-	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*") // 0600
 	if err != nil {
 		return keys.Errorf(keys.Invalid, "cannot make the signing key file %s: %s", path, fserr.Cause(err))
 	}
+	defer os.Remove(f.Name())
 	_, werr := f.WriteString(base64.StdEncoding.EncodeToString(raw) + "\n")
 	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
-		os.Remove(path)
 		return keys.Errorf(keys.Invalid, "cannot write the signing key file %s: %s", path, fserr.Cause(err))
+	}
+	if err := os.Link(f.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) { // ErrExist: another process made it first: theirs it is
+		return keys.Errorf(keys.Invalid, "cannot make the signing key file %s: %s", path, fserr.Cause(err))
 	}
 	return nil
 }
