@@ -149,3 +149,16 @@ func CheckOwnGrants(p *Principal, k *Key) error {
 	}
 	return nil
 }
+
+// RemoveAccountGrant is RemoveGrant for an account: the same rules, said of
+// the account (an account, like a key, always keeps one grant).
+func RemoveAccountGrant(grants []Grant, r Resource) ([]Grant, error) {
+	out, err := RemoveGrant(grants, r)
+	switch ErrorCode(err) {
+	case NotFound:
+		return nil, Errorf(NotFound, "the service account has no grant on %s", r)
+	case Conflict:
+		return nil, Errorf(Conflict, "cannot remove the last grant of a service account (%s); grant another first or delete the account", r)
+	}
+	return out, err
+}

@@ -236,7 +236,7 @@ func (s *Store) UngrantAccount(ctx context.Context, ref string, resource keys.Re
 		if err := keys.CheckAccountChange(t.p, before, before); err != nil {
 			return nil, nil, err
 		}
-		grants, err := keys.RemoveGrant(before.Grants, res)
+		grants, err := keys.RemoveAccountGrant(before.Grants, res)
 		if err != nil {
 			return nil, nil, err
 		}
