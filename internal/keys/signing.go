@@ -21,6 +21,11 @@ type SigningKeys interface {
 	RotateSigningKey(ctx context.Context) (*SigningKey, error)
 }
 
+// ActionSigningKeyRotate is the audit action of a signing-key rotation: a
+// row about no key, in org "/", read by those who may read root's rows;
+// details.kid is the new key, details.retired_kid the one it replaced.
+const ActionSigningKeyRotate = "signing_key_rotate"
+
 // Signing key states.
 const (
 	SigningActive  = "active"  // signs new tokens

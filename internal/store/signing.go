@@ -475,6 +475,10 @@ func (s *Store) RotateSigningKey(ctx context.Context) (*keys.SigningKey, error) 
 		if err != nil {
 			return err
 		}
+		var retired *string
+		if err := t.queryRow(t.ctx, "SELECT kid FROM signing_keys WHERE active = 1").Scan(&retired); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 		if _, err := t.exec(t.ctx, "UPDATE signing_keys SET active = NULL, retired_at = $1 WHERE active = 1", toUnix(t.now)); err != nil {
 			return err
 		}
@@ -483,7 +487,10 @@ func (s *Store) RotateSigningKey(ctx context.Context) (*keys.SigningKey, error) 
 			return err
 		}
 		out = &keys.SigningKey{KID: kid, CreatedAt: fromUnix(toUnix(t.now)), State: keys.SigningActive}
-		return nil
+		// Who rotated, and when: a row about no key, judged as root's.
+		return t.auditRow(keys.ActionSigningKeyRotate, "/", nil, nil,
+			[]keys.Grant{{Resource: keys.Root, Role: keys.Admin}},
+			map[string]any{"kid": kid, "retired_kid": retired})
 	})
 	return out, err
 }

@@ -269,6 +269,18 @@ func testJWTRotation(t *testing.T, e env) {
 	wantVerify(t, e.admin, old.Secret, "/acme", nil, keys.CodeValid)
 	wantVerify(t, e.admin, fresh.Secret, "/acme", nil, keys.CodeValid)
 
+	// The rotation is in the audit log: who, when, which key replaced which.
+	var rows []*keys.AuditEvent
+	for _, ev := range auditAll(t, e.admin, keys.AuditFilter{}) {
+		if ev.Action == keys.ActionSigningKeyRotate {
+			rows = append(rows, ev)
+		}
+	}
+	if len(rows) != 1 || rows[0].Org != "/" || rows[0].KeyID != nil ||
+		rows[0].Details["kid"] != rotated.KID || rows[0].Details["retired_kid"] != oldKid {
+		t.Fatalf("rotation audit rows: %s", jsonOf(t, rows))
+	}
+
 	list, err := sk.ListSigningKeys(bg)
 	ok(t, err)
 	if len(list) != 2 || list[0].KID != rotated.KID || list[0].State != keys.SigningActive ||

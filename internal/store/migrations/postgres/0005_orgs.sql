@@ -14,6 +14,7 @@ CREATE UNIQUE INDEX keys_default ON keys (org) WHERE is_default = 1;
 
 ALTER TABLE audit DROP CONSTRAINT audit_action_check;
 ALTER TABLE audit ADD CONSTRAINT audit_action_check CHECK (action IN ('create', 'roll', 'update', 'grant', 'ungrant', 'delete',
-    'org_create', 'org_delete', 'account_create', 'account_update', 'account_delete', 'compromise'));
+    'org_create', 'org_delete', 'account_create', 'account_update', 'account_delete', 'compromise',
+        'signing_key_rotate'));
 ALTER TABLE audit ALTER COLUMN key_id DROP NOT NULL;
 ALTER TABLE audit ALTER COLUMN key_name DROP NOT NULL;
