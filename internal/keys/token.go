@@ -99,13 +99,21 @@ func TokenStart(token string) string {
 }
 
 // containsToken reports whether a JWT-shaped run appears anywhere in s.
-// Every JSON header's encoding starts "eyJ" (`{"`), so that is where a
-// run is looked for; it is cut at the first byte no token has.
 func containsToken(s string) bool {
+	start, _ := IndexToken(s)
+	return start >= 0
+}
+
+// IndexToken finds the first JWT-shaped run (IsToken) in s and returns
+// where it starts and ends; -1, -1 when there is none. Every JSON
+// header's encoding starts "eyJ" (`{"`), so that is where a run is looked
+// for; it is cut at the first byte no token has, or at a third dot. The
+// shape alone decides: a scanner checks the signature itself.
+func IndexToken(s string) (start, end int) {
 	for off := 0; ; {
-		i := strings.Index(s[off:], "eyJ")
+		i := strings.Index(s[off:], tokenStart)
 		if i < 0 {
-			return false
+			return -1, -1
 		}
 		start := off + i
 		end := start
@@ -120,11 +128,14 @@ func containsToken(s string) bool {
 			end++
 		}
 		if dots == 2 && IsToken(s[start:end]) {
-			return true
+			return start, end
 		}
-		off = start + 3
+		off = start + len(tokenStart)
 	}
 }
+
+// MaxTokenLen is the longest token keyward makes or accepts.
+const MaxTokenLen = maxTokenLen
 
 // checkFormat refuses what a JWT key cannot be: public (an app embeds a
 // public key, and a token names its grants to anyone holding it), or
