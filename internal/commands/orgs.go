@@ -231,10 +231,11 @@ func NewCmdOrgDelete(f *Factory, runF func(*OrgDeleteOptions) error) *cobra.Comm
 	cmd := &cobra.Command{
 		Use:     "delete NAME",
 		Aliases: []string{"rm"},
-		Short:   "Delete an organization (refused while it holds keys, unless --with-keys)",
-		Long: `Delete an organization. While keys remain in it this is refused (exit 5),
-unless --with-keys, which deletes every one of them in the same transaction
-(all or nothing; each stops working at once). Root keys with grants under
+		Short:   "Delete an organization (refused while it holds keys or service accounts, unless --with-keys)",
+		Long: `Delete an organization. While keys or service accounts remain in it this
+is refused (exit 5), unless --with-keys, which deletes every one of them in
+the same transaction (all or nothing; each key stops working at once; an
+audit row for each key and each account). Root keys with grants under
 the organization are not in it and stay. The audit log keeps every record.
 
 Only an admin on / may delete organizations.`,
@@ -252,7 +253,7 @@ Only an admin on / may delete organizations.`,
 			return orgDeleteRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.WithKeys, "with-keys", false, "also delete every key in the organization")
+	cmd.Flags().BoolVar(&opts.WithKeys, "with-keys", false, "also delete every key and service account in the organization")
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
 	f.printsTo(cmd, &opts.Printer)
 	return cmd

@@ -46,6 +46,7 @@ func RunServiceSuite(t *testing.T, open Opener) {
 		{"leaks: a look-up changes nothing", testCheckLeaks}, {"leaks: a report disables and marks compromised", testReportLeaks}, {"leaks: rolled-out secrets", testRolledOutLeaks},
 	}
 	cases = append(cases, jwtCases()...)
+	cases = append(cases, integCases()...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
