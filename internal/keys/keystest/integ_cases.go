@@ -19,6 +19,7 @@ func integCases() []serviceCase {
 		{"orgs × accounts: an account registers its org; delete takes accounts only --with-keys", testOrgAccounts},
 		{"jwt × accounts: a token's grants are the account's; verification follows the account", testJWTAccount},
 		{"jwt × orgs: orgs delete --with-keys drops retired signing keys from the JWK Set", testOrgDeleteJWT},
+		{"jwt × leaks: a found token is looked up, reported and disabled", testJWTLeaks},
 	}
 }
 
@@ -199,4 +200,34 @@ func kidsOf(set jose.JSONWebKeySet) string {
 		kids = append(kids, k.KeyID)
 	}
 	return strings.Join(kids, ",")
+}
+
+func testJWTLeaks(t *testing.T, e env) {
+	live := createJWT(t, e.admin, keys.CreateRequest{Name: "live", Grants: []keys.Grant{g("/acme/prod", keys.Editor)}})
+	gone := createJWT(t, e.admin, keys.CreateRequest{Name: "gone", Grants: []keys.Grant{g("/acme/prod", keys.Viewer)}})
+	_, err := e.admin.Delete(bg, []string{gone.ID})
+	ok(t, err)
+	leaks := []keys.Leak{leak(live.Secret, "app.env:3"), leak(gone.Secret, "old.yaml:1"), leak(live.Secret+"x", "bad:1")}
+
+	out, err := e.admin.CheckLeaks(bg, leaks)
+	ok(t, err)
+	wantLeak(t, "check live", out[0], live.ID, keys.CodeValid)
+	wantLeak(t, "check gone", out[1], "", keys.CodeNotFound)
+	wantLeak(t, "check altered", out[2], "", keys.CodeNotFound)
+	// A token is shown by its start alone, as its key shows it.
+	if out[0].Start != live.Start || out[1].Start != gone.Start {
+		t.Errorf("starts %q %q, want %q %q", out[0].Start, out[1].Start, live.Start, gone.Start)
+	}
+	wantVerify(t, e.admin, live.Secret, "/acme/prod", nil, keys.CodeValid)
+
+	out, err = e.admin.ReportLeaks(bg, leaks)
+	ok(t, err)
+	wantLeak(t, "report live", out[0], live.ID, keys.CodeDisabled)
+	if out[0].Action == nil || *out[0].Action != keys.LeakDisabled || out[0].CompromisedAt == nil {
+		t.Errorf("report: %s", jsonOf(t, out[0]))
+	}
+	wantVerify(t, e.admin, live.Secret, "/acme/prod", nil, keys.CodeDisabled)
+	if text := jsonOf(t, auditAll(t, e.admin, keys.AuditFilter{Key: live.ID})); strings.Contains(text, strings.Split(live.Secret, ".")[2]) || !strings.Contains(text, "app.env:3") {
+		t.Errorf("compromise audit: %s", text)
+	}
 }
