@@ -347,7 +347,7 @@ func summarize(ios *iostreams.IOStreams, findings []*keys.Finding) {
 		}
 	}
 	if unchecked > 0 {
-		msg += fmt.Sprintf("; %d JWT(s) not checked against signing keys (no database or server)", unchecked)
+		msg += fmt.Sprintf("; %d JWT(s) whose signature was not checked (no database or server was asked)", unchecked)
 	}
 	switch {
 	case disabled > 0:
