@@ -106,32 +106,60 @@ func containsToken(s string) bool {
 
 // IndexToken finds the first JWT-shaped run (IsToken) in s and returns
 // where it starts and ends; -1, -1 when there is none. Every JSON
-// header's encoding starts "eyJ" (`{"`), so that is where a run is looked
-// for; it is cut at the first byte no token has, or at a third dot. The
-// shape alone decides: a scanner checks the signature itself.
+// header's encoding starts "eyJ" (`{"`), so that is where a token is
+// looked for; it ends at the first byte no token has, or at a third dot.
+// The shape alone decides: a scanner checks the signature itself.
 func IndexToken(s string) (start, end int) {
 	for off := 0; ; {
 		i := strings.Index(s[off:], tokenStart)
 		if i < 0 {
 			return -1, -1
 		}
-		start := off + i
-		end := start
-		dots := 0
-		for end < len(s) && (isB64URLByte(s[end]) || s[end] == '.') {
-			if s[end] == '.' {
-				if dots == 2 {
-					break
-				}
-				dots++
-			}
-			end++
+		runStart := off + i
+		runEnd := runStart
+		for runEnd < len(s) && (isB64URLByte(s[runEnd]) || s[runEnd] == '.') {
+			runEnd++
 		}
-		if dots == 2 && IsToken(s[start:end]) {
-			return start, end
+		if start, end := indexTokenInRun(s[runStart:runEnd]); start >= 0 {
+			return runStart + start, runStart + end
 		}
-		off = start + len(tokenStart)
+		off = runEnd
 	}
+}
+
+// indexTokenInRun finds the first token in run, which holds only bytes a
+// token may (base64url and dots). The dots are found once: a candidate
+// from each "eyJ" ends at the third dot after it, or the run's end, so a
+// run full of "eyJ" is read once, not once per "eyJ".
+func indexTokenInRun(run string) (start, end int) {
+	var dots []int
+	for i := 0; i < len(run); i++ {
+		if run[i] == '.' {
+			dots = append(dots, i)
+		}
+	}
+	d := 0 // the first dot after p
+	for p := 0; p < len(run); p += len(tokenStart) {
+		i := strings.Index(run[p:], tokenStart)
+		if i < 0 {
+			return -1, -1
+		}
+		p += i
+		for d < len(dots) && dots[d] < p {
+			d++
+		}
+		if d+1 >= len(dots) {
+			return -1, -1 // fewer than two dots after p, and after any later "eyJ"
+		}
+		end := len(run)
+		if d+2 < len(dots) {
+			end = dots[d+2]
+		}
+		if IsToken(run[p:end]) {
+			return p, end
+		}
+	}
+	return -1, -1
 }
 
 // MaxTokenLen is the longest token keyward makes or accepts.

@@ -35,3 +35,18 @@ func TestIndexToken(t *testing.T) {
 		}
 	}
 }
+
+// Runs of "eyJ" without a token are skipped whole, and a token after
+// them is still found.
+func TestIndexTokenAfterManyStarts(t *testing.T) {
+	noise := strings.Repeat("eyJ", 30000)
+	for _, s := range []string{noise + " " + sampleToken, noise + "." + noise + " " + sampleToken, noise + ".a.b." + sampleToken} {
+		start, end := IndexToken(s)
+		if start < 0 || s[start:end] != sampleToken {
+			t.Errorf("IndexToken(noise + token) = %d, %d", start, end)
+		}
+	}
+	if start, _ := IndexToken(noise); start != -1 {
+		t.Errorf("IndexToken(noise) = %d", start)
+	}
+}
