@@ -231,10 +231,11 @@ func NewCmdOrgDelete(f *Factory, runF func(*OrgDeleteOptions) error) *cobra.Comm
 	cmd := &cobra.Command{
 		Use:     "delete NAME",
 		Aliases: []string{"rm"},
-		Short:   "Delete an organization (refused while it holds keys, unless --with-keys)",
-		Long: `Delete an organization. While keys remain in it this is refused (exit 5),
-unless --with-keys, which deletes every one of them in the same transaction
-(all or nothing; each stops working at once). Root keys with grants under
+		Short:   "Delete an organization (refused while it holds keys or service accounts, unless --with-keys)",
+		Long: `Delete an organization. While keys or service accounts remain in it this
+is refused (exit 5), unless --with-keys, which deletes every one of them in
+the same transaction (all or nothing; each key stops working at once; an
+audit row for each key and each account). Root keys with grants under
 the organization are not in it and stay. The audit log keeps every record.
 
 Only an admin on / may delete organizations.`,
@@ -252,7 +253,7 @@ Only an admin on / may delete organizations.`,
 			return orgDeleteRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.WithKeys, "with-keys", false, "also delete every key in the organization")
+	cmd.Flags().BoolVar(&opts.WithKeys, "with-keys", false, "also delete every key and service account in the organization")
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
 	f.printsTo(cmd, &opts.Printer)
 	return cmd
@@ -268,18 +269,17 @@ func orgDeleteRun(ctx context.Context, opts *OrgDeleteOptions) error {
 		if err != nil {
 			return err
 		}
-		if o.KeyCount > 0 && !opts.WithKeys {
-			// Refused anyway (keys remain): said without a question first.
+		accounts, err := orgAccounts(ctx, svc, o.Name)
+		if err != nil {
+			return err
+		}
+		if (o.KeyCount > 0 || accounts > 0) && !opts.WithKeys {
+			// Refused anyway (keys or accounts remain): said without a
+			// question first.
 			_, err := svc.DeleteOrg(ctx, opts.Name, keys.OrgDeleteRequest{})
 			return err
 		}
-		q := fmt.Sprintf("Delete organization %s?", o.Name)
-		if opts.WithKeys && o.KeyCount > 0 {
-			q = fmt.Sprintf("Delete organization %s and its %d keys? They stop working at once.", o.Name, o.KeyCount)
-			if o.KeyCount == 1 {
-				q = fmt.Sprintf("Delete organization %s and its key? It stops working at once.", o.Name)
-			}
-		}
+		q := orgDeleteQuestion(o, opts.WithKeys, accounts)
 		ok, err := opts.IO.Confirm(q)
 		if err != nil {
 			return err
@@ -293,6 +293,52 @@ func orgDeleteRun(ctx context.Context, opts *OrgDeleteOptions) error {
 		return err
 	}
 	return opts.Printer.OrgDeleted(opts.IO.Out, deleted)
+}
+
+// orgAccounts counts the service accounts in org: what orgs delete
+// --with-keys takes along besides its keys.
+func orgAccounts(ctx context.Context, svc keys.Service, org string) (int, error) {
+	all, err := svc.ListAccounts(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, a := range all {
+		if a.Org == org {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// orgDeleteQuestion names what deleting o takes along.
+func orgDeleteQuestion(o *keys.Org, withKeys bool, accounts int) string {
+	var what []string
+	switch {
+	case !withKeys:
+	case o.KeyCount == 1:
+		what = append(what, "its key")
+	case o.KeyCount > 1:
+		what = append(what, fmt.Sprintf("its %d keys", o.KeyCount))
+	}
+	switch {
+	case !withKeys:
+	case accounts == 1:
+		what = append(what, "its service account")
+	case accounts > 1:
+		what = append(what, fmt.Sprintf("its %d service accounts", accounts))
+	}
+	if len(what) == 0 {
+		return fmt.Sprintf("Delete organization %s?", o.Name)
+	}
+	q := fmt.Sprintf("Delete organization %s and %s?", o.Name, strings.Join(what, " and "))
+	switch {
+	case o.KeyCount == 1:
+		q += " It stops working at once."
+	case o.KeyCount > 1:
+		q += " They stop working at once."
+	}
+	return q
 }
 
 // orgArgs completes a NAME argument with the organizations the operator

@@ -31,12 +31,15 @@ type ScanOptions struct {
 	Disable bool
 	// Offline finds secrets by checksum alone, asking no database or
 	// server: a pre-commit hook must work without the network.
-	Offline   bool
+	Offline bool
+	// Detectors are what finds secrets; nil: scan.DefaultDetectors, with
+	// tokens checked against the backend's JWK Set (unchecked without
+	// one).
 	Detectors []scan.Detector
 }
 
 func NewCmdScan(f *Factory, runF func(*ScanOptions) error) *cobra.Command {
-	opts := &ScanOptions{IO: f.IO, Backend: scanBackend(f), Detectors: scan.DefaultDetectors()}
+	opts := &ScanOptions{IO: f.IO, Backend: scanBackend(f)}
 	cmd := &cobra.Command{
 		Use:   "scan [PATH...]",
 		Short: "Find keyward secrets in files (exit 1 when any is found)",
@@ -44,6 +47,11 @@ func NewCmdScan(f *Factory, runF func(*ScanOptions) error) *cobra.Command {
 (no PATH, or -). A secret is found by its checksum: random text shaped like
 a secret is not reported. Inside a git work tree a folder's files are those
 git sees (.gitignore is respected); binary files are skipped.
+
+JWT keys are found by their shape, then their signature against the JWK
+Set of the database or server; with none (--offline, or nothing configured)
+a token is reported only when its header and claims read as keyward's, and
+the finding says its signature was not checked (signature_checked false).
 
 Each finding names the file, the line and the secret's start (never the
 secret). With a database or server (--db, --server, a profile, or the
@@ -118,6 +126,13 @@ func scanRun(ctx context.Context, opts *ScanOptions) error {
 	if opts.Disable && svc == nil {
 		return usageErrorf("--disable needs a database or server: give --db, --server or a profile")
 	}
+	if opts.Detectors == nil {
+		tokens, err := tokenDetector(ctx, svc)
+		if err != nil {
+			return err
+		}
+		opts.Detectors = scan.DefaultDetectors(tokens)
+	}
 	hits, err := scanTargets(ctx, opts, targets)
 	if err != nil {
 		return err
@@ -125,6 +140,7 @@ func scanRun(ctx context.Context, opts *ScanOptions) error {
 	findings := make([]*keys.Finding, len(hits))
 	for i, h := range hits {
 		findings[i] = &keys.Finding{File: h.File, Line: h.Line, LeakResult: keys.LeakResult{Start: keys.SecretStart(h.Secret)}}
+		describeHit(findings[i], h)
 	}
 	if svc != nil && len(hits) > 0 {
 		if err := lookUpHits(ctx, svc, opts.Disable, hits, findings); err != nil {
@@ -147,6 +163,36 @@ func scanRun(ctx context.Context, opts *ScanOptions) error {
 		summarize(opts.IO, findings)
 	}
 	return errSecretsFound
+}
+
+// tokenDetector checks found tokens against svc's JWK Set: the public
+// keys of every token that can still verify. A token signed by a key
+// dropped from it no longer verifies anywhere, so missing it misses no
+// live key. With no backend, tokens are not checked.
+func tokenDetector(ctx context.Context, svc keys.Service) (*scan.Tokens, error) {
+	if svc == nil {
+		return scan.UncheckedTokens(), nil
+	}
+	sk, err := signingKeysOf(svc)
+	if err != nil {
+		return nil, err
+	}
+	set, err := sk.JWKS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return scan.NewTokens(set)
+}
+
+// describeHit says what kind of secret h found, and for a token whether
+// its signature was checked.
+func describeHit(f *keys.Finding, h scan.Hit) {
+	f.Format = keys.FormatOpaque
+	if h.Detector == scan.DetectorJWT || h.Detector == scan.DetectorJWTUnchecked {
+		f.Format = keys.FormatJWT
+		checked := h.Detector == scan.DetectorJWT
+		f.SignatureChecked = &checked
+	}
 }
 
 // scanTargets reads every target, collecting what the detectors find.
@@ -294,6 +340,15 @@ func summarize(ios *iostreams.IOStreams, findings []*keys.Finding) {
 		}
 	}
 	msg := fmt.Sprintf("found %d secret(s) in %d file(s)", len(findings), len(files))
+	unchecked := 0
+	for _, f := range findings {
+		if f.SignatureChecked != nil && !*f.SignatureChecked {
+			unchecked++
+		}
+	}
+	if unchecked > 0 {
+		msg += fmt.Sprintf("; %d JWT(s) whose signature was not checked (no database or server was asked)", unchecked)
+	}
 	switch {
 	case disabled > 0:
 		msg += fmt.Sprintf("; %d disabled now", disabled)

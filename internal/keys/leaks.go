@@ -61,6 +61,14 @@ type Finding struct {
 	File string `json:"file"`
 	Line int    `json:"line"`
 	LeakResult
+	// Format is the found secret's: opaque, or jwt for a JWT key's token.
+	Format KeyFormat `json:"format"`
+	// SignatureChecked is, for a token, whether its signature verified
+	// against the backend's JWK Set (true), or could not be checked, with
+	// no backend (false: its header and claims read as keyward's, which
+	// a forgery's can too); null for an opaque secret (its checksum is
+	// always checked).
+	SignatureChecked *bool `json:"signature_checked"`
 }
 
 // NormalizeLeaks checks a CheckLeaks or ReportLeaks request: 1 to

@@ -85,8 +85,12 @@ func HashSecret(secret string) string {
 }
 
 // SecretStart is the displayable start of a secret: its prefix, '_' and the
-// first 4 random characters.
+// first 4 random characters; a token's is TokenStart (its header and
+// claims are no part of what may be shown).
 func SecretStart(secret string) string {
+	if IsTokenStart(secret) {
+		return TokenStart(secret)
+	}
 	const tail = secretRandomLen + secretChecksumLen
 	if len(secret) < tail+2 {
 		return ""

@@ -175,6 +175,67 @@ func tokenAt(s string, ps [3][2]int) (work int, ok bool) {
 	}
 }
 
+// IndexToken finds the first JWT-shaped run (IsToken) in s and returns
+// where it starts and ends; -1, -1 when there is none. Every JSON
+// header's encoding starts "eyJ" (`{"`), so that is where a token is
+// looked for; it ends at the first byte no token has, or at a third dot.
+// The shape alone decides: a scanner checks the signature itself.
+func IndexToken(s string) (start, end int) {
+	for off := 0; ; {
+		i := strings.Index(s[off:], tokenStart)
+		if i < 0 {
+			return -1, -1
+		}
+		runStart := off + i
+		runEnd := runStart
+		for runEnd < len(s) && (isB64URLByte(s[runEnd]) || s[runEnd] == '.') {
+			runEnd++
+		}
+		if start, end := indexTokenInRun(s[runStart:runEnd]); start >= 0 {
+			return runStart + start, runStart + end
+		}
+		off = runEnd
+	}
+}
+
+// indexTokenInRun finds the first token in run, which holds only bytes a
+// token may (base64url and dots). The dots are found once: a candidate
+// from each "eyJ" ends at the third dot after it, or the run's end, so a
+// run full of "eyJ" is read once, not once per "eyJ".
+func indexTokenInRun(run string) (start, end int) {
+	var dots []int
+	for i := 0; i < len(run); i++ {
+		if run[i] == '.' {
+			dots = append(dots, i)
+		}
+	}
+	d := 0 // the first dot after p
+	for p := 0; p < len(run); p += len(tokenStart) {
+		i := strings.Index(run[p:], tokenStart)
+		if i < 0 {
+			return -1, -1
+		}
+		p += i
+		for d < len(dots) && dots[d] < p {
+			d++
+		}
+		if d+1 >= len(dots) {
+			return -1, -1 // fewer than two dots after p, and after any later "eyJ"
+		}
+		end := len(run)
+		if d+2 < len(dots) {
+			end = dots[d+2]
+		}
+		if IsToken(run[p:end]) {
+			return p, end
+		}
+	}
+	return -1, -1
+}
+
+// MaxTokenLen is the longest token keyward makes or accepts.
+const MaxTokenLen = maxTokenLen
+
 // checkFormat refuses what a JWT key cannot be: public (an app embeds a
 // public key, and a token names its grants to anyone holding it), or
 // given a prefix (a token has none).

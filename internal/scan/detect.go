@@ -14,10 +14,9 @@ import "github.com/keyward/keyward/internal/keys"
 // long lines in pieces that overlap by MaxLen-1 bytes, so no match is cut
 // in two.
 //
-// keyward's own secrets are the only kind today. JWT keys (compact JWS,
-// `eyJ…`.`…`.`…`) will be a second Detector: their shape, then the
-// signature against the JWK Set keyward publishes, handed to it when
-// it is made.
+// keyward's opaque secrets are found by Secrets, JWT keys (compact JWS,
+// `eyJ…`.`…`.`…`) by Tokens: their shape, then the signature against
+// the JWK Set keyward publishes (tokens.go).
 type Detector interface {
 	Name() string
 	MaxLen() int
@@ -45,5 +44,6 @@ func (Secrets) Find(s string, match func(start, end int)) {
 	}
 }
 
-// DefaultDetectors are the detectors `keyward scan` runs.
-func DefaultDetectors() []Detector { return []Detector{Secrets{}} }
+// DefaultDetectors are the detectors `keyward scan` runs: tokens is
+// NewTokens with the backend's JWK Set, or UncheckedTokens without one.
+func DefaultDetectors(tokens *Tokens) []Detector { return []Detector{Secrets{}, tokens} }

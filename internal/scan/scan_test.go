@@ -36,7 +36,7 @@ func shaped(t *testing.T) string {
 func read(t *testing.T, text string) ([]Hit, bool) {
 	t.Helper()
 	var hits []Hit
-	rd := &Reader{Detectors: DefaultDetectors()}
+	rd := &Reader{Detectors: DefaultDetectors(UncheckedTokens())}
 	bin, err := rd.Read(strings.NewReader(text), "f", func(h Hit) { hits = append(hits, h) })
 	if err != nil {
 		t.Fatal(err)

@@ -135,6 +135,12 @@ func (s *Store) CreateAccount(ctx context.Context, req keys.CreateAccountRequest
 		if err := t.putAccountGrants(a.ID, a.Grants); err != nil {
 			return err
 		}
+		// An account lies in its organization as a key does: one never
+		// created is registered by it, so orgs list shows it and orgs
+		// delete knows what it holds.
+		if err := t.ensureOrg(org); err != nil {
+			return err
+		}
 		out = a
 		return t.auditAccount(keys.ActionAccountCreate, a, map[string]any{"grants": a.Grants})
 	})

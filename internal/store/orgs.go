@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"fmt"
 	"time"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -99,7 +100,7 @@ func (s *Store) CreateOrg(ctx context.Context, req keys.OrgCreateRequest) (*keys
 			ID: keys.NewID(), Name: keyReq.Name, Org: req.Name, Type: keyReq.Type,
 			Start: keys.SecretStart(secret), Grants: keyReq.Grants,
 			CreatedAt: t.now.Truncate(time.Second), Enabled: true,
-			Meta: keyReq.Meta, CreatedBy: t.p.Actor, Default: true,
+			Meta: keyReq.Meta, CreatedBy: t.p.Actor, Default: true, Format: keyReq.Format,
 		}
 		if err := keys.CheckChange(t.p, nil, k); err != nil {
 			return err
@@ -232,9 +233,9 @@ func (s *Store) ListOrgs(ctx context.Context, f keys.OrgFilter) (*keys.OrgPage, 
 	return page, nil
 }
 
-// DeleteOrg removes an organization, and with req.WithKeys every key in it,
-// in one transaction: an audit row for each key and one for the
-// organization.
+// DeleteOrg removes an organization, and with req.WithKeys every key and
+// service account in it, in one transaction: an audit row for each key,
+// each account and one for the organization.
 func (s *Store) DeleteOrg(ctx context.Context, name string, req keys.OrgDeleteRequest) (*keys.Org, error) {
 	org, err := keys.ParseOrg(name)
 	if err != nil {
@@ -252,8 +253,14 @@ func (s *Store) DeleteOrg(ctx context.Context, name string, req keys.OrgDeleteRe
 		if o == nil {
 			return keys.Errorf(keys.NotFound, "organization %s not found", org)
 		}
-		if o.KeyCount > 0 && !req.WithKeys {
-			return keys.Errorf(keys.Conflict, "organization %s still holds keys (%d): delete them first, or delete them with it (--with-keys)", org, o.KeyCount)
+		var ac conds
+		ac.add("a.org = " + ac.arg(org))
+		accounts, err := t.loadAccounts(ac)
+		if err != nil {
+			return err
+		}
+		if (o.KeyCount > 0 || len(accounts) > 0) && !req.WithKeys {
+			return orgNotEmpty(org, o.KeyCount, len(accounts))
 		}
 		if req.WithKeys {
 			var c conds
@@ -275,10 +282,28 @@ func (s *Store) DeleteOrg(ctx context.Context, name string, req keys.OrgDeleteRe
 				}
 			}
 		}
+		// Its service accounts go with it, once their keys (above) are
+		// gone: an account outliving its organization would hold grants
+		// in one that no longer exists.
+		for _, a := range accounts {
+			if err := keys.CheckAccountChange(t.p, a, nil); err != nil {
+				return err
+			}
+			if _, err := t.exec(t.ctx, "DELETE FROM accounts WHERE id = $1", a.ID); err != nil {
+				return err
+			}
+			if err := t.auditAccount(keys.ActionAccountDelete, a, map[string]any{"grants": a.Grants, "with_org": org}); err != nil {
+				return err
+			}
+		}
 		if _, err := t.exec(t.ctx, "DELETE FROM orgs WHERE name = $1", org); err != nil {
 			return err
 		}
-		if err := t.auditOrg(keys.ActionOrgDelete, org, map[string]any{"keys_deleted": o.KeyCount}); err != nil {
+		details := map[string]any{"keys_deleted": o.KeyCount}
+		if len(accounts) > 0 {
+			details["accounts_deleted"] = len(accounts)
+		}
+		if err := t.auditOrg(keys.ActionOrgDelete, org, details); err != nil {
 			return err
 		}
 		out = o
@@ -288,4 +313,17 @@ func (s *Store) DeleteOrg(ctx context.Context, name string, req keys.OrgDeleteRe
 		return nil, err
 	}
 	return out, nil
+}
+
+// orgNotEmpty refuses to delete an organization that still holds keys or
+// service accounts without --with-keys.
+func orgNotEmpty(org string, nkeys, naccounts int) error {
+	what := fmt.Sprintf("keys (%d)", nkeys)
+	switch {
+	case naccounts > 0 && nkeys > 0:
+		what += fmt.Sprintf(" and service accounts (%d)", naccounts)
+	case naccounts > 0:
+		what = fmt.Sprintf("service accounts (%d)", naccounts)
+	}
+	return keys.Errorf(keys.Conflict, "organization %s still holds %s: delete them first, or delete them with it (--with-keys)", org, what)
 }

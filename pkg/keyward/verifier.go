@@ -187,11 +187,14 @@ type Grant struct {
 // Result is a verification's answer. Only Valid and Code are set for
 // CodeNotFound; the other codes name the key that was found.
 type Result struct {
-	Valid     bool       `json:"valid"`
-	Code      Code       `json:"code"`
-	KeyID     string     `json:"key_id,omitempty"`
-	Name      string     `json:"name,omitempty"`
-	Org       string     `json:"org,omitempty"`
+	Valid bool   `json:"valid"`
+	Code  Code   `json:"code"`
+	KeyID string `json:"key_id,omitempty"`
+	Name  string `json:"name,omitempty"`
+	Org   string `json:"org,omitempty"`
+	// Account is the key's service account's name, "" for a key of its
+	// own (its Grants are then the account's).
+	Account   string     `json:"account,omitempty"`
 	Grants    []Grant    `json:"grants,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 
@@ -499,7 +502,7 @@ func fromAnswer(a *verifyAnswer) *Result {
 	for _, s := range []struct {
 		to   *string
 		from *string
-	}{{&r.KeyID, vr.KeyID}, {&r.Name, vr.Name}, {&r.Org, vr.Org}} {
+	}{{&r.KeyID, vr.KeyID}, {&r.Name, vr.Name}, {&r.Org, vr.Org}, {&r.Account, vr.Account}} {
 		if s.from != nil {
 			*s.to = *s.from
 		}
