@@ -51,26 +51,43 @@ func Targets(paths []string) ([]Target, error) {
 // folder. Inside a git work tree a folder's files are what git would see
 // (tracked, or untracked and not ignored: .gitignore respected, and git
 // itself decides, rather than a second reading of its rules); elsewhere,
-// or without git, every file under it but those in .git folders. Symbolic
-// links are not followed. A file that cannot be read is reported to warn
-// and skipped.
+// or without git, every file under it but those in .git folders met on
+// the way (one given by name is scanned). Repositories inside the work
+// tree (submodules, or ones never added) are scanned as work trees of
+// their own. Symbolic links inside a folder are not followed; a folder
+// given as a link is the folder it names. A file that cannot be read is
+// reported to warn and skipped.
 func (t Target) Files(ctx context.Context, file func(path string) error, warn func(msg string)) error {
 	if !t.dir {
 		return file(t.Path)
 	}
-	if paths, ok := gitFiles(ctx, t.Path); ok {
+	root := t.Path
+	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		// WalkDir does not descend into a root that is a link; a
+		// trailing separator makes the system resolve it.
+		root += string(filepath.Separator)
+	}
+	if paths, ok := gitFiles(ctx, root); ok {
 		for _, p := range paths {
 			fi, err := os.Lstat(p)
-			if err != nil || !fi.Mode().IsRegular() {
-				continue // deleted in the work tree, a link, a submodule
-			}
-			if err := file(p); err != nil {
-				return err
+			switch {
+			case err != nil:
+				continue // deleted in the work tree
+			case fi.IsDir():
+				// A submodule, or a repository git lists as one
+				// untracked folder: its own files, by its own rules.
+				if err := (Target{Path: p, dir: true}).Files(ctx, file, warn); err != nil {
+					return err
+				}
+			case fi.Mode().IsRegular():
+				if err := file(p); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	}
-	return filepath.WalkDir(t.Path, func(p string, d fs.DirEntry, err error) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			warn("skipped " + p + ": " + fserr.Cause(err).Error())
 			if d != nil && d.IsDir() {
@@ -79,7 +96,7 @@ func (t Target) Files(ctx context.Context, file func(path string) error, warn fu
 			return nil
 		}
 		if d.IsDir() {
-			if d.Name() == ".git" {
+			if d.Name() == ".git" && p != root {
 				return fs.SkipDir
 			}
 			return nil
@@ -116,6 +133,9 @@ func gitFiles(ctx context.Context, dir string) (paths []string, ok bool) {
 			continue // a conflicted file is listed once per stage
 		}
 		seen[string(rel)] = true
+		if filepath.Clean(string(rel)) == "." {
+			continue // an empty submodule lists itself as "./"
+		}
 		paths = append(paths, filepath.Join(dir, string(rel)))
 	}
 	return paths, true

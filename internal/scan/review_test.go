@@ -1,0 +1,110 @@
+package scan
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/keyward/keyward/internal/testenv"
+)
+
+func utf16Bytes(s string, bigEndian bool) string {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		if bigEndian {
+			b = append(b, byte(u>>8), byte(u))
+		} else {
+			b = append(b, byte(u), byte(u>>8))
+		}
+	}
+	return string(b)
+}
+
+// Windows tools (PowerShell's redirection, regedit exports) write UTF-16
+// with a byte-order mark: its NUL bytes must not make it pass for binary.
+func TestReadUTF16WithBOM(t *testing.T) {
+	s := secret(t, "sk")
+	for _, be := range []bool{false, true} {
+		bom := "\xff\xfe"
+		if be {
+			bom = "\xfe\xff"
+		}
+		hits, bin := read(t, bom+utf16Bytes("first line ü\r\ntoken="+s+"\r\n", be))
+		if bin || len(hits) != 1 || hits[0].Secret != s || hits[0].Line != 2 {
+			t.Errorf("big-endian %v: binary %v, hits %+v", be, bin, hits)
+		}
+	}
+	// A UTF-8 byte-order mark is text too.
+	if hits, _ := read(t, "\xef\xbb\xbf"+s); len(hits) != 1 || hits[0].Secret != s {
+		t.Errorf("UTF-8 BOM: hits %+v", hits)
+	}
+}
+
+// A folder given through a symbolic link is the folder: walking the link
+// alone found nothing, and a scan of it passed.
+func TestFilesThroughALinkedFolder(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "real/app.env"), "a")
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(filepath.Join(dir, "real"), link); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(files(t, link), " "); got != "app.env" {
+		t.Errorf("files = %q", got)
+	}
+}
+
+// A .git folder given by name is scanned (its config may hold a
+// credential in a remote's URL); only .git folders met on the way are
+// skipped.
+func TestFilesOfAGitFolderGivenByName(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, ".git/config"), "x")
+	write(t, filepath.Join(dir, ".git/sub/.git/HEAD"), "y")
+	if got := strings.Join(files(t, filepath.Join(dir, ".git")), " "); got != "config" {
+		t.Errorf("files = %q", got)
+	}
+}
+
+// A repository inside the work tree (a submodule, or one not added) is
+// a folder to git ls-files: its files were never read.
+func TestFilesOfNestedRepositories(t *testing.T) {
+	git := testenv.Command(t, "apt-get install git", "git")
+	run := func(dir string, args ...string) {
+		t.Helper()
+		cmd := exec.Command(git, append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+	}
+	dir := t.TempDir()
+	run(dir, "init", "-q")
+	write(t, filepath.Join(dir, "top.env"), "a")
+	nested := filepath.Join(dir, "vendor/lib")
+	write(t, filepath.Join(nested, ".gitignore"), "ignored.env\n")
+	write(t, filepath.Join(nested, "lib.env"), "b")
+	write(t, filepath.Join(nested, "ignored.env"), "c")
+	run(nested, "init", "-q")
+	run(nested, "add", ".")
+	run(nested, "commit", "-q", "-m", "lib")
+	want := "top.env vendor/lib/.gitignore vendor/lib/lib.env"
+	if got := strings.Join(files(t, dir), " "); got != want {
+		t.Errorf("untracked nested repository: files = %q", got)
+	}
+	run(dir, "add", "top.env", "vendor/lib") // a gitlink, as a submodule is
+	if got := strings.Join(files(t, dir), " "); got != want {
+		t.Errorf("gitlink: files = %q", got)
+	}
+	// A clone without its submodule checked out: an empty folder that
+	// git lists as "./" from inside.
+	run(dir, "commit", "-q", "-m", "top")
+	clone := filepath.Join(t.TempDir(), "clone")
+	run(dir, "clone", "-q", dir, clone)
+	if got := strings.Join(files(t, clone), " "); got != "top.env" {
+		t.Errorf("clone: files = %q", got)
+	}
+}
