@@ -54,7 +54,8 @@ is still valid and marks it compromised (keys list --compromised), with an
 audit row naming the file and line.
 
 Exit status: 0 when nothing is found, 1 when a secret is, 2 for bad input
-(a path that is not there).`,
+(a path that is not there) or, when nothing was found, a file that could not
+be read (the scan is incomplete; each such file is named on stderr).`,
 		Example: `  keyward scan .
   git diff --cached | keyward scan
   keyward --server https://keys.example.com scan --disable -o json ./leaked-dump`,
@@ -118,7 +119,7 @@ func scanRun(ctx context.Context, opts *ScanOptions) error {
 	if opts.Disable && svc == nil {
 		return usageErrorf("--disable needs a database or server: give --db, --server or a profile")
 	}
-	hits, err := scanTargets(ctx, opts, targets)
+	hits, unread, err := scanTargets(ctx, opts, targets)
 	if err != nil {
 		return err
 	}
@@ -140,25 +141,41 @@ func scanRun(ctx context.Context, opts *ScanOptions) error {
 	if err := l.Close(); err != nil {
 		return err
 	}
+	// A file not read is a scan not done: a CI job must not pass on it.
+	// What was found still says exit 1; without a finding, exit 2.
+	incomplete := ""
+	if unread > 0 {
+		incomplete = fmt.Sprintf("%d file(s) could not be read (above): the scan is incomplete", unread)
+	}
 	if len(findings) == 0 {
+		if incomplete != "" {
+			return keys.Errorf(keys.Invalid, "%s", incomplete)
+		}
 		return nil
 	}
 	if opts.Printer.Format().IsTable() {
 		summarize(opts.IO, findings)
 	}
+	if incomplete != "" {
+		fmt.Fprintln(opts.IO.ErrOut, "warning: "+incomplete)
+	}
 	return errSecretsFound
 }
 
-// scanTargets reads every target, collecting what the detectors find.
-func scanTargets(ctx context.Context, opts *ScanOptions, targets []scan.Target) ([]scan.Hit, error) {
+// scanTargets reads every target, collecting what the detectors find;
+// unread counts the files and folders skipped because they could not be
+// read.
+func scanTargets(ctx context.Context, opts *ScanOptions, targets []scan.Target) (hits []scan.Hit, unread int, err error) {
 	rd := &scan.Reader{Detectors: opts.Detectors}
-	var hits []scan.Hit
 	collect := func(h scan.Hit) { hits = append(hits, h) }
-	warn := func(msg string) { fmt.Fprintln(opts.IO.ErrOut, "warning: "+keys.Redact(msg)) }
+	warn := func(msg string) {
+		unread++
+		fmt.Fprintln(opts.IO.ErrOut, "warning: "+keys.Redact(msg))
+	}
 	for _, t := range targets {
 		if t.Path == scan.Stdin {
 			if _, err := rd.Read(opts.IO.In, scan.Stdin, collect); err != nil {
-				return nil, keys.Errorf(keys.Invalid, "reading standard input: %s", err.Error())
+				return nil, 0, keys.Errorf(keys.Invalid, "reading standard input: %s", err.Error())
 			}
 			continue
 		}
@@ -178,10 +195,10 @@ func scanTargets(ctx context.Context, opts *ScanOptions, targets []scan.Target) 
 			return nil
 		}, warn)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	return hits, nil
+	return hits, unread, nil
 }
 
 // leakBatchBytes keeps one request's body well under the server's 64 KiB.
