@@ -44,6 +44,7 @@ func RunServiceSuite(t *testing.T, open Opener) {
 		{"organizations", testOrgs},
 		{"service accounts", testAccounts},
 		{"leaks: a look-up changes nothing", testCheckLeaks}, {"leaks: a report disables and marks compromised", testReportLeaks}, {"leaks: rolled-out secrets", testRolledOutLeaks},
+		{"leaks: a public key is never disabled", testPublicKeyLeaks},
 	}
 	cases = append(cases, jwtCases()...)
 	for _, c := range cases {
