@@ -55,7 +55,9 @@ audit row naming the file and line.
 
 Exit status: 0 when nothing is found, 1 when a secret is, 2 for bad input
 (a path that is not there) or, when nothing was found, a file that could not
-be read (the scan is incomplete; each such file is named on stderr).`,
+be read (the scan is incomplete; each such file is named on stderr); a
+lookup that fails exits as its error does (6: server unreachable), after the
+findings are printed.`,
 		Example: `  keyward scan .
   git diff --cached | keyward scan
   keyward --server https://keys.example.com scan --disable -o json ./leaked-dump`,
@@ -127,10 +129,11 @@ func scanRun(ctx context.Context, opts *ScanOptions) error {
 	for i, h := range hits {
 		findings[i] = &keys.Finding{File: h.File, Line: h.Line, LeakResult: keys.LeakResult{Start: keys.SecretStart(h.Secret)}}
 	}
+	// A lookup that fails (a server down: exit 6) still prints where the
+	// secrets are, with what batches before it learned.
+	var lookupErr error
 	if svc != nil && len(hits) > 0 {
-		if err := lookUpHits(ctx, svc, opts.Disable, hits, findings); err != nil {
-			return err
-		}
+		lookupErr = lookUpHits(ctx, svc, opts.Disable, hits, findings)
 	}
 	l := opts.Printer.Findings(opts.IO.Out)
 	for _, f := range findings {
@@ -140,6 +143,9 @@ func scanRun(ctx context.Context, opts *ScanOptions) error {
 	}
 	if err := l.Close(); err != nil {
 		return err
+	}
+	if lookupErr != nil {
+		return lookupErr
 	}
 	// A file not read is a scan not done: a CI job must not pass on it.
 	// What was found still says exit 1; without a finding, exit 2.

@@ -1,11 +1,17 @@
 package commands
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/keyward/keyward/internal/iostreams"
+	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/testenv"
 )
 
 // A file the scan could not read is a scan that did not happen: a CI job
@@ -47,5 +53,30 @@ func TestScanIncompleteIsNotClean(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "leak.env"), "K="+live.Secret+"\n")
 	if r := c.run("scan " + dir); r.code != 1 || !strings.Contains(r.err, "could not be read") {
 		t.Errorf("unread file and a finding: exit %d %q %q", r.code, r.out, r.err)
+	}
+}
+
+// A server that cannot be reached fails the scan as unavailable (exit 6),
+// but never hides where the secrets are: the findings are printed
+// without a lookup first.
+func TestScanServerUnreachableStillPrintsFindings(t *testing.T) {
+	dir := t.TempDir()
+	testenv.Isolate(t, dir)
+	secret, _ := keys.NewSecret("sk")
+	file := filepath.Join(dir, "x.env")
+	writeFile(t, file, "A="+secret+"\n")
+	t.Setenv("KEYWARD_TOKEN", secret)
+	for _, disable := range []bool{false, true} {
+		args := []string{"--server", "http://127.0.0.1:1", "scan", "-o", "json", file}
+		if disable {
+			args = append(args, "--disable")
+		}
+		ios, _, out, errOut := iostreams.Test()
+		code := Run(context.Background(), ios, args)
+		var fs []keys.Finding
+		if err := json.Unmarshal(out.Bytes(), &fs); err != nil || code != 6 || len(fs) != 1 || fs[0].File != file || fs[0].Valid != nil {
+			t.Errorf("disable %v: exit %d, stdout %q, stderr %q", disable, code, out, errOut)
+		}
+		noSecretIn(t, out.String()+errOut.String(), secret)
 	}
 }
