@@ -43,7 +43,8 @@ func NewCmdScan(f *Factory, runF func(*ScanOptions) error) *cobra.Command {
 		Long: `Find keyward secrets in files, folders (recursively) or standard input
 (no PATH, or -). A secret is found by its checksum: random text shaped like
 a secret is not reported. Inside a git work tree a folder's files are those
-git sees (.gitignore is respected); binary files are skipped.
+git sees (.gitignore is respected; a folder git ignores, named, is read
+whole; submodules are read too); binary files are skipped.
 
 Each finding names the file, the line and the secret's start (never the
 secret). With a database or server (--db, --server, a profile, or the

@@ -51,10 +51,10 @@ func Targets(paths []string) ([]Target, error) {
 // folder. Inside a git work tree a folder's files are what git would see
 // (tracked, or untracked and not ignored: .gitignore respected, and git
 // itself decides, rather than a second reading of its rules); elsewhere,
-// or without git, every file under it but those in .git folders met on
-// the way (one given by name is scanned). Repositories inside the work
-// tree (submodules, or ones never added) are scanned as work trees of
-// their own. Symbolic links inside a folder are not followed; a folder
+// in a folder git ignores, or without git, every file under it but those
+// in .git folders met on the way (one given by name is scanned).
+// Repositories inside the work tree (submodules, or ones never added) are
+// scanned as work trees of their own. Symbolic links inside a folder are not followed; a folder
 // given as a link is the folder it names. A file that cannot be read is
 // reported to warn and skipped.
 func (t Target) Files(ctx context.Context, file func(path string) error, warn func(msg string)) error {
@@ -109,8 +109,9 @@ func (t Target) Files(ctx context.Context, file func(path string) error, warn fu
 }
 
 // gitFiles lists the files git sees under dir when dir lies in a work
-// tree, as paths joined to dir; ok is false when git is not installed or
-// dir is not in a work tree (then the folder is walked).
+// tree, as paths joined to dir; ok is false when git is not installed,
+// dir is not in a work tree or git ignores dir itself (then the folder is
+// walked).
 func gitFiles(ctx context.Context, dir string) (paths []string, ok bool) {
 	git, err := exec.LookPath("git")
 	if err != nil {
@@ -118,6 +119,11 @@ func gitFiles(ctx context.Context, dir string) (paths []string, ok bool) {
 	}
 	inside, err := exec.CommandContext(ctx, git, "-C", dir, "rev-parse", "--is-inside-work-tree").Output()
 	if err != nil || strings.TrimSpace(string(inside)) != "true" {
+		return nil, false
+	}
+	// A folder git ignores, named on purpose (a build's output scanned
+	// before it ships), is walked whole: git would list none of it.
+	if exec.CommandContext(ctx, git, "-C", dir, "check-ignore", "-q", ".").Run() == nil {
 		return nil, false
 	}
 	// -c: tracked, -o: untracked, --exclude-standard: but not those

@@ -108,3 +108,28 @@ func TestFilesOfNestedRepositories(t *testing.T) {
 		t.Errorf("clone: files = %q", got)
 	}
 }
+
+// A folder git ignores, given by name (a build's dist/ scanned before it
+// is published), is what was asked for: git listed none of its files,
+// and the scan passed having read nothing.
+func TestFilesOfAnIgnoredFolderGivenByName(t *testing.T) {
+	git := testenv.Command(t, "apt-get install git", "git")
+	dir := t.TempDir()
+	tree(t, dir)
+	cmd := exec.Command(git, "init", "-q")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v %s", err, out)
+	}
+	write(t, filepath.Join(dir, "build/sub/more.txt"), "e")
+	if got := strings.Join(files(t, filepath.Join(dir, "build")), " "); got != "out.txt sub/more.txt" {
+		t.Errorf("files = %q", got)
+	}
+	if got := strings.Join(files(t, filepath.Join(dir, "build/sub")), " "); got != "more.txt" {
+		t.Errorf("files under build/sub = %q", got)
+	}
+	// The work tree itself still respects its .gitignore.
+	if got := strings.Join(files(t, dir), " "); got != ".gitignore app.env src/deep/x.go" {
+		t.Errorf("files of the work tree = %q", got)
+	}
+}
