@@ -177,7 +177,7 @@ func scanTargets(ctx context.Context, opts *ScanOptions, targets []scan.Target) 
 	collect := func(h scan.Hit) { hits = append(hits, h) }
 	warn := func(msg string) {
 		unread++
-		fmt.Fprintln(opts.IO.ErrOut, "warning: "+keys.Redact(msg))
+		fmt.Fprintln(opts.IO.ErrOut, "warning: "+oneLine(keys.Redact(msg)))
 	}
 	for _, t := range targets {
 		if t.Path == scan.Stdin {
@@ -291,17 +291,22 @@ func lookUpHits(ctx context.Context, svc keys.Service, disable bool, hits []scan
 // leakSource is "file:line" fit for an audit row: no secret (a file may
 // be named like one), no control characters, bounded.
 func leakSource(file string, line int) string {
-	s := keys.Redact(file)
-	s = strings.Map(func(r rune) rune {
+	s := oneLine(keys.Redact(file))
+	if len(s) > 1000 {
+		s = s[:1000]
+	}
+	return strings.ToValidUTF8(s, "?") + ":" + strconv.Itoa(line)
+}
+
+// oneLine is s with control characters (a newline in a file's name) as
+// '?': a warning or an audit source cannot forge a line of its own.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return '?'
 		}
 		return r
 	}, s)
-	if len(s) > 1000 {
-		s = s[:1000]
-	}
-	return strings.ToValidUTF8(s, "?") + ":" + strconv.Itoa(line)
 }
 
 // summarize tells people, on stderr, what the findings add up to.

@@ -22,28 +22,7 @@ func TestScanIncompleteIsNotClean(t *testing.T) {
 	live := c.create("live --resource /acme")
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "ok.txt"), "nothing here\n")
-	// Directory by directory, each opened from the last: one path of
-	// them all is longer than the system allows.
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 45 {
-		d := fmt.Sprintf("%0100d", i)
-		if err := root.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		next, err := root.OpenRoot(d)
-		root.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		root = next
-	}
-	if err := root.WriteFile("f.txt", []byte("k="+live.Secret+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	root.Close()
+	deepFile(t, dir, "%0100d", "k="+live.Secret+"\n")
 	r := c.run("scan -o json " + dir)
 	if r.code != 2 || strings.TrimSpace(r.out) != "[]" || !strings.Contains(r.err, "could not be read") {
 		t.Errorf("unread file: exit %d %q %q", r.code, r.out, r.err)
@@ -78,5 +57,51 @@ func TestScanServerUnreachableStillPrintsFindings(t *testing.T) {
 			t.Errorf("disable %v: exit %d, stdout %q, stderr %q", disable, code, out, errOut)
 		}
 		noSecretIn(t, out.String()+errOut.String(), secret)
+	}
+}
+
+// deepFile writes text to a file 45 folders (named by format) below dir:
+// a path longer than the system allows.
+func deepFile(t *testing.T, dir, format, text string) {
+	t.Helper()
+	// Directory by directory, each opened from the last: one path of
+	// them all is longer than the system allows.
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 45 {
+		d := fmt.Sprintf(format, i)
+		if err := root.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		next, err := root.OpenRoot(d)
+		root.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		root = next
+	}
+	if err := root.WriteFile("f.txt", []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root.Close()
+}
+
+// A warning names a file in one line: a name with a newline must not
+// forge a line of its own in a CI log.
+func TestScanWarningsAreOneLine(t *testing.T) {
+	c := newCLITest(t)
+	c.create("x --resource /acme")
+	dir := t.TempDir()
+	deepFile(t, dir, "%098d\nx", "nothing\n")
+	r := c.run("scan " + dir)
+	if r.code != 2 {
+		t.Errorf("exit %d %q", r.code, r.err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(r.err), "\n") {
+		if !strings.HasPrefix(line, "warning: ") && !strings.HasPrefix(line, "error: ") && line != "no secrets found" {
+			t.Errorf("a line of stderr of its own: %q", line)
+		}
 	}
 }
