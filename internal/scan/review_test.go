@@ -133,3 +133,38 @@ func TestFilesOfAnIgnoredFolderGivenByName(t *testing.T) {
 		t.Errorf("files of the work tree = %q", got)
 	}
 }
+
+// Where secrets sit in real files: quoted, in JSON, YAML, a URL's query,
+// form-encoded after an escaped '=', after an escaped newline, on CRLF
+// lines, at the very end without a newline. A secret split across lines
+// or re-encoded (base64) is not found: the checksum is over the secret
+// as issued (README says so).
+func TestReadSecretsInContext(t *testing.T) {
+	s, p := secret(t, "sk"), secret(t, "my_app")
+	contexts := []string{
+		`{"token":"` + s + `"}`,
+		`token: '` + p + `'`,
+		`https://api.example.com/x?key=` + s + `&y=1`,
+		`a=1&token%3d` + s + `%26b`,
+		`"line\n` + p + `\t"`,
+		"export T=\"" + s + "\"\r",
+		"<key>" + p + "</key>",
+	}
+	text := strings.Join(contexts, "\n") + "\n" + s // the last line has no newline
+	hits, _ := read(t, text)
+	if len(hits) != len(contexts)+1 {
+		t.Fatalf("%d hits, want %d: %+v", len(hits), len(contexts)+1, hits)
+	}
+	for i, h := range hits {
+		want := s
+		if i == 1 || i == 4 || i == 6 {
+			want = p
+		}
+		if h.Line != i+1 || h.Secret != want {
+			t.Errorf("hit %d: line %d %q, want line %d %q", i, h.Line, h.Secret, i+1, want)
+		}
+	}
+	if hits, _ := read(t, s[:20]+"\n"+s[20:]+"\n"); len(hits) != 0 {
+		t.Errorf("a split secret: %+v", hits)
+	}
+}
