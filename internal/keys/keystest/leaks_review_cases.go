@@ -31,3 +31,23 @@ func testPublicKeyLeaks(t *testing.T, e env) {
 	}
 	wantVerify(t, e.admin, pub.Secret, "/acme", nil, keys.CodeValid)
 }
+
+// A rolled-out secret still in its grace may read, never act: reporting
+// a leak with it disables nothing (forbidden), as any change it tries.
+func testPreviousSecretReportsLeaks(t *testing.T, e env) {
+	op := create(t, e.admin, "op", g("/acme", keys.Admin))
+	victim := create(t, e.admin, "victim", g("/acme/prod", keys.Viewer))
+	_, err := e.admin.Roll(bg, op.ID, keys.RollRequest{Grace: dur("1h")})
+	ok(t, err)
+	out, err := e.as(t, op.Secret).ReportLeaks(bg, []keys.Leak{leak(victim.Secret, "x:1")})
+	if err == nil {
+		if len(out) != 1 || out[0].Action == nil || *out[0].Action != keys.LeakForbidden {
+			t.Errorf("a previous secret reported a leak: %s", jsonOf(t, out))
+		}
+	} else if keys.ErrorCode(err) != keys.Forbidden {
+		t.Errorf("a previous secret reported a leak: %v", err)
+	}
+	if k := get(t, e.admin, victim.ID); !k.Enabled || k.CompromisedAt != nil {
+		t.Errorf("a previous secret disabled a key: %s", jsonOf(t, k))
+	}
+}
