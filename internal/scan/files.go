@@ -117,19 +117,19 @@ func gitFiles(ctx context.Context, dir string) (paths []string, ok bool) {
 	if err != nil {
 		return nil, false
 	}
-	inside, err := exec.CommandContext(ctx, git, "-C", dir, "rev-parse", "--is-inside-work-tree").Output()
+	inside, err := gitCommand(ctx, git, dir, "rev-parse", "--is-inside-work-tree").Output()
 	if err != nil || strings.TrimSpace(string(inside)) != "true" {
 		return nil, false
 	}
 	// A folder git ignores, named on purpose (a build's output scanned
 	// before it ships), is walked whole: git would list none of it.
-	if exec.CommandContext(ctx, git, "-C", dir, "check-ignore", "-q", ".").Run() == nil {
+	if gitCommand(ctx, git, dir, "check-ignore", "-q", ".").Run() == nil {
 		return nil, false
 	}
 	// -c: tracked, -o: untracked, --exclude-standard: but not those
 	// .gitignore, .git/info/exclude or core.excludesFile ignore. Paths
 	// are relative to dir; -z keeps odd names unquoted.
-	out, err := exec.CommandContext(ctx, git, "-C", dir, "ls-files", "-z", "-c", "-o", "--exclude-standard").Output()
+	out, err := gitCommand(ctx, git, dir, "ls-files", "-z", "-c", "-o", "--exclude-standard").Output()
 	if err != nil {
 		return nil, false
 	}
@@ -145,4 +145,11 @@ func gitFiles(ctx context.Context, dir string) (paths []string, ok bool) {
 		paths = append(paths, filepath.Join(dir, string(rel)))
 	}
 	return paths, true
+}
+
+// gitCommand is git run in dir, a repository that may well not be ours (a
+// leaked one, a dump): its config must not make git run a command, and
+// core.fsmonitor does, even for ls-files.
+func gitCommand(ctx context.Context, git, dir string, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, git, append([]string{"-c", "core.fsmonitor=false", "-C", dir}, args...)...)
 }

@@ -168,3 +168,26 @@ func TestReadSecretsInContext(t *testing.T) {
 		t.Errorf("a split secret: %+v", hits)
 	}
 }
+
+// A repository scanned is often not ours (a leaked repository, a dump):
+// its .git/config must not run commands. git ls-files ran the command
+// core.fsmonitor names.
+func TestFilesRunNothingARepositoryConfigures(t *testing.T) {
+	git := testenv.Command(t, "apt-get install git", "git")
+	dir := t.TempDir()
+	marker := filepath.Join(t.TempDir(), "ran")
+	write(t, filepath.Join(dir, "app.env"), "a")
+	for _, args := range [][]string{{"init", "-q"}, {"add", "app.env"}, {"config", "core.fsmonitor", "touch '" + marker + "'; false"}} {
+		cmd := exec.Command(git, args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+	}
+	if got := strings.Join(files(t, dir), " "); got != "app.env" {
+		t.Errorf("files = %q", got)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("scanning the repository ran its core.fsmonitor command")
+	}
+}
