@@ -68,11 +68,14 @@ func (t Target) Files(ctx context.Context, file func(path string) error, warn fu
 		root += string(filepath.Separator)
 	}
 	if paths, ok := gitFiles(ctx, root); ok {
+		inTree := inTreeCheck(root)
 		for _, p := range paths {
 			fi, err := os.Lstat(p)
 			switch {
 			case err != nil:
 				continue // deleted in the work tree
+			case !inTree(p):
+				continue // a folder on the way is a link: git would not follow it either
 			case fi.IsDir():
 				// A submodule, or a repository git lists as one
 				// untracked folder: its own files, by its own rules.
@@ -106,6 +109,31 @@ func (t Target) Files(ctx context.Context, file func(path string) error, warn fu
 		}
 		return file(p)
 	})
+}
+
+// inTreeCheck returns whether a path git listed under root is there
+// through no link: a tracked file's folder replaced by a link (a leaked
+// repository's tarball can ship one) must not lead the scan to the
+// operator's own files, whose keys --disable would then disable.
+func inTreeCheck(root string) func(p string) bool {
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return func(string) bool { return false }
+	}
+	seen := map[string]bool{}
+	return func(p string) bool {
+		rel, err := filepath.Rel(root, filepath.Dir(p))
+		if err != nil || !filepath.IsLocal(rel) && rel != "." {
+			return false
+		}
+		if ok, done := seen[rel]; done {
+			return ok
+		}
+		real, err := filepath.EvalSymlinks(filepath.Dir(p))
+		ok := err == nil && real == filepath.Join(realRoot, rel)
+		seen[rel] = ok
+		return ok
+	}
 }
 
 // gitFiles lists the files git sees under dir when dir lies in a work

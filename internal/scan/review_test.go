@@ -191,3 +191,30 @@ func TestFilesRunNothingARepositoryConfigures(t *testing.T) {
 		t.Error("scanning the repository ran its core.fsmonitor command")
 	}
 }
+
+// A tracked file's folder replaced by a link (a leaked repository's
+// tarball can ship one) led the scan out of the tree: to the operator's
+// own files, whose keys scan --disable would then disable.
+func TestFilesNeverLeaveTheTreeThroughALinkedFolder(t *testing.T) {
+	git := testenv.Command(t, "apt-get install git", "git")
+	dir, outside := t.TempDir(), t.TempDir()
+	write(t, filepath.Join(dir, "cfg/x.env"), "a")
+	write(t, filepath.Join(dir, "app.env"), "a")
+	write(t, filepath.Join(outside, "x.env"), "mine")
+	for _, args := range [][]string{{"init", "-q"}, {"add", "cfg/x.env", "app.env"}} {
+		cmd := exec.Command(git, args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "cfg")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "cfg")); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(files(t, dir), " "); got != "app.env" {
+		t.Errorf("files = %q", got)
+	}
+}
