@@ -29,6 +29,8 @@ type ScanOptions struct {
 	Printer output.Printer
 	Paths   []string
 	Disable bool
+	// NoIgnore reads every file of a folder, as if no git were there.
+	NoIgnore bool
 	// Offline finds secrets by checksum alone, asking no database or
 	// server: a pre-commit hook must work without the network.
 	Offline   bool
@@ -44,7 +46,9 @@ func NewCmdScan(f *Factory, runF func(*ScanOptions) error) *cobra.Command {
 (no PATH, or -). A secret is found by its checksum: random text shaped like
 a secret is not reported. Inside a git work tree a folder's files are those
 git sees (.gitignore is respected; a folder git ignores, named, is read
-whole; submodules are read too); binary files are skipped.
+whole; submodules are read too; --no-ignore reads every file, as a leaked
+copy of a work tree calls for: its ignored .env files leaked too); binary
+files are skipped.
 
 Each finding names the file, the line and the secret's start (never the
 secret). With a database or server (--db, --server, a profile, or the
@@ -61,7 +65,7 @@ lookup that fails exits as its error does (6: server unreachable), after the
 findings are printed.`,
 		Example: `  keyward scan .
   git diff --cached | keyward scan
-  keyward --server https://keys.example.com scan --disable -o json ./leaked-dump`,
+  keyward --server https://keys.example.com scan --disable --no-ignore -o json ./leaked-dump`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
 			if err := exclusive(cmd, "disable", "offline"); err != nil {
@@ -77,6 +81,7 @@ findings are printed.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Disable, "disable", false, "disable every found key that is still valid and mark it compromised (needs a database or server)")
+	cmd.Flags().BoolVar(&opts.NoIgnore, "no-ignore", false, "read every file of a folder, .gitignore or not (a leaked copy of a work tree)")
 	cmd.Flags().BoolVar(&opts.Offline, "offline", false, "find secrets by checksum alone: look nothing up (a pre-commit hook)")
 	f.printsTo(cmd, &opts.Printer)
 	return cmd
@@ -180,6 +185,7 @@ func scanTargets(ctx context.Context, opts *ScanOptions, targets []scan.Target) 
 		fmt.Fprintln(opts.IO.ErrOut, "warning: "+oneLine(keys.Redact(msg)))
 	}
 	for _, t := range targets {
+		t.NoIgnore = opts.NoIgnore
 		if t.Path == scan.Stdin {
 			if _, err := rd.Read(opts.IO.In, scan.Stdin, collect); err != nil {
 				return nil, 0, keys.Errorf(keys.Invalid, "reading standard input: %s", err.Error())

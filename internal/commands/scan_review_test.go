@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -103,5 +104,25 @@ func TestScanWarningsAreOneLine(t *testing.T) {
 		if !strings.HasPrefix(line, "warning: ") && !strings.HasPrefix(line, "error: ") && line != "no secrets found" {
 			t.Errorf("a line of stderr of its own: %q", line)
 		}
+	}
+}
+
+// scan --no-ignore reads what .gitignore hides: a leaked copy of a work
+// tree leaked its ignored .env files too.
+func TestScanNoIgnore(t *testing.T) {
+	git := testenv.Command(t, "apt-get install git", "git")
+	c := newCLITest(t)
+	live := c.create("live --resource /acme")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, ".gitignore"), ".env\n")
+	writeFile(t, filepath.Join(dir, ".env"), "K="+live.Secret+"\n")
+	if out, err := exec.Command(git, "-C", dir, "init", "-q").CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v %s", err, out)
+	}
+	if r := c.run("scan " + dir); r.code != 0 {
+		t.Errorf("ignored file read without --no-ignore: exit %d %q %q", r.code, r.out, r.err)
+	}
+	if r := c.run("scan --no-ignore " + dir); r.code != 1 || !strings.Contains(r.out, ".env") {
+		t.Errorf("--no-ignore: exit %d %q %q", r.code, r.out, r.err)
 	}
 }

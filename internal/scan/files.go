@@ -19,7 +19,10 @@ const Stdin = "-"
 // Target is one path given to scan: standard input, a file, or a folder.
 type Target struct {
 	Path string
-	dir  bool
+	// NoIgnore reads every file of a folder, .gitignore or not: a leaked
+	// copy of a work tree leaked its ignored files (.env) too.
+	NoIgnore bool
+	dir      bool
 }
 
 // Targets checks every path before anything is read: a path that is not
@@ -67,7 +70,12 @@ func (t Target) Files(ctx context.Context, file func(path string) error, warn fu
 		// trailing separator makes the system resolve it.
 		root += string(filepath.Separator)
 	}
-	if paths, ok := gitFiles(ctx, root); ok {
+	var paths []string
+	ok := false
+	if !t.NoIgnore {
+		paths, ok = gitFiles(ctx, root)
+	}
+	if ok {
 		inTree := inTreeCheck(root)
 		for _, p := range paths {
 			fi, err := os.Lstat(p)

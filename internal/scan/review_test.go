@@ -1,9 +1,11 @@
 package scan
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -216,5 +218,36 @@ func TestFilesNeverLeaveTheTreeThroughALinkedFolder(t *testing.T) {
 	}
 	if got := strings.Join(files(t, dir), " "); got != "app.env" {
 		t.Errorf("files = %q", got)
+	}
+}
+
+// A leaked copy of a work tree leaked its ignored files too: NoIgnore
+// reads them, as if no git were there (nested .git folders still skipped).
+func TestFilesNoIgnoreReadsIgnoredFiles(t *testing.T) {
+	git := testenv.Command(t, "apt-get install git", "git")
+	dir := t.TempDir()
+	tree(t, dir)
+	cmd := exec.Command(git, "init", "-q")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v %s", err, out)
+	}
+	ts, err := Targets([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts[0].NoIgnore = true
+	var got []string
+	err = ts[0].Files(context.Background(), func(p string) error {
+		rel, _ := filepath.Rel(dir, p)
+		got = append(got, filepath.ToSlash(rel))
+		return nil
+	}, func(msg string) { t.Log(msg) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(got)
+	if s := strings.Join(got, " "); s != ".gitignore app.env build/out.txt ignored.env src/deep/x.go" {
+		t.Errorf("files = %q", s)
 	}
 }
