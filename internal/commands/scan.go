@@ -29,6 +29,8 @@ type ScanOptions struct {
 	Printer output.Printer
 	Paths   []string
 	Disable bool
+	// NoIgnore reads every file of a folder, as if no git were there.
+	NoIgnore bool
 	// Offline finds secrets by checksum alone, asking no database or
 	// server: a pre-commit hook must work without the network.
 	Offline bool
@@ -46,7 +48,10 @@ func NewCmdScan(f *Factory, runF func(*ScanOptions) error) *cobra.Command {
 		Long: `Find keyward secrets in files, folders (recursively) or standard input
 (no PATH, or -). A secret is found by its checksum: random text shaped like
 a secret is not reported. Inside a git work tree a folder's files are those
-git sees (.gitignore is respected); binary files are skipped.
+git sees (.gitignore is respected; a folder git ignores, named, is read
+whole; submodules are read too; --no-ignore reads every file, as a leaked
+copy of a work tree calls for: its ignored .env files leaked too); binary
+files are skipped.
 
 JWT keys are found by their shape, then their signature against the JWK
 Set of the database or server; with none (--offline, or nothing configured)
@@ -62,10 +67,13 @@ is still valid and marks it compromised (keys list --compromised), with an
 audit row naming the file and line.
 
 Exit status: 0 when nothing is found, 1 when a secret is, 2 for bad input
-(a path that is not there).`,
+(a path that is not there) or, when nothing was found, a file that could not
+be read (the scan is incomplete; each such file is named on stderr); a
+lookup that fails exits as its error does (6: server unreachable), after the
+findings are printed.`,
 		Example: `  keyward scan .
   git diff --cached | keyward scan
-  keyward --server https://keys.example.com scan --disable -o json ./leaked-dump`,
+  keyward --server https://keys.example.com scan --disable --no-ignore -o json ./leaked-dump`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
 			if err := exclusive(cmd, "disable", "offline"); err != nil {
@@ -81,6 +89,7 @@ Exit status: 0 when nothing is found, 1 when a secret is, 2 for bad input
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Disable, "disable", false, "disable every found key that is still valid and mark it compromised (needs a database or server)")
+	cmd.Flags().BoolVar(&opts.NoIgnore, "no-ignore", false, "read every file of a folder, .gitignore or not (a leaked copy of a work tree)")
 	cmd.Flags().BoolVar(&opts.Offline, "offline", false, "find secrets by checksum alone: look nothing up (a pre-commit hook)")
 	f.printsTo(cmd, &opts.Printer)
 	return cmd
@@ -133,7 +142,7 @@ func scanRun(ctx context.Context, opts *ScanOptions) error {
 		}
 		opts.Detectors = scan.DefaultDetectors(tokens)
 	}
-	hits, err := scanTargets(ctx, opts, targets)
+	hits, unread, err := scanTargets(ctx, opts, targets)
 	if err != nil {
 		return err
 	}
@@ -142,10 +151,11 @@ func scanRun(ctx context.Context, opts *ScanOptions) error {
 		findings[i] = &keys.Finding{File: h.File, Line: h.Line, LeakResult: keys.LeakResult{Start: keys.SecretStart(h.Secret)}}
 		describeHit(findings[i], h)
 	}
+	// A lookup that fails (a server down: exit 6) still prints where the
+	// secrets are, with what batches before it learned.
+	var lookupErr error
 	if svc != nil && len(hits) > 0 {
-		if err := lookUpHits(ctx, svc, opts.Disable, hits, findings); err != nil {
-			return err
-		}
+		lookupErr = lookUpHits(ctx, svc, opts.Disable, hits, findings)
 	}
 	l := opts.Printer.Findings(opts.IO.Out)
 	for _, f := range findings {
@@ -156,11 +166,26 @@ func scanRun(ctx context.Context, opts *ScanOptions) error {
 	if err := l.Close(); err != nil {
 		return err
 	}
+	if lookupErr != nil {
+		return lookupErr
+	}
+	// A file not read is a scan not done: a CI job must not pass on it.
+	// What was found still says exit 1; without a finding, exit 2.
+	incomplete := ""
+	if unread > 0 {
+		incomplete = fmt.Sprintf("%d file(s) could not be read (above): the scan is incomplete", unread)
+	}
 	if len(findings) == 0 {
+		if incomplete != "" {
+			return keys.Errorf(keys.Invalid, "%s", incomplete)
+		}
 		return nil
 	}
 	if opts.Printer.Format().IsTable() {
 		summarize(opts.IO, findings)
+	}
+	if incomplete != "" {
+		fmt.Fprintln(opts.IO.ErrOut, "warning: "+incomplete)
 	}
 	return errSecretsFound
 }
@@ -178,6 +203,11 @@ func tokenDetector(ctx context.Context, svc keys.Service) (*scan.Tokens, error) 
 		return nil, err
 	}
 	set, err := sk.JWKS(ctx)
+	if keys.ErrorCode(err) == keys.Unavailable {
+		// A server down must not hide where secrets are: the scan goes on
+		// with tokens unchecked, and the lookups that follow say exit 6.
+		return scan.UncheckedTokens(), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -195,16 +225,21 @@ func describeHit(f *keys.Finding, h scan.Hit) {
 	}
 }
 
-// scanTargets reads every target, collecting what the detectors find.
-func scanTargets(ctx context.Context, opts *ScanOptions, targets []scan.Target) ([]scan.Hit, error) {
+// scanTargets reads every target, collecting what the detectors find;
+// unread counts the files and folders skipped because they could not be
+// read.
+func scanTargets(ctx context.Context, opts *ScanOptions, targets []scan.Target) (hits []scan.Hit, unread int, err error) {
 	rd := &scan.Reader{Detectors: opts.Detectors}
-	var hits []scan.Hit
 	collect := func(h scan.Hit) { hits = append(hits, h) }
-	warn := func(msg string) { fmt.Fprintln(opts.IO.ErrOut, "warning: "+keys.Redact(msg)) }
+	warn := func(msg string) {
+		unread++
+		fmt.Fprintln(opts.IO.ErrOut, "warning: "+oneLine(keys.Redact(msg)))
+	}
 	for _, t := range targets {
+		t.NoIgnore = opts.NoIgnore
 		if t.Path == scan.Stdin {
 			if _, err := rd.Read(opts.IO.In, scan.Stdin, collect); err != nil {
-				return nil, keys.Errorf(keys.Invalid, "reading standard input: %s", err.Error())
+				return nil, 0, keys.Errorf(keys.Invalid, "reading standard input: %s", err.Error())
 			}
 			continue
 		}
@@ -224,10 +259,10 @@ func scanTargets(ctx context.Context, opts *ScanOptions, targets []scan.Target) 
 			return nil
 		}, warn)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	return hits, nil
+	return hits, unread, nil
 }
 
 // leakBatchBytes keeps one request's body well under the server's 64 KiB.
@@ -313,17 +348,22 @@ func lookUpHits(ctx context.Context, svc keys.Service, disable bool, hits []scan
 // leakSource is "file:line" fit for an audit row: no secret (a file may
 // be named like one), no control characters, bounded.
 func leakSource(file string, line int) string {
-	s := keys.Redact(file)
-	s = strings.Map(func(r rune) rune {
+	s := oneLine(keys.Redact(file))
+	if len(s) > 1000 {
+		s = s[:1000]
+	}
+	return strings.ToValidUTF8(s, "?") + ":" + strconv.Itoa(line)
+}
+
+// oneLine is s with control characters (a newline in a file's name) as
+// '?': a warning or an audit source cannot forge a line of its own.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return '?'
 		}
 		return r
 	}, s)
-	if len(s) > 1000 {
-		s = s[:1000]
-	}
-	return strings.ToValidUTF8(s, "?") + ":" + strconv.Itoa(line)
 }
 
 // summarize tells people, on stderr, what the findings add up to.

@@ -29,7 +29,8 @@ const (
 	// LeakDisabled: the key was valid; this call disabled it and marked
 	// it compromised.
 	LeakDisabled LeakAction = "disabled"
-	// LeakNone: nothing to do: no such key, or it was no longer valid.
+	// LeakNone: nothing to do: no such key, it was no longer valid, or
+	// it is a public key (LeakCompromises).
 	LeakNone LeakAction = "none"
 	// LeakForbidden: the key is valid but the caller may not change it
 	// (admin over the key is needed); it stays as it is.
@@ -133,6 +134,12 @@ func DescribeLeak(p *Principal, k *Key, secret string, res *VerifyResult) *LeakR
 	r.CompromisedAt = k.CompromisedAt
 	return r
 }
+
+// LeakCompromises reports whether a found secret of k compromises it. A
+// public key's secret is meant to be embedded in apps, where anyone sees
+// it: a scanner finding it in a bundle or a public repository is no leak,
+// and disabling it would take every app that embeds it down.
+func LeakCompromises(k *Key) bool { return k.Type != Public }
 
 // Compromise is k disabled and marked compromised at now: what
 // ReportLeaks makes of a valid key whose secret leaked.

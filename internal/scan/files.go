@@ -19,7 +19,10 @@ const Stdin = "-"
 // Target is one path given to scan: standard input, a file, or a folder.
 type Target struct {
 	Path string
-	dir  bool
+	// NoIgnore reads every file of a folder, .gitignore or not: a leaked
+	// copy of a work tree leaked its ignored files (.env) too.
+	NoIgnore bool
+	dir      bool
 }
 
 // Targets checks every path before anything is read: a path that is not
@@ -51,26 +54,51 @@ func Targets(paths []string) ([]Target, error) {
 // folder. Inside a git work tree a folder's files are what git would see
 // (tracked, or untracked and not ignored: .gitignore respected, and git
 // itself decides, rather than a second reading of its rules); elsewhere,
-// or without git, every file under it but those in .git folders. Symbolic
-// links are not followed. A file that cannot be read is reported to warn
-// and skipped.
+// in a folder git ignores, or without git, every file under it but those
+// in .git folders met on the way (one given by name is scanned).
+// Repositories inside the work tree (submodules, or ones never added) are
+// scanned as work trees of their own. Symbolic links inside a folder are not followed; a folder
+// given as a link is the folder it names. A file that cannot be read is
+// reported to warn and skipped.
 func (t Target) Files(ctx context.Context, file func(path string) error, warn func(msg string)) error {
 	if !t.dir {
 		return file(t.Path)
 	}
-	if paths, ok := gitFiles(ctx, t.Path); ok {
+	root := t.Path
+	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		// WalkDir does not descend into a root that is a link; a
+		// trailing separator makes the system resolve it.
+		root += string(filepath.Separator)
+	}
+	var paths []string
+	ok := false
+	if !t.NoIgnore {
+		paths, ok = gitFiles(ctx, root)
+	}
+	if ok {
+		inTree := inTreeCheck(root)
 		for _, p := range paths {
 			fi, err := os.Lstat(p)
-			if err != nil || !fi.Mode().IsRegular() {
-				continue // deleted in the work tree, a link, a submodule
-			}
-			if err := file(p); err != nil {
-				return err
+			switch {
+			case err != nil:
+				continue // deleted in the work tree
+			case !inTree(p):
+				continue // a folder on the way is a link: git would not follow it either
+			case fi.IsDir():
+				// A submodule, or a repository git lists as one
+				// untracked folder: its own files, by its own rules.
+				if err := (Target{Path: p, dir: true}).Files(ctx, file, warn); err != nil {
+					return err
+				}
+			case fi.Mode().IsRegular():
+				if err := file(p); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	}
-	return filepath.WalkDir(t.Path, func(p string, d fs.DirEntry, err error) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			warn("skipped " + p + ": " + fserr.Cause(err).Error())
 			if d != nil && d.IsDir() {
@@ -79,7 +107,7 @@ func (t Target) Files(ctx context.Context, file func(path string) error, warn fu
 			return nil
 		}
 		if d.IsDir() {
-			if d.Name() == ".git" {
+			if d.Name() == ".git" && p != root {
 				return fs.SkipDir
 			}
 			return nil
@@ -91,22 +119,53 @@ func (t Target) Files(ctx context.Context, file func(path string) error, warn fu
 	})
 }
 
+// inTreeCheck returns whether a path git listed under root is there
+// through no link: a tracked file's folder replaced by a link (a leaked
+// repository's tarball can ship one) must not lead the scan to the
+// operator's own files, whose keys --disable would then disable.
+func inTreeCheck(root string) func(p string) bool {
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return func(string) bool { return false }
+	}
+	seen := map[string]bool{}
+	return func(p string) bool {
+		rel, err := filepath.Rel(root, filepath.Dir(p))
+		if err != nil || !filepath.IsLocal(rel) && rel != "." {
+			return false
+		}
+		if ok, done := seen[rel]; done {
+			return ok
+		}
+		real, err := filepath.EvalSymlinks(filepath.Dir(p))
+		ok := err == nil && real == filepath.Join(realRoot, rel)
+		seen[rel] = ok
+		return ok
+	}
+}
+
 // gitFiles lists the files git sees under dir when dir lies in a work
-// tree, as paths joined to dir; ok is false when git is not installed or
-// dir is not in a work tree (then the folder is walked).
+// tree, as paths joined to dir; ok is false when git is not installed,
+// dir is not in a work tree or git ignores dir itself (then the folder is
+// walked).
 func gitFiles(ctx context.Context, dir string) (paths []string, ok bool) {
 	git, err := exec.LookPath("git")
 	if err != nil {
 		return nil, false
 	}
-	inside, err := exec.CommandContext(ctx, git, "-C", dir, "rev-parse", "--is-inside-work-tree").Output()
+	inside, err := gitCommand(ctx, git, dir, "rev-parse", "--is-inside-work-tree").Output()
 	if err != nil || strings.TrimSpace(string(inside)) != "true" {
+		return nil, false
+	}
+	// A folder git ignores, named on purpose (a build's output scanned
+	// before it ships), is walked whole: git would list none of it.
+	if gitCommand(ctx, git, dir, "check-ignore", "-q", ".").Run() == nil {
 		return nil, false
 	}
 	// -c: tracked, -o: untracked, --exclude-standard: but not those
 	// .gitignore, .git/info/exclude or core.excludesFile ignore. Paths
 	// are relative to dir; -z keeps odd names unquoted.
-	out, err := exec.CommandContext(ctx, git, "-C", dir, "ls-files", "-z", "-c", "-o", "--exclude-standard").Output()
+	out, err := gitCommand(ctx, git, dir, "ls-files", "-z", "-c", "-o", "--exclude-standard").Output()
 	if err != nil {
 		return nil, false
 	}
@@ -116,7 +175,17 @@ func gitFiles(ctx context.Context, dir string) (paths []string, ok bool) {
 			continue // a conflicted file is listed once per stage
 		}
 		seen[string(rel)] = true
+		if filepath.Clean(string(rel)) == "." {
+			continue // an empty submodule lists itself as "./"
+		}
 		paths = append(paths, filepath.Join(dir, string(rel)))
 	}
 	return paths, true
+}
+
+// gitCommand is git run in dir, a repository that may well not be ours (a
+// leaked one, a dump): its config must not make git run a command, and
+// core.fsmonitor does, even for ls-files.
+func gitCommand(ctx context.Context, git, dir string, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, git, append([]string{"-c", "core.fsmonitor=false", "-C", dir}, args...)...)
 }

@@ -5,6 +5,9 @@ import (
 	"bytes"
 	"errors"
 	"io"
+
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // Hit is one secret found: where, and the secret itself, which stays in
@@ -48,6 +51,14 @@ func (rd *Reader) Read(r io.Reader, name string, hit func(Hit)) (binary bool, er
 	head, err := br.Peek(binarySniff)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return false, err
+	}
+	if bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff}) {
+		// UTF-16 with a byte-order mark (what Windows tools write) is
+		// text, its NUL bytes notwithstanding: read it as UTF-8.
+		br = bufio.NewReaderSize(transform.NewReader(br, unicode.BOMOverride(unicode.UTF8.NewDecoder())), pieceSize)
+		if head, err = br.Peek(binarySniff); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+			return false, err
+		}
 	}
 	if bytes.IndexByte(head, 0) >= 0 {
 		return true, nil

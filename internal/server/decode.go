@@ -72,9 +72,10 @@ func bodyError(err error) error {
 		return keys.Errorf(keys.Invalid, "invalid JSON body: it ends too early")
 	}
 	// DisallowUnknownFields and time parsing report plain errors whose text
-	// names the field or a time value; the request's secret fields are
-	// never among them.
-	return keys.Errorf(keys.Invalid, "invalid JSON body: %s", err.Error())
+	// quotes the member's name or the time value: a secret sent there (a
+	// scanner's mangled POST /v1/leaks) is redacted, as clients print the
+	// message.
+	return keys.Errorf(keys.Invalid, "invalid JSON body: %s", keys.Redact(err.Error()))
 }
 
 func jsonKind(goKind string) string {

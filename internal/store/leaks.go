@@ -68,7 +68,7 @@ func (s *Store) ReportLeaks(ctx context.Context, leaks []keys.Leak) ([]*keys.Lea
 			}
 		}
 		for _, f := range order {
-			if !f.res.Valid {
+			if !f.res.Valid || !keys.LeakCompromises(&f.r.Key) {
 				actions[f.r.ID] = keys.LeakNone
 				continue
 			}

@@ -44,6 +44,8 @@ func RunServiceSuite(t *testing.T, open Opener) {
 		{"organizations", testOrgs},
 		{"service accounts", testAccounts},
 		{"leaks: a look-up changes nothing", testCheckLeaks}, {"leaks: a report disables and marks compromised", testReportLeaks}, {"leaks: rolled-out secrets", testRolledOutLeaks},
+		{"leaks: a public key is never disabled", testPublicKeyLeaks},
+		{"leaks: a previous secret reports nothing", testPreviousSecretReportsLeaks},
 	}
 	cases = append(cases, jwtCases()...)
 	cases = append(cases, policyCases...)
