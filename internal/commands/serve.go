@@ -118,6 +118,13 @@ plus N-1 a period.`,
 				if opts.TrustedProxies, err = keys.ParseAllowList(trusted); err != nil {
 					return usageErrorf("--trusted-proxy: %s", keys.ErrorMessage(err))
 				}
+				for _, p := range opts.TrustedProxies {
+					if p.Bits() == 0 {
+						// Maybe meant (a network only the gateways reach), so
+						// not refused; but allow-lists then hold only there.
+						fmt.Fprintf(cmd.ErrOrStderr(), "warning: --trusted-proxy %s trusts every peer: anyone who reaches keyward directly can name an address in X-Forwarded-For and pass keys' IP allow-lists (give the gateways' addresses)\n", p)
+					}
+				}
 			}
 			if opts.RateLimitShare < 1 || opts.RateLimitShare > 1000 {
 				return usageErrorf("--rate-limit-share must be from 1 to 1000 (the number of servers sharing the rate limits)")
