@@ -12,13 +12,12 @@ import (
 // the rightmost address of X-Forwarded-For that is not itself a trusted
 // proxy (each proxy appends the address it was called from, so the
 // entries left of the first untrusted one are whatever that client chose
-// to send), or, without X-Forwarded-For, X-Real-IP; with both, they
-// must agree (agrees). Headers from any
-// other peer are ignored: anyone may send them. The zero Addr is an
-// address that cannot be told (a malformed entry, two X-Real-IP headers,
-// a chain of trusted proxies only, a trusted proxy that sent neither
-// header, headers that disagree), which a key with an allow-list is
-// refused for.
+// to send), or, without X-Forwarded-For, X-Real-IP; with both, they must
+// agree (agrees). Headers from any other peer are ignored: anyone may
+// send them. The zero Addr is an address that cannot be told (a malformed
+// entry, two X-Real-IP headers, a chain of trusted proxies only or an
+// X-Real-IP naming one, a trusted proxy that sent neither header, headers
+// that disagree), which a key with an allow-list is refused for.
 func (s *server) clientAddr(r *http.Request) netip.Addr {
 	peer, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
@@ -41,7 +40,13 @@ func (s *server) clientAddr(r *http.Request) netip.Addr {
 		return a
 	}
 	if len(xr) == 1 {
-		return parseHop(xr[0])
+		// One naming a trusted proxy is a gateway that set it to the
+		// balancer in front of it: not the caller, as with
+		// X-Forwarded-For of trusted hops only.
+		if a := parseHop(xr[0]); !s.trusted(a) {
+			return a
+		}
+		return netip.Addr{}
 	} else if len(xr) > 1 {
 		return netip.Addr{}
 	}

@@ -45,3 +45,28 @@ func TestClientAddrHeadersThatDisagreeNameNoAddress(t *testing.T) {
 		}
 	}
 }
+
+// X-Real-IP alone naming a trusted proxy is a gateway that set it to the
+// load balancer in front of it (nginx without set_real_ip_from): every
+// caller would look like the balancer, and pass a key allowing the
+// balancer's network. Not known, as X-Forwarded-For of trusted hops only
+// is.
+func TestClientAddrXRealIPNamingATrustedProxyIsNotKnown(t *testing.T) {
+	proxies := keys.AllowList{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.0.0.0/8")}
+	for _, tc := range []struct {
+		xr   string
+		want string
+	}{
+		{"10.0.0.7", ""},
+		{"::ffff:10.0.0.7", ""},
+		{"127.0.0.1:4711", ""},
+		{"198.51.100.1", "198.51.100.1"},
+	} {
+		s := &server{opts: Options{TrustedProxies: proxies}, log: slog.New(slog.DiscardHandler)}
+		r := &http.Request{RemoteAddr: "127.0.0.1:5000", Header: http.Header{"X-Real-Ip": {tc.xr}}}
+		got := s.clientAddr(r)
+		if tc.want == "" && got.IsValid() || tc.want != "" && got != netip.MustParseAddr(tc.want) {
+			t.Errorf("X-Real-IP %s: %v, want %q", tc.xr, got, tc.want)
+		}
+	}
+}
