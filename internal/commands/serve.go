@@ -85,8 +85,9 @@ secret.
 Key policies: a key with an IP allow-list verifies only from an address
 in it. On /v1/auth the address is the connection's, or, when the
 connection comes from a --trusted-proxy, the rightmost address of
-X-Forwarded-For that is not a trusted proxy (else X-Real-IP); such
-headers from any other peer are ignored. Rate limits (keys create
+X-Forwarded-For that is not a trusted proxy (else X-Real-IP; with
+both, only if they name the same caller); such headers from any other
+peer are ignored. Rate limits (keys create
 --rate-limit) are counted in this server's memory, exactly; a key past
 its limit is RATE_LIMITED (/v1/auth 429 with Retry-After, or 403 with
 X-Keyward-Code: RATE_LIMITED when asked by ?rate_limited_status=403, for
@@ -116,6 +117,13 @@ plus N-1 a period.`,
 				var err error
 				if opts.TrustedProxies, err = keys.ParseAllowList(trusted); err != nil {
 					return usageErrorf("--trusted-proxy: %s", keys.ErrorMessage(err))
+				}
+				for _, p := range opts.TrustedProxies {
+					if p.Bits() == 0 {
+						// Maybe meant (a network only the gateways reach), so
+						// not refused; but allow-lists then hold only there.
+						fmt.Fprintf(cmd.ErrOrStderr(), "warning: --trusted-proxy %s trusts every peer: anyone who reaches keyward directly can name an address in X-Forwarded-For and pass keys' IP allow-lists (give the gateways' addresses)\n", p)
+					}
 				}
 			}
 			if opts.RateLimitShare < 1 || opts.RateLimitShare > 1000 {

@@ -12,12 +12,12 @@ import (
 // the rightmost address of X-Forwarded-For that is not itself a trusted
 // proxy (each proxy appends the address it was called from, so the
 // entries left of the first untrusted one are whatever that client chose
-// to send), or, without X-Forwarded-For, X-Real-IP. Headers from any
-// other peer are ignored: anyone may send them. The zero Addr is an
-// address that cannot be told (a malformed entry, two X-Real-IP headers,
-// a chain of trusted proxies only, a trusted proxy that sent neither
-// header), which a key with an allow-list is
-// refused for.
+// to send), or, without X-Forwarded-For, X-Real-IP; with both, they must
+// agree (agrees). Headers from any other peer are ignored: anyone may
+// send them. The zero Addr is an address that cannot be told (a malformed
+// entry, two X-Real-IP headers, a chain of trusted proxies only or an
+// X-Real-IP naming one, a trusted proxy that sent neither header, headers
+// that disagree), which a key with an allow-list is refused for.
 func (s *server) clientAddr(r *http.Request) netip.Addr {
 	peer, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
@@ -31,11 +31,22 @@ func (s *server) clientAddr(r *http.Request) netip.Addr {
 		}
 		return addr
 	}
+	xr := r.Header["X-Real-Ip"]
 	if xff := r.Header["X-Forwarded-For"]; len(xff) > 0 {
-		return rightmostUntrusted(xff, s.trusted)
+		a := rightmostUntrusted(xff, s.trusted)
+		if len(xr) > 0 && !s.agrees(a, xr) {
+			return netip.Addr{}
+		}
+		return a
 	}
-	if xr := r.Header["X-Real-Ip"]; len(xr) == 1 {
-		return parseHop(xr[0])
+	if len(xr) == 1 {
+		// One naming a trusted proxy is a gateway that set it to the
+		// balancer in front of it: not the caller, as with
+		// X-Forwarded-For of trusted hops only.
+		if a := parseHop(xr[0]); !s.trusted(a) {
+			return a
+		}
+		return netip.Addr{}
 	} else if len(xr) > 1 {
 		return netip.Addr{}
 	}
@@ -43,6 +54,28 @@ func (s *server) clientAddr(r *http.Request) netip.Addr {
 	// proxy's own would let every caller of a gateway that forgot to
 	// pass the address through a key allowing the gateway's network.
 	return netip.Addr{}
+}
+
+// agrees reports whether X-Real-IP, sent beside X-Forwarded-For, names
+// the address X-Forwarded-For does. A gateway sets one of them and may
+// pass the caller's other one on unchanged (nginx passes every request
+// header unless told otherwise, and `proxy_set_header X-Real-IP
+// $remote_addr` is often its only line; Caddy's forward_auth passes a
+// caller's X-Real-IP): which one the gateway wrote cannot be told, so
+// trusting either would let the caller name its address. An X-Real-IP
+// naming a trusted proxy (a gateway that set it to the load balancer in
+// front of it) claims no client and is left aside.
+func (s *server) agrees(xffAddr netip.Addr, xr []string) bool {
+	ok := false
+	if len(xr) == 1 {
+		a := parseHop(xr[0])
+		ok = a.IsValid() && (a == xffAddr || s.trusted(a))
+	}
+	if !ok && !s.warnedDisagree.Load() && s.warnedDisagree.CompareAndSwap(false, true) {
+		s.log.Warn("a trusted proxy sent X-Forwarded-For and X-Real-IP naming different callers: the caller's address is taken as not known, and keys with an IP allow-list are refused (have the gateway set both, or drop the caller's X-Real-IP or X-Forwarded-For)",
+			"x_forwarded_for", xffAddr.String())
+	}
+	return ok
 }
 
 // trusted reports whether addr is one of the trusted proxies'.

@@ -2,11 +2,13 @@ package server
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -65,7 +67,11 @@ func bodyError(err error) error {
 		return keys.Errorf(keys.Invalid, "invalid JSON body at byte %d: %s", se.Offset, se.Error())
 	case errors.As(err, &te):
 		if te.Field != "" {
-			return keys.Errorf(keys.Invalid, "invalid JSON body: field %q must be %s, not %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+			kind := te.Type.Kind().String()
+			if reflect.PointerTo(te.Type).Implements(textUnmarshaler) {
+				kind = "string" // netip.Addr, keys.RateLimit: structs written as strings
+			}
+			return keys.Errorf(keys.Invalid, "invalid JSON body: field %q must be %s, not %s", te.Field, jsonKind(kind), te.Value)
 		}
 		return keys.Errorf(keys.Invalid, "invalid JSON body: expected an object, got %s", te.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -77,6 +83,8 @@ func bodyError(err error) error {
 	// message.
 	return keys.Errorf(keys.Invalid, "invalid JSON body: %s", keys.Redact(err.Error()))
 }
+
+var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 
 func jsonKind(goKind string) string {
 	switch goKind {

@@ -73,7 +73,8 @@ type server struct {
 	metrics *Metrics // nil: none kept
 	limits  *keyLimiter
 
-	warnedHeaders atomic.Bool // the log said once that an untrusted peer sent X-Forwarded-For
+	warnedHeaders  atomic.Bool // the log said once that an untrusted peer sent X-Forwarded-For
+	warnedDisagree atomic.Bool // the log said once that a trusted proxy's X-Forwarded-For and X-Real-IP disagreed
 }
 
 // handler is the API: the mux behind the request log.

@@ -50,6 +50,7 @@ func RunServiceSuite(t *testing.T, open Opener) {
 	cases = append(cases, jwtCases()...)
 	cases = append(cases, policyCases...)
 	cases = append(cases, integCases()...)
+	cases = append(cases, rpoliciesCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
