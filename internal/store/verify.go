@@ -182,8 +182,17 @@ func (s *Store) writeUse(ctx context.Context, id string, u int64) error {
 }
 
 // evaluate is keys.Evaluate on the stored row: the previous secret's
-// expiry as stored, even once passed.
+// expiry as stored, even once passed. Evaluate reads PreviousExpiresAt
+// only for a previous secret, so the current secret's (every cache hit
+// but a roll's grace) is judged on the row itself, not on a copy of its
+// Key: the result points into it, which made the copy escape, one
+// allocation a verification that grew with every field keys.Key gained
+// (192 → 256 B). Cached rows are never written, and the result's
+// grants, expiry and limit pointed into them already.
 func (r *row) evaluate(prev bool, now time.Time, resource *keys.Resource, role *keys.Role, ip netip.Addr) *keys.VerifyResult {
+	if !prev {
+		return keys.Evaluate(&r.Key, false, now, resource, role, ip)
+	}
 	k := r.Key
 	k.PreviousExpiresAt = r.prevExpiry
 	return keys.Evaluate(&k, prev, now, resource, role, ip)
