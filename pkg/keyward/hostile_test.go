@@ -60,10 +60,7 @@ func serveOnce(t *testing.T, v *Verifier, ctx context.Context, secret string) (*
 // with 200 is a mistake that lasts: read as an outage, FailOpen let every
 // request through for as long as it lasted.
 func TestFailOpenNeverCoversAMisconfiguration(t *testing.T) {
-	secret, err := keys.NewSecret("sk")
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := testSecret(t)
 	for _, c := range []struct {
 		name   string
 		status int
@@ -105,10 +102,7 @@ func TestFailOpenNeverCoversAMisconfiguration(t *testing.T) {
 // policies) must have every use counted by the server; a cached answer
 // let it past its limit for CacheTTL.
 func TestRateLimitedKeysAreNeverCached(t *testing.T) {
-	secret, err := keys.NewSecret("sk")
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := testSecret(t)
 	srv, calls := answering(t, http.StatusOK, nil,
 		`{"valid":true,"code":"VALID","key_id":"key_a","name":"a","org":"/acme","grants":[{"resource":"/acme","role":"viewer"}],`+
 			`"expires_at":null,"rate_limit":{"requests":2,"per":"1m"},"retry_after":null}`)
@@ -138,10 +132,7 @@ func TestRateLimitedKeysAreNeverCached(t *testing.T) {
 // RATE_LIMITED with 429, the seconds to wait in Retry-After and the code
 // in X-Keyward-Code, and IP_NOT_ALLOWED with 403 and X-Keyward-Code.
 func TestPolicyCodesAnswerAsGatewayAuth(t *testing.T) {
-	secret, err := keys.NewSecret("sk")
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := testSecret(t)
 	for _, c := range []struct {
 		body            string
 		status          int
@@ -176,13 +167,10 @@ func TestCallerContextEnding(t *testing.T) {
 			calls.Add(1)
 			return nil, errors.New("unreachable")
 		})}})
-	secret, err := keys.NewSecret("sk")
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := testSecret(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = v.Verify(ctx, secret, "/acme", "")
+	_, err := v.Verify(ctx, secret, "/acme", "")
 	if !errors.Is(err, context.Canceled) || !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Verify with a cancelled context: %v; want context.Canceled (and ErrUnavailable)", err)
 	}
@@ -212,10 +200,7 @@ func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { retur
 // grants of at most 255 bytes); a server answering far more would
 // otherwise have each kept in the cache, CacheSize times over.
 func TestOversizedAnswersAreRefused(t *testing.T) {
-	secret, err := keys.NewSecret("sk")
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := testSecret(t)
 	var grants []string
 	for i := range 1000 {
 		grants = append(grants, fmt.Sprintf(`{"resource":"/acme/%060d","role":"viewer"}`, i))
@@ -233,10 +218,7 @@ func TestOversizedAnswersAreRefused(t *testing.T) {
 // TestErrorsStayShort: whatever a broken server answers, the error (and
 // so each warning logged) stays a line, not the server's megabyte.
 func TestErrorsStayShort(t *testing.T) {
-	secret, err := keys.NewSecret("sk")
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := testSecret(t)
 	long := strings.Repeat("x", 100_000)
 	for _, c := range []struct {
 		status int
@@ -326,10 +308,7 @@ func TestServerURLWithAnEmptyQuery(t *testing.T) {
 func TestSharedCallsAreNoStalerThanTheCache(t *testing.T) {
 	for _, ttl := range []time.Duration{0, time.Second} {
 		synctest.Test(t, func(t *testing.T) {
-			secret, err := keys.NewSecret("sk")
-			if err != nil {
-				t.Fatal(err)
-			}
+			secret := testSecret(t)
 			release := make(chan struct{})
 			var calls atomic.Int64
 			revoked := atomic.Bool{}
@@ -457,10 +436,7 @@ func TestKeysMadeDuringACallWorkAtOnce(t *testing.T) {
 // service. A redirect's Location is named without its query or user
 // info, which can carry tokens of their own.
 func TestTLSMistakesAreNotOutages(t *testing.T) {
-	secret, err := keys.NewSecret("sk")
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := testSecret(t)
 	tlsSrv := httptest.NewUnstartedServer(http.NotFoundHandler())
 	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshakes refused are the test
 	tlsSrv.StartTLS()
