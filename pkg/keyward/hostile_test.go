@@ -196,6 +196,22 @@ type roundTripper func(*http.Request) (*http.Response, error)
 
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
+// scriptedVerifier is a verifier whose server answers its n-th call
+// (from 1) 200 with body(n); body may block, as a slow server does.
+func scriptedVerifier(t *testing.T, ttl time.Duration, body func(n int64) string) *Verifier {
+	t.Helper()
+	var calls atomic.Int64
+	v, err := NewVerifier("http://keys.invalid", Options{CacheTTL: ttl, HTTPClient: &http.Client{
+		Transport: roundTripper(func(*http.Request) (*http.Response, error) {
+			b := body(calls.Add(1))
+			return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(b))}, nil
+		})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 // TestOversizedAnswersAreRefused: a verify answer is a few KiB (32
 // grants of at most 255 bytes); a server answering far more would
 // otherwise have each kept in the cache, CacheSize times over.
@@ -310,22 +326,17 @@ func TestSharedCallsAreNoStalerThanTheCache(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			secret := testSecret(t)
 			release := make(chan struct{})
-			var calls atomic.Int64
 			revoked := atomic.Bool{}
-			v, err := NewVerifier("http://keys.invalid", Options{CacheTTL: ttl, HTTPClient: &http.Client{
-				Transport: roundTripper(func(*http.Request) (*http.Response, error) {
-					body := `{"valid":false,"code":"NOT_FOUND"}`
-					if calls.Add(1) == 1 {
-						<-release // the call in flight while the key is revoked
-						body = `{"valid":true,"code":"VALID"}`
-					} else if !revoked.Load() {
-						t.Error("a second call before the revocation")
-					}
-					return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}, nil
-				})}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := scriptedVerifier(t, ttl, func(n int64) string {
+				if n == 1 {
+					<-release // the call in flight while the key is revoked
+					return `{"valid":true,"code":"VALID"}`
+				}
+				if !revoked.Load() {
+					t.Error("a second call before the revocation")
+				}
+				return `{"valid":false,"code":"NOT_FOUND"}`
+			})
 			first := make(chan *Result, 1)
 			go func() { r, _ := v.Verify(context.Background(), secret, "", ""); first <- r }()
 			synctest.Wait()
@@ -345,15 +356,14 @@ func TestSharedCallsAreNoStalerThanTheCache(t *testing.T) {
 	}
 	// Within CacheTTL the shared answer serves, as the cache would.
 	synctest.Test(t, func(t *testing.T) {
-		secret, _ := keys.NewSecret("sk")
+		secret := testSecret(t)
 		release := make(chan struct{})
 		var calls atomic.Int64
-		v, _ := NewVerifier("http://keys.invalid", Options{CacheTTL: time.Second, HTTPClient: &http.Client{
-			Transport: roundTripper(func(*http.Request) (*http.Response, error) {
-				calls.Add(1)
-				<-release
-				return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{"valid":true,"code":"VALID"}`))}, nil
-			})}})
+		v := scriptedVerifier(t, time.Second, func(int64) string {
+			calls.Add(1)
+			<-release
+			return `{"valid":true,"code":"VALID"}`
+		})
 		done := make(chan bool, 2)
 		go func() { r, _ := v.Verify(context.Background(), secret, "", ""); done <- r != nil && r.Valid }()
 		synctest.Wait()
@@ -372,16 +382,14 @@ func TestSharedCallsAreNoStalerThanTheCache(t *testing.T) {
 // every use: one shared call let a burst pass as one.
 func TestRateLimitedKeysAreNeverShared(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		secret, _ := keys.NewSecret("sk")
+		secret := testSecret(t)
 		release := make(chan struct{})
 		var calls atomic.Int64
-		v, _ := NewVerifier("http://keys.invalid", Options{CacheTTL: time.Hour, HTTPClient: &http.Client{
-			Transport: roundTripper(func(*http.Request) (*http.Response, error) {
-				calls.Add(1)
-				<-release
-				return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(
-					`{"valid":true,"code":"VALID","rate_limit":{"requests":1,"per":"1m"}}`))}, nil
-			})}})
+		v := scriptedVerifier(t, time.Hour, func(int64) string {
+			calls.Add(1)
+			<-release
+			return `{"valid":true,"code":"VALID","rate_limit":{"requests":1,"per":"1m"}}`
+		})
 		done := make(chan bool, 3)
 		for range 3 {
 			go func() { r, _ := v.Verify(context.Background(), secret, "", ""); done <- r != nil && r.Valid }()
@@ -402,18 +410,15 @@ func TestRateLimitedKeysAreNeverShared(t *testing.T) {
 // call that was in flight before the request arrived.
 func TestKeysMadeDuringACallWorkAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		secret, _ := keys.NewSecret("sk")
+		secret := testSecret(t)
 		release := make(chan struct{})
-		var calls atomic.Int64
-		v, _ := NewVerifier("http://keys.invalid", Options{CacheTTL: time.Hour, HTTPClient: &http.Client{
-			Transport: roundTripper(func(*http.Request) (*http.Response, error) {
-				body := `{"valid":true,"code":"VALID"}`
-				if calls.Add(1) == 1 {
-					<-release
-					body = `{"valid":false,"code":"NOT_FOUND"}` // asked before the key was made
-				}
-				return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}, nil
-			})}})
+		v := scriptedVerifier(t, time.Hour, func(n int64) string {
+			if n == 1 {
+				<-release
+				return `{"valid":false,"code":"NOT_FOUND"}` // asked before the key was made
+			}
+			return `{"valid":true,"code":"VALID"}`
+		})
 		first := make(chan *Result, 1)
 		go func() { r, _ := v.Verify(context.Background(), secret, "", ""); first <- r }()
 		synctest.Wait()
