@@ -53,24 +53,13 @@ Without --resource, the profile's default_resource is used.`,
 }
 
 func accountsCreateRun(ctx context.Context, opts *AccountsCreateOptions) error {
-	resources := opts.Resources
-	if len(resources) == 0 {
-		s, err := opts.Settings()
-		if err != nil {
-			return err
-		}
-		if s.DefaultResource == "" {
-			return keys.Errorf(keys.Invalid, "--resource is required (or set default_resource in the profile)")
-		}
-		resources = []string{s.DefaultResource}
+	resources, err := orDefaultResource(opts.Resources, opts.Settings)
+	if err != nil {
+		return err
 	}
 	req := keys.CreateAccountRequest{Name: opts.Name}
-	for _, r := range resources {
-		res, err := keys.ParseResource(r)
-		if err != nil {
-			return err
-		}
-		req.Grants = append(req.Grants, keys.Grant{Resource: res, Role: opts.Role})
+	if req.Grants, err = grantsOn(resources, opts.Role); err != nil {
+		return err
 	}
 	svc, err := opts.Service()
 	if err != nil {

@@ -40,9 +40,7 @@ func NewCmdAccountsGrant(f *Factory, runF func(*AccountsGrantOptions) error) *co
 			return accountsGrantRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().Var(&opts.Role, "role", "role on RESOURCE: "+keys.RoleChoices+"; a new grant is viewer, an existing one keeps its role")
-	cmd.Flags().Lookup("role").DefValue = "" // "none" would read as a role
-	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
+	roleFlag(cmd, &opts.Role)
 	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
@@ -79,22 +77,9 @@ func accountsUngrantRun(ctx context.Context, opts *AccountsGrantOptions) error {
 	})
 }
 
-// changeAccountGrant is grant's and ungrant's one path, as changeGrant is
-// for keys.
+// changeAccountGrant is grant's and ungrant's one path for accounts.
 func changeAccountGrant(opts *AccountsGrantOptions, change func(keys.Service, keys.Resource) (*keys.Account, error)) error {
-	r, err := keys.ParseResource(opts.Resource)
-	if err != nil {
-		return err
-	}
-	svc, err := opts.Service()
-	if err != nil {
-		return err
-	}
-	a, err := change(svc, r)
-	if err != nil {
-		return err
-	}
-	return opts.Printer.Account(opts.IO.Out, a)
+	return applyGrantChange(opts.Resource, opts.Service, change, func(a *keys.Account) error { return opts.Printer.Account(opts.IO.Out, a) })
 }
 
 // completeAccountGrants completes the resources an account holds grants on.

@@ -53,14 +53,7 @@ func TestAccountsUsageErrors(t *testing.T) {
 		"keys create k --account ci --role editor",
 		"keys create k --account ''",
 	} {
-		r := c.run(line)
-		if r.code != ExitUsage {
-			t.Errorf("keyward %s: exit %d (want 2), stderr %q", line, r.code, r.err)
-			continue
-		}
-		if strings.Count(r.err, "\n") != 1 || !strings.HasPrefix(r.err, "error: ") || r.out != "" {
-			t.Errorf("keyward %s: not one error line: out %q err %q", line, r.out, r.err)
-		}
+		c.usageError(line)
 	}
 }
 

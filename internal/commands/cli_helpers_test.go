@@ -114,6 +114,23 @@ func (c *cliTest) ok(line string) string {
 	return r.out
 }
 
+// usageError runs line and fails the test unless it is a usage error:
+// exit 2, one "error: " line on stderr, nothing on stdout.
+func (c *cliTest) usageError(line string) {
+	c.t.Helper()
+	r := c.run(line)
+	if r.code != ExitUsage {
+		c.t.Errorf("keyward %s: exit %d (want 2), stderr %q", line, r.code, r.err)
+		return
+	}
+	if strings.Count(r.err, "\n") != 1 || !strings.HasPrefix(r.err, "error: ") || strings.Contains(r.err, "goroutine") {
+		c.t.Errorf("keyward %s: stderr is not one error line: %q", line, r.err)
+	}
+	if r.out != "" {
+		c.t.Errorf("keyward %s: stdout %q", line, r.out)
+	}
+}
+
 // create makes a key and returns it with its secret.
 func (c *cliTest) create(line string) *keys.NewSecretKey {
 	c.t.Helper()

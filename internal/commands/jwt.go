@@ -69,6 +69,15 @@ func signingKeysOf(svc keys.Service) (keys.SigningKeys, error) {
 	return nil, keys.Errorf(keys.Invalid, "this backend has no signing keys")
 }
 
+// openSigningKeys opens a command's backend for its signing keys.
+func openSigningKeys(service func() (keys.Service, error)) (keys.SigningKeys, error) {
+	svc, err := service()
+	if err != nil {
+		return nil, err
+	}
+	return signingKeysOf(svc)
+}
+
 // JWKSOptions is everything `jwks` needs; tests fill it directly.
 type JWKSOptions struct {
 	IO      *iostreams.IOStreams
@@ -100,11 +109,7 @@ token stays valid offline until its exp. Give JWT keys a --ttl.`,
 }
 
 func jwksRun(ctx context.Context, opts *JWKSOptions) error {
-	svc, err := opts.Service()
-	if err != nil {
-		return err
-	}
-	sk, err := signingKeysOf(svc)
+	sk, err := openSigningKeys(opts.Service)
 	if err != nil {
 		return err
 	}
@@ -182,11 +187,7 @@ Root admins only (admin on /) on a server.`,
 }
 
 func signingKeysRun(ctx context.Context, opts *SigningKeysOptions) error {
-	svc, err := opts.Service()
-	if err != nil {
-		return err
-	}
-	sk, err := signingKeysOf(svc)
+	sk, err := openSigningKeys(opts.Service)
 	if err != nil {
 		return err
 	}

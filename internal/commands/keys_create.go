@@ -101,21 +101,45 @@ Without --resource, the profile's default_resource is used. With
 	return cmd
 }
 
+// orDefaultResource is the --resource flags given, else the profile's
+// default_resource: what keys and accounts are created with.
+func orDefaultResource(resources []string, settings func() (*config.Settings, error)) ([]string, error) {
+	if len(resources) > 0 {
+		return resources, nil
+	}
+	s, err := settings()
+	if err != nil {
+		return nil, err
+	}
+	if s.DefaultResource == "" {
+		return nil, keys.Errorf(keys.Invalid, "--resource is required (or set default_resource in the profile)")
+	}
+	return []string{s.DefaultResource}, nil
+}
+
+// grantsOn is one grant of role on each resource.
+func grantsOn(resources []string, role keys.Role) ([]keys.Grant, error) {
+	var gs []keys.Grant
+	for _, r := range resources {
+		res, err := keys.ParseResource(r)
+		if err != nil {
+			return nil, err
+		}
+		gs = append(gs, keys.Grant{Resource: res, Role: role})
+	}
+	return gs, nil
+}
+
 func createRun(ctx context.Context, opts *CreateOptions) error {
 	typ, err := keys.ParseKeyType(opts.Type)
 	if err != nil {
 		return err
 	}
 	resources := opts.Resources
-	if len(resources) == 0 && opts.Account == "" {
-		s, err := opts.Settings()
-		if err != nil {
+	if opts.Account == "" { // an account's key holds the account's grants
+		if resources, err = orDefaultResource(resources, opts.Settings); err != nil {
 			return err
 		}
-		if s.DefaultResource == "" {
-			return keys.Errorf(keys.Invalid, "--resource is required (or set default_resource in the profile)")
-		}
-		resources = []string{s.DefaultResource}
 	}
 	format, err := keys.ParseKeyFormat(opts.Format)
 	if err != nil {
@@ -125,12 +149,8 @@ func createRun(ctx context.Context, opts *CreateOptions) error {
 	if opts.AllowedIPs != nil {
 		req.AllowedIPs = *opts.AllowedIPs
 	}
-	for _, r := range resources {
-		res, err := keys.ParseResource(r)
-		if err != nil {
-			return err
-		}
-		req.Grants = append(req.Grants, keys.Grant{Resource: res, Role: opts.Role})
+	if req.Grants, err = grantsOn(resources, opts.Role); err != nil {
+		return err
 	}
 	if opts.ExpiresAt != "" {
 		t, err := keys.ParseExpiresAt(opts.ExpiresAt, opts.Now())

@@ -36,9 +36,7 @@ func NewCmdGrant(f *Factory, runF func(*GrantOptions) error) *cobra.Command {
 			return grantRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().Var(&opts.Role, "role", "role on RESOURCE: "+keys.RoleChoices+"; a new grant is viewer, an existing one keeps its role")
-	cmd.Flags().Lookup("role").DefValue = "" // "none" would read as a role
-	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
+	roleFlag(cmd, &opts.Role)
 	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
@@ -49,22 +47,35 @@ func grantRun(ctx context.Context, opts *GrantOptions) error {
 	})
 }
 
-// changeGrant is grant's and ungrant's one path: the resource from its
-// text, then one call, then the key as it is now.
+// changeGrant is grant's and ungrant's one path for keys.
 func changeGrant(opts *GrantOptions, change func(keys.Service, keys.Resource) (*keys.Key, error)) error {
-	r, err := keys.ParseResource(opts.Resource)
+	return applyGrantChange(opts.Resource, opts.Service, change, func(k *keys.Key) error { return opts.Printer.Key(opts.IO.Out, k) })
+}
+
+// applyGrantChange is the one path of every grant and ungrant, of keys
+// and of accounts: the resource from its text, then one call, then what
+// it changed as it is now.
+func applyGrantChange[T any](resource string, service func() (keys.Service, error), change func(keys.Service, keys.Resource) (T, error), print func(T) error) error {
+	r, err := keys.ParseResource(resource)
 	if err != nil {
 		return err
 	}
-	svc, err := opts.Service()
+	svc, err := service()
 	if err != nil {
 		return err
 	}
-	k, err := change(svc, r)
+	v, err := change(svc, r)
 	if err != nil {
 		return err
 	}
-	return opts.Printer.Key(opts.IO.Out, k)
+	return print(v)
+}
+
+// roleFlag is grant's --role, for keys and accounts alike.
+func roleFlag(cmd *cobra.Command, role *keys.Role) {
+	cmd.Flags().Var(role, "role", "role on RESOURCE: "+keys.RoleChoices+"; a new grant is viewer, an existing one keeps its role")
+	cmd.Flags().Lookup("role").DefValue = "" // "none" would read as a role
+	_ = cmd.RegisterFlagCompletionFunc("role", completeRoles)
 }
 
 func NewCmdUngrant(f *Factory, runF func(*GrantOptions) error) *cobra.Command {

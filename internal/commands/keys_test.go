@@ -98,17 +98,7 @@ func TestNewCmdUsageErrors(t *testing.T) {
 		"audit list --key ''",
 		"audit list --since ''",
 	} {
-		r := c.run(line)
-		if r.code != ExitUsage {
-			t.Errorf("keyward %s: exit %d (want 2), stderr %q", line, r.code, r.err)
-			continue
-		}
-		if strings.Count(r.err, "\n") != 1 || !strings.HasPrefix(r.err, "error: ") || strings.Contains(r.err, "goroutine") {
-			t.Errorf("keyward %s: stderr is not one error line: %q", line, r.err)
-		}
-		if r.out != "" {
-			t.Errorf("keyward %s: stdout %q", line, r.out)
-		}
+		c.usageError(line)
 	}
 }
 

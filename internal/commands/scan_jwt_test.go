@@ -1,43 +1,15 @@
 package commands
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/go-jose/go-jose/v4"
-
 	"github.com/keyward/keyward/internal/keys"
+	"github.com/keyward/keyward/internal/keys/keystest"
 )
-
-// forgeToken is token's header and claims signed by a key keyward never
-// had, under the same kid: a JWT key's shape with a bad signature.
-func forgeToken(t *testing.T, token string) string {
-	t.Helper()
-	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.EdDSA})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: jose.JSONWebKey{Key: priv, KeyID: jws.Signatures[0].Protected.KeyID}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := signer.Sign(jws.UnsafePayloadWithoutVerification())
-	if err != nil {
-		t.Fatal(err)
-	}
-	forged, err := obj.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return forged
-}
 
 // foreignToken is a JWT from some other system (HS256, no kid).
 func foreignToken() string {
@@ -52,7 +24,7 @@ func jwtTree(t *testing.T, live, gone string) string {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "live.env"), "KEYWARD_TOKEN="+live+"\n")
 	writeFile(t, filepath.Join(dir, "gone.yaml"), "# old\ntoken: \""+gone+"\"\n")
-	writeFile(t, filepath.Join(dir, "forged.txt"), "Authorization: Bearer "+forgeToken(t, live)+"\n")
+	writeFile(t, filepath.Join(dir, "forged.txt"), "Authorization: Bearer "+keystest.ForeignSigned(t, live, nil)+"\n")
 	writeFile(t, filepath.Join(dir, "other.txt"), "jwt="+foreignToken()+"\neyJhbGciOiJFZERTQSJ9 eyJ.eyJ.eyJ eyJzdWIiOiJ4In0.e30.AAAA\n")
 	return dir
 }

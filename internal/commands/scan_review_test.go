@@ -40,11 +40,7 @@ func TestScanIncompleteIsNotClean(t *testing.T) {
 // but never hides where the secrets are: the findings are printed
 // without a lookup first.
 func TestScanServerUnreachableStillPrintsFindings(t *testing.T) {
-	dir := t.TempDir()
-	testenv.Isolate(t, dir)
-	secret, _ := keys.NewSecret("sk")
-	file := filepath.Join(dir, "x.env")
-	writeFile(t, file, "A="+secret+"\n")
+	_, secret, file := isolatedLeak(t)
 	t.Setenv("KEYWARD_TOKEN", secret)
 	for _, disable := range []bool{false, true} {
 		args := []string{"--server", "http://127.0.0.1:1", "scan", "-o", "json", file}

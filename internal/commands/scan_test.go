@@ -195,15 +195,26 @@ func TestScanExitCodes(t *testing.T) {
 	}
 }
 
+// isolatedLeak is a file holding a fresh secret, in a folder that is
+// the user's home with no profile and no database.
+func isolatedLeak(t *testing.T) (dir, secret, file string) {
+	t.Helper()
+	dir = t.TempDir()
+	testenv.Isolate(t, dir)
+	secret, err := keys.NewSecret("sk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file = filepath.Join(dir, "x.env")
+	writeFile(t, file, "A="+secret+"\n")
+	return dir, secret, file
+}
+
 // Without --db, --server or a profile, and with no default database, a
 // scan reports what it finds without a lookup and creates nothing;
 // --disable then has nothing to act on (exit 2).
 func TestScanWithoutBackend(t *testing.T) {
-	dir := t.TempDir()
-	testenv.Isolate(t, dir)
-	secret, _ := keys.NewSecret("sk")
-	file := filepath.Join(dir, "x.env")
-	writeFile(t, file, "A="+secret+"\n")
+	dir, secret, file := isolatedLeak(t)
 	run := func(args ...string) (int, string, string) {
 		ios, _, out, errOut := iostreams.Test()
 		code := Run(context.Background(), ios, args)

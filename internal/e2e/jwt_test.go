@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -12,8 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-jose/go-jose/v4"
-
+	"github.com/keyward/keyward/internal/keys/keystest"
 	"github.com/keyward/keyward/internal/testenv"
 )
 
@@ -94,29 +91,7 @@ func tamper(t *testing.T, token string) (altered, foreign string) {
 		t.Fatalf("no org claim in %s", payload)
 	}
 	altered = parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(changed)) + "." + parts[2]
-	var hdr struct {
-		Kid string `json:"kid"`
-	}
-	h, _ := base64.RawURLEncoding.DecodeString(parts[0])
-	if err := json.Unmarshal(h, &hdr); err != nil {
-		t.Fatal(err)
-	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: jose.JSONWebKey{Key: priv, KeyID: hdr.Kid}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := signer.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if foreign, err = obj.CompactSerialize(); err != nil {
-		t.Fatal(err)
-	}
-	return altered, foreign
+	return altered, keystest.ForeignSigned(t, token, payload)
 }
 
 // TestJWTKeysVerifiedByNode: a JWT key made through `keyward serve` is

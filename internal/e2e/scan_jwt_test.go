@@ -1,14 +1,12 @@
 package e2e
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/base64"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/go-jose/go-jose/v4"
+	"github.com/keyward/keyward/internal/keys/keystest"
 )
 
 // TestScanFindsJWTKeysThroughServer: a tree seeded with a live JWT key's
@@ -33,18 +31,7 @@ func TestScanFindsJWTKeysThroughServer(t *testing.T) {
 	live, gone := create("live"), create("gone")
 	kw(root, "keys", "delete", "gone", "--yes").want(t, 0, "delete")
 
-	jws, err := jose.ParseSignedCompact(live.Secret, []jose.SignatureAlgorithm{jose.EdDSA})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: jose.JSONWebKey{Key: priv, KeyID: jws.Signatures[0].Protected.KeyID}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, _ := signer.Sign(jws.UnsafePayloadWithoutVerification())
-	forged, _ := obj.CompactSerialize()
+	forged := keystest.ForeignSigned(t, live.Secret, nil)
 	enc := base64.RawURLEncoding.EncodeToString
 	foreign := enc([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc([]byte(`{"sub":"42"}`)) + "." + enc([]byte(strings.Repeat("k", 32)))
 

@@ -2,12 +2,9 @@ package e2e
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/keyward/keyward/internal/testenv"
 )
 
 // The hook copies the index to a temporary folder; when TMPDIR lies in
@@ -16,33 +13,18 @@ import (
 // was scanned: the secret was committed.
 func TestPreCommitHookWithTMPDIRInsideTheRepository(t *testing.T) {
 	t.Parallel()
-	bin := keywardBinary(t)
-	git := testenv.Command(t, "apt-get install git", "git")
 	dir := t.TempDir()
-	repo := filepath.Join(dir, "repo")
-	tmp := filepath.Join(repo, ".tmp")
+	tmp := filepath.Join(dir, "repo", ".tmp")
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	env := withEnv(isolatedEnv(dir), "KEYWARD="+bin, "TMPDIR="+tmp)
-	gitIn(t, repo, env, "init", "-q")
-	hook, err := os.ReadFile(filepath.Join("..", "..", "examples", "pre-commit", "pre-commit"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(repo, ".git", "hooks", "pre-commit"), hook, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	secret := strings.TrimSpace(kwExec(t, bin, env, "", "--db", filepath.Join(dir, "k.db"), "keys", "create", "ci", "--resource", "/acme", "-q").want(t, 0, "create").stdout)
+	h := newHookRepo(t, dir, "TMPDIR="+tmp)
+	repo, env := h.repo, h.env
 	writeFile(t, filepath.Join(repo, ".gitignore"), ".tmp/\n")
-	writeFile(t, filepath.Join(repo, "deploy.env"), "KEYWARD_TOKEN="+secret+"\n")
+	writeFile(t, filepath.Join(repo, "deploy.env"), "KEYWARD_TOKEN="+h.secret+"\n")
 	gitIn(t, repo, env, "add", ".gitignore", "deploy.env")
-	cmd := exec.Command(git, "commit", "-q", "-m", "leak")
-	cmd.Dir = repo
-	cmd.Env = append(env, "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
-		"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1")
-	out, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "a keyward secret is staged") {
+	out, err := h.commit("leak")
+	if err == nil || !strings.Contains(out, "a keyward secret is staged") {
 		t.Fatalf("a staged secret was committed: %v\n%s", err, out)
 	}
 }
@@ -52,31 +34,8 @@ func TestPreCommitHookWithTMPDIRInsideTheRepository(t *testing.T) {
 // committed unseen.
 func TestPreCommitHookSeesATypeChange(t *testing.T) {
 	t.Parallel()
-	bin := keywardBinary(t)
-	git := testenv.Command(t, "apt-get install git", "git")
-	dir := t.TempDir()
-	repo := filepath.Join(dir, "repo")
-	if err := os.MkdirAll(repo, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	env := withEnv(isolatedEnv(dir), "KEYWARD="+bin)
-	gitIn(t, repo, env, "init", "-q")
-	hook, err := os.ReadFile(filepath.Join("..", "..", "examples", "pre-commit", "pre-commit"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(repo, ".git", "hooks", "pre-commit"), hook, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	commit := func(msg string) (string, error) {
-		cmd := exec.Command(git, "commit", "-q", "-m", msg)
-		cmd.Dir = repo
-		cmd.Env = append(env, "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
-			"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1")
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
-	secret := strings.TrimSpace(kwExec(t, bin, env, "", "--db", filepath.Join(dir, "k.db"), "keys", "create", "ci", "--resource", "/acme", "-q").want(t, 0, "create").stdout)
+	h := newHookRepo(t, t.TempDir())
+	repo, env, secret, commit := h.repo, h.env, h.secret, h.commit
 	writeFile(t, filepath.Join(repo, "shared.env"), "A=1\n")
 	if err := os.Symlink("shared.env", filepath.Join(repo, "deploy.env")); err != nil {
 		t.Fatal(err)

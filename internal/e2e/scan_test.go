@@ -38,18 +38,59 @@ func (f e2eFinding) summary(dir string) string {
 	return filepath.ToSlash(rel) + ":" + strconv.Itoa(f.Line) + " " + s(f.Name) + " " + s(f.Code) + " " + s(f.Action)
 }
 
-func gitIn(t *testing.T, dir string, env []string, args ...string) string {
+// gitCommand runs git in dir with an author and no system config, as a
+// user's own commit would.
+func gitCommand(t *testing.T, dir string, env []string, args ...string) *exec.Cmd {
 	t.Helper()
 	git := testenv.Command(t, "apt-get install git", "git")
 	cmd := exec.Command(git, args...)
 	cmd.Dir = dir
 	cmd.Env = append(env, "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
 		"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1")
-	out, err := cmd.CombinedOutput()
+	return cmd
+}
+
+func gitIn(t *testing.T, dir string, env []string, args ...string) string {
+	t.Helper()
+	out, err := gitCommand(t, dir, env, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("git %v: %v\n%s", args, err, out)
 	}
 	return string(out)
+}
+
+// hookRepo is dir/repo, a git repository with examples/pre-commit as its
+// hook, and a secret made offline: the hook needs no database or server.
+type hookRepo struct {
+	t      *testing.T
+	repo   string
+	env    []string
+	secret string
+}
+
+func newHookRepo(t *testing.T, dir string, env ...string) *hookRepo {
+	t.Helper()
+	bin := keywardBinary(t)
+	h := &hookRepo{t: t, repo: filepath.Join(dir, "repo"), env: withEnv(isolatedEnv(dir), append([]string{"KEYWARD=" + bin}, env...)...)}
+	if err := os.MkdirAll(h.repo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	gitIn(t, h.repo, h.env, "init", "-q")
+	hook, err := os.ReadFile(filepath.Join("..", "..", "examples", "pre-commit", "pre-commit"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(h.repo, ".git", "hooks", "pre-commit"), hook, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h.secret = strings.TrimSpace(kwExec(t, bin, h.env, "", "--db", filepath.Join(dir, "k.db"), "keys", "create", "ci", "--resource", "/acme", "-q").want(t, 0, "create").stdout)
+	return h
+}
+
+// commit runs `git commit`, and with it the hook.
+func (h *hookRepo) commit(msg string) (string, error) {
+	out, err := gitCommand(h.t, h.repo, h.env, "commit", "-q", "-m", msg).CombinedOutput()
+	return string(out), err
 }
 
 func scanFindings(t *testing.T, r kwRun, dir string) []string {
@@ -164,35 +205,8 @@ func TestScanAgainstServer(t *testing.T) {
 // does: a real `git commit` in a repository with the hook installed.
 func TestPreCommitHookBlocksStagedSecret(t *testing.T) {
 	t.Parallel()
-	bin := keywardBinary(t)
-	testenv.Command(t, "apt-get install git", "git")
-	dir := t.TempDir()
-	env := withEnv(isolatedEnv(dir), "KEYWARD="+bin)
-	repo := filepath.Join(dir, "repo")
-	if err := os.MkdirAll(repo, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	gitIn(t, repo, env, "init", "-q")
-	hook, err := os.ReadFile(filepath.Join("..", "..", "examples", "pre-commit", "pre-commit"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(repo, ".git", "hooks", "pre-commit"), hook, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	// A secret made offline: the hook needs no database or server.
-	secret := kwExec(t, bin, env, "", "--db", filepath.Join(dir, "k.db"), "keys", "create", "ci", "--resource", "/acme", "-q").want(t, 0, "create").stdout
-	secret = strings.TrimSpace(secret)
-
-	commit := func(msg string) (string, error) {
-		git := testenv.Command(t, "apt-get install git", "git")
-		cmd := exec.Command(git, "commit", "-q", "-m", msg)
-		cmd.Dir = repo
-		cmd.Env = append(env, "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
-			"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1")
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
+	h := newHookRepo(t, t.TempDir())
+	repo, env, secret, commit := h.repo, h.env, h.secret, h.commit
 
 	writeFile(t, filepath.Join(repo, "README"), "hello\n")
 	gitIn(t, repo, env, "add", "README")

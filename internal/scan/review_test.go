@@ -1,16 +1,11 @@
 package scan
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"unicode/utf16"
-
-	"github.com/keyward/keyward/internal/testenv"
 )
 
 func utf16Bytes(s string, bigEndian bool) string {
@@ -74,14 +69,9 @@ func TestFilesOfAGitFolderGivenByName(t *testing.T) {
 // A repository inside the work tree (a submodule, or one not added) is
 // a folder to git ls-files: its files were never read.
 func TestFilesOfNestedRepositories(t *testing.T) {
-	git := testenv.Command(t, "apt-get install git", "git")
 	run := func(dir string, args ...string) {
 		t.Helper()
-		cmd := exec.Command(git, append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v %s", args, err, out)
-		}
+		gitRun(t, dir, append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
 	}
 	dir := t.TempDir()
 	run(dir, "init", "-q")
@@ -115,14 +105,9 @@ func TestFilesOfNestedRepositories(t *testing.T) {
 // is published), is what was asked for: git listed none of its files,
 // and the scan passed having read nothing.
 func TestFilesOfAnIgnoredFolderGivenByName(t *testing.T) {
-	git := testenv.Command(t, "apt-get install git", "git")
 	dir := t.TempDir()
 	tree(t, dir)
-	cmd := exec.Command(git, "init", "-q")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v %s", err, out)
-	}
+	gitRun(t, dir, "init", "-q")
 	write(t, filepath.Join(dir, "build/sub/more.txt"), "e")
 	if got := strings.Join(files(t, filepath.Join(dir, "build")), " "); got != "out.txt sub/more.txt" {
 		t.Errorf("files = %q", got)
@@ -175,16 +160,11 @@ func TestReadSecretsInContext(t *testing.T) {
 // its .git/config must not run commands. git ls-files ran the command
 // core.fsmonitor names.
 func TestFilesRunNothingARepositoryConfigures(t *testing.T) {
-	git := testenv.Command(t, "apt-get install git", "git")
 	dir := t.TempDir()
 	marker := filepath.Join(t.TempDir(), "ran")
 	write(t, filepath.Join(dir, "app.env"), "a")
 	for _, args := range [][]string{{"init", "-q"}, {"add", "app.env"}, {"config", "core.fsmonitor", "touch '" + marker + "'; false"}} {
-		cmd := exec.Command(git, args...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v %s", args, err, out)
-		}
+		gitRun(t, dir, args...)
 	}
 	if got := strings.Join(files(t, dir), " "); got != "app.env" {
 		t.Errorf("files = %q", got)
@@ -198,17 +178,12 @@ func TestFilesRunNothingARepositoryConfigures(t *testing.T) {
 // tarball can ship one) led the scan out of the tree: to the operator's
 // own files, whose keys scan --disable would then disable.
 func TestFilesNeverLeaveTheTreeThroughALinkedFolder(t *testing.T) {
-	git := testenv.Command(t, "apt-get install git", "git")
 	dir, outside := t.TempDir(), t.TempDir()
 	write(t, filepath.Join(dir, "cfg/x.env"), "a")
 	write(t, filepath.Join(dir, "app.env"), "a")
 	write(t, filepath.Join(outside, "x.env"), "mine")
 	for _, args := range [][]string{{"init", "-q"}, {"add", "cfg/x.env", "app.env"}} {
-		cmd := exec.Command(git, args...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v %s", args, err, out)
-		}
+		gitRun(t, dir, args...)
 	}
 	if err := os.RemoveAll(filepath.Join(dir, "cfg")); err != nil {
 		t.Fatal(err)
@@ -224,29 +199,10 @@ func TestFilesNeverLeaveTheTreeThroughALinkedFolder(t *testing.T) {
 // A leaked copy of a work tree leaked its ignored files too: NoIgnore
 // reads them, as if no git were there (nested .git folders still skipped).
 func TestFilesNoIgnoreReadsIgnoredFiles(t *testing.T) {
-	git := testenv.Command(t, "apt-get install git", "git")
 	dir := t.TempDir()
 	tree(t, dir)
-	cmd := exec.Command(git, "init", "-q")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v %s", err, out)
-	}
-	ts, err := Targets([]string{dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts[0].NoIgnore = true
-	var got []string
-	err = ts[0].Files(context.Background(), func(p string) error {
-		rel, _ := filepath.Rel(dir, p)
-		got = append(got, filepath.ToSlash(rel))
-		return nil
-	}, func(msg string) { t.Log(msg) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(got)
+	gitRun(t, dir, "init", "-q")
+	got := filesOf(t, dir, true)
 	if s := strings.Join(got, " "); s != ".gitignore app.env build/out.txt ignored.env src/deep/x.go" {
 		t.Errorf("files = %q", s)
 	}

@@ -123,12 +123,30 @@ func write(t *testing.T, path, text string) {
 	}
 }
 
+// gitRun runs git in dir, failing the test on an error.
+func gitRun(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	git := testenv.Command(t, "apt-get install git", "git")
+	cmd := exec.Command(git, args...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %v: %v %s", args, err, out)
+	}
+}
+
+// files are the files a scan of dir reads, relative to it and sorted.
 func files(t *testing.T, dir string) []string {
+	t.Helper()
+	return filesOf(t, dir, false)
+}
+
+func filesOf(t *testing.T, dir string, noIgnore bool) []string {
 	t.Helper()
 	ts, err := Targets([]string{dir})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ts[0].NoIgnore = noIgnore
 	var out []string
 	err = ts[0].Files(context.Background(), func(p string) error {
 		rel, _ := filepath.Rel(dir, p)
@@ -154,15 +172,10 @@ func tree(t *testing.T, dir string) {
 }
 
 func TestFilesInAGitWorkTreeRespectGitignore(t *testing.T) {
-	git := testenv.Command(t, "apt-get install git", "git")
 	dir := t.TempDir()
 	tree(t, dir)
 	for _, args := range [][]string{{"init", "-q"}, {"add", "app.env"}} {
-		cmd := exec.Command(git, args...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v %s", args, err, out)
-		}
+		gitRun(t, dir, args...)
 	}
 	// Tracked and untracked-not-ignored; no ignored file, no link, no .git.
 	if got := strings.Join(files(t, dir), " "); got != ".gitignore app.env src/deep/x.go" {

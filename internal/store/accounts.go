@@ -75,14 +75,10 @@ func (t *txn) resolveAccount(ref string) (*keys.Account, error) {
 		return nil, accountNotFound(ref)
 	}
 	var c conds
-	switch org, name, isPath := splitRef(ref); {
-	case keys.IsAccountID(ref):
+	if keys.IsAccountID(ref) {
 		c.add("a.id = " + c.arg(ref))
-	case isPath:
-		c.add("a.org = " + c.arg(org))
-		c.add("a.name = " + c.arg(name))
-	default:
-		c.add("a.name = " + c.arg(ref))
+	} else {
+		c.addName(ref, "a.org", "a.name")
 	}
 	cands, err := t.loadAccounts(c)
 	if err != nil {

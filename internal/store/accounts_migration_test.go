@@ -1,9 +1,6 @@
 package store
 
 import (
-	"database/sql"
-	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -13,34 +10,12 @@ import (
 // and audit rows through 0006, which rebuilds the audit table on SQLite:
 // the same rows and ids, ids going on from them, and a key as before.
 func TestAccountsMigrationKeepsAnOlderDatabase(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "keyward.db")
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open(driverName, "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:4] {
-		if _, err := db.Exec(m.sql); err != nil {
-			t.Fatalf("%s: %v", m.name, err)
-		}
-	}
-	for _, q := range []string{
-		fmt.Sprintf("PRAGMA application_id = %d", applicationID),
-		"PRAGMA user_version = 4",
+	path := olderSQLiteFile(t, 4,
 		`INSERT INTO keys (id, name, org, type, prefix, start, created_at, enabled, meta, created_by, secret_hash)
 			VALUES ('key_0123456789abcdef', 'old', '/acme', 'secret', 'sk', 'sk_abcd', 1700000000, 1, '{}', 'local:x', 'h')`,
 		`INSERT INTO grants (key_id, resource, role) VALUES ('key_0123456789abcdef', '/acme/prod', 2)`,
 		`INSERT INTO audit (id, at, org, actor, action, key_id, key_name, grants, details)
-			VALUES (41, 1700000000, '/acme', 'local:x', 'create', 'key_0123456789abcdef', 'old', '[{"resource":"/acme/prod","role":"editor"}]', '{}')`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
+			VALUES (41, 1700000000, '/acme', 'local:x', 'create', 'key_0123456789abcdef', 'old', '[{"resource":"/acme/prod","role":"editor"}]', '{}')`)
 
 	s, err := Open(ctx, path, Options{})
 	if err != nil {

@@ -186,14 +186,10 @@ func (t *txn) auditKey(ref string) (string, error) {
 		return "", err
 	}
 	var c conds
-	switch org, name, isPath := splitRef(ref); {
-	case keys.IsID(ref):
+	if keys.IsID(ref) {
 		c.add("a.key_id = " + c.arg(ref))
-	case isPath:
-		c.add("a.org = " + c.arg(org))
-		c.add("a.key_name = " + c.arg(name))
-	default:
-		c.add("a.key_name = " + c.arg(ref))
+	} else {
+		c.addName(ref, "a.org", "a.key_name")
 	}
 	if scope := auditScope(t.p, &c); scope != "" {
 		c.add(scope)

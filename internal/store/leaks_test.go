@@ -1,9 +1,7 @@
 package store
 
 import (
-	"database/sql"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -13,20 +11,7 @@ import (
 // the rows of a file made before it (ids, every column) must come through
 // unchanged, and later rows must follow them and may say "compromise".
 func TestMigrationKeepsAuditRows(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "keyward.db")
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open(driverName, "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	qs := []string{fmt.Sprintf("PRAGMA application_id = %d", applicationID)}
-	for _, m := range ms[:4] {
-		qs = append(qs, m.sql)
-	}
-	qs = append(qs, "PRAGMA user_version = 4",
+	path := olderSQLiteFile(t, 4,
 		`INSERT INTO keys (id, name, org, type, prefix, start, created_at, created_by, secret_hash)
 		VALUES ('key_0000000000000001', 'k', '/acme', 'secret', 'sk', 'sk_abcd', 0, 'old', 'h')`,
 		`INSERT INTO grants (key_id, resource, role) VALUES ('key_0000000000000001', '/acme', 1)`,
@@ -34,12 +19,6 @@ func TestMigrationKeepsAuditRows(t *testing.T) {
 		VALUES (7, 100, '/acme', 'local:old', NULL, 'create', 'key_0000000000000001', 'k', '[{"resource":"/acme","role":"viewer"}]', '{"a":1}')`,
 		`INSERT INTO audit (id, at, org, actor, actor_name, action, key_id, key_name, grants, details)
 		VALUES (9, 101, '/acme', 'key_0000000000000002', 'op', 'update', 'key_0000000000000001', 'k', '[]', '{}')`)
-	for _, q := range qs {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
 
 	s, err := Open(ctx, path, Options{})
 	if err != nil {

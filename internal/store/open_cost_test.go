@@ -1,8 +1,6 @@
 package store
 
 import (
-	"database/sql"
-	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -48,24 +46,10 @@ func TestReadOpenConnectsOnlyAReader(t *testing.T) {
 // migrated by a reading command, on the writer: the check on the readers
 // found it behind.
 func TestReadOpenMigratesAnOldFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "keyward.db")
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open(driverName, "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{fmt.Sprintf("PRAGMA application_id = %d", applicationID), ms[0].sql, "PRAGMA user_version = 1",
+	path := olderSQLiteFile(t, 1,
 		`INSERT INTO keys (id, name, org, type, prefix, start, created_at, created_by, secret_hash)
 		VALUES ('key_0000000000000001', 'k', '/acme', 'secret', 'sk', 'sk_abcd', 0, 'old', 'h')`,
-		`INSERT INTO grants (key_id, resource, role) VALUES ('key_0000000000000001', '/acme', 1)`} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
+		`INSERT INTO grants (key_id, resource, role) VALUES ('key_0000000000000001', '/acme', 1)`)
 	s, err := Open(ctx, path, Options{MustExist: true})
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -67,26 +66,7 @@ func checkBackfilled(t *testing.T, s *Store) {
 }
 
 func TestMigration5BackfillsOrgsSQLite(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "keyward.db")
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open(driverName, "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	qs := []string{fmt.Sprintf("PRAGMA application_id = %d", applicationID)}
-	for _, m := range ms[:4] {
-		qs = append(qs, m.sql)
-	}
-	qs = append(append(qs, "PRAGMA user_version = 4"), v4Rows...)
-	for _, q := range qs {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
+	path := olderSQLiteFile(t, 4, v4Rows...)
 	s, err := Open(context.Background(), path, Options{Now: func() time.Time { return time.Unix(1000, 0) }})
 	if err != nil {
 		t.Fatal(err)

@@ -28,6 +28,17 @@ func splitRef(ref string) (org, name string, ok bool) {
 	return org, ref[i+1:], true
 }
 
+// addName adds the conditions of a ref by name: "org/name" on orgCol and
+// nameCol, a bare name on nameCol alone.
+func (c *conds) addName(ref, orgCol, nameCol string) {
+	if org, name, isPath := splitRef(ref); isPath {
+		c.add(orgCol + " = " + c.arg(org))
+		c.add(nameCol + " = " + c.arg(name))
+		return
+	}
+	c.add(nameCol + " = " + c.arg(ref))
+}
+
 // resolve finds the key ref names among the keys t's principal may read:
 // an id, "org/name", or a bare name (a Conflict when visible keys of
 // several organizations share it). A key the principal may not read is
@@ -37,8 +48,7 @@ func (t *txn) resolve(ref string) (*row, error) {
 		return nil, notFound(ref)
 	}
 	var cands []*row
-	switch org, name, isPath := splitRef(ref); {
-	case keys.IsID(ref):
+	if keys.IsID(ref) {
 		r, err := t.loadByID(ref)
 		if err != nil {
 			return nil, err
@@ -46,14 +56,9 @@ func (t *txn) resolve(ref string) (*row, error) {
 		if r != nil {
 			cands = append(cands, r)
 		}
-	default:
+	} else {
 		var c conds
-		if isPath {
-			c.add("k.org = " + c.arg(org))
-		} else {
-			name = ref // a bare name
-		}
-		c.add("k.name = " + c.arg(name))
+		c.addName(ref, "k.org", "k.name")
 		rs, err := t.loadMany(c)
 		if err != nil {
 			return nil, err

@@ -60,10 +60,7 @@ func serveOnce(t *testing.T, v *Verifier, ctx context.Context, secret string) (*
 // with 200 is a mistake that lasts: read as an outage, FailOpen let every
 // request through for as long as it lasted.
 func TestFailOpenNeverCoversAMisconfiguration(t *testing.T) {
-	secret, err := keys.NewSecret("sk")
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := testSecret(t)
 	for _, c := range []struct {
 		name   string
 		status int
@@ -105,10 +102,7 @@ func TestFailOpenNeverCoversAMisconfiguration(t *testing.T) {
 // policies) must have every use counted by the server; a cached answer
 // let it past its limit for CacheTTL.
 func TestRateLimitedKeysAreNeverCached(t *testing.T) {
-	secret, err := keys.NewSecret("sk")
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := testSecret(t)
 	srv, calls := answering(t, http.StatusOK, nil,
 		`{"valid":true,"code":"VALID","key_id":"key_a","name":"a","org":"/acme","grants":[{"resource":"/acme","role":"viewer"}],`+
 			`"expires_at":null,"rate_limit":{"requests":2,"per":"1m"},"retry_after":null}`)
@@ -138,10 +132,7 @@ func TestRateLimitedKeysAreNeverCached(t *testing.T) {
 // RATE_LIMITED with 429, the seconds to wait in Retry-After and the code
 // in X-Keyward-Code, and IP_NOT_ALLOWED with 403 and X-Keyward-Code.
 func TestPolicyCodesAnswerAsGatewayAuth(t *testing.T) {
-	secret, err := keys.NewSecret("sk")
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := testSecret(t)
 	for _, c := range []struct {
 		body            string
 		status          int
@@ -176,13 +167,10 @@ func TestCallerContextEnding(t *testing.T) {
 			calls.Add(1)
 			return nil, errors.New("unreachable")
 		})}})
-	secret, err := keys.NewSecret("sk")
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := testSecret(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = v.Verify(ctx, secret, "/acme", "")
+	_, err := v.Verify(ctx, secret, "/acme", "")
 	if !errors.Is(err, context.Canceled) || !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Verify with a cancelled context: %v; want context.Canceled (and ErrUnavailable)", err)
 	}
@@ -208,14 +196,27 @@ type roundTripper func(*http.Request) (*http.Response, error)
 
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
+// scriptedVerifier is a verifier whose server answers its n-th call
+// (from 1) 200 with body(n); body may block, as a slow server does.
+func scriptedVerifier(t *testing.T, ttl time.Duration, body func(n int64) string) *Verifier {
+	t.Helper()
+	var calls atomic.Int64
+	v, err := NewVerifier("http://keys.invalid", Options{CacheTTL: ttl, HTTPClient: &http.Client{
+		Transport: roundTripper(func(*http.Request) (*http.Response, error) {
+			b := body(calls.Add(1))
+			return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(b))}, nil
+		})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 // TestOversizedAnswersAreRefused: a verify answer is a few KiB (32
 // grants of at most 255 bytes); a server answering far more would
 // otherwise have each kept in the cache, CacheSize times over.
 func TestOversizedAnswersAreRefused(t *testing.T) {
-	secret, err := keys.NewSecret("sk")
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := testSecret(t)
 	var grants []string
 	for i := range 1000 {
 		grants = append(grants, fmt.Sprintf(`{"resource":"/acme/%060d","role":"viewer"}`, i))
@@ -233,10 +234,7 @@ func TestOversizedAnswersAreRefused(t *testing.T) {
 // TestErrorsStayShort: whatever a broken server answers, the error (and
 // so each warning logged) stays a line, not the server's megabyte.
 func TestErrorsStayShort(t *testing.T) {
-	secret, err := keys.NewSecret("sk")
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := testSecret(t)
 	long := strings.Repeat("x", 100_000)
 	for _, c := range []struct {
 		status int
@@ -326,27 +324,19 @@ func TestServerURLWithAnEmptyQuery(t *testing.T) {
 func TestSharedCallsAreNoStalerThanTheCache(t *testing.T) {
 	for _, ttl := range []time.Duration{0, time.Second} {
 		synctest.Test(t, func(t *testing.T) {
-			secret, err := keys.NewSecret("sk")
-			if err != nil {
-				t.Fatal(err)
-			}
+			secret := testSecret(t)
 			release := make(chan struct{})
-			var calls atomic.Int64
 			revoked := atomic.Bool{}
-			v, err := NewVerifier("http://keys.invalid", Options{CacheTTL: ttl, HTTPClient: &http.Client{
-				Transport: roundTripper(func(*http.Request) (*http.Response, error) {
-					body := `{"valid":false,"code":"NOT_FOUND"}`
-					if calls.Add(1) == 1 {
-						<-release // the call in flight while the key is revoked
-						body = `{"valid":true,"code":"VALID"}`
-					} else if !revoked.Load() {
-						t.Error("a second call before the revocation")
-					}
-					return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}, nil
-				})}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := scriptedVerifier(t, ttl, func(n int64) string {
+				if n == 1 {
+					<-release // the call in flight while the key is revoked
+					return `{"valid":true,"code":"VALID"}`
+				}
+				if !revoked.Load() {
+					t.Error("a second call before the revocation")
+				}
+				return `{"valid":false,"code":"NOT_FOUND"}`
+			})
 			first := make(chan *Result, 1)
 			go func() { r, _ := v.Verify(context.Background(), secret, "", ""); first <- r }()
 			synctest.Wait()
@@ -366,15 +356,14 @@ func TestSharedCallsAreNoStalerThanTheCache(t *testing.T) {
 	}
 	// Within CacheTTL the shared answer serves, as the cache would.
 	synctest.Test(t, func(t *testing.T) {
-		secret, _ := keys.NewSecret("sk")
+		secret := testSecret(t)
 		release := make(chan struct{})
 		var calls atomic.Int64
-		v, _ := NewVerifier("http://keys.invalid", Options{CacheTTL: time.Second, HTTPClient: &http.Client{
-			Transport: roundTripper(func(*http.Request) (*http.Response, error) {
-				calls.Add(1)
-				<-release
-				return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{"valid":true,"code":"VALID"}`))}, nil
-			})}})
+		v := scriptedVerifier(t, time.Second, func(int64) string {
+			calls.Add(1)
+			<-release
+			return `{"valid":true,"code":"VALID"}`
+		})
 		done := make(chan bool, 2)
 		go func() { r, _ := v.Verify(context.Background(), secret, "", ""); done <- r != nil && r.Valid }()
 		synctest.Wait()
@@ -393,16 +382,14 @@ func TestSharedCallsAreNoStalerThanTheCache(t *testing.T) {
 // every use: one shared call let a burst pass as one.
 func TestRateLimitedKeysAreNeverShared(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		secret, _ := keys.NewSecret("sk")
+		secret := testSecret(t)
 		release := make(chan struct{})
 		var calls atomic.Int64
-		v, _ := NewVerifier("http://keys.invalid", Options{CacheTTL: time.Hour, HTTPClient: &http.Client{
-			Transport: roundTripper(func(*http.Request) (*http.Response, error) {
-				calls.Add(1)
-				<-release
-				return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(
-					`{"valid":true,"code":"VALID","rate_limit":{"requests":1,"per":"1m"}}`))}, nil
-			})}})
+		v := scriptedVerifier(t, time.Hour, func(int64) string {
+			calls.Add(1)
+			<-release
+			return `{"valid":true,"code":"VALID","rate_limit":{"requests":1,"per":"1m"}}`
+		})
 		done := make(chan bool, 3)
 		for range 3 {
 			go func() { r, _ := v.Verify(context.Background(), secret, "", ""); done <- r != nil && r.Valid }()
@@ -423,18 +410,15 @@ func TestRateLimitedKeysAreNeverShared(t *testing.T) {
 // call that was in flight before the request arrived.
 func TestKeysMadeDuringACallWorkAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		secret, _ := keys.NewSecret("sk")
+		secret := testSecret(t)
 		release := make(chan struct{})
-		var calls atomic.Int64
-		v, _ := NewVerifier("http://keys.invalid", Options{CacheTTL: time.Hour, HTTPClient: &http.Client{
-			Transport: roundTripper(func(*http.Request) (*http.Response, error) {
-				body := `{"valid":true,"code":"VALID"}`
-				if calls.Add(1) == 1 {
-					<-release
-					body = `{"valid":false,"code":"NOT_FOUND"}` // asked before the key was made
-				}
-				return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}, nil
-			})}})
+		v := scriptedVerifier(t, time.Hour, func(n int64) string {
+			if n == 1 {
+				<-release
+				return `{"valid":false,"code":"NOT_FOUND"}` // asked before the key was made
+			}
+			return `{"valid":true,"code":"VALID"}`
+		})
 		first := make(chan *Result, 1)
 		go func() { r, _ := v.Verify(context.Background(), secret, "", ""); first <- r }()
 		synctest.Wait()
@@ -457,10 +441,7 @@ func TestKeysMadeDuringACallWorkAtOnce(t *testing.T) {
 // service. A redirect's Location is named without its query or user
 // info, which can carry tokens of their own.
 func TestTLSMistakesAreNotOutages(t *testing.T) {
-	secret, err := keys.NewSecret("sk")
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := testSecret(t)
 	tlsSrv := httptest.NewUnstartedServer(http.NotFoundHandler())
 	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshakes refused are the test
 	tlsSrv.StartTLS()

@@ -95,10 +95,7 @@ func TestVerifyAgainstRealServer(t *testing.T) {
 	if r := mustVerify(t, v, badChecksum(ci.Secret), "", ""); r.Code != CodeNotFound || r.KeyID != "" {
 		t.Errorf("bad checksum: %+v", r)
 	}
-	other, err := keys.NewSecret("sk")
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := testSecret(t)
 	if r := mustVerify(t, v, other, "", ""); r.Code != CodeNotFound || r.KeyID != "" {
 		t.Errorf("unknown secret: %+v", r)
 	}

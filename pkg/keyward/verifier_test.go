@@ -60,13 +60,20 @@ func newFake(t *testing.T) *fakeServer {
 	return f
 }
 
-// key makes a secret the fake answers VALID for.
-func (f *fakeServer) key(t *testing.T, name string, expires *time.Time) string {
+// testSecret is a fresh keyward secret.
+func testSecret(t *testing.T) string {
 	t.Helper()
 	s, err := keys.NewSecret("sk")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// key makes a secret the fake answers VALID for.
+func (f *fakeServer) key(t *testing.T, name string, expires *time.Time) string {
+	t.Helper()
+	s := testSecret(t)
 	id := "key_" + name
 	org := "/acme"
 	f.mu.Lock()
