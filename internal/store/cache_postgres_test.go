@@ -36,6 +36,27 @@ func waitFor(t *testing.T, w *pgWatch, what string, cond func() bool) {
 	}
 }
 
+// servedFromCache checks that verifying secret answers want, and that
+// some verification of it is answered from the cache without a fill. The
+// cache is trusted only within a lease its listener renews every 25ms; on
+// a loaded machine a ping can answer late and a lookup then rightly reads
+// the database (two tests failed that way under load), so this tries a
+// few times: a cache that is never used still fails.
+func servedFromCache(t *testing.T, s *Store, c *verifyCache, secret string, want keys.VerifyCode) {
+	t.Helper()
+	for try := 0; try < 100; try++ {
+		fills := c.fills.Load()
+		if got := code(t, s, secret); got != want {
+			t.Fatalf("verification %s, want %s", got, want)
+		}
+		if c.fills.Load() == fills {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("100 verifications of one secret, none from the cache")
+}
+
 // TestPostgresCachedReplicasHearChanges: two stores on one database, both
 // caching. A change through one is seen by its own next verification at
 // once, and by the other's once its notification has arrived; use
@@ -63,10 +84,7 @@ func TestPostgresCachedReplicasHearChanges(t *testing.T) {
 		if got := code(t, s, k.Secret); got != want {
 			t.Fatalf("%s, want %s", got, want)
 		}
-		fills := c.fills.Load()
-		if got := code(t, s, k.Secret); got != want || c.fills.Load() != fills {
-			t.Fatalf("second verification %s (want %s), %d fills: not from the cache", got, want, c.fills.Load()-fills)
-		}
+		servedFromCache(t, s, c, k.Secret, want)
 	}
 	for i, enabled := range []bool{false, true, false} {
 		want := map[bool]keys.VerifyCode{false: keys.CodeDisabled, true: keys.CodeValid}[enabled]
@@ -161,9 +179,6 @@ func TestPostgresLostListenerStopsTheCache(t *testing.T) {
 		if got := code(t, s, k.Secret); got != want {
 			t.Fatalf("round %d, listening again: %s, want %s", round, got, want)
 		}
-		fills := c.fills.Load()
-		if got := code(t, s, k.Secret); got != want || c.fills.Load() != fills {
-			t.Fatalf("round %d: back, but not caching (%s, %d fills)", round, got, c.fills.Load()-fills)
-		}
+		servedFromCache(t, s, c, k.Secret, want)
 	}
 }
