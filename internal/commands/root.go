@@ -29,6 +29,7 @@ Exit codes:
   1  any other error            5  conflict (name taken, ambiguous, last grant)
   2  usage or bad input         6  unavailable (unreachable, 503, locked, keyring)
   3  not found                  7  keys verify: key not valid
+  (scan exits 1 when it finds secrets, 0 when it finds none)
 
 Environment:
   KEYWARD_DB, KEYWARD_SERVER, KEYWARD_PROFILE, KEYWARD_OUTPUT,
@@ -37,12 +38,15 @@ Environment:
   KEYWARD_CONFIG     another config file (as KUBECONFIG)
   NO_COLOR           no colour in tables
   PGPASSWORD         the password of a postgres:// --db (or ~/.pgpass)
+  KEYWARD_SIGNING_KEK, KEYWARD_SIGNING_KEY   JWT keys' key-encryption key, or its file
+  KEYWARD_JWT_ISSUER the iss of JWT keys made with --db (default keyward)
 Precedence: flag > environment > config file > default.
 
 Files:
   $XDG_CONFIG_HOME/keyward/config.yaml   profiles (or $KEYWARD_CONFIG)
   $XDG_DATA_HOME/keyward/keyward.db      the default database (~/.local/share/...)
-  the OS keyring (Secret Service)        tokens: service keyward, user = profile`,
+  the OS keyring (Secret Service)        tokens: service keyward, user = profile
+  <database>.signing-key                 JWT keys' key-encryption key, beside a SQLite file`,
 		Example: `  keyward keys create ci-deploy --resource /acme/prod --role editor --ttl 30d
   printf %s "$SECRET" | keyward keys verify --resource /acme/prod/robot-1
   keyward keys roll ci-deploy --grace 1h --yes -q`,
