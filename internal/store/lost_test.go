@@ -135,7 +135,10 @@ func TestPostgresCrashUnderLoadIsUnavailable(t *testing.T) {
 		t.Fatalf("a call on lost connections: %v (%s), want unavailable", err, keys.ErrorCode(err))
 	default:
 	}
-	if c := code(t, s, k.Secret); c != keys.CodeValid {
+	// The last cut may have broken a pooled connection that the next call
+	// meets (Unavailable, failed 1 CI run in 5): recovery, not the very
+	// next call, is what is promised.
+	if c := codeOnceUp(t, s, k.Secret); c != keys.CodeValid {
 		t.Fatalf("verify after the crashes: %s", c)
 	}
 }

@@ -65,6 +65,25 @@ func code(t *testing.T, s *Store, secret string) keys.VerifyCode {
 	return r.Code
 }
 
+// codeOnceUp is code on a store whose database was just cut or hung: a
+// verification may still meet a connection the cut broke (Unavailable,
+// "try again"), so it tries again, as a gateway would, until an answer
+// comes (or fails after 10s: a bound for a broken test, not a timing
+// under test). Any other error fails at once.
+func codeOnceUp(t *testing.T, s *Store, secret string) keys.VerifyCode {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		r, err := s.Verify(ctx, keys.VerifyRequest{Secret: secret})
+		if err == nil {
+			return r.Code
+		}
+		if keys.ErrorCode(err) != keys.Unavailable || time.Now().After(deadline) {
+			t.Fatalf("verify: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestConcurrentWritersOnOneFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keyward.db")
 	const stores, perStore, goroutines = 4, 50, 2
