@@ -215,7 +215,7 @@ func unseal(aead cipher.AEAD, from, kid, sealed string) (ed25519.PrivateKey, err
 			return ed25519.NewKeyFromSeed(seed), nil
 		}
 	}
-	return nil, keys.Errorf(keys.Invalid, "cannot unseal signing key %s with the key-encryption key from %s: it is not the one it was sealed with; restore that one, or run `keyward signing-keys rotate` to sign with a new key", kid, from)
+	return nil, keys.Errorf(keys.Invalid, "cannot unseal signing key %s with the key-encryption key from %s: it is not the one it was sealed with; give this process the one every other process and replica on this database uses, or run `keyward signing-keys rotate` to sign with a new key (then every replica needs this process's key-encryption key)", kid, from)
 }
 
 // kidOf is a public key's RFC 7638 thumbprint: a kid any JOSE library
