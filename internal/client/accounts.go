@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -21,12 +22,6 @@ func accountPath(ref string, rest ...string) string {
 		p += "/" + r
 	}
 	return p
-}
-
-// accountPage is GET /v1/accounts's answer.
-type accountPage struct {
-	Items      []*keys.Account `json:"items"`
-	NextCursor *string         `json:"next_cursor"`
 }
 
 func (c *Client) CreateAccount(ctx context.Context, req keys.CreateAccountRequest) (*keys.Account, error) {
@@ -48,15 +43,22 @@ func (c *Client) GetAccount(ctx context.Context, ref string) (*keys.Account, err
 	return c.isAccount(&out)
 }
 
-func (c *Client) ListAccounts(ctx context.Context) ([]*keys.Account, error) {
-	var out accountPage
-	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/accounts", out: &out, idempotent: true}); err != nil {
+func (c *Client) ListAccounts(ctx context.Context, f keys.AccountFilter) (*keys.AccountPage, error) {
+	q := url.Values{}
+	if f.Limit != 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	if f.Cursor != "" {
+		q.Set("cursor", f.Cursor)
+	}
+	var out keys.AccountPage
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/accounts", query: q, out: &out, idempotent: true}); err != nil {
 		return nil, err
 	}
 	if out.Items == nil {
 		out.Items = []*keys.Account{}
 	}
-	return out.Items, nil
+	return &out, nil
 }
 
 // DeleteAccount is not retried once sent: a retry after a lost answer

@@ -66,7 +66,7 @@ func completeAccountRefs(cmd *cobra.Command, f *Factory, toComplete string) ([]s
 	}
 	ctx, cancel := completeContext(cmd)
 	defer cancel()
-	as, err := svc.ListAccounts(ctx)
+	as, err := allAccounts(ctx, svc)
 	if err != nil {
 		cobra.CompDebugln("keyward: "+err.Error(), false)
 		return nil, cobra.ShellCompDirectiveNoFileComp

@@ -16,6 +16,7 @@ type AccountsGetOptions struct {
 	Service func() (keys.Service, error)
 	Printer output.Printer
 	Account string // "" for list
+	Limit   int    // list: how many to show, 0 for all
 }
 
 func NewCmdAccountsGet(f *Factory, runF func(*AccountsGetOptions) error) *cobra.Command {
@@ -61,12 +62,17 @@ func NewCmdAccountsList(f *Factory, runF func(*AccountsGetOptions) error) *cobra
   keyward accounts list -o json | jq -r '.[] | select(.key_count == 0) | .name'`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Limit < 0 {
+				return usageErrorf("invalid --limit %d: use 0 (all) or more", opts.Limit)
+			}
 			if runF != nil {
 				return runF(opts)
 			}
 			return accountsListRun(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().IntVar(&opts.Limit, "limit", keys.DefaultPageSize, "how many service accounts to show; 0 for all")
+	noFileFlags(cmd, "limit")
 	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
@@ -76,15 +82,27 @@ func accountsListRun(ctx context.Context, opts *AccountsGetOptions) error {
 	if err != nil {
 		return err
 	}
-	as, err := svc.ListAccounts(ctx)
-	if err != nil {
-		return err
-	}
-	l := opts.Printer.AccountList(opts.IO.Out)
-	for _, a := range as {
-		if err := l.Add(a); err != nil {
-			return err
+	return printPages(opts.IO.ErrOut, "service accounts", opts.Limit, opts.Printer.AccountList(opts.IO.Out), accountPages(ctx, svc))
+}
+
+// accountPages fetches pages of the accounts svc's principal may read,
+// for printPages and eachPage.
+func accountPages(ctx context.Context, svc keys.Service) func(size int, cursor string) ([]*keys.Account, *string, error) {
+	return func(size int, cursor string) ([]*keys.Account, *string, error) {
+		page, err := svc.ListAccounts(ctx, keys.AccountFilter{Limit: size, Cursor: cursor})
+		if err != nil {
+			return nil, nil, err
 		}
+		return page.Items, page.NextCursor, nil
 	}
-	return l.Close()
+}
+
+// allAccounts is every account svc's principal may read.
+func allAccounts(ctx context.Context, svc keys.Service) ([]*keys.Account, error) {
+	var all []*keys.Account
+	_, err := eachPage(0, accountPages(ctx, svc), func(a *keys.Account) error {
+		all = append(all, a)
+		return nil
+	})
+	return all, err
 }

@@ -43,6 +43,7 @@ func TestAccountsUsageErrors(t *testing.T) {
 		"accounts create acc_x --resource /acme",
 		"accounts get",
 		"accounts list extra",
+		"accounts list --limit -1",
 		"accounts delete ci",
 		"accounts grant ci",
 		"accounts grant ci /acme --role boss",
@@ -54,6 +55,26 @@ func TestAccountsUsageErrors(t *testing.T) {
 		"keys create k --account ''",
 	} {
 		c.usageError(line)
+	}
+}
+
+// accounts list pages as keys list does: --limit (default 100, 0 for all)
+// and a line on stderr when more exist than were shown.
+func TestAccountsListLimit(t *testing.T) {
+	c := newCLITest(t)
+	for _, name := range []string{"b", "a", "c"} {
+		c.ok("accounts create " + name + " --resource /acme")
+	}
+	r := c.run("accounts list --limit 2 -o jsonl")
+	if r.code != 0 || strings.Count(r.out, "\n") != 2 || !strings.Contains(r.out, `"name":"a"`) ||
+		!strings.Contains(r.out, `"name":"b"`) || r.err != "showing first 2 service accounts; use --limit 0 for all\n" {
+		t.Fatalf("accounts list --limit 2: %d %q %q", r.code, r.out, r.err)
+	}
+	if r := c.run("accounts list --limit 0 -o jsonl"); r.code != 0 || strings.Count(r.out, "\n") != 3 || r.err != "" {
+		t.Fatalf("accounts list --limit 0: %d %q %q", r.code, r.out, r.err)
+	}
+	if r := c.run("accounts list --limit 3 -o jsonl"); r.code != 0 || strings.Count(r.out, "\n") != 3 || r.err != "" {
+		t.Fatalf("accounts list --limit 3: %d %q %q", r.code, r.out, r.err)
 	}
 }
 

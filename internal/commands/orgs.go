@@ -298,7 +298,7 @@ func orgDeleteRun(ctx context.Context, opts *OrgDeleteOptions) error {
 // orgAccounts counts the service accounts in org: what orgs delete
 // --with-keys takes along besides its keys.
 func orgAccounts(ctx context.Context, svc keys.Service, org string) (int, error) {
-	all, err := svc.ListAccounts(ctx)
+	all, err := allAccounts(ctx, svc)
 	if err != nil {
 		return 0, err
 	}

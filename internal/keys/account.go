@@ -30,14 +30,33 @@ type Account struct {
 type AccountService interface {
 	CreateAccount(ctx context.Context, req CreateAccountRequest) (*Account, error)
 	GetAccount(ctx context.Context, ref string) (*Account, error)
-	// ListAccounts returns every account the principal may read, ordered
-	// by name then id.
-	ListAccounts(ctx context.Context) ([]*Account, error)
+	// ListAccounts returns one page of the accounts the principal may
+	// read, ordered by name then id.
+	ListAccounts(ctx context.Context, f AccountFilter) (*AccountPage, error)
 	// DeleteAccount is a Conflict while keys belong to the account; it
 	// returns the account as it was.
 	DeleteAccount(ctx context.Context, ref string) (*Account, error)
 	GrantAccount(ctx context.Context, ref string, g Grant) (*Account, error)
 	UngrantAccount(ctx context.Context, ref string, r Resource) (*Account, error)
+}
+
+// AccountFilter pages ListAccounts: Limit 1–1000, 0 meaning 100.
+type AccountFilter struct {
+	Limit  int
+	Cursor string
+}
+
+// Normalize checks the page size and gives the default.
+func (f AccountFilter) Normalize() (AccountFilter, error) {
+	var err error
+	f.Limit, err = pageSize(f.Limit)
+	return f, err
+}
+
+// AccountPage is one page of accounts; NextCursor is nil on the last one.
+type AccountPage struct {
+	Items      []*Account `json:"items"`
+	NextCursor *string    `json:"next_cursor"`
 }
 
 // CreateAccountRequest is `accounts create` and POST /v1/accounts.

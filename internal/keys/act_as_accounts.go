@@ -18,12 +18,12 @@ func (s *actingService) GetAccount(ctx context.Context, ref string) (*Account, e
 	return s.svc.GetAccount(ctx, ref)
 }
 
-func (s *actingService) ListAccounts(ctx context.Context) ([]*Account, error) {
+func (s *actingService) ListAccounts(ctx context.Context, f AccountFilter) (*AccountPage, error) {
 	ctx, err := s.ctx(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return s.svc.ListAccounts(ctx)
+	return s.svc.ListAccounts(ctx, f)
 }
 
 func (s *actingService) DeleteAccount(ctx context.Context, ref string) (*Account, error) {

@@ -23,20 +23,20 @@ func (s *server) createAccount(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// listAccounts answers the shape of a key listing, one page: accounts are
-// few, and a cursor can come later without changing it.
 func (s *server) listAccounts(w http.ResponseWriter, r *http.Request) error {
-	if q := newQuery(r); q.err != nil {
+	q := newQuery(r, "limit", "cursor")
+	f := keys.AccountFilter{Limit: q.limit(), Cursor: q.str("cursor")}
+	if q.err != nil {
 		return q.err
 	}
-	as, err := s.b.ListAccounts(r.Context())
+	page, err := s.b.ListAccounts(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	if as == nil {
-		as = []*keys.Account{}
+	if page.Items == nil {
+		page.Items = []*keys.Account{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": as, "next_cursor": nil})
+	writeJSON(w, http.StatusOK, page)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"time"
@@ -156,26 +157,72 @@ func (s *Store) GetAccount(ctx context.Context, ref string) (*keys.Account, erro
 	return out, err
 }
 
-// ListAccounts returns the accounts the principal may read, by name then id.
-func (s *Store) ListAccounts(ctx context.Context) ([]*keys.Account, error) {
-	out := []*keys.Account{}
-	err := s.read(ctx, func(t *txn) error {
+// Account cursors are base64url of "name\nid", the last account of the
+// page, as keys' are.
+func accountCursor(a *keys.Account) *string {
+	c := base64.RawURLEncoding.EncodeToString([]byte(a.Name + "\n" + a.ID))
+	return &c
+}
+
+func parseAccountCursor(c string) (name, id string, err error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		var ok bool
+		if name, id, ok = strings.Cut(string(b), "\n"); ok && keys.IsAccountID(id) && storable(name) {
+			return name, id, nil
+		}
+	}
+	return "", "", keys.Errorf(keys.Invalid, "invalid cursor: pass next_cursor from the previous page unchanged")
+}
+
+// ListAccounts returns one page of the accounts the principal may read,
+// by name then id. The rows are read lazily: the page ends at its
+// limit, whatever CanReadAccount leaves out on the way.
+func (s *Store) ListAccounts(ctx context.Context, f keys.AccountFilter) (*keys.AccountPage, error) {
+	f, err := f.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	var afterName, afterID string
+	if f.Cursor != "" {
+		if afterName, afterID, err = parseAccountCursor(f.Cursor); err != nil {
+			return nil, err
+		}
+	}
+	page := &keys.AccountPage{Items: []*keys.Account{}}
+	err = s.read(ctx, func(t *txn) error {
 		var c conds
 		if cond := visibility(t.p, &c, "a.org", "a.id"); cond != "" {
 			c.add(cond)
 		}
-		all, err := t.loadAccounts(c)
+		if f.Cursor != "" {
+			c.add("(a.name, a.id) > (" + c.arg(afterName) + ", " + c.arg(afterID) + ")")
+		}
+		rows, err := t.query(t.ctx, t.s.accountSelect()+" WHERE "+c.sql()+" ORDER BY a.name, a.id", c.args...)
 		if err != nil {
 			return err
 		}
-		for _, a := range all {
-			if keys.CanReadAccount(t.p, a) {
-				out = append(out, a)
+		defer rows.Close()
+		for rows.Next() {
+			a, err := scanAccount(rows)
+			if err != nil {
+				return err
 			}
+			if !keys.CanReadAccount(t.p, a) {
+				continue
+			}
+			if len(page.Items) == f.Limit {
+				page.NextCursor = accountCursor(page.Items[len(page.Items)-1])
+				break
+			}
+			page.Items = append(page.Items, a)
 		}
-		return nil
+		return rows.Err()
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return page, nil
 }
 
 // DeleteAccount deletes an account that no key belongs to any more.

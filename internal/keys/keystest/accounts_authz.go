@@ -70,7 +70,7 @@ func testAccountTargets(t *testing.T, w *world) {
 		_, err := globex.GetAccount(bg, ref)
 		wantCode(t, err, keys.NotFound)
 	}
-	if as, err := globex.ListAccounts(bg); err != nil || len(as) != 1 || as[0].Name != "vault" {
+	if as, err := globex.ListAccounts(bg, keys.AccountFilter{}); err != nil || len(as.Items) != 1 || as.Items[0].Name != "vault" {
 		t.Errorf("globex lists %+v, %v", as, err)
 	}
 	_, err := globex.GrantAccount(bg, "acme/robots", g("/acme/prod", keys.Admin))

@@ -74,11 +74,33 @@ func testAccountCRUD(t *testing.T, e env) {
 			t.Errorf("create account with %s: %v, want invalid", what, err)
 		}
 	}
-	list, err := e.admin.ListAccounts(bg)
-	ok(t, err)
+	list := listAccounts(t, e.admin, 0)
 	if len(list) != 2 || list[0].Name != "ci" || list[1].Name != "ci" {
 		t.Errorf("list = %+v", list)
 	}
+	// Pages of one walk both accounts named ci (the cursor holds the id
+	// as well as the name) and no other.
+	paged := listAccounts(t, e.admin, 1)
+	if len(paged) != 2 || paged[0].ID != list[0].ID || paged[1].ID != list[1].ID {
+		t.Errorf("list by pages of 1 = %+v, want %+v", paged, list)
+	}
+	for _, bad := range []string{"not a cursor", "Y2kKa2V5X3g"} {
+		_, err := e.admin.ListAccounts(bg, keys.AccountFilter{Cursor: bad})
+		wantCode(t, err, keys.Invalid)
+	}
+	_, err = e.admin.ListAccounts(bg, keys.AccountFilter{Limit: 1001})
+	wantCode(t, err, keys.Invalid)
+}
+
+func listAccounts(t *testing.T, svc keys.Service, limit int) []*keys.Account {
+	t.Helper()
+	return walk(t, "list accounts", limit, func(cursor string) ([]*keys.Account, *string, error) {
+		p, err := svc.ListAccounts(bg, keys.AccountFilter{Limit: limit, Cursor: cursor})
+		if err != nil {
+			return nil, nil, err
+		}
+		return p.Items, p.NextCursor, nil
+	})
 }
 
 func testAccountKeys(t *testing.T, e env) {
