@@ -176,8 +176,7 @@ func parseAccountCursor(c string) (name, id string, err error) {
 }
 
 // ListAccounts returns one page of the accounts the principal may read,
-// by name then id. The rows are read lazily: the page ends at its
-// limit, whatever CanReadAccount leaves out on the way.
+// by name then id.
 func (s *Store) ListAccounts(ctx context.Context, f keys.AccountFilter) (*keys.AccountPage, error) {
 	f, err := f.Normalize()
 	if err != nil {
@@ -191,33 +190,31 @@ func (s *Store) ListAccounts(ctx context.Context, f keys.AccountFilter) (*keys.A
 	}
 	page := &keys.AccountPage{Items: []*keys.Account{}}
 	err = s.read(ctx, func(t *txn) error {
-		var c conds
-		if cond := visibility(t.p, &c, "a.org", "a.id"); cond != "" {
-			c.add(cond)
+		var base conds
+		if cond := visibility(t.p, &base, "a.org", "a.id"); cond != "" {
+			base.add(cond)
 		}
-		if f.Cursor != "" {
-			c.add("(a.name, a.id) > (" + c.arg(afterName) + ", " + c.arg(afterID) + ")")
-		}
-		rows, err := t.query(t.ctx, t.s.accountSelect()+" WHERE "+c.sql()+" ORDER BY a.name, a.id", c.args...)
+		items, more, err := pager[*keys.Account]{
+			limit: f.Limit,
+			query: func(n int) (string, []any) {
+				c := base.clone()
+				if afterID != "" {
+					c.add("(a.name, a.id) > (" + c.arg(afterName) + ", " + c.arg(afterID) + ")")
+				}
+				return t.s.accountSelect() + " WHERE " + c.sql() + " ORDER BY a.name, a.id LIMIT " + c.arg(n), c.args
+			},
+			scan: func(rows *sql.Rows) (*keys.Account, error) { return scanAccount(rows) },
+			seen: func(a *keys.Account) { afterName, afterID = a.Name, a.ID },
+			keep: func(a *keys.Account) bool { return keys.CanReadAccount(t.p, a) },
+		}.read(t)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			a, err := scanAccount(rows)
-			if err != nil {
-				return err
-			}
-			if !keys.CanReadAccount(t.p, a) {
-				continue
-			}
-			if len(page.Items) == f.Limit {
-				page.NextCursor = accountCursor(page.Items[len(page.Items)-1])
-				break
-			}
-			page.Items = append(page.Items, a)
+		page.Items = append(page.Items, items...)
+		if more {
+			page.NextCursor = accountCursor(items[len(items)-1])
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return nil, err
