@@ -71,6 +71,9 @@ func (c *Client) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, er
 	if f.UnusedFor > 0 {
 		q.Set("unused_for", f.UnusedFor.String())
 	}
+	if f.Account != "" {
+		q.Set("account", f.Account)
+	}
 	if f.Limit != 0 {
 		q.Set("limit", strconv.Itoa(f.Limit))
 	}

@@ -33,6 +33,13 @@ account reaches every one of its keys at once.`,
 	return cmd
 }
 
+// accountFlag completes an --account flag's value.
+func accountFlag(f *Factory) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return completeAccountRefs(cmd, f, toComplete)
+	}
+}
+
 // accountArgs completes the ACCOUNT argument (the first), then nothing.
 func accountArgs(f *Factory) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {

@@ -78,6 +78,23 @@ func TestAccountsListLimit(t *testing.T) {
 	}
 }
 
+// keys list --account keeps the account's keys; an unknown account is
+// exit 3, not an empty list.
+func TestKeysListAccount(t *testing.T) {
+	c := newCLITest(t)
+	c.ok("accounts create deployer --resource /acme/prod")
+	c.ok("keys create gh --account deployer -q")
+	c.ok("keys create gl --account acme/deployer -q")
+	c.create("plain --resource /acme/prod")
+	out := c.ok("keys list --account deployer -o jsonl")
+	if strings.Count(out, "\n") != 2 || !strings.Contains(out, `"name":"gh"`) || !strings.Contains(out, `"name":"gl"`) {
+		t.Fatalf("keys list --account deployer:\n%s", out)
+	}
+	if r := c.run("keys list --account nope"); r.code != 3 || !strings.Contains(r.err, `service account "nope" not found`) {
+		t.Fatalf("keys list --account nope: %d %q", r.code, r.err)
+	}
+}
+
 func TestAccountsRulesAsExitCodes(t *testing.T) {
 	c := newCLITest(t)
 	c.ok("accounts create writers --resource /acme/prod --role editor")

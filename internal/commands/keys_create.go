@@ -88,9 +88,7 @@ Without --resource, the profile's default_resource is used. With
 	cmd.Flags().StringVar(&opts.Format, "format", "opaque", "secret format: opaque, or jwt (a signed token services can verify offline; secret keys only)")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the secret")
 	cmd.Flags().StringVar(&opts.Account, "account", "", "make the key one of this service account's: it holds the account's grants")
-	_ = cmd.RegisterFlagCompletionFunc("account", func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		return completeAccountRefs(cmd, f, toComplete)
-	})
+	_ = cmd.RegisterFlagCompletionFunc("account", accountFlag(f))
 	policies.register(cmd, false)
 	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"secret", "public"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"opaque", "jwt"}, cobra.ShellCompDirectiveNoFileComp))

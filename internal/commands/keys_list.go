@@ -23,6 +23,7 @@ type ListOptions struct {
 	Compromised    bool
 	ExpiringWithin keys.Duration
 	UnusedFor      keys.Duration
+	Account        string
 	// Limit is how many keys to show; 0 is all, streamed page by page.
 	Limit int
 }
@@ -36,6 +37,7 @@ func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
 		Short:   "List keys, ordered by name",
 		Example: `  keyward keys list --resource /acme/prod
   keyward keys list --expiring-within 7d -o json | jq -r '.[].name'
+  keyward keys list --account deployer
   keyward keys list --limit 0 -o jsonl`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -57,15 +59,17 @@ func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
 	cmd.Flags().BoolVar(&opts.Compromised, "compromised", false, "only keys whose secret was reported leaked (keyward scan --disable)")
 	cmd.Flags().Var(&expiringWithin, "expiring-within", "only keys expiring within this long, e.g. 7d")
 	cmd.Flags().Var(&unusedFor, "unused-for", "only keys not used for this long (never-used keys count from creation)")
+	cmd.Flags().StringVar(&opts.Account, "account", "", "only the keys of this service account (id, name or org/name)")
 	cmd.Flags().IntVar(&opts.Limit, "limit", keys.DefaultPageSize, "how many keys to show; 0 for all")
 	_ = cmd.RegisterFlagCompletionFunc("resource", completeResources(f))
+	_ = cmd.RegisterFlagCompletionFunc("account", accountFlag(f))
 	noFileFlags(cmd, "expiring-within", "unused-for", "limit")
 	f.printsTo(cmd, &opts.Printer)
 	return cmd
 }
 
 func listRun(ctx context.Context, opts *ListOptions) error {
-	filter := keys.ListFilter{Expired: opts.Expired, ExpiringWithin: opts.ExpiringWithin, UnusedFor: opts.UnusedFor, Compromised: opts.Compromised}
+	filter := keys.ListFilter{Expired: opts.Expired, ExpiringWithin: opts.ExpiringWithin, UnusedFor: opts.UnusedFor, Compromised: opts.Compromised, Account: opts.Account}
 	if opts.Resource != "" {
 		r, err := keys.ParseResource(opts.Resource)
 		if err != nil {

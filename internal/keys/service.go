@@ -130,6 +130,10 @@ type ListFilter struct {
 	// UnusedFor keeps keys not used for this long (a never-used key counts
 	// from its creation).
 	UnusedFor Duration
+	// Account keeps the keys of this service account: an id, a name or
+	// org/name, resolved as GetAccount does (NotFound when the principal
+	// cannot read it).
+	Account string
 	// Limit is the page size: 1–1000, 0 meaning 100.
 	Limit int
 	// Cursor continues from a previous page's NextCursor.

@@ -32,13 +32,14 @@ func (s *server) createKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) listKeys(w http.ResponseWriter, r *http.Request) error {
-	q := newQuery(r, "resource", "expired", "expiring_within", "unused_for", "compromised", "limit", "cursor")
+	q := newQuery(r, "resource", "expired", "expiring_within", "unused_for", "compromised", "account", "limit", "cursor")
 	f := keys.ListFilter{
 		Resource:       q.resource("resource"),
 		Expired:        q.boolean("expired"),
 		ExpiringWithin: q.duration("expiring_within"),
 		UnusedFor:      q.duration("unused_for"),
 		Compromised:    q.boolean("compromised"),
+		Account:        q.str("account"),
 		Limit:          q.limit(),
 		Cursor:         q.str("cursor"),
 	}

@@ -143,12 +143,29 @@ func listFilters(t *txn, f keys.ListFilter) []listFilter {
 			exact: true,
 		})
 	}
+	if f.Account != "" { // an id: listConds resolved the ref
+		id := f.Account
+		fs = append(fs, listFilter{
+			// || '' keeps the column off its index, as + does for
+			// numbers (PostgreSQL has no unary + on text).
+			row:   func(c *conds) string { return "k.account_id || '' = " + c.arg(id) },
+			ids:   func(c *conds) string { return "SELECT id FROM keys WHERE account_id = " + c.arg(id) },
+			exact: true,
+		})
+	}
 	return fs
 }
 
 // listConds narrows a listing to the principal's scope and f's filters,
 // the most selective filter driving (see driveLimit).
 func listConds(t *txn, f keys.ListFilter) (conds, error) {
+	if f.Account != "" {
+		a, err := t.resolveAccount(f.Account)
+		if err != nil {
+			return conds{}, err
+		}
+		f.Account = a.ID
+	}
 	fs := listFilters(t, f)
 	drive, best := -1, driveLimit
 	for i, lf := range fs {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"path"
 	"slices"
 	"testing"
 	"time"
@@ -43,6 +44,15 @@ func listAgrees(t *testing.T, open func(testing.TB, Options) *Store) {
 		}
 		return gs
 	}
+	// Two service accounts in /acme; some /acme keys are theirs.
+	for _, a := range []keys.CreateAccountRequest{
+		{Name: "acc-a", Grants: []keys.Grant{{Resource: "/acme/prod", Role: keys.Editor}}},
+		{Name: "acc-b", Grants: []keys.Grant{{Resource: "/acme/dev/r_2", Role: keys.Viewer}, {Resource: "/acme", Role: keys.Viewer}}},
+	} {
+		if _, err := s.CreateAccount(local(ctx), a); err != nil {
+			t.Fatal(err)
+		}
+	}
 	w := s.on(s.pools.writer)
 	for i := range 80 {
 		org := "/acme"
@@ -53,7 +63,11 @@ func listAgrees(t *testing.T, open func(testing.TB, Options) *Store) {
 		if i%4 == 1 && i > 40 {
 			name = fmt.Sprintf("k%02d", i-41) // a name /globex has too
 		}
-		k, err := s.Create(local(ctx), keys.CreateRequest{Name: name, Grants: grantsIn(org, 1+rng.IntN(3))})
+		req := keys.CreateRequest{Name: name, Grants: grantsIn(org, 1+rng.IntN(3))}
+		if org == "/acme" && i%5 < 2 {
+			req.Grants, req.Account = nil, []string{"acc-a", "acc-b"}[i%5]
+		}
+		k, err := s.Create(local(ctx), req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,12 +121,24 @@ func listAgrees(t *testing.T, open func(testing.TB, Options) *Store) {
 		{UnusedFor: keys.Duration(7 * 24 * time.Hour)},
 		{Resource: res("/acme"), UnusedFor: keys.Duration(24 * time.Hour)},
 		{Resource: res("/acme/prod"), Expired: true},
+		{Account: "acc-a"},
+		{Account: "acme/acc-b", Resource: res("/acme/dev")},
+		{Account: "acc-b", UnusedFor: keys.Duration(7 * 24 * time.Hour)},
 	}
 	defer func(l int) { driveLimit = l }(driveLimit)
 	for _, limit := range []int{0, 1, 3, 1 << 30} {
 		driveLimit = limit
 		for _, p := range principals {
 			for _, f := range filters {
+				pctx := keys.WithPrincipal(ctx, p)
+				// An account the principal cannot read is not found, as
+				// by accounts get.
+				if _, err := s.GetAccount(pctx, f.Account); f.Account != "" && keys.ErrorCode(err) == keys.NotFound {
+					if _, err := s.List(pctx, f); keys.ErrorCode(err) != keys.NotFound {
+						t.Fatalf("%s lists the keys of account %s it cannot read: %v", p.Actor, f.Account, err)
+					}
+					continue
+				}
 				var want []string
 				for _, k := range all {
 					if keys.CanRead(p, k.ID, k.Grants) && matches(k, f, now) {
@@ -120,7 +146,7 @@ func listAgrees(t *testing.T, open func(testing.TB, Options) *Store) {
 					}
 				}
 				var got []string
-				for _, k := range listAll(t, s, keys.WithPrincipal(ctx, p), f) {
+				for _, k := range listAll(t, s, pctx, f) {
 					got = append(got, k.ID)
 				}
 				if !slices.Equal(got, want) {
@@ -185,6 +211,9 @@ func listAll(t *testing.T, s *Store, ctx context.Context, f keys.ListFilter) []*
 
 // matches is f as DESIGN.md defines it, in Go.
 func matches(k *keys.Key, f keys.ListFilter, now time.Time) bool {
+	if f.Account != "" && (k.Account == nil || path.Base(f.Account) != *k.Account) {
+		return false
+	}
 	if f.Resource != nil {
 		under := false
 		for _, g := range k.Grants {

@@ -122,6 +122,23 @@ func testAccountKeys(t *testing.T, e env) {
 	if got, err := e.admin.GetAccount(bg, a.ID); err != nil || got.KeyCount != 2 {
 		t.Errorf("key_count = %+v, %v; want 2", got, err)
 	}
+	// A listing narrowed to the account holds its keys only, by any ref,
+	// a page at a time, with the other filters.
+	createAccount(t, e.admin, "other", g("/acme/dev", keys.Editor))
+	accountKey(t, e.admin, "other-key", "other")
+	for _, ref := range []string{"deployer", "acme/deployer", a.ID} {
+		for _, limit := range []int{0, 1} {
+			got := names(listAll(t, e.admin, keys.ListFilter{Account: ref, Limit: limit}), nil)
+			if !sameStrings(got, []string{"deployer-gh", "deployer-gl"}) {
+				t.Errorf("list --account %s (limit %d) = %q", ref, limit, got)
+			}
+		}
+	}
+	if got := names(listAll(t, e.admin, keys.ListFilter{Account: "deployer", ExpiringWithin: *dur("2h")}), nil); !sameStrings(got, []string{"deployer-gl"}) {
+		t.Errorf("list --account deployer --expiring-within 2h = %q", got)
+	}
+	_, err := e.admin.List(bg, keys.ListFilter{Account: "nope"})
+	wantCode(t, err, keys.NotFound)
 	// Verification answers with the account's grants and names it.
 	r := wantVerify(t, e.admin, k1.Secret, "/acme/prod/x", rolePtr(keys.Editor), keys.CodeValid)
 	if deref(r.Account) != "deployer" || deref(r.KeyID) != k1.ID || deref(r.Name) != "deployer-gh" {
@@ -132,7 +149,7 @@ func testAccountKeys(t *testing.T, e env) {
 		t.Errorf("verify of a key of its own: account %q, want null", *r.Account)
 	}
 	// Either its own grants or its account's, never both.
-	_, err := e.admin.Create(bg, keys.CreateRequest{Name: "both", Account: "deployer", Grants: []keys.Grant{g("/acme/prod", keys.Viewer)}})
+	_, err = e.admin.Create(bg, keys.CreateRequest{Name: "both", Account: "deployer", Grants: []keys.Grant{g("/acme/prod", keys.Viewer)}})
 	wantCode(t, err, keys.Invalid)
 	_, err = e.admin.Create(bg, keys.CreateRequest{Name: "orphan", Account: "nobody"})
 	wantCode(t, err, keys.NotFound)
