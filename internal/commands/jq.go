@@ -25,7 +25,8 @@ type jqFilter struct {
 }
 
 // startJQ compiles expr and points the command's output into a buffer,
-// as JSON. An -o other than json beside --jq is a usage error.
+// as JSON. -o jsonl stays jsonl, its lines filtered one by one as jq
+// filters a stream; -o table (or wide) beside --jq is a usage error.
 func startJQ(f *Factory, cmd *cobra.Command, expr string) (*jqFilter, error) {
 	q, err := gojq.Parse(expr)
 	if err != nil {
@@ -35,11 +36,15 @@ func startJQ(f *Factory, cmd *cobra.Command, expr string) (*jqFilter, error) {
 	if err != nil {
 		return nil, usageErrorf("--jq: %s", err)
 	}
-	if o := cmd.Flags().Lookup(config.FlagOutput); o != nil && o.Changed && o.Value.String() != "json" {
+	o := cmd.Flags().Lookup(config.FlagOutput)
+	explicit := o != nil && o.Changed
+	if explicit && o.Value.String() != "json" && o.Value.String() != "jsonl" {
 		return nil, usageErrorf("--jq works on JSON: drop -o %s", o.Value.String())
 	}
-	if err := cmd.Flags().Set(config.FlagOutput, "json"); err != nil {
-		return nil, err
+	if !explicit {
+		if err := cmd.Flags().Set(config.FlagOutput, "json"); err != nil {
+			return nil, err
+		}
 	}
 	j := &jqFilter{code: code, out: f.IO.Out}
 	f.IO.Out = &j.buf
