@@ -47,6 +47,9 @@ type OrgCreateRequest struct {
 	Name        string  `json:"name"`
 	DefaultType KeyType `json:"default_type,omitempty"`
 	DefaultRole Role    `json:"default_role,omitempty"`
+	// TTL is the default key's lifetime; none when nil. A server's
+	// --max-ttl sets it, as it caps every other key made without one.
+	TTL *Duration `json:"ttl,omitempty"`
 }
 
 // OrgCreated is the answer of CreateOrg: the only time the default key's
@@ -117,6 +120,7 @@ func (req OrgCreateRequest) Normalize() (OrgCreateRequest, CreateRequest, error)
 		Name:   DefaultKeyName,
 		Type:   req.DefaultType,
 		Grants: []Grant{{Resource: Resource(org), Role: req.DefaultRole}},
+		TTL:    req.TTL,
 	}.Normalize()
 	if err != nil {
 		return req, CreateRequest{}, err

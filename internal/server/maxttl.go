@@ -24,6 +24,19 @@ func (s *server) capCreate(req *keys.CreateRequest) error {
 	return s.checkLifetime(req.TTL, req.ExpiresAt)
 }
 
+// capOrg caps an organization's default key as capCreate caps any key.
+func (s *server) capOrg(req *keys.OrgCreateRequest) error {
+	if s.opts.MaxTTL <= 0 {
+		return nil
+	}
+	if req.TTL == nil {
+		d := keys.Duration(s.opts.MaxTTL)
+		req.TTL = &d
+		return nil
+	}
+	return s.checkLifetime(req.TTL, nil)
+}
+
 func (s *server) capUpdate(req *keys.UpdateRequest) error {
 	if s.opts.MaxTTL <= 0 {
 		return nil

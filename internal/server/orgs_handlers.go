@@ -15,6 +15,9 @@ func (s *server) createOrg(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
+	if err := s.capOrg(&req); err != nil {
+		return err
+	}
 	created, err := s.b.CreateOrg(r.Context(), req)
 	if err != nil {
 		return err

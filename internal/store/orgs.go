@@ -96,10 +96,14 @@ func (s *Store) CreateOrg(ctx context.Context, req keys.OrgCreateRequest) (*keys
 		if existing != nil {
 			return keys.Errorf(keys.Conflict, "organization %s already exists", req.Name)
 		}
+		exp, err := keys.Expiry(t.now, keyReq.TTL, nil)
+		if err != nil {
+			return err
+		}
 		k := &keys.Key{
 			ID: keys.NewID(), Name: keyReq.Name, Org: req.Name, Type: keyReq.Type,
 			Start: keys.SecretStart(secret), Grants: keyReq.Grants,
-			CreatedAt: t.now.Truncate(time.Second), Enabled: true,
+			CreatedAt: t.now.Truncate(time.Second), ExpiresAt: exp, Enabled: true,
 			Meta: keyReq.Meta, CreatedBy: t.p.Actor, Default: true, Format: keyReq.Format,
 		}
 		if err := keys.CheckChange(t.p, nil, k); err != nil {
