@@ -156,11 +156,11 @@ func (w *statusWriter) WriteHeader(status int) {
 		switch status {
 		case http.StatusNotFound:
 			w.replace(status, api.NewError(keys.NoRoute,
-				fmt.Sprintf("no such endpoint: %s %s (see /v1/openapi.json)", w.r.Method, w.r.URL.EscapedPath())))
+				fmt.Sprintf("no such endpoint: %s %s (see /v1/openapi.json)", w.r.Method, redactedPath(w.r.URL.EscapedPath()))))
 			return
 		case http.StatusMethodNotAllowed:
 			w.replace(status, api.NewError(keys.Invalid,
-				fmt.Sprintf("method %s is not allowed on %s; allowed: %s", w.r.Method, w.r.URL.EscapedPath(), w.Header().Get("Allow"))))
+				fmt.Sprintf("method %s is not allowed on %s; allowed: %s", w.r.Method, redactedPath(w.r.URL.EscapedPath()), w.Header().Get("Allow"))))
 			return
 		}
 	}
