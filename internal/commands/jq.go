@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 
 	"github.com/itchyny/gojq"
 	"github.com/spf13/cobra"
@@ -25,8 +27,9 @@ type jqFilter struct {
 }
 
 // startJQ compiles expr and points the command's output into a buffer,
-// as JSON. -o jsonl stays jsonl, its lines filtered one by one as jq
-// filters a stream; -o table (or wide) beside --jq is a usage error.
+// as JSON. -o jsonl (or KEYWARD_OUTPUT=jsonl) stays jsonl, its lines
+// filtered one by one as jq filters a stream; -o table (or wide) beside
+// --jq is a usage error, while a table from the environment gives way.
 func startJQ(f *Factory, cmd *cobra.Command, expr string) (*jqFilter, error) {
 	q, err := gojq.Parse(expr)
 	if err != nil {
@@ -41,7 +44,8 @@ func startJQ(f *Factory, cmd *cobra.Command, expr string) (*jqFilter, error) {
 	if explicit && o.Value.String() != "json" && o.Value.String() != "jsonl" {
 		return nil, usageErrorf("--jq works on JSON: drop -o %s", o.Value.String())
 	}
-	if !explicit {
+	fromEnv := strings.EqualFold(os.Getenv(config.EnvName(config.FlagOutput)), "jsonl")
+	if !explicit && !fromEnv {
 		if err := cmd.Flags().Set(config.FlagOutput, "json"); err != nil {
 			return nil, err
 		}

@@ -19,3 +19,20 @@ func TestJQOverJSONLFiltersEachLine(t *testing.T) {
 		t.Errorf("get -o jsonl --jq .name = %q", out)
 	}
 }
+
+// KEYWARD_OUTPUT=jsonl is -o jsonl from the environment: --jq keeps it
+// (and filters each line), as it keeps the flag; a table from the
+// environment still gives way to JSON.
+func TestJQKeepsJSONLFromTheEnvironment(t *testing.T) {
+	c := newCLITest(t)
+	c.create("b --resource /acme")
+	c.create("a --resource /acme/x")
+	t.Setenv("KEYWARD_OUTPUT", "jsonl")
+	if out := c.ok("keys list --jq .name"); out != "a\nb\n" {
+		t.Errorf("KEYWARD_OUTPUT=jsonl list --jq .name = %q", out)
+	}
+	t.Setenv("KEYWARD_OUTPUT", "table")
+	if out := c.ok("keys list --jq .[].name"); out != "a\nb\n" {
+		t.Errorf("KEYWARD_OUTPUT=table list --jq .[].name = %q", out)
+	}
+}
