@@ -13,7 +13,14 @@ import (
 
 // NewCmdRoot is the keyward command tree. It fills whatever f lacks
 // (Settings from the global flags, Service, Printer).
-func NewCmdRoot(f *Factory) *cobra.Command {
+func NewCmdRoot(f *Factory) *cobra.Command { return newCmdRoot(f, nil) }
+
+// newCmdRoot is the tree args run in: the whole of it, or, when args name
+// one of the root's commands (see branchNamed), the root with that one
+// branch alone. Building every command and its flags was a tenth of the
+// page faults of `keyward version`; a command line never reaches the
+// other branches.
+func newCmdRoot(f *Factory, args []string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keyward <command>",
 		Short: "Create, roll, scope and verify API keys",
@@ -100,6 +107,56 @@ Files:
 	}
 	f.fill(cmd.PersistentFlags())
 
+	// The root's commands in the order they are added; groups are made
+	// runnable only to refuse unknown subcommands (below).
+	groups := []*cobra.Command{cmd}
+	group := func(c *cobra.Command) *cobra.Command {
+		groups = append(groups, c)
+		return c
+	}
+	branches := []rootBranch{
+		{"keys", func() *cobra.Command { return group(newCmdKeys(f)) }},
+		{"audit", func() *cobra.Command { return group(newCmdAudit(f)) }},
+		{"version", func() *cobra.Command { return NewCmdVersion(f, nil) }},
+		{"completion", func() *cobra.Command { return NewCmdCompletion(f) }},
+		{"login", func() *cobra.Command { return NewCmdLogin(f, nil) }},
+		{"logout", func() *cobra.Command { return NewCmdLogout(f, nil) }},
+		{"whoami", func() *cobra.Command { return NewCmdWhoami(f, nil) }},
+		{"serve", func() *cobra.Command { return NewCmdServe(f, nil) }},
+		{"backup", func() *cobra.Command { return NewCmdBackup(f, nil) }},
+		{"scan", func() *cobra.Command { return NewCmdScan(f, nil) }},
+		{"jwks", func() *cobra.Command { return NewCmdJWKS(f, nil) }},
+		{"signing-keys", func() *cobra.Command { return NewCmdSigningKeys(f, nil) }},
+		{"profile", func() *cobra.Command { return group(NewCmdProfile(f)) }},
+		{"orgs", func() *cobra.Command { return group(NewCmdOrgs(f)) }},
+		{"accounts", func() *cobra.Command { return group(NewCmdAccounts(f)) }},
+	}
+	only := ""
+	if pruneTree && args != nil {
+		only = branchNamed(args, cmd.PersistentFlags(), branches)
+	}
+	for _, b := range branches {
+		if only == "" || b.name == only {
+			cmd.AddCommand(b.build())
+		}
+	}
+
+	// Group commands show their help; an unknown subcommand is a usage
+	// error (exit 2), not a silent help page.
+	for _, g := range groups {
+		g.Args = groupArgs
+		g.DisableFlagsInUseLine = true
+		g.SuggestionsMinimumDistance = 2
+		g.RunE = func(c *cobra.Command, args []string) error { return c.Help() }
+	}
+	// Groups are runnable only to refuse unknown subcommands: their usage
+	// is "keyward keys [command]" alone. Subcommands inherit the template.
+	cmd.SetUsageTemplate(strings.Replace(cmd.UsageTemplate(), "{{if .Runnable}}\n  {{.UseLine}}{{end}}",
+		"{{if and .Runnable (not .HasAvailableSubCommands)}}\n  {{.UseLine}}{{end}}", 1))
+	return cmd
+}
+
+func newCmdKeys(f *Factory) *cobra.Command {
 	keysCmd := &cobra.Command{
 		Use:   "keys <command>",
 		Short: "Manage API keys",
@@ -115,36 +172,16 @@ Files:
 		NewCmdUngrant(f, nil),
 		NewCmdVerify(f, nil),
 	)
+	return keysCmd
+}
+
+func newCmdAudit(f *Factory) *cobra.Command {
 	auditCmd := &cobra.Command{
 		Use:   "audit <command>",
 		Short: "Read the audit log of key changes",
 	}
 	auditCmd.AddCommand(NewCmdAuditList(f, nil))
-
-	cmd.AddCommand(keysCmd, auditCmd, NewCmdVersion(f, nil), NewCmdCompletion(f))
-	cmd.AddCommand(NewCmdLogin(f, nil), NewCmdLogout(f, nil), NewCmdWhoami(f, nil), NewCmdServe(f, nil))
-	cmd.AddCommand(NewCmdBackup(f, nil))
-	cmd.AddCommand(NewCmdScan(f, nil))
-	cmd.AddCommand(NewCmdJWKS(f, nil), NewCmdSigningKeys(f, nil))
-	profileCmd := NewCmdProfile(f)
-	cmd.AddCommand(profileCmd)
-	accountsCmd := NewCmdAccounts(f)
-	orgsCmd := NewCmdOrgs(f)
-	cmd.AddCommand(orgsCmd, accountsCmd)
-
-	// Group commands show their help; an unknown subcommand is a usage
-	// error (exit 2), not a silent help page.
-	for _, g := range []*cobra.Command{cmd, keysCmd, auditCmd, profileCmd, orgsCmd, accountsCmd} {
-		g.Args = groupArgs
-		g.DisableFlagsInUseLine = true
-		g.SuggestionsMinimumDistance = 2
-		g.RunE = func(c *cobra.Command, args []string) error { return c.Help() }
-	}
-	// Groups are runnable only to refuse unknown subcommands: their usage
-	// is "keyward keys [command]" alone. Subcommands inherit the template.
-	cmd.SetUsageTemplate(strings.Replace(cmd.UsageTemplate(), "{{if .Runnable}}\n  {{.UseLine}}{{end}}",
-		"{{if and .Runnable (not .HasAvailableSubCommands)}}\n  {{.UseLine}}{{end}}", 1))
-	return cmd
+	return auditCmd
 }
 
 func completeProfiles(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
