@@ -114,32 +114,25 @@ Files:
 		groups = append(groups, c)
 		return c
 	}
+	global := cmd.PersistentFlags()
 	branches := []rootBranch{
-		{"keys", func() *cobra.Command { return group(newCmdKeys(f)) }},
-		{"audit", func() *cobra.Command { return group(newCmdAudit(f)) }},
-		{"version", func() *cobra.Command { return NewCmdVersion(f, nil) }},
-		{"completion", func() *cobra.Command { return NewCmdCompletion(f) }},
-		{"login", func() *cobra.Command { return NewCmdLogin(f, nil) }},
-		{"logout", func() *cobra.Command { return NewCmdLogout(f, nil) }},
-		{"whoami", func() *cobra.Command { return NewCmdWhoami(f, nil) }},
-		{"serve", func() *cobra.Command { return NewCmdServe(f, nil) }},
-		{"backup", func() *cobra.Command { return NewCmdBackup(f, nil) }},
-		{"scan", func() *cobra.Command { return NewCmdScan(f, nil) }},
-		{"jwks", func() *cobra.Command { return NewCmdJWKS(f, nil) }},
-		{"signing-keys", func() *cobra.Command { return NewCmdSigningKeys(f, nil) }},
-		{"profile", func() *cobra.Command { return group(NewCmdProfile(f)) }},
-		{"orgs", func() *cobra.Command { return group(NewCmdOrgs(f)) }},
-		{"accounts", func() *cobra.Command { return group(NewCmdAccounts(f)) }},
+		{"keys", func(rest []string) *cobra.Command { return group(newCmdKeys(f, global, rest)) }},
+		{"audit", func([]string) *cobra.Command { return group(newCmdAudit(f)) }},
+		{"version", func([]string) *cobra.Command { return NewCmdVersion(f, nil) }},
+		{"completion", func([]string) *cobra.Command { return NewCmdCompletion(f) }},
+		{"login", func([]string) *cobra.Command { return NewCmdLogin(f, nil) }},
+		{"logout", func([]string) *cobra.Command { return NewCmdLogout(f, nil) }},
+		{"whoami", func([]string) *cobra.Command { return NewCmdWhoami(f, nil) }},
+		{"serve", func([]string) *cobra.Command { return NewCmdServe(f, nil) }},
+		{"backup", func([]string) *cobra.Command { return NewCmdBackup(f, nil) }},
+		{"scan", func([]string) *cobra.Command { return NewCmdScan(f, nil) }},
+		{"jwks", func([]string) *cobra.Command { return NewCmdJWKS(f, nil) }},
+		{"signing-keys", func([]string) *cobra.Command { return NewCmdSigningKeys(f, nil) }},
+		{"profile", func([]string) *cobra.Command { return group(NewCmdProfile(f)) }},
+		{"orgs", func([]string) *cobra.Command { return group(NewCmdOrgs(f)) }},
+		{"accounts", func([]string) *cobra.Command { return group(NewCmdAccounts(f)) }},
 	}
-	only := ""
-	if pruneTree && args != nil {
-		only = branchNamed(args, cmd.PersistentFlags(), branches)
-	}
-	for _, b := range branches {
-		if only == "" || b.name == only {
-			cmd.AddCommand(b.build())
-		}
-	}
+	addBranches(cmd, args, global, branches)
 
 	// Group commands show their help; an unknown subcommand is a usage
 	// error (exit 2), not a silent help page.
@@ -156,22 +149,27 @@ Files:
 	return cmd
 }
 
-func newCmdKeys(f *Factory) *cobra.Command {
+// newCmdKeys is the keys group; with rest (the words after "keys"), only
+// the subcommand they name, as the root's branches (addBranches).
+func newCmdKeys(f *Factory, global *pflag.FlagSet, rest []string) *cobra.Command {
 	keysCmd := &cobra.Command{
 		Use:   "keys <command>",
 		Short: "Manage API keys",
 	}
-	keysCmd.AddCommand(
-		NewCmdCreate(f, nil),
-		NewCmdList(f, nil),
-		NewCmdGet(f, nil),
-		NewCmdUpdate(f, nil),
-		NewCmdRoll(f, nil),
-		NewCmdDelete(f, nil),
-		NewCmdGrant(f, nil),
-		NewCmdUngrant(f, nil),
-		NewCmdVerify(f, nil),
-	)
+	leaf := func(build func() *cobra.Command) func([]string) *cobra.Command {
+		return func([]string) *cobra.Command { return build() }
+	}
+	addBranches(keysCmd, rest, global, []rootBranch{
+		{"create", leaf(func() *cobra.Command { return NewCmdCreate(f, nil) })},
+		{"list", leaf(func() *cobra.Command { return NewCmdList(f, nil) })},
+		{"get", leaf(func() *cobra.Command { return NewCmdGet(f, nil) })},
+		{"update", leaf(func() *cobra.Command { return NewCmdUpdate(f, nil) })},
+		{"roll", leaf(func() *cobra.Command { return NewCmdRoll(f, nil) })},
+		{"delete", leaf(func() *cobra.Command { return NewCmdDelete(f, nil) })},
+		{"grant", leaf(func() *cobra.Command { return NewCmdGrant(f, nil) })},
+		{"ungrant", leaf(func() *cobra.Command { return NewCmdUngrant(f, nil) })},
+		{"verify", leaf(func() *cobra.Command { return NewCmdVerify(f, nil) })},
+	})
 	return keysCmd
 }
 

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/keyward/keyward/internal/iostreams"
 )
 
@@ -38,34 +40,60 @@ func TestBranchNamed(t *testing.T) {
 		{[]string{"--db"}, ""},
 		{[]string{}, ""},
 	} {
-		if got := branchNamed(c.args, fs, branches); got != c.want {
+		got, rest := branchNamed(c.args, fs, branches)
+		if got != c.want {
 			t.Errorf("branchNamed(%q) = %q, want %q", c.args, got, c.want)
+		}
+		if got != "" && !slices.Equal(rest, c.args[len(c.args)-len(rest):]) {
+			t.Errorf("branchNamed(%q): rest %q is not the words after %q", c.args, rest, got)
 		}
 	}
 }
 
-// Every command of the root is a branch that a command line naming it
-// builds alone: the branch table and the commands' names agree.
+// Every command of the root, and of the keys group, is a branch that a
+// command line naming it builds alone: the branch tables and the
+// commands' names agree.
 func TestEveryRootCommandIsABranch(t *testing.T) {
 	ios, _, _, _ := iostreams.Test()
-	var names []string
-	for _, c := range NewCmdRoot(&Factory{IO: ios}).Commands() {
-		names = append(names, c.Name())
-	}
-	if len(names) < 10 {
-		t.Fatalf("the whole tree has %d commands: %q", len(names), names)
-	}
-	for _, name := range names {
-		var got []string
-		for _, c := range newCmdRoot(&Factory{IO: ios}, []string{"--db", "x.db", name, "--help"}).Commands() {
-			got = append(got, c.Name())
+	names := func(c *cobra.Command) []string {
+		var out []string
+		for _, sub := range c.Commands() {
+			out = append(out, sub.Name())
 		}
+		return out
+	}
+	whole := NewCmdRoot(&Factory{IO: ios})
+	all := names(whole)
+	if len(all) < 10 {
+		t.Fatalf("the whole tree has %d commands: %q", len(all), all)
+	}
+	for _, name := range all {
+		got := names(newCmdRoot(&Factory{IO: ios}, []string{"--db", "x.db", name, "--help"}))
 		want := []string{name}
 		if wholeTree[name] {
-			want = names
+			want = all
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: the tree has %q, want %q", name, got, want)
+		}
+	}
+	keysCmd, _, err := whole.Find([]string{"keys"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	allKeys := names(keysCmd)
+	for _, name := range append(allKeys, "") {
+		root := newCmdRoot(&Factory{IO: ios}, []string{"keys", "-o", "json", name})
+		k, _, err := root.Find([]string{"keys"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{name}
+		if name == "" {
+			want = allKeys
+		}
+		if got := names(k); !slices.Equal(got, want) {
+			t.Errorf("keys %s: the keys group has %q, want %q", name, got, want)
 		}
 	}
 }
@@ -78,6 +106,8 @@ func TestPrunedTreeAnswersAsTheWholeTree(t *testing.T) {
 		"--no-headers version", "--jq .version -o json version", "version extra", "version --help",
 		"--help", "-h", "help", "help keys", "--version", "-- version", "--bogus version",
 		"keys", "keys --help", "keys lst", "keys list --help", "keys create --help", "keys get",
+		"keys -o json get", "keys ls --help", "keys rm", "keys help list", "keys --bogus list", "keys -- list",
+		"keys roll --help", "keys grant", "keys ungrant --help", "keys update --help", "keys delete --help",
 		"keys list --limit -1", "keys list -o yaml", "keys list", "keys create ''", "keys verify --help",
 		"list", "lst", "bogus",
 		"audit", "audit list --help", "audit lst",
