@@ -50,7 +50,7 @@ func RunFactory(ctx context.Context, f *Factory, args []string) (code int) {
 			return ExitUsage
 		}
 	}
-	root := NewCmdRoot(f)
+	root := newCmdRoot(f, args)
 	root.SetArgs(args)
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)

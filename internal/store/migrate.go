@@ -26,11 +26,27 @@ type migration struct {
 func migrations() ([]migration, error) { return migrationsIn("migrations") }
 
 func migrationsIn(dir string) ([]migration, error) {
+	out, err := migrationNames(dir)
+	if err != nil {
+		return nil, err
+	}
+	for i, m := range out {
+		b, err := migrationFS.ReadFile(dir + "/" + m.name)
+		if err != nil {
+			return nil, err
+		}
+		out[i].sql = string(b)
+	}
+	return out, nil
+}
+
+// migrationNames lists dir's migrations in order, without their SQL.
+func migrationNames(dir string) ([]migration, error) {
 	entries, err := fs.ReadDir(migrationFS, dir)
 	if err != nil {
 		return nil, err
 	}
-	var out []migration
+	out := make([]migration, 0, len(entries))
 	for _, e := range entries {
 		if e.IsDir() {
 			continue
@@ -40,11 +56,7 @@ func migrationsIn(dir string) ([]migration, error) {
 		if !ok || err != nil || v <= 0 {
 			return nil, fmt.Errorf("migration %s: name must start with a number and _", e.Name())
 		}
-		b, err := migrationFS.ReadFile(dir + "/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
+		out = append(out, migration{version: v, name: e.Name()})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
 	for i, m := range out {
@@ -53,4 +65,13 @@ func migrationsIn(dir string) ([]migration, error) {
 		}
 	}
 	return out, nil
+}
+
+// schemaVersion is the schema version this keyward brings a file to. Every
+// open of an up-to-date file asks it, so it reads the names alone: reading
+// and copying every migration's SQL was three quarters of an open's
+// allocations (BenchmarkOpenRead).
+func schemaVersion() (int, error) {
+	ms, err := migrationNames("migrations")
+	return len(ms), err
 }

@@ -10,8 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/keyward/keyward/internal/keys"
 	"github.com/mattn/go-sqlite3"
+
+	"github.com/keyward/keyward/internal/keys"
 )
 
 // sqliteEngine is a Store on one SQLite file (open.go keeps the file's
@@ -189,7 +190,7 @@ func (s *Store) openSQLitePools(ctx context.Context, abs, path string, busy time
 // version this keyward knows, with one statement that takes no write lock:
 // then its tables are there and nothing is to be migrated.
 func (s *Store) schemaCurrent(ctx context.Context, db *sql.DB) (bool, error) {
-	ms, err := migrations()
+	known, err := schemaVersion()
 	if err != nil {
 		return false, err
 	}
@@ -197,7 +198,7 @@ func (s *Store) schemaCurrent(ctx context.Context, db *sql.DB) (bool, error) {
 	if err := db.QueryRowContext(ctx, "SELECT application_id, user_version FROM pragma_application_id, pragma_user_version").Scan(&appID, &version); err != nil {
 		return false, sqliteErr(err)
 	}
-	return appID == applicationID && version == int64(len(ms)), nil
+	return appID == applicationID && version == int64(known), nil
 }
 
 // driverName is mattn/go-sqlite3. (Memory-mapped reads were tried: a full
