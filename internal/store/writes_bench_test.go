@@ -40,11 +40,14 @@ func BenchmarkWritesPostgres(b *testing.B) {
 	}
 }
 
-// parallel runs op b.N times in all from n goroutines.
+// parallel runs op b.N times in all from n goroutines. It reports the
+// process's CPU time per change beside the rate: on a shared machine the
+// rate swings with the neighbours' load, the CPU time far less.
 func parallel(b *testing.B, n int, op func(i int) error) {
 	b.SetParallelism(max(1, n/runtime.GOMAXPROCS(0)))
 	var next atomic.Int64
 	b.ResetTimer()
+	start := cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if err := op(int(next.Add(1))); err != nil {
@@ -54,6 +57,7 @@ func parallel(b *testing.B, n int, op func(i int) error) {
 		}
 	})
 	b.StopTimer()
+	reportCPU(b, start)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "changes/s")
 }
 
