@@ -10,8 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/keyward/keyward/internal/keys"
 	"github.com/mattn/go-sqlite3"
+
+	"github.com/keyward/keyward/internal/keys"
 )
 
 // sqliteEngine is a Store on one SQLite file (open.go keeps the file's
@@ -73,7 +74,20 @@ func setBusy(ctx context.Context, conn *sql.Conn, d time.Duration) error {
 
 // beginWrite: the writer's DSN makes every transaction BEGIN IMMEDIATE,
 // which waits for the lock up to the busy timeout holdWriter set.
+//
+// The write's sub-journal (what a group commit's savepoints, and a
+// statement firing triggers, roll back to) is kept in memory: past 64 KiB,
+// SQLite's default spills it to a temporary file, and a batch of 25
+// creates wrote 1.8 MB there through 800 pwrite calls, most of a create's
+// cost. It is never synced nor read after the transaction, so durability
+// is the same; a batch holds at most a few MB of it. The setting is
+// taken when the transaction begins (hence here), applies when the
+// statement is prepared, and stays with the connection (migrations, which
+// may sort a million rows, run on a fresh connection before any write).
 func (sqliteEngine) beginWrite(ctx context.Context, c *sql.Conn, _ time.Duration) (*sql.Tx, error) {
+	if _, err := c.ExecContext(ctx, "PRAGMA temp_store = MEMORY"); err != nil {
+		return nil, err
+	}
 	return c.BeginTx(ctx, nil)
 }
 
