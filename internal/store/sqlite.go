@@ -91,6 +91,17 @@ func (sqliteEngine) beginWrite(ctx context.Context, c *sql.Conn, _ time.Duration
 	return c.BeginTx(ctx, nil)
 }
 
+// stmtContext: none that can end. go-sqlite3 watches a context that can
+// end with a goroutine of its own per statement (and a hand-off between
+// threads to start it and to hear its end), about ten per create. A
+// write's statements wait for nothing: BEGIN IMMEDIATE took the lock
+// (within the busy timeout), and nothing else holds them up but the disk.
+// The batch's end still bounds the write: commit refuses to commit once
+// it has passed, and each caller stops waiting at its own.
+func (sqliteEngine) stmtContext(batch context.Context) context.Context {
+	return context.WithoutCancel(batch)
+}
+
 // sqliteErr is dbErr for the SQLite engine, for the file checks that run
 // before there is a Store.
 func sqliteErr(err error) error { return dbErr(sqliteEngine{}, err) }
