@@ -8,7 +8,10 @@
 # of one small insert, what one durable commit costs. It prints, per case,
 # the median changes/s over the rounds, their spread (min-max), the median
 # floor and the median of the rounds' ratios (case / floor of that round).
-# The floor is the disk's: PostgreSQL's rows compare against it too.
+# The floor is the disk's: PostgreSQL's rows compare against it too. The
+# last column is the server process's CPU time per change (median, µs,
+# from /proc): on a machine shared with other work the rates swing, the
+# CPU a change costs far less.
 #
 # Usage: bench/writes.sh KEYWARD [SECONDS]   (SECONDS per measurement, default 5)
 #        BENCH_ROUNDS=N (default 3); BENCH_SHORT=1: one round of 0.5 s (CI, < 20 s)
@@ -46,6 +49,10 @@ serve() {
 }
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
 
+# cputicks: the server's CPU time so far (user + system), in clock ticks.
+HZ=$(getconf CLK_TCK)
+cputicks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+
 # stats: median, min-max of the numbers on stdin.
 stats() { sort -g | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.0f %.0f-%.0f\n", m, v[1], v[NR] }'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f\n", m }'; }
@@ -57,15 +64,18 @@ bench() {
 	serve "$db"
 	for op in create roll; do
 		for c in 8 50; do
-			: >"$T/rates" ; : >"$T/floors"; : >"$T/ratios"
+			: >"$T/rates" ; : >"$T/floors"; : >"$T/ratios"; : >"$T/cpus"
 			for r in $(seq 1 "$ROUNDS"); do
 				f=$("$T/writes" floor -dir "$T" -d "${FLOOR_SECS}s")
+				c0=$(cputicks)
 				x=$("$T/writes" load -url "$url" -token-file "$T/token" -op "$op" -c "$c" -d "${SECS}s" -tag "$name-$op-$c-$r")
+				c1=$(cputicks)
 				echo "$f" >>"$T/floors"; echo "$x" >>"$T/rates"
 				awk -v a="$x" -v b="$f" 'BEGIN { printf "%.2f\n", a / b }' >>"$T/ratios"
+				awk -v t="$((c1 - c0))" -v hz="$HZ" -v x="$x" -v s="$SECS" 'BEGIN { printf "%.0f\n", t / hz * 1e6 / (x * s) }' >>"$T/cpus"
 			done
 			read -r med spread < <(stats <"$T/rates")
-			rows+=("$(printf '%-22s %10s %13s %10s %7s' "$name $op c$c" "$med" "$spread" "$(stats <"$T/floors" | cut -d' ' -f1)" "$(median <"$T/ratios")")")
+			rows+=("$(printf '%-22s %10s %13s %10s %7s %9s' "$name $op c$c" "$med" "$spread" "$(stats <"$T/floors" | cut -d' ' -f1)" "$(median <"$T/ratios")" "$(stats <"$T/cpus" | cut -d' ' -f1)")")
 		done
 	done
 	stop
@@ -79,5 +89,5 @@ if [ -n "${KEYWARD_TEST_POSTGRES:-}" ]; then
 	bench postgres "${base%/*}/$pgdb${KEYWARD_TEST_POSTGRES#"$base"}"
 fi
 echo "server writes over HTTP: $ROUNDS round(s) of ${SECS}s; floor: single fsynced SQLite commits, ${FLOOR_SECS}s, same file system"
-printf '%-22s %10s %13s %10s %7s\n' case "changes/s" "spread" "floor/s" ratio
+printf '%-22s %10s %13s %10s %7s %9s\n' case "changes/s" "spread" "floor/s" ratio "srv µs/op"
 printf '%s\n' "${rows[@]}"

@@ -96,7 +96,8 @@ func (t *txn) insertKey(k *keys.Key, prefix, hash string) error {
 		allowedIPsColumn(k.AllowedIPs), rateLimitColumn(k.RateLimit)); err != nil {
 		return err
 	}
-	return t.putGrants(k.ID, k.Grants)
+	// A new id has no grants to replace: no DELETE first (putGrants).
+	return t.insertGrants(k.ID, k.Grants)
 }
 
 // createDetails is what the audit row of k's creation records.
@@ -142,6 +143,11 @@ func (t *txn) putGrants(id string, grants []keys.Grant) error {
 	if _, err := t.exec(t.ctx, "DELETE FROM grants WHERE key_id = $1", id); err != nil {
 		return err
 	}
+	return t.insertGrants(id, grants)
+}
+
+// insertGrants adds grants to key id.
+func (t *txn) insertGrants(id string, grants []keys.Grant) error {
 	for _, g := range grants {
 		if _, err := t.exec(t.ctx, "INSERT INTO grants (key_id, resource, role) VALUES ($1, $2, $3)",
 			id, string(g.Resource), int(g.Role)); err != nil {

@@ -27,6 +27,9 @@ type engine interface {
 	// beginWrite starts a write on the writer's connection that holds the
 	// database's write lock, waiting at most lockWait for it.
 	beginWrite(ctx context.Context, c *sql.Conn, lockWait time.Duration) (*sql.Tx, error)
+	// stmtContext is the context of a write's statements, given the
+	// batch's (which commit checks before committing).
+	stmtContext(batch context.Context) context.Context
 	// mapErr turns the engine's own errors into keys errors; nil for any
 	// error it does not know (dbErr handles the rest).
 	mapErr(err error) error

@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/keyward/keyward/internal/keys"
 	"github.com/mattn/go-sqlite3"
+
+	"github.com/keyward/keyward/internal/keys"
 )
 
 // Group commit. A durable commit costs an fsync (SQLite, synchronous=FULL)
@@ -180,7 +181,7 @@ func (s *Store) runBatch(batch []*call) {
 		return
 	}
 	defer tx.Rollback()
-	ran, err := s.runCalls(ctx, tx, live)
+	ran, err := s.runCalls(s.eng.stmtContext(ctx), tx, live)
 	s.commits.batches.Add(1)
 	s.commits.calls.Add(int64(len(ran)))
 	if err != nil {

@@ -426,3 +426,24 @@ func insertTestKey(t *txn, name string, audited bool) error {
 	}
 	return t.audit(keys.ActionCreate, k, nil)
 }
+
+// A batch's savepoints are rolled back from a sub-journal that SQLite
+// spills to a temporary file past 64 KiB unless temp_store is MEMORY: the
+// writer's transactions keep it in memory (it is never synced, so
+// durability is the same).
+func TestGroupCommitSubJournalStaysInMemory(t *testing.T) {
+	s := openTemp(t, Options{})
+	mustCreate(t, s, "first", "/acme/prod")
+	conn, err := s.pools.writer.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var store int
+	if err := conn.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&store); err != nil {
+		t.Fatal(err)
+	}
+	if store != 2 {
+		t.Errorf("the writer's temp_store is %d after a write, want 2 (MEMORY)", store)
+	}
+}

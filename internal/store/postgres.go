@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib" // database/sql over pgx
+
 	"github.com/keyward/keyward/internal/keys"
 )
 
@@ -83,6 +84,9 @@ func pgBeginWrite(ctx context.Context, c interface {
 	}
 	return tx, nil
 }
+
+// stmtContext: the batch's, which ends a statement waiting on the network.
+func (postgresEngine) stmtContext(batch context.Context) context.Context { return batch }
 
 func (postgresEngine) mapErr(err error) error { return pgErr(err) }
 
