@@ -184,6 +184,9 @@ func serveRun(ctx context.Context, opts *ServeOptions) (err error) {
 		},
 		LogDropped: alog.Dropped,
 	})
+	// Fewer collections of a small heap (issue 8); GOGC and GOMEMLIMIT,
+	// when set, win.
+	defer server.PaceGC(os.Getenv)()
 	handler := server.New(st, server.Options{
 		MaxTTL:                time.Duration(opts.MaxTTL),
 		MaxJWTTTL:             time.Duration(opts.JWT.MaxTTL),

@@ -133,7 +133,10 @@ func (req VerifyRequest) Normalize() (VerifyRequest, error) {
 		if err != nil {
 			return req, err
 		}
-		req.Resource = &r
+		if r != *req.Resource { // else keep the pointer: a new one is an allocation every verification
+			normal := r
+			req.Resource = &normal
+		}
 	}
 	if req.Role != nil {
 		if err := req.Role.check(); err != nil {

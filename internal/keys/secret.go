@@ -38,7 +38,32 @@ func ValidatePrefix(p string) error {
 // Checksum is the 6-character base62 CRC-32 (IEEE) of body, as the last
 // part of a secret.
 func Checksum(body string) string {
-	return encodeBase62(uint64(crc32.ChecksumIEEE([]byte(body))), secretChecksumLen)
+	return encodeBase62(uint64(crc32IEEE(body)), secretChecksumLen)
+}
+
+// checksumIs reports whether sum is body's Checksum without making it:
+// every verification checks one, and a string each was two allocations.
+// A CRC-32 is below 62⁶, so its checksum is always six digits.
+func checksumIs(body, sum string) bool {
+	var buf [secretChecksumLen]byte
+	v := crc32IEEE(body)
+	for i := len(buf) - 1; i >= 0; i-- {
+		buf[i] = base62Alphabet[v%62]
+		v /= 62
+	}
+	return string(buf[:]) == sum
+}
+
+// crc32IEEE is crc32.ChecksumIEEE(s) by its table, a byte at a time as
+// the package itself does below 64 bytes: ChecksumIEEE([]byte(s)) copies
+// s to the heap (the slice escapes through the package's function
+// variables).
+func crc32IEEE(s string) uint32 {
+	crc := ^uint32(0)
+	for i := 0; i < len(s); i++ {
+		crc = crc32.IEEETable[byte(crc)^s[i]] ^ crc>>8
+	}
+	return ^crc
 }
 
 // NewSecret returns a fresh secret `<prefix>_<32 base62><6 base62 checksum>`.
@@ -72,7 +97,7 @@ func ParseSecret(s string) (string, error) {
 		return "", Errorf(NotFound, "not a keyward secret")
 	}
 	body, sum := s[:len(s)-secretChecksumLen], s[len(s)-secretChecksumLen:]
-	if Checksum(body) != sum {
+	if !checksumIs(body, sum) {
 		return "", Errorf(NotFound, "not a keyward secret (checksum mismatch)")
 	}
 	return s, nil
@@ -80,8 +105,18 @@ func ParseSecret(s string) (string, error) {
 
 // HashSecret is the only form in which a secret is stored: hex SHA-256.
 func HashSecret(secret string) string {
-	h := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(h[:])
+	// On the stack: []byte(secret) and hex.EncodeToString were three
+	// allocations a verification, for what is one string.
+	var in [64]byte
+	var h [sha256.Size]byte
+	if len(secret) <= len(in) {
+		h = sha256.Sum256(in[:copy(in[:], secret)])
+	} else {
+		h = sha256.Sum256([]byte(secret)) // a JWT key's token
+	}
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], h[:])
+	return string(out[:])
 }
 
 // SecretStart is the displayable start of a secret: its prefix, '_' and the
@@ -121,7 +156,13 @@ func ContainsSecret(s string) bool {
 func IndexSecret(s string) (start, end int) {
 	const tail = secretRandomLen + secretChecksumLen
 	for i := 1; i+tail < len(s); i++ {
-		if s[i] != '_' || !isBase62(s[i+1:i+1+tail]) {
+		// To the next '_' at once: most text has none.
+		j := strings.IndexByte(s[i:len(s)-tail], '_')
+		if j < 0 {
+			break
+		}
+		i += j
+		if !isBase62(s[i+1 : i+1+tail]) {
 			continue
 		}
 		body := s[:i+1+secretRandomLen]
@@ -129,7 +170,7 @@ func IndexSecret(s string) (start, end int) {
 		// The prefix ends at i; it may start anywhere within 20 bytes
 		// before, wherever the run of prefix characters allows.
 		for j := i - 1; j >= 0 && i-j <= maxPrefixLen && isPrefixByte(s[j]); j-- {
-			if Checksum(body[j:]) == sum {
+			if checksumIs(body[j:], sum) {
 				return j, i + 1 + tail
 			}
 		}

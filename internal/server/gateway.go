@@ -209,19 +209,23 @@ func gatewayVerifyRequest(r *http.Request) (keys.VerifyRequest, error) {
 		return keys.VerifyRequest{}, q.err
 	}
 	var req keys.VerifyRequest
+	if q.p[0].v == "" && q.p[1].v == "" {
+		return req, nil
+	}
+	args := &verifyArgs{} // one allocation for both pointers
 	if v := q.p[0].v; v != "" {
 		res, err := keys.ParseResource(v)
 		if err != nil {
 			return keys.VerifyRequest{}, keys.Errorf(keys.Invalid, "query parameter resource: %s", keys.ErrorMessage(err))
 		}
-		req.Resource = &res
+		args.resource, req.Resource = res, &args.resource
 	}
 	if v := q.p[1].v; v != "" {
 		role, err := keys.ParseRole(v)
 		if err != nil {
 			return keys.VerifyRequest{}, keys.Errorf(keys.Invalid, "query parameter role: %s", keys.ErrorMessage(err))
 		}
-		req.Role = &role
+		args.role, req.Role = role, &args.role
 	}
 	return req, nil
 }

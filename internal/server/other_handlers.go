@@ -61,7 +61,7 @@ func (s *server) verify(w http.ResponseWriter, r *http.Request) error {
 	s.limit(res)
 	info := infoOf(w)
 	info.verified, info.code = res.Code == keys.CodeValid, res.Code
-	writeJSON(w, http.StatusOK, res)
+	writeVerifyResult(w, res)
 	return nil
 }
 

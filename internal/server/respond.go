@@ -18,11 +18,21 @@ const statusClientClosed = 499
 // setJSONHeaders marks a response as JSON that no cache may keep: key data
 // and secrets must not outlive the request in a proxy or browser cache.
 func setJSONHeaders(w http.ResponseWriter) {
-	h := headerSetter{h: w.Header(), vs: make([]string, 0, 3)}
-	h.set("Content-Type", "application/json")
-	h.set("Cache-Control", "no-store")
-	h.set("X-Content-Type-Options", "nosniff")
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Cache-Control"] = noStore
+	h["X-Content-Type-Options"] = noSniff
 }
+
+// The values setJSONHeaders gives every JSON answer, shared rather than
+// made per answer: a Header's values are replaced (Set) or appended to
+// (Add, which copies: len = cap), never written in place, here or in
+// net/http.
+var (
+	jsonContentType = []string{"application/json"}
+	noStore         = []string{"no-store"}
+	noSniff         = []string{"nosniff"}
+)
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	setJSONHeaders(w)

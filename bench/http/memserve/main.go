@@ -56,6 +56,7 @@ func main() {
 	alog := server.NewAsyncLog(os.Stderr, func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) }, server.AsyncLogOptions{})
 	defer alog.Close()
 	logger := slog.New(alog)
+	defer server.PaceGC(os.Getenv)() // as serve paces it
 	h := server.New(m, server.Options{Logger: logger, SummaryEvery: 10 * time.Second})
 	err = server.Run(ctx, server.RunConfig{Addr: addr, Handler: h, Logger: logger, OnListen: func(u string) { fmt.Println(u) }})
 	if err != nil {
