@@ -197,7 +197,7 @@ func gatewayVerifyRequest(r *http.Request) (keys.VerifyRequest, error) {
 		case len(hs) == 1 && name == "resource" && strings.TrimSpace(hs[0]) == "/":
 			// Any valid key: no resource, as on /v1/auth without one.
 		case len(hs) == 1:
-			p.v = hs[0]
+			p.v, p.header = hs[0], true
 		case prefixed && name == "resource":
 			// The end user's path is not echoed: it can be anything.
 			return keys.VerifyRequest{}, keys.Errorf(keys.Forbidden,
@@ -216,14 +216,14 @@ func gatewayVerifyRequest(r *http.Request) (keys.VerifyRequest, error) {
 	if v := q.p[0].v; v != "" {
 		res, err := keys.ParseResource(v)
 		if err != nil {
-			return keys.VerifyRequest{}, keys.Errorf(keys.Invalid, "query parameter resource: %s", keys.ErrorMessage(err))
+			return keys.VerifyRequest{}, keys.Errorf(keys.Invalid, "%s: %s", q.source(0), keys.ErrorMessage(err))
 		}
 		args.resource, req.Resource = res, &args.resource
 	}
 	if v := q.p[1].v; v != "" {
 		role, err := keys.ParseRole(v)
 		if err != nil {
-			return keys.VerifyRequest{}, keys.Errorf(keys.Invalid, "query parameter role: %s", keys.ErrorMessage(err))
+			return keys.VerifyRequest{}, keys.Errorf(keys.Invalid, "%s: %s", q.source(1), keys.ErrorMessage(err))
 		}
 		args.role, req.Role = role, &args.role
 	}
@@ -241,10 +241,19 @@ var (
 // each was given and its first value.
 type gatewayQuery struct {
 	p [2]struct {
-		n int
-		v string
+		n      int
+		v      string
+		header bool // v came from gatewayHeaders, not the query
 	}
 	err error // the query did not parse; answered once nothing denies first
+}
+
+// source names where the i-th parameter's value came from, for errors.
+func (q *gatewayQuery) source(i int) string {
+	if q.p[i].header {
+		return gatewayHeaders[i]
+	}
+	return "query parameter " + gatewayParams[i]
 }
 
 // read takes the query apart. A query that needs no unescaping (what

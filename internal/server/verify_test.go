@@ -171,6 +171,38 @@ func TestGatewayAuthPrefixed(t *testing.T) {
 	}
 }
 
+// A bad resource or role names where it came from: a header the gateway
+// set, or the query.
+func TestGatewayAuthBadValueNamesItsSource(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	k := e.local("src", "/acme/prod", keys.Editor)
+	for _, c := range []struct{ path, resource, role, want string }{
+		{"/v1/auth/app", "/acme/prod", "boss", "X-Keyward-Role: "},
+		{"/v1/auth/app", "acme", "", "X-Keyward-Resource: "},
+		{"/v1/auth", "/acme/prod", "boss", "X-Keyward-Role: "},
+		{"/v1/auth?role=boss", "", "", "query parameter role: "},
+		{"/v1/auth?resource=acme", "", "", "query parameter resource: "},
+	} {
+		req, _ := http.NewRequest("GET", e.srv.URL+c.path, nil)
+		req.Header.Set("Authorization", "Bearer "+k.Secret)
+		if c.resource != "" {
+			req.Header.Set("X-Keyward-Resource", c.resource)
+		}
+		if c.role != "" {
+			req.Header.Set("X-Keyward-Role", c.role)
+		}
+		res, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), c.want) {
+			t.Errorf("%s (resource %q, role %q): %d %s, want 400 naming %q", c.path, c.resource, c.role, res.StatusCode, body, c.want)
+		}
+	}
+}
+
 // A resource or role header sent twice (the caller's own passed on beside
 // the gateway's) is denied: which one the gateway meant cannot be told.
 func TestGatewayAuthDuplicateHeaders(t *testing.T) {
