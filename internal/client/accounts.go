@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -45,12 +44,7 @@ func (c *Client) GetAccount(ctx context.Context, ref string) (*keys.Account, err
 
 func (c *Client) ListAccounts(ctx context.Context, f keys.AccountFilter) (*keys.AccountPage, error) {
 	q := url.Values{}
-	if f.Limit != 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
-	if f.Cursor != "" {
-		q.Set("cursor", f.Cursor)
-	}
+	setPage(q, f.Limit, f.Cursor)
 	var out keys.AccountPage
 	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/accounts", query: q, out: &out, idempotent: true}); err != nil {
 		return nil, err

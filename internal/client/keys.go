@@ -54,6 +54,16 @@ func (c *Client) Get(ctx context.Context, ref string) (*keys.Key, error) {
 	return &out, nil
 }
 
+// setPage puts a listing's page size and cursor in its query, when set.
+func setPage(q url.Values, limit int, cursor string) {
+	if limit != 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+}
+
 func (c *Client) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, error) {
 	q := url.Values{}
 	if f.Resource != nil {
@@ -74,12 +84,7 @@ func (c *Client) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, er
 	if f.Account != "" {
 		q.Set("account", f.Account)
 	}
-	if f.Limit != 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
-	if f.Cursor != "" {
-		q.Set("cursor", f.Cursor)
-	}
+	setPage(q, f.Limit, f.Cursor)
 	var out keys.KeyPage
 	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/keys", query: q, out: &out, idempotent: true}); err != nil {
 		return nil, err
@@ -190,12 +195,7 @@ func (c *Client) Audit(ctx context.Context, f keys.AuditFilter) (*keys.AuditPage
 	if f.Since != nil {
 		q.Set("since", f.Since.UTC().Format(time.RFC3339))
 	}
-	if f.Limit != 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
-	if f.Cursor != "" {
-		q.Set("cursor", f.Cursor)
-	}
+	setPage(q, f.Limit, f.Cursor)
 	var out keys.AuditPage
 	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/audit", query: q, out: &out, idempotent: true}); err != nil {
 		return nil, err

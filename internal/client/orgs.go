@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/keyward/keyward/internal/keys"
@@ -58,12 +57,7 @@ func (c *Client) GetOrg(ctx context.Context, name string) (*keys.Org, error) {
 
 func (c *Client) ListOrgs(ctx context.Context, f keys.OrgFilter) (*keys.OrgPage, error) {
 	q := url.Values{}
-	if f.Limit != 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
-	if f.Cursor != "" {
-		q.Set("cursor", f.Cursor)
-	}
+	setPage(q, f.Limit, f.Cursor)
 	var out keys.OrgPage
 	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/orgs", query: q, out: &out, idempotent: true}); err != nil {
 		return nil, err
