@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"fmt"
 	"strings"
 	"time"
@@ -157,24 +156,6 @@ func (s *Store) GetAccount(ctx context.Context, ref string) (*keys.Account, erro
 	return out, err
 }
 
-// Account cursors are base64url of "name\nid", the last account of the
-// page, as keys' are.
-func accountCursor(a *keys.Account) *string {
-	c := base64.RawURLEncoding.EncodeToString([]byte(a.Name + "\n" + a.ID))
-	return &c
-}
-
-func parseAccountCursor(c string) (name, id string, err error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err == nil {
-		var ok bool
-		if name, id, ok = strings.Cut(string(b), "\n"); ok && keys.IsAccountID(id) && storable(name) {
-			return name, id, nil
-		}
-	}
-	return "", "", keys.Errorf(keys.Invalid, "invalid cursor: pass next_cursor from the previous page unchanged")
-}
-
 // ListAccounts returns one page of the accounts the principal may read,
 // by name then id.
 func (s *Store) ListAccounts(ctx context.Context, f keys.AccountFilter) (*keys.AccountPage, error) {
@@ -184,7 +165,7 @@ func (s *Store) ListAccounts(ctx context.Context, f keys.AccountFilter) (*keys.A
 	}
 	var afterName, afterID string
 	if f.Cursor != "" {
-		if afterName, afterID, err = parseAccountCursor(f.Cursor); err != nil {
+		if afterName, afterID, err = parseNameIDCursor(f.Cursor, keys.IsAccountID); err != nil {
 			return nil, err
 		}
 	}
@@ -212,7 +193,7 @@ func (s *Store) ListAccounts(ctx context.Context, f keys.AccountFilter) (*keys.A
 		}
 		page.Items = append(page.Items, items...)
 		if more {
-			page.NextCursor = accountCursor(items[len(items)-1])
+			page.NextCursor = nameIDCursor(items[len(items)-1].Name, items[len(items)-1].ID)
 		}
 		return nil
 	})

@@ -11,17 +11,21 @@ import (
 )
 
 // Key cursors are base64url of "name\nid": the last key of the page. No
-// name or id holds a newline.
-func keyCursor(k *keys.Key) *string {
-	c := base64.RawURLEncoding.EncodeToString([]byte(k.Name + "\n" + k.ID))
+// name or id holds a newline. Accounts' are alike.
+func keyCursor(k *keys.Key) *string { return nameIDCursor(k.Name, k.ID) }
+
+func parseKeyCursor(c string) (name, id string, err error) { return parseNameIDCursor(c, keys.IsID) }
+
+func nameIDCursor(name, id string) *string {
+	c := base64.RawURLEncoding.EncodeToString([]byte(name + "\n" + id))
 	return &c
 }
 
-func parseKeyCursor(c string) (name, id string, err error) {
+func parseNameIDCursor(c string, isID func(string) bool) (name, id string, err error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err == nil {
 		var ok bool
-		if name, id, ok = strings.Cut(string(b), "\n"); ok && keys.IsID(id) && storable(name) {
+		if name, id, ok = strings.Cut(string(b), "\n"); ok && isID(id) && storable(name) {
 			return name, id, nil
 		}
 	}
