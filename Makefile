@@ -137,7 +137,7 @@ bench-http: build
 	./bench/http.sh $(BIN) 5 3
 
 # Every target of BENCHMARKS.md against its floor, measured in the same run
-# (about 25 minutes on 2 cores, most of it the 1,000,000-key data set and
+# (about 20 minutes on 2 cores, most of it the Go benchmarks, the 1,000,000-key data set and
 # the HTTP rounds): Go benchmarks, verification over HTTP, the CLI, writes.
 bench: build
 	$(GO) test ./internal/store ./internal/server ./internal/keys -run '^$$' -bench . -benchmem -count 5
