@@ -491,3 +491,35 @@ func TestGroupCommitABulkDeleteIsABatchOfItsOwn(t *testing.T) {
 		}
 	})
 }
+
+// A batch whose deadline passes while its statements run ends as a
+// deadline does (unavailable: try again), not as an internal error, also
+// where its statements run under a context that cannot end (SQLite's
+// stmtContext): database/sql rolls the transaction back at the batch's
+// end and answers the next statement "transaction done".
+func TestGroupCommitABatchPastItsDeadlineIsUnavailable(t *testing.T) {
+	groupStores(t, func(t *testing.T, s *Store) {
+		p, err := keys.PrincipalFrom(local(ctx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		callCtx, cancel := context.WithTimeout(local(ctx), 50*time.Millisecond)
+		defer cancel()
+		c := &call{p: p, ctx: callCtx, deadline: time.Now().Add(time.Minute), done: make(chan error, 1),
+			fn: func(t *txn) error {
+				<-callCtx.Done() // the batch's deadline is this call's
+				// Until database/sql has rolled the transaction back (the
+				// guard turns a hang into a failure).
+				for guard := time.Now().Add(20 * time.Second); time.Now().Before(guard); time.Sleep(time.Millisecond) {
+					if _, err := t.exec(t.ctx, "SELECT 1"); err != nil {
+						return err
+					}
+				}
+				return errors.New("the transaction outlived its batch's deadline")
+			}}
+		s.runBatch([]*call{c})
+		if err := <-c.done; keys.ErrorCode(err) != keys.Unavailable {
+			t.Errorf("the call heard %v (%s), want unavailable", err, keys.ErrorCode(err))
+		}
+	})
+}
