@@ -117,6 +117,14 @@ func TestPrunedTreeAnswersAsTheWholeTree(t *testing.T) {
 		"login --help", "logout --help", "whoami --help", "whoami", "backup --help", "backup",
 		"completion --help", "completion bogus", "completion bash", "completion zsh", "completion fish",
 		"__complete ''", "__complete keys ''", "__complete keys list --output ''",
+		// Flag forms before a branch, and words that are a flag's value.
+		"-oo version", "-o=json keys list --help", "-o", "--output", "--output= version", "-o jsonl --jq .x version",
+		"--profile keys version", "--db serv version", "--no-headers false version", "--no-headers=false version",
+		"-v version", "-h keys list", "keys -ojson lst", "keys -o=json list --help", "keys --jq . list --help",
+		"keys list -h", "keys list --bogus", "keys list extra --help", "keys get --output json", "keys creat",
+		"keys - list", "- version", "keys help", "help keys list", "help version", "version help", "keys list help",
+		"__completeNoDesc keys ''", "__complete keys list --o", "__complete -o ''", "__complete keys --output json li",
+		"keys __complete list", "ls", "rm", "serv", "key list", "keys lis", "orgs delete --help", "accounts list --help",
 	}
 	t.Cleanup(func() { pruneTree = true })
 	c := newCLITest(t)

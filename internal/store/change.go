@@ -156,7 +156,11 @@ func (s *Store) Delete(ctx context.Context, refs []string) ([]*keys.Key, error) 
 		return nil, keys.Errorf(keys.Invalid, "no key to delete")
 	}
 	var out []*keys.Key
-	err := s.write(ctx, func(t *txn) error {
+	write := s.write
+	if len(refs) > 1 {
+		write = s.writeAlone
+	}
+	err := write(ctx, func(t *txn) error {
 		seen := map[string]bool{}
 		var doomed []*keys.Key
 		for _, ref := range refs {

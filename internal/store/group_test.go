@@ -447,3 +447,79 @@ func TestGroupCommitSubJournalStaysInMemory(t *testing.T) {
 		t.Errorf("the writer's temp_store is %d after a write, want 2 (MEMORY)", store)
 	}
 }
+
+// A call that may change any number of rows (a delete of several keys, an
+// organization's with its keys) runs in a batch of its own: in a batch of
+// several it would run under a savepoint, whose sub-journal, in memory
+// (temp_store), keeps every page it changes.
+func TestGroupCommitABulkDeleteIsABatchOfItsOwn(t *testing.T) {
+	groupStores(t, func(t *testing.T, s *Store) {
+		mustCreate(t, s, "d1", "/acme/prod")
+		mustCreate(t, s, "d2", "/acme/prod")
+		mustCreate(t, s, "o1", "/other/prod")
+		b0, c0 := batchStats(s)
+		h := holdWriter(t, s)
+		q := newQueue(t, s)
+		q.add(create(s, local(ctx), "a"))
+		q.add(create(s, local(ctx), "b"))
+		q.add(func() error { _, err := s.Delete(local(ctx), []string{"d1", "d2"}); return err })
+		q.add(create(s, local(ctx), "c"))
+		q.add(func() error {
+			_, err := s.DeleteOrg(local(ctx), "/other", keys.OrgDeleteRequest{WithKeys: true})
+			return err
+		})
+		q.add(create(s, local(ctx), "d"))
+		h.let(t)
+		for i, err := range q.wait() {
+			if err != nil {
+				t.Errorf("call %d: %v", i, err)
+			}
+		}
+		// The held write; a and b; the delete; c; the organization's delete; d.
+		if b1, c1 := batchStats(s); b1-b0 != 6 || c1-c0 != 7 {
+			t.Errorf("%d batches of %d calls in all, want 6 of 7", b1-b0, c1-c0)
+		}
+		for _, name := range []string{"a", "b", "c", "d"} {
+			if !keyExists(t, s, name) {
+				t.Errorf("%s was not created", name)
+			}
+		}
+		for _, name := range []string{"d1", "d2", "o1"} {
+			if keyExists(t, s, name) {
+				t.Errorf("%s was not deleted", name)
+			}
+		}
+	})
+}
+
+// A batch whose deadline passes while its statements run ends as a
+// deadline does (unavailable: try again), not as an internal error, also
+// where its statements run under a context that cannot end (SQLite's
+// stmtContext): database/sql rolls the transaction back at the batch's
+// end and answers the next statement "transaction done".
+func TestGroupCommitABatchPastItsDeadlineIsUnavailable(t *testing.T) {
+	groupStores(t, func(t *testing.T, s *Store) {
+		p, err := keys.PrincipalFrom(local(ctx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		callCtx, cancel := context.WithTimeout(local(ctx), 50*time.Millisecond)
+		defer cancel()
+		c := &call{p: p, ctx: callCtx, deadline: time.Now().Add(time.Minute), done: make(chan error, 1),
+			fn: func(t *txn) error {
+				<-callCtx.Done() // the batch's deadline is this call's
+				// Until database/sql has rolled the transaction back (the
+				// guard turns a hang into a failure).
+				for guard := time.Now().Add(20 * time.Second); time.Now().Before(guard); time.Sleep(time.Millisecond) {
+					if _, err := t.exec(t.ctx, "SELECT 1"); err != nil {
+						return err
+					}
+				}
+				return errors.New("the transaction outlived its batch's deadline")
+			}}
+		s.runBatch([]*call{c})
+		if err := <-c.done; keys.ErrorCode(err) != keys.Unavailable {
+			t.Errorf("the call heard %v (%s), want unavailable", err, keys.ErrorCode(err))
+		}
+	})
+}

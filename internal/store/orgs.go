@@ -246,7 +246,11 @@ func (s *Store) DeleteOrg(ctx context.Context, name string, req keys.OrgDeleteRe
 		return nil, err
 	}
 	var out *keys.Org
-	err = s.write(ctx, func(t *txn) error {
+	write := s.write
+	if req.WithKeys {
+		write = s.writeAlone
+	}
+	err = write(ctx, func(t *txn) error {
 		if err := keys.CheckOrgAdmin(t.p, org); err != nil {
 			return err
 		}

@@ -80,10 +80,12 @@ func setBusy(ctx context.Context, conn *sql.Conn, d time.Duration) error {
 // SQLite's default spills it to a temporary file, and a batch of 25
 // creates wrote 1.8 MB there through 800 pwrite calls, most of a create's
 // cost. It is never synced nor read after the transaction, so durability
-// is the same; a batch holds at most a few MB of it. The setting is
-// taken when the transaction begins (hence here), applies when the
-// statement is prepared, and stays with the connection (migrations, which
-// may sort a million rows, run on a fresh connection before any write).
+// is the same; a batch holds at most a few MB of it (a call that may
+// change any number of rows runs alone, without a savepoint: call.alone).
+// The setting is taken when the transaction begins (hence here), applies
+// when the statement is prepared, and stays with the connection
+// (migrations, which may sort a million rows, run on a fresh connection
+// before any write).
 func (sqliteEngine) beginWrite(ctx context.Context, c *sql.Conn, _ time.Duration) (*sql.Tx, error) {
 	if _, err := c.ExecContext(ctx, "PRAGMA temp_store = MEMORY"); err != nil {
 		return nil, err
