@@ -27,7 +27,7 @@ GORELEASER := $(shell $(GO) env GOPATH)/bin/goreleaser
 # which failed 1 `make check` in 6. A count never hits that path.
 FUZZTIME ?= 20000x
 # package:target pairs
-FUZZ_TARGETS := keys:FuzzParseSecret keys:FuzzContainsSecret keys:FuzzParseDuration keys:FuzzParseResource keys:FuzzParseTime keys:FuzzParseRole keys:FuzzNames server:FuzzNoServerErrors
+FUZZ_TARGETS := keys:FuzzParseSecret keys:FuzzContainsSecret keys:FuzzFastSecretChecksAgree keys:FuzzParseDuration keys:FuzzParseResource keys:FuzzParseTime keys:FuzzParseRole keys:FuzzNames server:FuzzNoServerErrors
 
 .PHONY: build build-static install release-snapshot release-check docs man demo check deps api-tools test vet fmt-check smoke fuzz fuzz-long bench bench-short bench-http completions clean pg-start pg-stop
 
