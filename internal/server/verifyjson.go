@@ -18,7 +18,7 @@ import (
 // through writeJSON, so the two never differ.
 func writeVerifyResult(w http.ResponseWriter, res *keys.VerifyResult) {
 	bp := answerBufs.Get().(*[]byte)
-	defer answerBufs.Put(bp)
+	defer putAnswerBuf(bp)
 	b, ok := appendVerifyResult((*bp)[:0], res)
 	if !ok {
 		writeJSON(w, http.StatusOK, res)
@@ -33,6 +33,15 @@ func writeVerifyResult(w http.ResponseWriter, res *keys.VerifyResult) {
 // answerBufs hold verify answers while they are written; one with grants
 // enough to outgrow the first size keeps its capacity for the next.
 var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// putAnswerBuf returns a buffer to the pool unless a key with very many
+// grants grew it past 8 KiB: the pool should not keep that much for each
+// such answer once written.
+func putAnswerBuf(bp *[]byte) {
+	if cap(*bp) <= 8<<10 {
+		answerBufs.Put(bp)
+	}
+}
 
 // appendVerifyResult appends res as encoding/json's Encoder writes it
 // (members in VerifyResult's order, HTML characters escaped, a newline

@@ -143,3 +143,16 @@ func TestWriteVerifyResultIsWriteJSON(t *testing.T) {
 		}
 	}
 }
+
+// An answer grown past 8 KiB (a key with very many grants) is not kept in
+// the pool for the next one.
+func TestLargeAnswerBufferIsNotPooled(t *testing.T) {
+	big := make([]byte, 0, 64<<10)
+	putAnswerBuf(&big)
+	for range 8 {
+		bp := answerBufs.Get().(*[]byte)
+		if cap(*bp) > 8<<10 {
+			t.Fatalf("the pool gave back a %d-byte buffer", cap(*bp))
+		}
+	}
+}
