@@ -82,7 +82,7 @@ func accountsListRun(ctx context.Context, opts *AccountsGetOptions) error {
 	if err != nil {
 		return err
 	}
-	return printPages(opts.IO.ErrOut, "service accounts", opts.Limit, opts.Printer.AccountList(opts.IO.Out), accountPages(ctx, svc))
+	return printPages(opts.IO.ErrOut, [2]string{"service account", "service accounts"}, opts.Limit, opts.Printer.AccountList(opts.IO.Out), accountPages(ctx, svc))
 }
 
 // accountPages fetches pages of the accounts svc's principal may read,

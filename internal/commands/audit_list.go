@@ -64,7 +64,7 @@ func auditListRun(ctx context.Context, opts *AuditListOptions) error {
 	if err != nil {
 		return err
 	}
-	return printPages(opts.IO.ErrOut, "events", opts.Limit, opts.Printer.AuditList(opts.IO.Out),
+	return printPages(opts.IO.ErrOut, [2]string{"event", "events"}, opts.Limit, opts.Printer.AuditList(opts.IO.Out),
 		func(size int, cursor string) ([]*keys.AuditEvent, *string, error) {
 			filter.Limit, filter.Cursor = size, cursor
 			page, err := svc.Audit(ctx, filter)

@@ -81,7 +81,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	return printPages(opts.IO.ErrOut, "keys", opts.Limit, opts.Printer.KeyList(opts.IO.Out),
+	return printPages(opts.IO.ErrOut, [2]string{"key", "keys"}, opts.Limit, opts.Printer.KeyList(opts.IO.Out),
 		func(size int, cursor string) ([]*keys.Key, *string, error) {
 			filter.Limit, filter.Cursor = size, cursor
 			page, err := svc.List(ctx, filter)
@@ -93,8 +93,9 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 }
 
 // printPages streams a paged listing of at most limit items (0 = all) into
-// out and says on stderr when more exist than were shown.
-func printPages[T any](errOut io.Writer, what string, limit int, out output.ListWriter[T], fetch func(size int, cursor string) ([]T, *string, error)) error {
+// out and says on stderr when more exist than were shown. what names one
+// item and many ("key", "keys").
+func printPages[T any](errOut io.Writer, what [2]string, limit int, out output.ListWriter[T], fetch func(size int, cursor string) ([]T, *string, error)) error {
 	more, err := eachPage(limit, fetch, out.Add)
 	if err != nil {
 		return err
@@ -103,7 +104,11 @@ func printPages[T any](errOut io.Writer, what string, limit int, out output.List
 		return err
 	}
 	if more {
-		fmt.Fprintf(errOut, "showing first %d %s; use --limit 0 for all\n", limit, what)
+		noun := what[1]
+		if limit == 1 {
+			noun = what[0]
+		}
+		fmt.Fprintf(errOut, "showing first %d %s; use --limit 0 for all\n", limit, noun)
 	}
 	return nil
 }

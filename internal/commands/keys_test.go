@@ -395,7 +395,7 @@ func TestAuditList(t *testing.T) {
 		t.Fatalf("audit in the future = %q", out)
 	}
 	r := c.run("audit list --limit 1 -o jsonl")
-	if strings.Count(r.out, "\n") != 1 || !strings.Contains(r.err, "showing first 1 events") {
+	if strings.Count(r.out, "\n") != 1 || !strings.Contains(r.err, "showing first 1 event;") {
 		t.Fatalf("audit --limit 1: %q %q", r.out, r.err)
 	}
 }

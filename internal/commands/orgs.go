@@ -142,7 +142,7 @@ func orgListRun(ctx context.Context, opts *OrgListOptions) error {
 		return err
 	}
 	table := opts.Printer.Format().IsTable()
-	return printPages(opts.IO.ErrOut, "organizations", opts.Limit, opts.Printer.OrgList(opts.IO.Out),
+	return printPages(opts.IO.ErrOut, [2]string{"organization", "organizations"}, opts.Limit, opts.Printer.OrgList(opts.IO.Out),
 		func(size int, cursor string) ([]*keys.Org, *string, error) {
 			page, err := svc.ListOrgs(ctx, keys.OrgFilter{Limit: size, Cursor: cursor})
 			if err != nil {

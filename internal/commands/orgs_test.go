@@ -67,7 +67,7 @@ func TestOrgsGetListDelete(t *testing.T) {
 		!strings.Contains(lines[1], " pk_") || !strings.Contains(lines[2], "/beta") || !strings.Contains(lines[2], "none") {
 		t.Fatalf("orgs list:\n%s", out)
 	}
-	if r := c.run("orgs list --limit 1"); r.code != 0 || !strings.Contains(r.err, "showing first 1 organizations") {
+	if r := c.run("orgs list --limit 1"); r.code != 0 || !strings.Contains(r.err, "showing first 1 organization;") {
 		t.Fatalf("orgs list --limit 1: %d %q", r.code, r.err)
 	}
 	if r := c.run("orgs get nope"); r.code != 3 {
