@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -56,8 +57,9 @@ func startJQ(f *Factory, cmd *cobra.Command, expr string) (*jqFilter, error) {
 }
 
 // finish runs the filter over what the command printed. When the filter
-// fails (the output is not JSON, or the expression fails on it), the
-// command's own output goes out unfiltered beside the error: a create or
+// fails (the output is not JSON, or the expression fails on it), nothing
+// goes to standard output, as with gh, so a script never takes unfiltered
+// JSON for its answer — unless the output carries a secret: a create or
 // roll has happened by now, and its secret is shown only this once.
 func (j *jqFilter) finish() error {
 	raw := j.buf.Bytes()
@@ -66,15 +68,19 @@ func (j *jqFilter) finish() error {
 	}
 	var out bytes.Buffer
 	if err := j.run(raw, &out); err != nil {
+		if !keys.ContainsSecret(string(raw)) {
+			return keys.Errorf(keys.Invalid, "--jq: %s", err)
+		}
 		_, _ = j.out.Write(raw)
-		return err
+		return keys.Errorf(keys.Invalid, "--jq: %s; the output follows unfiltered, as it holds a secret shown only once", err)
 	}
 	_, err := j.out.Write(out.Bytes())
 	return err
 }
 
 // run filters every JSON value in raw into out: strings raw, anything
-// else as one line of JSON.
+// else as one line of JSON. Its errors are the bare reason; finish says
+// it is --jq's.
 func (j *jqFilter) run(raw []byte, out io.Writer) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -83,7 +89,7 @@ func (j *jqFilter) run(raw []byte, out io.Writer) error {
 		if err := dec.Decode(&v); err == io.EOF {
 			return nil
 		} else if err != nil {
-			return keys.Errorf(keys.Invalid, "--jq: this command does not print JSON; its output follows unfiltered")
+			return errors.New("this command does not print JSON")
 		}
 		iter := j.code.Run(normalizeNumbers(v))
 		for {
@@ -92,7 +98,7 @@ func (j *jqFilter) run(raw []byte, out io.Writer) error {
 				break
 			}
 			if err, isErr := r.(error); isErr {
-				return keys.Errorf(keys.Invalid, "--jq: %s; the output follows unfiltered", err)
+				return err
 			}
 			if s, isString := r.(string); isString {
 				fmt.Fprintln(out, s)
@@ -100,7 +106,7 @@ func (j *jqFilter) run(raw []byte, out io.Writer) error {
 			}
 			b, err := gojq.Marshal(r)
 			if err != nil {
-				return keys.Errorf(keys.Invalid, "--jq: %s", err)
+				return err
 			}
 			fmt.Fprintf(out, "%s\n", b)
 		}

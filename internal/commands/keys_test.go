@@ -848,3 +848,16 @@ func TestJQFailureKeepsTheSecret(t *testing.T) {
 		}
 	}
 }
+
+// A filter that fails on a read prints nothing on standard output (as gh
+// does): a script must not take the unfiltered JSON for its answer.
+func TestJQFailureOnAReadPrintsNothing(t *testing.T) {
+	c := newCLITest(t)
+	c.ok("keys create a --resource /acme -q")
+	for _, line := range []string{"keys list --jq .[0]|error", "keys get a --jq .nope.x|error", "keys list -o jsonl --jq error"} {
+		r := c.run(line)
+		if r.code != ExitUsage || r.out != "" || !strings.Contains(r.err, "--jq: ") || strings.Contains(r.err, "unfiltered") {
+			t.Errorf("%s: exit %d, out %q, stderr %q", line, r.code, r.out, r.err)
+		}
+	}
+}
