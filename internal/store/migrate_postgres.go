@@ -26,6 +26,12 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 	if known && version == len(ms) {
 		return nil
 	}
+	if !known && s.mustExist {
+		// A read makes nothing, as on SQLite: tables made by a `keys
+		// list` against the wrong database or search_path would be
+		// litter there, and hide the mistake.
+		return keys.Errorf(keys.Invalid, "%s has no keyward tables, not yet a keyward database: check --db, or create a key first", s.path)
+	}
 	tx, err := pgBeginWrite(ctx, s.pools.writer, s.busy)
 	if err != nil {
 		return postgresErr(err)

@@ -790,3 +790,30 @@ func mustParseURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// A read (Options.MustExist) makes no tables in a PostgreSQL database
+// without keyward's, as it makes no SQLite file: it is keys.Invalid, and
+// the database is left as it was. A database keyward has made is read.
+func TestPostgresAReadMakesNoTables(t *testing.T) {
+	u := pgDatabase(t)
+	_, err := Open(ctx, u, Options{MustExist: true})
+	if keys.ErrorCode(err) != keys.Invalid || !strings.Contains(keys.ErrorMessage(err), "no keyward tables") {
+		t.Fatalf("a read of an empty database: %v (%s)", err, keys.ErrorCode(err))
+	}
+	db, err := sql.Open("pgx", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace s ON s.oid = c.relnamespace
+		WHERE s.nspname = current_schema()`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("a read made %d objects (%v)", n, err)
+	}
+	openPGAt(t, u, Options{}).Close()
+	s, err := Open(ctx, u, Options{MustExist: true})
+	if err != nil {
+		t.Fatalf("a read of a keyward database: %v", err)
+	}
+	s.Close()
+}

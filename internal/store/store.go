@@ -46,10 +46,10 @@ type Options struct {
 	// Authenticate's lookup) waits for a PostgreSQL server before failing
 	// as keys.Unavailable; 0 means 3s.
 	VerifyTimeout time.Duration
-	// MustExist opens only a SQLite database that is there already, for
+	// MustExist opens only a database that is there already, for
 	// commands that read: a missing file is keys.Invalid, and neither the
-	// file nor its folder is made. (A PostgreSQL database must exist
-	// anyway; keyward's tables are made in it as ever.)
+	// file nor its folder is made; a PostgreSQL database without
+	// keyward's tables is keys.Invalid too, and they are not made in it.
 	MustExist bool
 	// CreateFolder lets Open make a new SQLite file's missing folder
 	// (0700): keyward's default database's, never a --db in a folder
@@ -86,6 +86,8 @@ type Store struct {
 	held     *heldFile       // SQLite: the file, registered (openfiles.go)
 	stats    storeStats      // for Stats (stats.go)
 	signing  signingState    // JWT keys' signing keys (signing.go)
+	// mustExist: opened for a read, which makes no tables (Options).
+	mustExist bool
 }
 
 // newStore is a Store on eng without pools yet.
@@ -95,7 +97,7 @@ func newStore(eng engine, path string, busy time.Duration, opts Options) *Store 
 		now = time.Now
 	}
 	return &Store{eng: eng, path: path, now: now, pending: newPendingUses(), busy: busy, turn: make(chan struct{}, 1),
-		signing: newSigningState(opts.Signing)}
+		signing: newSigningState(opts.Signing), mustExist: opts.MustExist}
 }
 
 // Created reports whether Open made a new SQLite file, so that a command
