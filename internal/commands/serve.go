@@ -34,7 +34,7 @@ type ServeOptions struct {
 	// JWT keys (serve_jwt.go).
 	JWT serveJWT
 	// MetricsAddr serves /metrics on a listener of its own, open; ""
-	// serves them on Addr, behind an operator key.
+	// serves them on Addr (open there too).
 	MetricsAddr string
 	// TrustedProxies are the gateways whose X-Forwarded-For/X-Real-IP
 	// name a /v1/auth caller's address (--trusted-proxy).
@@ -75,12 +75,10 @@ log cannot keep up, lines are dropped rather than delaying requests, and
 the next line says how many (dropped_log_lines=N).
 SIGINT or SIGTERM shut down gracefully, writing out every queued line.
 
-Prometheus metrics (keyward_*) are served at /metrics: on --addr they need
-an operator key with viewer or more on / (as Authorization: Bearer; they
-count every organization's verifications); with --metrics-addr they are
-served there instead, without authentication, for a scraper on a private
-network, and not on --addr. No metric holds a key, a key's name or a
-secret.
+Prometheus metrics (keyward_*) are served at /metrics, without
+authentication, as exporters serve them: on --addr, or with --metrics-addr
+on a listener of their own (for a scraper on a private network) and not
+on --addr. No metric holds a key, a key's name, a resource or a secret.
 
 Key policies: a key with an IP allow-list verifies only from an address
 in it. On /v1/auth the address is the connection's, or, when the
@@ -139,7 +137,7 @@ plus N-1 a period.`,
 	cmd.Flags().StringVar(&opts.TLSCert, "tls-cert", "", "PEM certificate file: serve HTTPS (with --tls-key)")
 	cmd.Flags().StringVar(&opts.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
 	cmd.Flags().Var(&maxTTL, "max-ttl", "longest key lifetime the server allows; keys without an expiry get it (e.g. 90d)")
-	cmd.Flags().StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve /metrics on this HOST:PORT, without authentication, instead of on --addr behind an operator key")
+	cmd.Flags().StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve /metrics on this HOST:PORT (a private listener) instead of on --addr")
 	cmd.Flags().StringArrayVar(&trusted, "trusted-proxy", nil, "a gateway's address or CIDR (repeatable) whose X-Forwarded-For/X-Real-IP name the caller's address for IP allow-lists")
 	cmd.Flags().IntVar(&opts.RateLimitShare, "rate-limit-share", 1, "how many servers share the keys' rate limits: each allows ⌈limit/N⌉")
 	noFileFlags(cmd, "addr", "max-ttl", "metrics-addr", "trusted-proxy", "rate-limit-share")

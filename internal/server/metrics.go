@@ -156,10 +156,10 @@ func NewMetrics(o MetricsOptions) *Metrics {
 	return m
 }
 
-// Handler serves the metrics in Prometheus's text format, unauthenticated:
-// for a listener of their own (serve --metrics-addr). On the API's
-// address, /metrics is served behind an operator key instead
-// (Options.MetricsOnAPI).
+// Handler serves the metrics in Prometheus's text format, unauthenticated,
+// as exporters do: at /metrics on the API's address (Options.MetricsOnAPI)
+// or on a listener of their own (serve --metrics-addr). No series holds a
+// key, a key's name, a resource or a secret.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
@@ -183,24 +183,4 @@ func verifyCodeIndex(c keys.VerifyCode) int {
 		}
 	}
 	return len(verifyCodes) - 1 // ERROR
-}
-
-// metricsEndpoint is /metrics on the API's address: it counts every
-// tenant's verifications, so, as Vault does, it needs an operator key,
-// one that may read every key (viewer or more on /). Failures count
-// toward the failed-authentication limit like any management call.
-func (s *server) metricsEndpoint(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, err := s.authenticate(w, r)
-		if err != nil {
-			s.refuseAuth(w, r, err)
-			return
-		}
-		if p, err := keys.PrincipalFrom(ctx); err != nil || !p.ReadScope().All {
-			s.writeError(w, r, keys.Errorf(keys.Forbidden,
-				"/metrics needs an operator key with viewer or more on / (it counts every organization's verifications), or serve them on --metrics-addr"))
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
 }

@@ -42,9 +42,10 @@ type Options struct {
 	SummaryEvery time.Duration
 	// Metrics, when set, count requests (metrics.go).
 	Metrics *Metrics
-	// MetricsOnAPI serves Metrics at GET /metrics on this handler, behind
-	// an operator key that may read every key; without it they are
-	// served elsewhere (Metrics.Handler on serve's --metrics-addr).
+	// MetricsOnAPI serves Metrics at GET /metrics on this handler, as the
+	// API table has it (200, no operator key: they hold no key, name,
+	// resource or secret); without it they are served elsewhere
+	// (Metrics.Handler on serve's --metrics-addr).
 	MetricsOnAPI bool
 	// TrustedProxies are the gateways whose X-Forwarded-For and X-Real-IP
 	// say a /v1/auth caller's address (clientaddr.go); from any other
@@ -153,7 +154,7 @@ func New(b keys.Backend, opts Options) http.Handler {
 	if opts.Metrics != nil && opts.MetricsOnAPI {
 		// Outside the route table: not part of the API the OpenAPI
 		// document describes, and not counted as a route of its own.
-		mux.Handle("GET /metrics", s.metricsEndpoint(opts.Metrics.Handler()))
+		mux.Handle("GET /metrics", opts.Metrics.Handler())
 	}
 	// Another method than GET on /v1/auth itself would be redirected by
 	// the mux to /v1/auth/ (the Envoy route), where the query is the end
