@@ -59,7 +59,7 @@ func (c *Client) ListAccounts(ctx context.Context, f keys.AccountFilter) (*keys.
 // could meet a new account that took the name.
 func (c *Client) DeleteAccount(ctx context.Context, ref string) (*keys.Account, error) {
 	var out keys.Account
-	if err := c.do(ctx, call{method: http.MethodDelete, path: accountPath(ref), out: &out}); err != nil {
+	if err := c.do(ctx, call{method: http.MethodDelete, path: accountPath(ref), out: &out, representation: true}); err != nil {
 		return nil, withCheck(err, checkAccount(ref))
 	}
 	return c.isAccount(&out)

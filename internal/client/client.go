@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/keyward/keyward/internal/api"
 	"github.com/keyward/keyward/internal/keys"
 )
 
@@ -216,6 +217,9 @@ type call struct {
 	anonymous bool
 	// header, when non-nil, gets a 2xx answer's header.
 	header *http.Header
+	// representation asks a DELETE for what it deleted instead of a 204
+	// (api.WantsRepresentation).
+	representation bool
 }
 
 func (c *Client) bearer(anonymous bool) (string, error) {
@@ -306,6 +310,9 @@ func (c *Client) attempt(ctx context.Context, cl call, u *url.URL, payload []byt
 	}
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set("Accept", "application/json")
+	if cl.representation {
+		req.Header.Set(api.HeaderPrefer, api.ReturnRepresentation)
+	}
 	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -79,7 +79,7 @@ func (c *Client) DeleteOrg(ctx context.Context, name string, req keys.OrgDeleteR
 		q.Set("with_keys", "true")
 	}
 	var out keys.Org
-	if err := c.do(ctx, call{method: http.MethodDelete, path: orgPath(name), query: q, out: &out}); err != nil {
+	if err := c.do(ctx, call{method: http.MethodDelete, path: orgPath(name), query: q, out: &out, representation: true}); err != nil {
 		return nil, withCheck(err, "check with 'keyward orgs get "+name+"': if it is gone, the delete was made")
 	}
 	if err := c.isOrg(&out); err != nil {

@@ -49,14 +49,14 @@ func (s *server) getAccount(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// deleteAccount answers the account deleted (200): unlike a key's 204, so
-// that the command can say what went without a read before it.
+// deleteAccount answers 204, or, asked with Prefer:
+// return=representation, the account deleted.
 func (s *server) deleteAccount(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.b.DeleteAccount(r.Context(), accountRef(r))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, a)
+	writeDeleted(w, r, a)
 	return nil
 }
 

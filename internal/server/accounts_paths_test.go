@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -94,4 +95,28 @@ func TestAccountChangeReachesGatewayAtOnce(t *testing.T) {
 	e.do("DELETE", "/v1/accounts/fleet/grants?resource=%2Facme%2Fprod", admin, nil).want(t, 200)
 	auth("/acme/prod", 403)
 	auth("/acme/dev", 204)
+}
+
+// Deleting an account answers 204 "as keys" (DESIGN.md's table), and the
+// account deleted with 200 when asked with Prefer: return=representation
+// (what the CLI does, to say what went).
+func TestDeleteAccountAnswers204UnlessAskedForTheAccount(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	local := keys.WithPrincipal(context.Background(), keys.LocalPrincipal("test"))
+	for _, name := range []string{"one", "two"} {
+		req := keys.CreateAccountRequest{Name: name, Grants: []keys.Grant{{Resource: "/acme/prod", Role: keys.Editor}}}
+		if _, err := e.st.CreateAccount(local, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := e.do("DELETE", "/v1/accounts/acme%2Fone", e.root, nil).want(t, 204); len(r.body) != 0 {
+		t.Fatalf("a 204 with a body: %q", r.body)
+	}
+	e.do("GET", "/v1/accounts/acme%2Fone", e.root, nil).wantError(t, 404, keys.NotFound)
+	var a keys.Account
+	r := e.doWith("DELETE", "/v1/accounts/acme%2Ftwo", e.root, nil, http.Header{"Prefer": {`RETURN="representation"`}}).want(t, 200)
+	r.decode(t, &a)
+	if a.Name != "two" || r.header.Get("Preference-Applied") != "return=representation" {
+		t.Fatalf("deleted: %s %v", r.body, r.header)
+	}
 }

@@ -94,6 +94,12 @@ type resp struct {
 // as JSON).
 func (e *env) do(method, path, token string, body any) *resp {
 	e.t.Helper()
+	return e.doWith(method, path, token, body, nil)
+}
+
+// doWith is do with more request headers.
+func (e *env) doWith(method, path, token string, body any, header http.Header) *resp {
+	e.t.Helper()
 	var r io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -117,6 +123,9 @@ func (e *env) do(method, path, token string, body any) *resp {
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	res, err := e.srv.Client().Do(req)
 	if err != nil {

@@ -53,8 +53,8 @@ func (s *server) getOrg(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// deleteOrg answers the organization as it was (its key_count: the keys
-// deleted with it), not 204: with_keys makes it more than one thing gone.
+// deleteOrg answers 204, or, asked with Prefer: return=representation,
+// the organization as it was (its key_count: the keys deleted with it).
 func (s *server) deleteOrg(w http.ResponseWriter, r *http.Request) error {
 	q := newQuery(r, "with_keys")
 	req := keys.OrgDeleteRequest{WithKeys: q.boolean("with_keys")}
@@ -65,7 +65,6 @@ func (s *server) deleteOrg(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, o)
+	writeDeleted(w, r, o)
 	return nil
 }

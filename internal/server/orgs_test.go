@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -55,11 +56,17 @@ func TestOrgsOverHTTP(t *testing.T) {
 	e.do("DELETE", "/v1/orgs/acme?with_keys=true", admin, nil).wantError(t, 403, keys.Forbidden)
 	e.do("DELETE", "/v1/orgs/acme", e.root, nil).wantError(t, 409, keys.Conflict)
 	e.do("DELETE", "/v1/orgs/acme?with_keys=maybe", e.root, nil).wantError(t, 400, keys.Invalid)
-	r = e.do("DELETE", "/v1/orgs/%2Facme?with_keys=true", e.root, nil).want(t, 200)
+	r = e.doWith("DELETE", "/v1/orgs/%2Facme?with_keys=true", e.root, nil, http.Header{"Prefer": {"handling=strict, return=representation"}}).want(t, 200)
 	r.decode(t, &org)
-	if org["key_count"] != float64(2) {
-		t.Fatalf("deleted: %s", r.body)
+	if org["key_count"] != float64(2) || r.header.Get("Preference-Applied") != "return=representation" {
+		t.Fatalf("deleted: %s %v", r.body, r.header)
 	}
+	// Without Prefer, a delete answers 204 "as keys" (DESIGN.md's table).
+	e.do("POST", "/v1/orgs", e.root, map[string]any{"name": "gone"}).want(t, 201)
+	if r := e.do("DELETE", "/v1/orgs/gone?with_keys=true", e.root, nil).want(t, 204); len(r.body) != 0 {
+		t.Fatalf("a 204 with a body: %q", r.body)
+	}
+	e.do("GET", "/v1/orgs/gone", e.root, nil).wantError(t, 404, keys.NotFound)
 	if !strings.Contains(string(e.do("GET", "/v1/audit", e.root, nil).want(t, 200).body), `"action":"org_delete","key_id":null,"key_name":null`) {
 		t.Fatalf("no org_delete audit row with a null key")
 	}

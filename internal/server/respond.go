@@ -41,6 +41,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v) // a failed write means the client left; nothing to do
 }
 
+// writeDeleted answers a DELETE: 204, or v with 200 when the client asked
+// for it (api.WantsRepresentation).
+func writeDeleted(w http.ResponseWriter, r *http.Request, v any) {
+	w.Header().Set("Cache-Control", "no-store")
+	if !api.WantsRepresentation(r) {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	w.Header().Set(api.HeaderPreferenceApplied, api.ReturnRepresentation)
+	writeJSON(w, http.StatusOK, v)
+}
+
 // writeError writes err as {"error":{"code","message"}}. Errors without a
 // code are internal: their text may hold details (paths, driver messages)
 // that are the server's business, so the client sees a generic message and
