@@ -85,7 +85,6 @@ func (s *Store) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, err
 		if err != nil {
 			return err
 		}
-		var sortName, sortID string // a merge's extra columns
 		rows, more, err := pager[*row]{
 			limit: f.Limit,
 			query: func(n int) (string, []any) {
@@ -99,12 +98,7 @@ func (s *Store) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, err
 				return "SELECT " + t.s.keyColumns() + " FROM keys k WHERE " + c.sql() +
 					" ORDER BY k.name, k.id LIMIT " + c.arg(n), c.args
 			},
-			scan: func(rows *sql.Rows) (*row, error) {
-				if merge != nil {
-					return scanKey(rows, &sortName, &sortID)
-				}
-				return scanKey(rows)
-			},
+			scan: func(rows *sql.Rows) (*row, error) { return scanKey(rows) },
 			seen: func(r *row) { after = keyAfter{r.Name, r.ID, true} },
 			keep: func(r *row) bool { return keys.CanRead(t.p, r.ID, r.Grants) },
 		}.read(t)

@@ -58,8 +58,12 @@ func mergeResources(t *txn, r keys.Resource) ([]string, error) {
 }
 
 // mergeQuery is a batch of at most n keys holding a grant on one of
-// resources, after the cursor, that c selects, in (name, id) order;
-// each row ends with the grant's key_name and key_id.
+// resources, after the cursor, that c selects, in (name, id) order. The
+// arms carry (name, id) alone, so that the merge compares and keeps
+// nothing else; the page's rows are read for the n it keeps, and sorted
+// again, n rows. Each arm joins keys, so that c applies there and a
+// grant of no key (the sqlite3 CLI with foreign keys off) fills no slot
+// of the LIMIT that the join would then drop.
 func (s *Store) mergeQuery(base conds, resources []string, after keyAfter, n int) (string, []any) {
 	c := base.clone()
 	where := c.sql()
@@ -70,9 +74,9 @@ func (s *Store) mergeQuery(base conds, resources []string, after keyAfter, n int
 	arms := make([]string, len(resources))
 	for i, r := range resources {
 		// CROSS JOIN: grants' index drives, so that the arm is in order.
-		arms[i] = "SELECT " + s.keyColumns() + ", m.key_name AS sort_name, m.key_id AS sort_id" +
-			" FROM grants m CROSS JOIN keys k ON k.id = m.key_id WHERE m.resource = " + c.arg(r) + cursor +
-			" AND " + where
+		arms[i] = "SELECT m.key_name, m.key_id FROM grants m CROSS JOIN keys k ON k.id = m.key_id" +
+			" WHERE m.resource = " + c.arg(r) + cursor + " AND " + where
 	}
-	return strings.Join(arms, " UNION ") + " ORDER BY sort_name, sort_id LIMIT " + c.arg(n), c.args
+	return "SELECT " + s.keyColumns() + " FROM (" + strings.Join(arms, " UNION ") +
+		" ORDER BY 1, 2 LIMIT " + c.arg(n) + ") p CROSS JOIN keys k ON k.id = p.key_id ORDER BY p.key_name, p.key_id", c.args
 }
