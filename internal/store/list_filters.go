@@ -20,7 +20,10 @@ import (
 // many rows each filter matches, and lets the most selective one below
 // the limit drive the query; the others are checked on its rows. At or
 // above the limit, matches are at least driveLimit/N of the keys, and
-// a walk fills a page of 1,000 within 100·N rows at a million keys.
+// a walk fills a page of 1,000 within 100·N rows at a million keys,
+// unless the keys first by name hold none of the matches: so a walked
+// --resource is read from grants in name order instead, where the
+// engine can (list_merge.go).
 var driveLimit = 10000 // a variable only so that tests can force either way
 
 // listFilter is one narrowing of a listing. ids may be nil (no index
