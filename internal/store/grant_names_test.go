@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql"
 	"fmt"
 	"testing"
 
@@ -91,20 +92,51 @@ func grantNamesFollow(t *testing.T, s *Store) {
 	}
 }
 
+// A version 9 database's keys and grants, for migration 0010.
+var v9Rows = []string{
+	`INSERT INTO keys (id, name, org, type, prefix, start, created_at, meta, created_by, secret_hash)
+		VALUES ('key_aaaaaaaaaaaaaaaa', 'old-one', '/acme', 'secret', 'sk', 'sk_x', 0, '{}', 'test', 'h1'),
+		('key_bbbbbbbbbbbbbbbb', 'old-two', '/acme', 'secret', 'sk', 'sk_y', 0, '{}', 'test', 'h2')`,
+	`INSERT INTO grants (key_id, resource, role) VALUES ('key_aaaaaaaaaaaaaaaa', '/acme/a', 1),
+		('key_aaaaaaaaaaaaaaaa', '/acme/b', 2), ('key_bbbbbbbbbbbbbbbb', '/acme/a', 3)`,
+}
+
 // Migration 0010 names the grants a version 9 file already holds.
 func TestMigrationNamesExistingGrants(t *testing.T) {
-	path := olderSQLiteFile(t, 9,
-		`INSERT INTO keys (id, name, org, type, prefix, start, created_at, meta, created_by, secret_hash)
-			VALUES ('key_aaaaaaaaaaaaaaaa', 'old-one', '/acme', 'secret', 'sk', 'sk_x', 0, '{}', 'test', 'h1'),
-			('key_bbbbbbbbbbbbbbbb', 'old-two', '/acme', 'secret', 'sk', 'sk_y', 0, '{}', 'test', 'h2')`,
-		`INSERT INTO grants (key_id, resource, role) VALUES ('key_aaaaaaaaaaaaaaaa', '/acme/a', 1),
-			('key_aaaaaaaaaaaaaaaa', '/acme/b', 2), ('key_bbbbbbbbbbbbbbbb', '/acme/a', 3)`)
-	s, err := Open(ctx, path, Options{})
+	s, err := Open(ctx, olderSQLiteFile(t, 9, v9Rows...), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rows, err := s.pools.reader.QueryContext(ctx, "SELECT key_id, key_name FROM grants ORDER BY resource, key_name, key_id")
+	checkGrantNames(t, s)
+}
+
+func TestMigrationNamesExistingGrantsPostgres(t *testing.T) {
+	u := pgDatabase(t)
+	ms, err := migrationsIn("migrations/postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("pgx", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs := []string{"CREATE TABLE keyward_schema (version INTEGER NOT NULL)", "INSERT INTO keyward_schema (version) VALUES (9)"}
+	for _, m := range ms[:9] {
+		qs = append(qs, m.sql)
+	}
+	for _, q := range append(qs, v9Rows...) {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	checkGrantNames(t, openPGAt(t, u, Options{}))
+}
+
+func checkGrantNames(t *testing.T, s *Store) {
+	t.Helper()
+	rows, err := s.on(s.pools.reader).query(ctx, "SELECT key_id, key_name FROM grants ORDER BY resource, key_name, key_id")
 	if err != nil {
 		t.Fatal(err)
 	}
