@@ -67,7 +67,7 @@ PRAGMA synchronous = FULL;
 BEGIN IMMEDIATE;
 INSERT INTO keys (id, name, org, type, prefix, start, created_at, meta, created_by, secret_hash)
   VALUES ('key_sqlite3insert01', 'bench-insert', '/acme', 'secret', 'sk', 'sk_abcd', $now, '{}', 'bench', lower(hex(randomblob(32))));
-INSERT INTO grants (key_id, resource, role) VALUES ('key_sqlite3insert01', '/acme/prod', 2);
+INSERT INTO grants (key_id, resource, role, key_name) VALUES ('key_sqlite3insert01', '/acme/prod', 2, 'bench-insert');
 INSERT INTO audit (at, org, actor, action, key_id, key_name, grants, details)
   VALUES ($now, '/acme', 'bench', 'create', 'key_sqlite3insert01', 'bench-insert', '[]', '{}');
 COMMIT;

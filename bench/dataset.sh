@@ -13,6 +13,8 @@
 #            a second on /rare/... when i % 100 = 0 (1 %); roles 1-3
 #   expiry   none expire within 30 days; a third never expire
 #   use      last used within the last day
+# Grants carry their key's name (migration 0010) as keyward writes them:
+# the database's triggers would fill it too, a statement per row.
 set -euo pipefail
 KW=${1:?usage: dataset.sh KEYWARD DB N [SECRETS]}
 DB=${2:?usage: dataset.sh KEYWARD DB N [SECRETS]}
@@ -41,14 +43,14 @@ SELECT printf('key_%016d', i), printf('k%07d', i),
        1, $now - (i % 86400), '{}', 'bench', lower(hex(randomblob(32)))
 FROM c;
 WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $N)
-INSERT INTO grants (key_id, resource, role)
+INSERT INTO grants (key_id, resource, role, key_name)
 SELECT printf('key_%016d', i),
        CASE WHEN i % 2 = 0 THEN '/half' ELSE '/other' END || printf('/svc%d', i % 50),
-       1 + i % 3
+       1 + i % 3, printf('k%07d', i)
 FROM c;
 WITH RECURSIVE c(i) AS (SELECT 100 UNION ALL SELECT i + 100 FROM c WHERE i + 100 <= $N)
-INSERT INTO grants (key_id, resource, role)
-SELECT printf('key_%016d', i), printf('/rare/svc%d', i % 7), 1 FROM c;
+INSERT INTO grants (key_id, resource, role, key_name)
+SELECT printf('key_%016d', i), printf('/rare/svc%d', i % 7), 1, printf('k%07d', i) FROM c;
 -- the organizations the bulk keys lie in, as keyward registers them
 INSERT OR IGNORE INTO orgs (name, created_at) SELECT org, min(created_at) FROM keys WHERE org != '/' GROUP BY org;
 COMMIT;

@@ -336,7 +336,7 @@ func (t *txn) syncAccountKeys(id string, grants []keys.Grant) error {
 		return err
 	}
 	for _, g := range grants {
-		if _, err := t.exec(t.ctx, "INSERT INTO grants (key_id, resource, role) SELECT k.id, $2, $3 FROM keys k WHERE k.account_id = $1",
+		if _, err := t.exec(t.ctx, "INSERT INTO grants (key_id, resource, role, key_name) SELECT k.id, $2, $3, k.name FROM keys k WHERE k.account_id = $1",
 			id, string(g.Resource), int(g.Role)); err != nil {
 			return err
 		}

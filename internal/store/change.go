@@ -143,7 +143,7 @@ func (t *txn) regrant(action string, before, after *keys.Key, details map[string
 		}
 		details["org"] = change(before.Org, org)
 	}
-	if err := t.putGrants(after.ID, after.Grants); err != nil {
+	if err := t.putGrants(after.ID, after.Name, after.Grants); err != nil {
 		return err
 	}
 	return t.audit(action, after, details)

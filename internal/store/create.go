@@ -97,7 +97,7 @@ func (t *txn) insertKey(k *keys.Key, prefix, hash string) error {
 		return err
 	}
 	// A new id has no grants to replace: no DELETE first (putGrants).
-	return t.insertGrants(k.ID, k.Grants)
+	return t.insertGrants(k.ID, k.Name, k.Grants)
 }
 
 // createDetails is what the audit row of k's creation records.
@@ -138,19 +138,21 @@ func (t *txn) nameFree(org, name, self string) error {
 	return keys.Errorf(keys.Conflict, "a key named %q already exists in %s", name, org)
 }
 
-// putGrants replaces the grants of key id.
-func (t *txn) putGrants(id string, grants []keys.Grant) error {
+// putGrants replaces the grants of key id, named name.
+func (t *txn) putGrants(id, name string, grants []keys.Grant) error {
 	if _, err := t.exec(t.ctx, "DELETE FROM grants WHERE key_id = $1", id); err != nil {
 		return err
 	}
-	return t.insertGrants(id, grants)
+	return t.insertGrants(id, name, grants)
 }
 
-// insertGrants adds grants to key id.
-func (t *txn) insertGrants(id string, grants []keys.Grant) error {
+// insertGrants adds grants to key id, named name. The name is the one
+// the database's triggers would give the row (migration 0010): passed,
+// so that they find it right and write nothing more.
+func (t *txn) insertGrants(id, name string, grants []keys.Grant) error {
 	for _, g := range grants {
-		if _, err := t.exec(t.ctx, "INSERT INTO grants (key_id, resource, role) VALUES ($1, $2, $3)",
-			id, string(g.Resource), int(g.Role)); err != nil {
+		if _, err := t.exec(t.ctx, "INSERT INTO grants (key_id, resource, role, key_name) VALUES ($1, $2, $3, $4)",
+			id, string(g.Resource), int(g.Role), name); err != nil {
 			return err
 		}
 	}

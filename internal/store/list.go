@@ -81,13 +81,16 @@ func (s *Store) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, err
 	}
 	page := &keys.KeyPage{Items: []*keys.Key{}}
 	err = s.read(ctx, func(t *txn) error {
-		base, err := listConds(t, f)
+		base, merge, err := listPlan(t, f, true)
 		if err != nil {
 			return err
 		}
 		rows, more, err := pager[*row]{
 			limit: f.Limit,
 			query: func(n int) (string, []any) {
+				if merge != nil {
+					return t.s.mergeQuery(base, merge, after, n)
+				}
 				c := base.clone()
 				if after.set {
 					c.add("(k.name, k.id) > (" + c.arg(after.name) + ", " + c.arg(after.id) + ")")

@@ -20,7 +20,10 @@ import (
 // many rows each filter matches, and lets the most selective one below
 // the limit drive the query; the others are checked on its rows. At or
 // above the limit, matches are at least driveLimit/N of the keys, and
-// a walk fills a page of 1,000 within 100·N rows at a million keys.
+// a walk fills a page of 1,000 within 100·N rows at a million keys,
+// unless the keys first by name hold none of the matches: so a walked
+// --resource is read from grants in name order instead, where the
+// engine can (list_merge.go).
 var driveLimit = 10000 // a variable only so that tests can force either way
 
 // listFilter is one narrowing of a listing. ids may be nil (no index
@@ -30,6 +33,9 @@ type listFilter struct {
 	row   func(c *conds) string
 	ids   func(c *conds) string
 	exact bool
+	// resource is --resource's path, on its filter only: a merge of
+	// grants' index can answer it in name order (list_merge.go).
+	resource keys.Resource
 }
 
 // underCond is "col lies at or under r", as a range rather than LIKE (in
@@ -100,8 +106,9 @@ func listFilters(t *txn, f keys.ListFilter) []listFilter {
 			row: func(c *conds) string {
 				return "EXISTS (SELECT 1 FROM grants g WHERE g.key_id = k.id AND " + underCond(c, "g.resource", r) + ")"
 			},
-			ids:   func(c *conds) string { return "SELECT g.key_id FROM grants g WHERE " + underCond(c, "g.resource", r) },
-			exact: true,
+			ids:      func(c *conds) string { return "SELECT g.key_id FROM grants g WHERE " + underCond(c, "g.resource", r) },
+			exact:    true,
+			resource: r,
 		})
 	}
 	now := t.now
@@ -159,10 +166,18 @@ func listFilters(t *txn, f keys.ListFilter) []listFilter {
 // listConds narrows a listing to the principal's scope and f's filters,
 // the most selective filter driving (see driveLimit).
 func listConds(t *txn, f keys.ListFilter) (conds, error) {
+	c, _, err := listPlan(t, f, false)
+	return c, err
+}
+
+// listPlan is listConds, or, when mergeable and --resource would be
+// walked, the resources a merge reads instead (list_merge.go) and the
+// conditions left to check on its rows.
+func listPlan(t *txn, f keys.ListFilter, mergeable bool) (c conds, merge []string, err error) {
 	if f.Account != "" {
 		a, err := t.resolveAccount(f.Account)
 		if err != nil {
-			return conds{}, err
+			return conds{}, nil, err
 		}
 		f.Account = a.ID
 	}
@@ -176,15 +191,31 @@ func listConds(t *txn, f keys.ListFilter) (conds, error) {
 		q := "SELECT count(*) FROM (" + lf.ids(&c) + " LIMIT " + strconv.Itoa(driveLimit) + ") n"
 		var n int
 		if err := t.queryRow(t.ctx, q, c.args...).Scan(&n); err != nil {
-			return conds{}, err
+			return conds{}, nil, err
 		}
 		if n < best {
 			drive, best = i, n
 		}
 	}
-	var c conds
+	skip := -1
+	if drive < 0 && mergeable {
+		for i, lf := range fs {
+			if lf.resource == "" {
+				continue
+			}
+			if merge, err = mergeResources(t, lf.resource); err != nil {
+				return conds{}, nil, err
+			}
+			if merge != nil {
+				skip = i
+			}
+		}
+	}
 	for i, lf := range fs {
-		if i == drive {
+		switch {
+		case i == skip:
+			continue
+		case i == drive:
 			c.add("k.id IN (" + lf.ids(&c) + ")")
 			if lf.exact {
 				continue
@@ -192,5 +223,5 @@ func listConds(t *txn, f keys.ListFilter) (conds, error) {
 		}
 		c.add(lf.row(&c))
 	}
-	return c, nil
+	return c, merge, nil
 }

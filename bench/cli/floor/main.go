@@ -131,7 +131,9 @@ func main() {
 				VALUES (?, ?, '/acme', 'secret', 'sk', 'sk_abcd', ?, '{}', 'local:floor', ?)`, id, args[0], now, hex.EncodeToString(h[:])); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(`INSERT INTO grants (key_id, resource, role) VALUES (?, '/acme/prod', 2)`, id); err != nil {
+			// key_name as keyward writes it (migration 0010's triggers then
+			// have nothing to do).
+			if _, err := tx.Exec(`INSERT INTO grants (key_id, resource, role, key_name) VALUES (?, '/acme/prod', 2, ?)`, id, args[0]); err != nil {
 				return err
 			}
 			if _, err := tx.Exec(`INSERT INTO audit (at, org, actor, action, key_id, key_name, grants, details)
