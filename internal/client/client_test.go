@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -162,6 +163,25 @@ func TestDeleteOfAMissingKeyIsNotFound(t *testing.T) {
 	wantCode(t, err, keys.NotFound)
 	if n := counts["POST /v1/keys/delete"].Load(); n != 1 {
 		t.Fatalf("%d requests, want 1", n)
+	}
+}
+
+// More keys than one delete may name on a server is refused before any
+// request, as the server refuses it: the body of a few thousand would be
+// answered as too large, a limit the user never chose.
+func TestDeleteOfTooManyKeysIsRefusedBeforeSending(t *testing.T) {
+	srv, counts := counting(t, http.StatusOK, `{"items":[]}`, nil)
+	refs := make([]string, api.MaxDeleteKeys+1)
+	for i := range refs {
+		refs[i] = fmt.Sprintf("key_%016d", i)
+	}
+	_, err := newClient(t, srv.URL, "sk_token").Delete(context.Background(), refs)
+	wantCode(t, err, keys.Invalid)
+	if !strings.Contains(keys.ErrorMessage(err), "too many keys in one delete") {
+		t.Errorf("error %q", keys.ErrorMessage(err))
+	}
+	if n := counts["POST /v1/keys/delete"].Load(); n != 0 {
+		t.Fatalf("%d requests, want none", n)
 	}
 }
 

@@ -133,6 +133,9 @@ func (c *Client) Delete(ctx context.Context, refs []string) ([]*keys.Key, error)
 	if len(refs) == 0 {
 		return nil, keys.Errorf(keys.Invalid, "no key given")
 	}
+	if err := api.CheckDeleteCount(len(refs)); err != nil {
+		return nil, err
+	}
 	var out api.DeleteResponse
 	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/keys/delete", body: api.DeleteRequest{Keys: refs}, out: &out}); err != nil {
 		return nil, withCheck(err, checkDelete(refs))

@@ -63,6 +63,12 @@ type Options struct {
 // body is a memory attack.
 const maxBodyBytes = 64 << 10
 
+// maxDeleteBodyBytes bounds the bulk delete's body instead: the most keys
+// it may name (api.MaxDeleteKeys) in their longest form, /org/name at 130
+// bytes, come to 133 KB, and a longer list is refused by its count, which
+// says what to do, rather than by its size.
+const maxDeleteBodyBytes = 256 << 10
+
 type server struct {
 	b       keys.Backend
 	opts    Options
