@@ -92,7 +92,7 @@ func (j *jqFilter) run(raw []byte, out io.Writer) error {
 				break
 			}
 			if err, isErr := r.(error); isErr {
-				return keys.Errorf(keys.Invalid, "--jq: %s; the output follows unfiltered", err)
+				return keys.Errorf(keys.Invalid, "--jq: %s; the output follows unfiltered", jqFailure(err, raw))
 			}
 			if s, isString := r.(string); isString {
 				fmt.Fprintln(out, s)
