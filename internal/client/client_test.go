@@ -185,6 +185,40 @@ func TestDeleteOfTooManyKeysIsRefusedBeforeSending(t *testing.T) {
 	}
 }
 
+// wellFormedSecret passes the checksum (DESIGN.md's test vector).
+const wellFormedSecret = "sk_0000000000000000000000000000000030OBQY"
+
+// A presented key that cannot be a secret (too long, or a character no
+// secret has) is NOT_FOUND without a request, as every backend answers it
+// before any lookup: sent, stdin of 60 KB of '<' (six bytes each in JSON)
+// was refused by the server as too large, exit 2 where the local backend
+// answered NOT_FOUND, exit 7. The resource and role are still checked
+// first, as the backends check them; anything else is the server's to
+// answer (an unreachable one is exit 6 even for "sk_x").
+func TestVerifyOfWhatCannotBeASecretIsNotFoundWithoutARequest(t *testing.T) {
+	srv, counts := counting(t, http.StatusOK, `{"valid":true,"code":"VALID"}`, nil)
+	c := newClient(t, srv.URL, "")
+	ctx := context.Background()
+	for _, presented := range []string{strings.Repeat("<", 60000), strings.Repeat("a", keys.MaxTokenLen+1), " " + wellFormedSecret, "sk_x\x00", "é"} {
+		res, err := c.Verify(ctx, keys.VerifyRequest{Secret: presented})
+		if err != nil || res.Code != keys.CodeNotFound || res.Valid {
+			t.Errorf("%.20q: %+v %v, want NOT_FOUND", presented, res, err)
+		}
+	}
+	bad := keys.Resource("acme")
+	_, err := c.Verify(ctx, keys.VerifyRequest{Secret: "x", Resource: &bad})
+	wantCode(t, err, keys.Invalid)
+	if n := counts["POST /v1/verify"].Load(); n != 0 {
+		t.Fatalf("%d requests, want none", n)
+	}
+	if res, err := c.Verify(ctx, keys.VerifyRequest{Secret: wellFormedSecret + "\n"}); err != nil || res.Code != keys.CodeValid {
+		t.Errorf("a well-formed secret: %+v %v, want the server's answer", res, err)
+	}
+	if n := counts["POST /v1/verify"].Load(); n != 1 {
+		t.Fatalf("%d requests, want 1", n)
+	}
+}
+
 func TestRetryAfter(t *testing.T) {
 	t.Run("honoured when short", func(t *testing.T) {
 		srv, counts := counting(t, http.StatusTooManyRequests, `{"error":{"code":"rate_limited","message":"slow down"}}`, http.Header{"Retry-After": {"0"}})
