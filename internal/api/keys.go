@@ -20,6 +20,15 @@ type DeleteResponse struct {
 // lock while it resolves every key.
 const MaxDeleteKeys = 1000
 
+// CheckDeleteCount refuses a bulk delete of more than MaxDeleteKeys keys:
+// the server, and the client before it sends one the server would refuse.
+func CheckDeleteCount(n int) error {
+	if n > MaxDeleteKeys {
+		return keys.Errorf(keys.Invalid, "too many keys in one delete: %d, at most %d on a server; delete them in several commands", n, MaxDeleteKeys)
+	}
+	return nil
+}
+
 // HeaderSelf is set to "true" on a roll's answer when the key rolled is the
 // operator key that asked: the caller then holds a secret of its own that
 // has been replaced (or, with grace 0, has already stopped working), and

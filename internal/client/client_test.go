@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -161,6 +162,59 @@ func TestDeleteOfAMissingKeyIsNotFound(t *testing.T) {
 	_, err := newClient(t, srv.URL, "sk_token").Delete(context.Background(), []string{"there", "missing"})
 	wantCode(t, err, keys.NotFound)
 	if n := counts["POST /v1/keys/delete"].Load(); n != 1 {
+		t.Fatalf("%d requests, want 1", n)
+	}
+}
+
+// More keys than one delete may name on a server is refused before any
+// request, as the server refuses it: the body of a few thousand would be
+// answered as too large, a limit the user never chose.
+func TestDeleteOfTooManyKeysIsRefusedBeforeSending(t *testing.T) {
+	srv, counts := counting(t, http.StatusOK, `{"items":[]}`, nil)
+	refs := make([]string, api.MaxDeleteKeys+1)
+	for i := range refs {
+		refs[i] = fmt.Sprintf("key_%016d", i)
+	}
+	_, err := newClient(t, srv.URL, "sk_token").Delete(context.Background(), refs)
+	wantCode(t, err, keys.Invalid)
+	if !strings.Contains(keys.ErrorMessage(err), "too many keys in one delete") {
+		t.Errorf("error %q", keys.ErrorMessage(err))
+	}
+	if n := counts["POST /v1/keys/delete"].Load(); n != 0 {
+		t.Fatalf("%d requests, want none", n)
+	}
+}
+
+// wellFormedSecret passes the checksum (DESIGN.md's test vector).
+const wellFormedSecret = "sk_0000000000000000000000000000000030OBQY"
+
+// A presented key that cannot be a secret (too long, or a character no
+// secret has) is NOT_FOUND without a request, as every backend answers it
+// before any lookup: sent, stdin of 60 KB of '<' (six bytes each in JSON)
+// was refused by the server as too large, exit 2 where the local backend
+// answered NOT_FOUND, exit 7. The resource and role are still checked
+// first, as the backends check them; anything else is the server's to
+// answer (an unreachable one is exit 6 even for "sk_x").
+func TestVerifyOfWhatCannotBeASecretIsNotFoundWithoutARequest(t *testing.T) {
+	srv, counts := counting(t, http.StatusOK, `{"valid":true,"code":"VALID"}`, nil)
+	c := newClient(t, srv.URL, "")
+	ctx := context.Background()
+	for _, presented := range []string{strings.Repeat("<", 60000), strings.Repeat("a", keys.MaxTokenLen+1), " " + wellFormedSecret, "sk_x\x00", "é"} {
+		res, err := c.Verify(ctx, keys.VerifyRequest{Secret: presented})
+		if err != nil || res.Code != keys.CodeNotFound || res.Valid {
+			t.Errorf("%.20q: %+v %v, want NOT_FOUND", presented, res, err)
+		}
+	}
+	bad := keys.Resource("acme")
+	_, err := c.Verify(ctx, keys.VerifyRequest{Secret: "x", Resource: &bad})
+	wantCode(t, err, keys.Invalid)
+	if n := counts["POST /v1/verify"].Load(); n != 0 {
+		t.Fatalf("%d requests, want none", n)
+	}
+	if res, err := c.Verify(ctx, keys.VerifyRequest{Secret: wellFormedSecret + "\n"}); err != nil || res.Code != keys.CodeValid {
+		t.Errorf("a well-formed secret: %+v %v, want the server's answer", res, err)
+	}
+	if n := counts["POST /v1/verify"].Load(); n != 1 {
 		t.Fatalf("%d requests, want 1", n)
 	}
 }

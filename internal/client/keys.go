@@ -133,6 +133,9 @@ func (c *Client) Delete(ctx context.Context, refs []string) ([]*keys.Key, error)
 	if len(refs) == 0 {
 		return nil, keys.Errorf(keys.Invalid, "no key given")
 	}
+	if err := api.CheckDeleteCount(len(refs)); err != nil {
+		return nil, err
+	}
 	var out api.DeleteResponse
 	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/keys/delete", body: api.DeleteRequest{Keys: refs}, out: &out}); err != nil {
 		return nil, withCheck(err, checkDelete(refs))
@@ -180,6 +183,18 @@ func (c *Client) Ungrant(ctx context.Context, ref string, r keys.Resource) (*key
 
 // Verify needs no operator credential; it is a read, so it is retried.
 func (c *Client) Verify(ctx context.Context, req keys.VerifyRequest) (*keys.VerifyResult, error) {
+	// What cannot be a secret, by its length or a character none has, is
+	// NOT_FOUND before any lookup, as every backend answers it, once the
+	// resource and role are checked as they check them. Sent, such text
+	// (a file piped by mistake, '<' six bytes in JSON) could be refused as
+	// too large: exit 2 where the local backend says NOT_FOUND, exit 7.
+	// Anything else goes to the server, which alone can tell.
+	if _, err := req.Normalize(); err != nil {
+		return nil, err
+	}
+	if !couldBeSecret(req.Secret) {
+		return keys.NotFoundResult(), nil
+	}
 	var out keys.VerifyResult
 	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/verify", body: req, out: &out, idempotent: true, anonymous: true}); err != nil {
 		return nil, err
@@ -227,4 +242,23 @@ func (c *Client) isKey(k *keys.Key) error {
 		return keys.Errorf(keys.Internal, "unexpected answer from %s: not a key", c.base.Host)
 	}
 	return nil
+}
+
+// couldBeSecret reports whether s, without the trailing whitespace every
+// backend ignores, is no longer than a token and made only of the
+// characters secrets (a-z0-9_ prefix, base62) and tokens (base64url,
+// dots) are made of: what JSON writes as it is.
+func couldBeSecret(s string) bool {
+	s = strings.TrimRight(s, " \t\r\n")
+	if len(s) > keys.MaxTokenLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
 }

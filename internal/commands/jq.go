@@ -42,8 +42,13 @@ func startJQ(f *Factory, cmd *cobra.Command, expr string) (*jqFilter, error) {
 	}
 	o := cmd.Flags().Lookup(config.FlagOutput)
 	explicit := o != nil && o.Changed
-	if explicit && o.Value.String() != "json" && o.Value.String() != "jsonl" {
+	if explicit && !strings.EqualFold(o.Value.String(), "json") && !strings.EqualFold(o.Value.String(), "jsonl") {
 		return nil, usageErrorf("--jq works on JSON: drop -o %s", o.Value.String())
+	}
+	// -q prints a bare secret, not JSON: refused before a create or roll
+	// runs, rather than after it made a key and then exited 2.
+	if q := cmd.Flags().Lookup("quiet"); q != nil && q.Changed && q.Value.String() == "true" {
+		return nil, usageErrorf("--jq works on JSON: drop -q (--jq .secret prints only the secret)")
 	}
 	fromEnv := strings.EqualFold(os.Getenv(config.EnvName(config.FlagOutput)), "jsonl")
 	if !explicit && !fromEnv {
@@ -98,7 +103,7 @@ func (j *jqFilter) run(raw []byte, out io.Writer) error {
 				break
 			}
 			if err, isErr := r.(error); isErr {
-				return err
+				return errors.New(jqFailure(err, raw))
 			}
 			if s, isString := r.(string); isString {
 				fmt.Fprintln(out, s)

@@ -82,11 +82,12 @@ func openSigningKeys(service func() (keys.Service, error)) (keys.SigningKeys, er
 type JWKSOptions struct {
 	IO      *iostreams.IOStreams
 	Service func() (keys.Service, error)
+	Printer output.Printer
 }
 
 func NewCmdJWKS(f *Factory, runF func(*JWKSOptions) error) *cobra.Command {
 	opts := &JWKSOptions{IO: f.IO, Service: f.ExistingService}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "jwks",
 		Short: "Print the JWK Set that verifies JWT keys offline",
 		Long: `Print the JWK Set (RFC 7517) of the public signing keys of JWT keys: the
@@ -106,6 +107,8 @@ token stays valid offline until its exp. Give JWT keys a --ttl.`,
 			return jwksRun(cmd.Context(), opts)
 		},
 	}
+	f.printsTo(cmd, &opts.Printer)
+	return cmd
 }
 
 func jwksRun(ctx context.Context, opts *JWKSOptions) error {
@@ -117,8 +120,15 @@ func jwksRun(ctx context.Context, opts *JWKSOptions) error {
 	if err != nil {
 		return err
 	}
+	// The set is JSON whatever -o says (a table of it would drop what a
+	// verifier needs); -o jsonl has it on one line, as it has every value.
 	var out bytes.Buffer
-	if err := json.Indent(&out, set, "", "  "); err != nil {
+	if opts.Printer != nil && opts.Printer.Format() == output.JSONL {
+		err = json.Compact(&out, set)
+	} else {
+		err = json.Indent(&out, set, "", "  ")
+	}
+	if err != nil {
 		return keys.Errorf(keys.Internal, "the JWK Set is not JSON: %v", err)
 	}
 	out.WriteByte('\n')

@@ -83,3 +83,26 @@ func TestJWTKeyCommandErrors(t *testing.T) {
 	c.ok("signing-keys rotate")
 	c.ok("keys create e4 --format jwt --resource /acme")
 }
+
+// -o jsonl is one JSON value per line, for scripts reading line by line:
+// the JWK Set too, as every other single-object command prints it.
+func TestJWKSUnderJSONLinesIsOneLine(t *testing.T) {
+	c := newCLITest(t)
+	c.create("edge --format jwt --resource /acme/edge --ttl 1d")
+	out := c.ok("jwks -o jsonl")
+	if strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, "\n") {
+		t.Fatalf("jwks -o jsonl is not one line:\n%s", out)
+	}
+	var set struct {
+		Keys []map[string]string `json:"keys"`
+	}
+	if err := json.Unmarshal([]byte(out), &set); err != nil || len(set.Keys) != 1 {
+		t.Fatalf("jwks -o jsonl: %+v %v", set, err)
+	}
+	if out := c.ok("jwks -o json"); strings.Count(out, "\n") < 3 {
+		t.Errorf("jwks -o json is no longer indented:\n%s", out)
+	}
+	if out := c.ok("jwks -o jsonl --jq .keys[0].kty"); out != "OKP\n" {
+		t.Errorf("jwks -o jsonl --jq: %q", out)
+	}
+}

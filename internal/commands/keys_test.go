@@ -841,11 +841,33 @@ func TestJQ(t *testing.T) {
 // only this once: the command's own output goes out unfiltered.
 func TestJQFailureKeepsTheSecret(t *testing.T) {
 	c := newCLITest(t)
-	for _, line := range []string{"keys create a --resource /acme -q --jq .", "keys create b --resource /acme --jq .secret|error"} {
+	for _, line := range []string{"keys create b --resource /acme --jq .secret|error", "keys create c --resource /acme --jq .secret+1"} {
 		r := c.run(line)
 		if r.code != ExitUsage || !regexp.MustCompile(`sk_[0-9A-Za-z]{38}`).MatchString(r.out) {
 			t.Errorf("%s: exit %d, out %q, stderr %q", line, r.code, r.out, r.err)
 		}
+	}
+}
+
+// -q prints a bare secret, which --jq cannot read: the pair is refused
+// before anything is made (exit 2 means nothing happened). -o takes its
+// value in any case, and so does --jq's check of it.
+func TestJQRefusesQuietBeforeTheChange(t *testing.T) {
+	c := newCLITest(t)
+	for _, line := range []string{"keys create a --resource /acme -q --jq .", "orgs create acme -q --jq ."} {
+		if r := c.run(line); r.code != ExitUsage || r.out != "" || !strings.Contains(r.err, "drop -q") {
+			t.Errorf("%s: exit %d, out %q, stderr %q", line, r.code, r.out, r.err)
+		}
+	}
+	if r := c.run("keys get a"); r.code == 0 {
+		t.Errorf("a refused create made the key: exit %d", r.code)
+	}
+	c.ok("keys create a --resource /acme -q")
+	if r := c.run("keys roll a --yes -q --jq ."); r.code != ExitUsage || r.out != "" {
+		t.Errorf("roll -q --jq: exit %d, out %q", r.code, r.out)
+	}
+	if out := c.ok("keys list -o JSON --jq .[].name"); out != "a\n" {
+		t.Errorf("-o JSON --jq: %q", out)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -71,7 +70,7 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	if err != nil {
 		return err
 	}
-	server := strings.TrimRight(s.Server, "/")
+	server := config.TrimServer(s.Server)
 	if server == "" {
 		return usageErrorf("login needs a server: keyward login --server URL")
 	}

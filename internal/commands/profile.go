@@ -109,8 +109,17 @@ func noSuchProfile(file *config.File, name string) error {
 }
 
 func profileUseRun(_ context.Context, opts *ProfileOptions) error {
+	// A plain read first: a profile that is not there is an error that
+	// leaves no config folder or lock file behind, as Update would.
+	current, err := config.Load()
+	if err != nil {
+		return err
+	}
+	if _, ok := current.Profile(opts.Name); !ok {
+		return noSuchProfile(current, opts.Name)
+	}
 	var file *config.File
-	err := config.Update(config.Path(), func(f *config.File) error {
+	err = config.Update(config.Path(), func(f *config.File) error {
 		if _, ok := f.Profile(opts.Name); !ok {
 			return noSuchProfile(f, opts.Name)
 		}

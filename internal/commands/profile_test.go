@@ -76,3 +76,17 @@ func TestProfileCommands(t *testing.T) {
 		t.Errorf("delete of a missing profile: exit %d", r.code)
 	}
 }
+
+// A `profile use` that fails changes nothing on disk: without a config
+// file it leaves no config folder and no lock file behind.
+func TestProfileUseOfAMissingProfileCreatesNothing(t *testing.T) {
+	c := newCLITest(t)
+	if r := c.run("profile use nope"); r.code != ExitNotFound {
+		t.Fatalf("use of a missing profile: exit %d, stderr %q", r.code, r.err)
+	}
+	dir := filepath.Dir(config.Path())
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		entries, _ := os.ReadDir(dir)
+		t.Errorf("a failed profile use made %s (%v): %v", dir, err, entries)
+	}
+}

@@ -90,3 +90,29 @@ func TestOpenCredentialFileIsRefused(t *testing.T) {
 		t.Errorf("stderr %q does not say how to fix it", res.err)
 	}
 }
+
+// TestServerURLWithoutHostIsUsageError: a server URL that names no host
+// ("http://", as `--server "$SCHEME://$HOST"` gives with HOST unset) is
+// bad input, exit 2 naming the URL, with or without a token; it was
+// trimmed to "http:", taken for a host named http, and answered exit 6
+// (cannot reach) or exit 4 (no credential for it).
+func TestServerURLWithoutHostIsUsageError(t *testing.T) {
+	r := &remoteTest{t: t}
+	testenv.Isolate(t, t.TempDir())
+	for _, server := range []string{"http://", "https://", "http:///"} {
+		for _, token := range []string{"", "sk_00000000000000000000000000000000030OBQY"} {
+			t.Setenv("KEYWARD_TOKEN", token)
+			res := r.want(r.kw("", "--server", server, "keys", "list"), 2, server+" keys list")
+			if !strings.Contains(res.err, "invalid server URL") {
+				t.Errorf("--server %s: stderr %q", server, res.err)
+			}
+			t.Setenv("KEYWARD_SERVER", server)
+			r.want(r.kw("", "keys", "list"), 2, "KEYWARD_SERVER="+server+" keys list")
+			os.Unsetenv("KEYWARD_SERVER")
+		}
+		res := r.want(r.kw("sk_00000000000000000000000000000000030OBQY", "login", "--server", server, "--insecure-storage"), 2, "login "+server)
+		if !strings.Contains(res.err, "invalid server URL") {
+			t.Errorf("login --server %s: stderr %q", server, res.err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -265,8 +266,17 @@ func scanTargets(ctx context.Context, opts *ScanOptions, targets []scan.Target) 
 	return hits, unread, nil
 }
 
-// leakBatchBytes keeps one request's body well under the server's 64 KiB.
+// leakBatchBytes keeps one request's body well under the server's 64 KiB,
+// measured as JSON writes it (leakJSONBytes).
 const leakBatchBytes = 32 << 10
+
+// leakJSONBytes is what a leak weighs in a request body: encoding/json
+// writes '&', '<' and '>' as six bytes each, so a file's name of them
+// weighs six times its length.
+func leakJSONBytes(l keys.Leak) int {
+	b, _ := json.Marshal(l)
+	return len(b) + 1 // the comma
+}
 
 // lookUpHits asks svc about each distinct secret once (or, with disable,
 // reports it with up to a few of its places, which the audit row names)
@@ -279,6 +289,7 @@ func lookUpHits(ctx context.Context, svc keys.Service, disable bool, hits []scan
 	}
 	type group struct {
 		leaks []keys.Leak
+		size  int   // leakJSONBytes of leaks
 		of    []int // indexes into findings
 	}
 	var order []*group
@@ -291,8 +302,14 @@ func lookUpHits(ctx context.Context, svc keys.Service, disable bool, hits []scan
 			order = append(order, g)
 		}
 		g.of = append(g.of, i)
+		// Places past the batch's bytes are left out, as those past
+		// perSecret are: a secret's places never split across requests.
 		if len(g.leaks) < perSecret {
-			g.leaks = append(g.leaks, keys.Leak{Secret: h.Secret, Source: leakSource(h.File, h.Line)})
+			l := keys.Leak{Secret: h.Secret, Source: leakSource(h.File, h.Line)}
+			if n := leakJSONBytes(l); len(g.leaks) == 0 || g.size+n <= leakBatchBytes {
+				g.leaks = append(g.leaks, l)
+				g.size += n
+			}
 		}
 	}
 	ask := svc.CheckLeaks
@@ -329,10 +346,7 @@ func lookUpHits(ctx context.Context, svc keys.Service, disable bool, hits []scan
 		return nil
 	}
 	for _, g := range order {
-		n := 0
-		for _, l := range g.leaks {
-			n += len(l.Secret) + len(l.Source) + 32
-		}
+		n := g.size
 		if len(batch)+len(g.leaks) > keys.MaxLeaks || size+n > leakBatchBytes {
 			if err := flush(); err != nil {
 				return err

@@ -152,11 +152,23 @@ func ResolveFile(fs *pflag.FlagSet, configPath string) (*Settings, error) {
 	case dbLevel > serverLevel:
 		s.DB = v.GetString(FlagDB)
 	case serverLevel > dbLevel:
-		s.Server = strings.TrimRight(v.GetString(FlagServer), "/")
+		s.Server = TrimServer(v.GetString(FlagServer))
 	default:
 		s.DB = DefaultDBPath()
 	}
 	return s, nil
+}
+
+// TrimServer drops a server URL's trailing slashes, but never into its
+// "://": "http://" trimmed to "http:" would read as a host named http,
+// which a lookup then fails to reach, where a URL without a host is bad
+// input the client refuses.
+func TrimServer(server string) string {
+	trimmed := strings.TrimRight(server, "/")
+	if i := strings.Index(server, "://"); i >= 0 && len(trimmed) < i+len("://") {
+		return server[:i+len("://")]
+	}
+	return trimmed
 }
 
 // profilePath reads a path of the config file: a leading "~/" is the home

@@ -140,6 +140,34 @@ func TestTableKeyMeta(t *testing.T) {
 	}
 }
 
+// The audit table's details are JSON, which leaves DEL and Unicode's
+// format characters (U+202E, right-to-left override) as they are: meta
+// recorded in a row could reorder or hide what the terminal shows of it.
+// They are escaped as meta is in a key's table, and the column stays JSON.
+func TestAuditTableEscapesInvisibleCharacters(t *testing.T) {
+	var buf bytes.Buffer
+	l := New(Options{Format: Table}).AuditList(&buf)
+	e := &keys.AuditEvent{ID: 1, At: now, Org: "/acme", Actor: "local:alice", Action: keys.ActionCreate,
+		Details: map[string]any{"meta": map[string]any{"note": "a\u202eb\x7fc\U000e0001d é"}}}
+	if err := l.Add(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, r := range []string{"\u202e", "\x7f", "\U000e0001"} {
+		if strings.Contains(out, r) {
+			t.Errorf("audit table holds %q raw:\n%q", r, out)
+		}
+	}
+	i := strings.Index(out, "{")
+	var d map[string]map[string]string
+	if i < 0 || json.Unmarshal([]byte(strings.TrimSpace(out[i:])), &d) != nil || d["meta"]["note"] != "a\u202eb\x7fc\U000e0001d é" {
+		t.Errorf("details are no longer the JSON of the row: %q", out)
+	}
+}
+
 func TestTableOnTerminal(t *testing.T) {
 	var buf bytes.Buffer
 	p := New(Options{Format: Table, Human: true, Color: true, Now: func() time.Time { return now }})

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf16"
 
 	"github.com/keyward/keyward/internal/keys"
 )
@@ -166,6 +167,31 @@ func printable(s string) string {
 		return strconv.Quote(s)
 	}
 	return s
+}
+
+// printableJSON is JSON for a table cell: encoding/json escapes control
+// characters below 0x20 but leaves DEL and Unicode's other invisible ones
+// (U+202E reverses what follows), which printable quotes in a key's meta.
+// Here they become \u escapes, which keeps the cell the same JSON: outside
+// strings, JSON holds none of them.
+func printableJSON(b []byte) string {
+	s := string(b)
+	if strings.IndexFunc(s, func(r rune) bool { return r != ' ' && !unicode.IsGraphic(r) }) < 0 {
+		return s
+	}
+	var out strings.Builder
+	for _, r := range s {
+		if r == ' ' || unicode.IsGraphic(r) {
+			out.WriteRune(r)
+			continue
+		}
+		if r1, r2 := utf16.EncodeRune(r); r1 != unicode.ReplacementChar {
+			fmt.Fprintf(&out, `\u%04x\u%04x`, r1, r2)
+			continue
+		}
+		fmt.Fprintf(&out, `\u%04x`, r)
+	}
+	return out.String()
 }
 
 // status is a key's state as one word.
@@ -359,7 +385,7 @@ func (p *tablePrinter) auditRow(e *keys.AuditEvent) []string {
 	if len(e.Details) > 0 {
 		b, err := json.Marshal(e.Details)
 		if err == nil {
-			details = string(b)
+			details = printableJSON(b)
 		}
 	}
 	return []string{p.when(&e.At, ""), e.Action, orEmpty(e.KeyName), orEmpty(e.KeyID), e.Org, actor, details}

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -101,5 +102,26 @@ func TestRollSaysSelf(t *testing.T) {
 	r = e.do("POST", "/v1/keys/ci/roll", ci.Secret, map[string]string{"grace": "0"}).want(t, http.StatusOK)
 	if v := r.header.Get(api.HeaderSelf); v != "true" {
 		t.Errorf("a self-roll: %s: %q, want true", api.HeaderSelf, v)
+	}
+}
+
+// The most keys one delete may name fit its body however they are named:
+// MaxDeleteKeys references of the longest form (/org/name, 64 characters
+// each) are read and answered for what they name (here: not found), not
+// refused as too large; past the bound, the count is what is refused.
+func TestBulkDeleteOfTheMostKeysByTheLongestNames(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	refs := make([]string, api.MaxDeleteKeys)
+	for i := range refs {
+		refs[i] = fmt.Sprintf("/%s/%s%04d", strings.Repeat("o", 64), strings.Repeat("n", 60), i)
+	}
+	e.do("POST", "/v1/keys/delete", e.root, deleteBody(refs...)).wantError(t, http.StatusNotFound, keys.NotFound)
+	ids := make([]string, 3*api.MaxDeleteKeys)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("key_%016d", i)
+	}
+	msg := e.do("POST", "/v1/keys/delete", e.root, deleteBody(ids...)).wantError(t, http.StatusBadRequest, keys.Invalid)
+	if !strings.Contains(msg, "too many keys in one delete") {
+		t.Errorf("3,000 ids: %s", msg)
 	}
 }

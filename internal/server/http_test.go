@@ -55,11 +55,33 @@ func TestMalformedBodies(t *testing.T) {
 
 func TestBodyTooLarge(t *testing.T) {
 	e := newEnv(t, server.Options{})
-	big := `{"name":"x","grants":[{"resource":"/acme"}],"meta":{"a":"` + strings.Repeat("x", 70<<10) + `"}}`
+	big := `{"name":"x","grants":[{"resource":"/acme"}],"meta":{"a":"` + strings.Repeat("x", 600<<10) + `"}}`
 	e.do("POST", "/v1/keys", e.root, big).wantError(t, http.StatusRequestEntityTooLarge, keys.TooLarge)
 	e.do("POST", "/v1/verify", "", `{"key":"`+strings.Repeat("x", 70<<10)+`"}`).wantError(t, http.StatusRequestEntityTooLarge, keys.TooLarge)
 	// Whitespace after a small object still counts.
 	e.do("POST", "/v1/verify", "", `{"key":"x"}`+strings.Repeat(" ", 70<<10)).wantError(t, http.StatusRequestEntityTooLarge, keys.TooLarge)
+}
+
+// Whatever a key may hold fits the body that creates or changes it: the
+// most meta (64 entries of 128-byte keys and 1,024-byte values) in the
+// characters JSON writes six bytes for (here "<", as encoding/json and so
+// keyward's own client write it, and a control character) is a key, not
+// a 413. The same create worked locally and failed through a server.
+func TestLargestValidKeyBodyIsNotTooLarge(t *testing.T) {
+	e := newEnv(t, server.Options{})
+	meta := func(value string) map[string]string {
+		m := map[string]string{}
+		for i := 0; i < keys.MaxMetaEntries; i++ {
+			m[fmt.Sprintf("%03d", i)+strings.Repeat("<", keys.MaxMetaKeyLen-3)] = strings.Repeat(value, keys.MaxMetaValueLen)
+		}
+		return m
+	}
+	grants := make([]map[string]string, keys.MaxGrants)
+	for i := range grants {
+		grants[i] = map[string]string{"resource": fmt.Sprintf("/acme/%03d", i) + strings.Repeat("/"+strings.Repeat("r", 60), 3), "role": "viewer"}
+	}
+	e.do("POST", "/v1/keys", e.root, map[string]any{"name": "most", "grants": grants, "meta": meta("<")}).want(t, http.StatusCreated)
+	e.do("PATCH", "/v1/keys/most", e.root, map[string]any{"meta": meta("\x01")}).want(t, http.StatusOK)
 }
 
 // Query parameters are as strict as bodies: a typo or a repeat is a 400,

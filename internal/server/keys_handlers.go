@@ -127,8 +127,8 @@ func (s *server) deleteKeys(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req, false); err != nil {
 		return err
 	}
-	if len(req.Keys) > api.MaxDeleteKeys {
-		return keys.Errorf(keys.Invalid, "too many keys in one delete: %d, at most %d", len(req.Keys), api.MaxDeleteKeys)
+	if err := api.CheckDeleteCount(len(req.Keys)); err != nil {
+		return err
 	}
 	deleted, err := s.b.Delete(r.Context(), req.Keys)
 	if err != nil {

@@ -60,10 +60,11 @@ const RequestTimeout = 8 * time.Second
 // endpoint turns a route into a handler: the operator key for routes that
 // need one, the body limit, and errors written as JSON.
 func (s *server) endpoint(i int, rt route) http.Handler {
+	limit := bodyLimit(rt)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		infoOf(w).route = i + 1
 		if r.Body != http.NoBody { // a GET's (every /v1/auth): nothing to bound, and an allocation saved
-			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		if rt.auth {
 			// Management calls only: they are what may commit a change.

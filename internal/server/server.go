@@ -64,6 +64,30 @@ type Options struct {
 // body is a memory attack.
 const maxBodyBytes = 64 << 10
 
+// maxDeleteBodyBytes bounds the bulk delete's body instead: the most keys
+// it may name (api.MaxDeleteKeys) in their longest form, /org/name at 130
+// bytes, come to 133 KB, and a longer list is refused by its count, which
+// says what to do, rather than by its size.
+const maxDeleteBodyBytes = 256 << 10
+
+// maxKeyBodyBytes bounds a create's or an update's body: the most meta a
+// key may hold (keys.MaxMetaEntries of keys.MaxMetaKeyLen and
+// keys.MaxMetaValueLen bytes), every byte one JSON writes as six ("<" as
+// \u003c, a control character), comes to 443 KB, its grants to 10 KB more.
+// A key that is valid is never refused for its size.
+const maxKeyBodyBytes = 512 << 10
+
+// bodyLimit is what a route's request body may weigh.
+func bodyLimit(rt route) int64 {
+	switch rt.method + " " + rt.path {
+	case "POST /v1/keys", "PATCH /v1/keys/{key}":
+		return maxKeyBodyBytes
+	case "POST /v1/keys/delete":
+		return maxDeleteBodyBytes
+	}
+	return maxBodyBytes
+}
+
 type server struct {
 	b       keys.Backend
 	opts    Options
