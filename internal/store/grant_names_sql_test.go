@@ -105,3 +105,50 @@ func TestMigrationRenamesStaleGrants(t *testing.T) {
 	defer s.Close()
 	checkGrantNames(t, s)
 }
+
+// A cursor is opaque but visible in a URL: one a client made up, or one
+// taken before renames and used after (a position between names, of an
+// id no key has), starts a merged page where the walk's starts.
+func TestMergedListingAfterForgedCursors(t *testing.T) {
+	s := openTemp(t, Options{})
+	g := func(r string) keys.Grant { return keys.Grant{Resource: keys.Resource(r), Role: keys.Viewer} }
+	for i := range 40 {
+		rs := []keys.Grant{g(fmt.Sprintf("/half/s%d", i%5))}
+		switch i % 6 {
+		case 1, 3, 5: // beside /half, not under it
+			rs = []keys.Grant{g([]string{"/half2", "/half0/x", "/half.x"}[i%6/2])}
+		case 2:
+			rs = append(rs, g("/half"), g("/half/s_x"))
+		}
+		if _, err := s.Create(local(ctx), keys.CreateRequest{Name: fmt.Sprintf("k%02d", i), Grants: rs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func(d, m int) { driveLimit, mergeLimit = d, m }(driveLimit, mergeLimit)
+	driveLimit = 0
+	r := keys.Resource("/half")
+	var found []string
+	if err := s.read(local(ctx), func(tx *txn) (err error) { found, err = mergeResources(tx, r); return err }); err != nil ||
+		fmt.Sprint(found) != "[/half /half/s0 /half/s1 /half/s2 /half/s3 /half/s4 /half/s_x]" {
+		t.Fatalf("the merge reads %v (%v), not /half and what lies under it", found, err)
+	}
+	var cursors []string
+	for _, c := range [][2]string{
+		{"", "key_0000000000000000"}, {"k", "key_zzzzzzzzzzzzzzzz"}, {"k07", "key_0000000000000000"},
+		{"k07", "key_zzzzzzzzzzzzzzzz"}, {"k07a", "key_0000000000000000"}, {"k39", "key_zzzzzzzzzzzzzzzz"},
+		{"zz", "key_0000000000000000"}, {"élan", "key_0000000000000000"}, {"K10", "key_0000000000000000"},
+	} {
+		cursors = append(cursors, *nameIDCursor(c[0], c[1]))
+	}
+	for _, cursor := range cursors {
+		for _, limit := range []int{1, 3, 1000} {
+			f := keys.ListFilter{Resource: &r, Cursor: cursor}
+			mergeLimit = 0
+			walk := pages(t, s, local(ctx), f, limit)
+			mergeLimit = 64
+			if merged := pages(t, s, local(ctx), f, limit); !slices.Equal(merged, walk) {
+				t.Errorf("cursor %s, limit %d: the merge pages\n %v\nthe walk\n %v", cursor, limit, merged, walk)
+			}
+		}
+	}
+}
