@@ -62,3 +62,58 @@ func BenchmarkListClustered(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkListDense is the merge's worst case beside the walk's best:
+// 100,000 keys, every other one under /d in 64 distinct resources (a
+// merge of as many arms as mergeLimit allows), spread evenly by name, so
+// that a walk fills a page within twice its size. Pages of 100 and 1,000
+// (--limit 0 reads in pages of 1,000), first and tenth.
+//
+//	go test -run '^$' -bench ListDense -benchmem ./internal/store
+func BenchmarkListDense(b *testing.B) {
+	const n = 100_000
+	s, _ := openFixtureAs(b, fmt.Sprintf("dense-%d", n), func(s *Store) []string {
+		for _, q := range []string{
+			fmt.Sprintf(`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %d)
+				INSERT INTO keys (id, name, org, type, prefix, start, created_at, enabled, meta, created_by, secret_hash)
+				SELECT printf('key_%%016d', i), printf('k%%07d', i), '/', 'secret', 'sk', 'sk_x', 0, 1, '{}', 'bench', printf('%%064x', i) FROM c`, n),
+			fmt.Sprintf(`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %d)
+				INSERT INTO grants (key_id, resource, role, key_name)
+				SELECT printf('key_%%016d', i), CASE WHEN i %% 2 = 0 THEN printf('/d/svc%%d', i / 2 %% 64) ELSE '/other' END, 1, printf('k%%07d', i) FROM c`, n),
+			"ANALYZE",
+		} {
+			if _, err := s.pools.writer.Exec(q); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return nil
+	})
+	p := local(ctx)
+	res := keys.Resource("/d")
+	page := func(limit int, cursor string) *keys.KeyPage {
+		pg, err := s.List(p, keys.ListFilter{Resource: &res, Cursor: cursor, Limit: limit})
+		if err != nil || len(pg.Items) != limit || pg.NextCursor == nil {
+			b.Fatalf("list: %v", err)
+		}
+		return pg
+	}
+	defer func(m int) { mergeLimit = m }(mergeLimit)
+	for _, plan := range []struct {
+		name  string
+		limit int
+	}{{"merge", 64}, {"walk", 0}} {
+		for _, c := range []struct{ limit, page int }{{100, 1}, {100, 10}, {1000, 1}, {1000, 10}} {
+			b.Run(fmt.Sprintf("%s/limit%d/page%d", plan.name, c.limit, c.page), func(b *testing.B) {
+				mergeLimit = plan.limit
+				cursor := ""
+				for range c.page - 1 {
+					cursor = *page(c.limit, cursor).NextCursor
+				}
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					page(c.limit, cursor)
+				}
+			})
+		}
+	}
+}
