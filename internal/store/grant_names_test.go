@@ -1,7 +1,6 @@
 package store
 
 import (
-	"database/sql"
 	"fmt"
 	"testing"
 
@@ -112,26 +111,7 @@ func TestMigrationNamesExistingGrants(t *testing.T) {
 }
 
 func TestMigrationNamesExistingGrantsPostgres(t *testing.T) {
-	u := pgDatabase(t)
-	ms, err := migrationsIn("migrations/postgres")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("pgx", u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	qs := []string{"CREATE TABLE keyward_schema (version INTEGER NOT NULL)", "INSERT INTO keyward_schema (version) VALUES (9)"}
-	for _, m := range ms[:9] {
-		qs = append(qs, m.sql)
-	}
-	for _, q := range append(qs, v9Rows...) {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-	checkGrantNames(t, openPGAt(t, u, Options{}))
+	checkGrantNames(t, openPGAt(t, olderPostgresDatabase(t, 9, v9Rows...), Options{}))
 }
 
 func checkGrantNames(t *testing.T, s *Store) {

@@ -202,21 +202,7 @@ func TestMergedListingIsAMerge(t *testing.T) {
 		resources = append(resources, fmt.Sprintf("/r/svc%02d", i))
 	}
 	q, args := s.mergeQuery(base, resources, after, 51)
-	rows, err := s.pools.reader.QueryContext(ctx, "EXPLAIN QUERY PLAN "+s.eng.rebind(q), args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	all := strings.Join(plan, "\n")
+	all := strings.Join(queryPlan(t, s.pools.reader, s.eng.rebind(q), args...), "\n")
 	if !strings.Contains(all, "MERGE (UNION)") || strings.Contains(all, "TEMP B-TREE") ||
 		strings.Count(all, "USING COVERING INDEX grants_resource (resource=? AND (key_name,key_id)>(?,?))") != mergeLimit {
 		t.Fatalf("the merged listing is not a merge of grants_resource's ranges:\n%s", all)

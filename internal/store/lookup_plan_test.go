@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 )
@@ -31,7 +32,20 @@ func TestLookupUsesTheHashIndexesAfterAnalyze(t *testing.T) {
 	if _, err := conn.ExecContext(ctx, "ANALYZE sqlite_schema"); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := conn.QueryContext(ctx, "EXPLAIN QUERY PLAN "+s.eng.rebind(s.lookupSQL()), strings.Repeat("a", 64))
+	plan := queryPlan(t, conn, s.eng.rebind(s.lookupSQL()), strings.Repeat("a", 64))
+	for _, step := range plan {
+		if strings.HasPrefix(step, "SCAN k") || step == "SCAN keys" {
+			t.Fatalf("the lookup scans the keys table:\n%s", strings.Join(plan, "\n"))
+		}
+	}
+}
+
+// queryPlan is SQLite's EXPLAIN QUERY PLAN of q, a step a line.
+func queryPlan(t *testing.T, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args ...any) []string {
+	t.Helper()
+	rows, err := q.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,9 +59,8 @@ func TestLookupUsesTheHashIndexesAfterAnalyze(t *testing.T) {
 		}
 		plan = append(plan, detail)
 	}
-	for _, step := range plan {
-		if strings.HasPrefix(step, "SCAN k") || step == "SCAN keys" {
-			t.Fatalf("the lookup scans the keys table:\n%s", strings.Join(plan, "\n"))
-		}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
+	return plan
 }

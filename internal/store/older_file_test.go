@@ -34,3 +34,31 @@ func olderSQLiteFile(t *testing.T, version int, rows ...string) string {
 	}
 	return path
 }
+
+// olderPostgresDatabase is olderSQLiteFile on PostgreSQL: a new database
+// with its first version migrations applied, keyward_schema saying so,
+// then rows. It returns the database's URL.
+func olderPostgresDatabase(t *testing.T, version int, rows ...string) string {
+	t.Helper()
+	u := pgDatabase(t)
+	ms, err := migrationsIn("migrations/postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("pgx", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	qs := []string{"CREATE TABLE keyward_schema (version INTEGER NOT NULL)",
+		fmt.Sprintf("INSERT INTO keyward_schema (version) VALUES (%d)", version)}
+	for _, m := range ms[:version] {
+		qs = append(qs, m.sql)
+	}
+	for _, q := range append(qs, rows...) {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return u
+}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"testing"
 	"time"
@@ -76,24 +75,6 @@ func TestMigration5BackfillsOrgsSQLite(t *testing.T) {
 }
 
 func TestMigration5BackfillsOrgsPostgres(t *testing.T) {
-	u := pgDatabase(t)
-	ms, err := migrationsIn("migrations/postgres")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("pgx", u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	qs := []string{"CREATE TABLE keyward_schema (version INTEGER NOT NULL)", "INSERT INTO keyward_schema (version) VALUES (4)"}
-	for _, m := range ms[:4] {
-		qs = append(qs, m.sql)
-	}
-	for _, q := range append(qs, v4Rows...) {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
+	u := olderPostgresDatabase(t, 4, v4Rows...)
 	checkBackfilled(t, openPGAt(t, u, Options{Now: func() time.Time { return time.Unix(1000, 0) }}))
 }
