@@ -184,7 +184,13 @@ func (s *Store) ListAccounts(ctx context.Context, f keys.AccountFilter) (*keys.A
 				}
 				return t.s.accountSelect() + " WHERE " + c.sql() + " ORDER BY a.name, a.id LIMIT " + c.arg(n), c.args
 			},
-			scan: func(rows *sql.Rows) (*keys.Account, error) { return scanAccount(rows) },
+			scan: func(rows *sql.Rows) (*keys.Account, error) {
+				a, err := scanAccount(rows)
+				if err == nil && !advances(afterID != "", afterName, afterID, a.Name, a.ID) {
+					return nil, notTextName("service account", a.ID)
+				}
+				return a, err
+			},
 			seen: func(a *keys.Account) { afterName, afterID = a.Name, a.ID },
 			keep: func(a *keys.Account) bool { return keys.CanReadAccount(t.p, a) },
 		}.read(t)

@@ -32,6 +32,20 @@ func parseNameIDCursor(c string, isID func(string) bool) (name, id string, err e
 	return "", "", keys.Errorf(keys.Invalid, "invalid cursor: pass next_cursor from the previous page unchanged")
 }
 
+// advances reports whether (name, id) lies past the cursor (afterName,
+// afterID) in listing order, as Go compares strings: byte by byte, as
+// both databases order names. A name stored as a BLOB (another program
+// writing the file) sorts after every text in SQLite whatever its bytes,
+// so a cursor would never pass it and a listing would page forever.
+func advances(set bool, afterName, afterID, name, id string) bool {
+	return !set || name > afterName || (name == afterName && id > afterID)
+}
+
+// notTextName refuses a listing that met such a name.
+func notTextName(what, id string) error {
+	return keys.Errorf(keys.Invalid, "%s %s has a name stored as bytes, not text (written by another program than keyward): rename it to list past it", what, id)
+}
+
 // addSeconds is now±d in Unix seconds, d rounded up to a whole second. A
 // Duration holds at most ~292 years of seconds: no overflow is possible.
 func addSeconds(now time.Time, d time.Duration, sign int64) int64 {
@@ -98,7 +112,13 @@ func (s *Store) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, err
 				return "SELECT " + t.s.keyColumns() + " FROM keys k WHERE " + c.sql() +
 					" ORDER BY k.name, k.id LIMIT " + c.arg(n), c.args
 			},
-			scan: func(rows *sql.Rows) (*row, error) { return scanKey(rows) },
+			scan: func(rows *sql.Rows) (*row, error) {
+				r, err := scanKey(rows)
+				if err == nil && !advances(after.set, after.name, after.id, r.Name, r.ID) {
+					return nil, notTextName("key", r.ID)
+				}
+				return r, err
+			},
 			seen: func(r *row) { after = keyAfter{r.Name, r.ID, true} },
 			keep: func(r *row) bool { return keys.CanRead(t.p, r.ID, r.Grants) },
 		}.read(t)
