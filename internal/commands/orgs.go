@@ -231,10 +231,10 @@ func NewCmdOrgDelete(f *Factory, runF func(*OrgDeleteOptions) error) *cobra.Comm
 	cmd := &cobra.Command{
 		Use:     "delete NAME",
 		Aliases: []string{"rm"},
-		Short:   "Delete an organization and its default key (refused while it holds other keys or service accounts, unless --with-keys)",
-		Long: `Delete an organization, and its default key with it. While other keys
-or service accounts remain in it this is refused (exit 5), unless
---with-keys, which deletes every one of them in the same transaction (all or nothing; each key stops working at once; an
+		Short:   "Delete an organization (refused while it holds keys or service accounts, unless --with-keys)",
+		Long: `Delete an organization. While keys or service accounts remain in it this
+is refused (exit 5), unless --with-keys, which deletes every one of them in
+the same transaction (all or nothing; each key stops working at once; an
 audit row for each key and each account). Root keys with grants under
 the organization are not in it and stay. The audit log keeps every record.
 
@@ -273,7 +273,7 @@ func orgDeleteRun(ctx context.Context, opts *OrgDeleteOptions) error {
 		if err != nil {
 			return err
 		}
-		if (o.KeyCount > o.DefaultKeys() || accounts > 0) && !opts.WithKeys {
+		if (o.KeyCount > 0 || accounts > 0) && !opts.WithKeys {
 			// Refused anyway (keys or accounts remain): said without a
 			// question first.
 			_, err := svc.DeleteOrg(ctx, opts.Name, keys.OrgDeleteRequest{})
@@ -315,11 +315,7 @@ func orgAccounts(ctx context.Context, svc keys.Service, org string) (int, error)
 func orgDeleteQuestion(o *keys.Org, withKeys bool, accounts int) string {
 	var what []string
 	switch {
-	case !withKeys && o.DefaultKeys() == 1:
-		what = append(what, "its default key")
 	case !withKeys:
-	case o.KeyCount == 1 && o.DefaultKeys() == 1:
-		what = append(what, "its default key")
 	case o.KeyCount == 1:
 		what = append(what, "its key")
 	case o.KeyCount > 1:

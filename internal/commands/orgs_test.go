@@ -123,18 +123,9 @@ func TestOrgsOverAServer(t *testing.T) {
 		t.Fatalf("orgs get over a server:\n%s", out)
 	}
 	r.want(r.kw("", "--server", r.url, "orgs", "create", "acme"), 5, "orgs create again")
-	r.want(r.kw("", "--server", r.url, "keys", "create", "ci", "--resource", "/acme/ci", "-q"), 0, "keys create in acme")
 	r.want(r.kw("", "--server", r.url, "orgs", "delete", "acme", "--yes"), 5, "orgs delete with keys")
 	r.want(r.kw("", "--server", r.url, "orgs", "delete", "acme", "--yes", "--with-keys"), 0, "orgs delete --with-keys")
 	r.want(r.kw("", "--server", r.url, "orgs", "get", "acme"), 3, "orgs get after delete")
-	// An organization holding only its default key is deleted with it,
-	// as it was made, without --with-keys.
-	r.want(r.kw("", "--server", r.url, "orgs", "create", "beta", "-q"), 0, "orgs create beta")
-	out = r.want(r.kw("", "--server", r.url, "orgs", "delete", "beta", "--yes", "-o", "json"), 0, "orgs delete of a new org").out
-	if !strings.Contains(out, `"key_count": 1`) {
-		t.Fatalf("orgs delete beta: %s", out)
-	}
-	r.want(r.kw("", "--server", r.url, "keys", "get", "beta/default"), 3, "the default key after its org's delete")
 }
 
 func TestOrgsDeleteAsksOnTerminal(t *testing.T) {
@@ -155,7 +146,7 @@ func TestOrgsDeleteAsksOnTerminal(t *testing.T) {
 		})
 		cmd.SetArgs([]string{"acme", "--with-keys"})
 		err := cmd.Execute()
-		if want := "Delete organization /acme and its default key? It stops working at once. [y/N] "; errOut.String() != want {
+		if want := "Delete organization /acme and its key? It stops working at once. [y/N] "; errOut.String() != want {
 			t.Errorf("prompt = %q, want %q", errOut.String(), want)
 		}
 		_, getErr := svc.GetOrg(ctx, "acme")
@@ -174,7 +165,6 @@ func TestOrgsDeleteAsksOnTerminal(t *testing.T) {
 func TestOrgsDeleteRefusesBeforeAsking(t *testing.T) {
 	c := newCLITest(t)
 	c.ok("orgs create acme")
-	c.ok("keys create ci --resource /acme/ci")
 	ctx, svc := c.openStore()
 	ios, in, _, errOut := iostreams.Test()
 	ios.SetTTY(true, true)

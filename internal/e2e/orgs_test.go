@@ -30,12 +30,8 @@ func TestLocalOrgs(t *testing.T) {
 		t.Fatalf("orgs list: %+v", list)
 	}
 	c.must(2, "", "orgs", "delete", "acme")
-	// Its default key, made with it, goes with it; other keys need
-	// --with-keys.
-	c.must(0, "", "orgs", "delete", "acme", "--yes")
+	c.must(5, "", "orgs", "delete", "acme", "--yes")
+	c.must(0, "", "orgs", "delete", "acme", "--yes", "--with-keys")
 	c.wantVerify("NOT_FOUND", created.DefaultKey.Secret)
 	c.must(3, "", "orgs", "get", "acme")
-	c.must(5, "", "orgs", "delete", "beta", "--yes")
-	c.must(0, "", "orgs", "delete", "beta", "--yes", "--with-keys")
-	c.must(3, "", "keys", "get", "ci")
 }

@@ -23,16 +23,6 @@ type Org struct {
 	DefaultKeyStart string `json:"-"`
 }
 
-// DefaultKeys is how many of o's keys are its default key: 0 or 1. It
-// was made with the organization and goes with it: it never keeps an
-// organization from being deleted.
-func (o *Org) DefaultKeys() int {
-	if o.DefaultKeyID != nil {
-		return 1
-	}
-	return 0
-}
-
 // OrgService is what Service does with organizations. It is a Service of
 // its own, embedded in Service, so that each feature's methods stand
 // apart.
@@ -44,10 +34,10 @@ type OrgService interface {
 	// ListOrgs returns one page of the organizations the principal may
 	// read, ordered by name.
 	ListOrgs(ctx context.Context, f OrgFilter) (*OrgPage, error)
-	// DeleteOrg removes an organization: Conflict while keys other than
-	// its default key remain in it, unless req.WithKeys, which deletes
-	// them in the same transaction (an audit row each); the default key
-	// goes with it either way. It returns the organization as it was.
+	// DeleteOrg removes an organization: Conflict while keys remain in
+	// it, unless req.WithKeys, which deletes them in the same
+	// transaction (an audit row each). It returns the organization as it
+	// was.
 	DeleteOrg(ctx context.Context, name string, req OrgDeleteRequest) (*Org, error)
 }
 

@@ -239,9 +239,7 @@ func (s *Store) ListOrgs(ctx context.Context, f keys.OrgFilter) (*keys.OrgPage, 
 
 // DeleteOrg removes an organization, and with req.WithKeys every key and
 // service account in it, in one transaction: an audit row for each key,
-// each account and one for the organization. Its default key, made with
-// it by CreateOrg, goes with it even without WithKeys: an organization
-// just made, holding nothing else, is deleted as it was made.
+// each account and one for the organization.
 func (s *Store) DeleteOrg(ctx context.Context, name string, req keys.OrgDeleteRequest) (*keys.Org, error) {
 	org, err := keys.ParseOrg(name)
 	if err != nil {
@@ -269,15 +267,12 @@ func (s *Store) DeleteOrg(ctx context.Context, name string, req keys.OrgDeleteRe
 		if err != nil {
 			return err
 		}
-		if others := o.KeyCount - o.DefaultKeys(); (others > 0 || len(accounts) > 0) && !req.WithKeys {
-			return orgNotEmpty(org, others, len(accounts))
+		if (o.KeyCount > 0 || len(accounts) > 0) && !req.WithKeys {
+			return orgNotEmpty(org, o.KeyCount, len(accounts))
 		}
-		if req.WithKeys || o.DefaultKeyID != nil {
+		if req.WithKeys {
 			var c conds
 			c.add("k.org = " + c.arg(org))
-			if !req.WithKeys {
-				c.add("k.is_default = 1")
-			}
 			doomed, err := t.loadMany(c)
 			if err != nil {
 				return err

@@ -141,27 +141,12 @@ func testOrgs(t *testing.T, e env) {
 	_, err = e.admin.DeleteOrg(bg, "initech", keys.OrgDeleteRequest{})
 	ok(t, err)
 
-	// An organization holding only its default key is deleted with it,
-	// as it was made: the key stops working, with an audit row of its own.
-	hooli, err := e.admin.CreateOrg(bg, keys.OrgCreateRequest{Name: "hooli"})
-	ok(t, err)
-	gone, err := e.admin.DeleteOrg(bg, "hooli", keys.OrgDeleteRequest{})
-	ok(t, err)
-	if gone.KeyCount != 1 || gone.DefaultKeyID == nil || *gone.DefaultKeyID != hooli.DefaultKey.ID {
-		t.Fatalf("deleted org with its default key = %+v", gone)
-	}
-	_, err = e.admin.Get(bg, hooli.DefaultKey.ID)
-	wantCode(t, err, keys.NotFound)
-	if v := verify(t, e.admin, hooli.DefaultKey.Secret, "/hooli", nil); v.Code != keys.CodeNotFound {
-		t.Fatalf("the deleted org's default key verifies: %+v", v)
-	}
-
 	// Delete: refused while keys remain, unless with them; all or nothing.
 	_, err = e.admin.DeleteOrg(bg, "globex", keys.OrgDeleteRequest{})
 	wantCode(t, err, keys.Conflict)
 	other := create(t, e.admin, "other", g("/globex/x", keys.Viewer))
 	root := create(t, e.admin, "wide", g("/", keys.Viewer), g("/globex/x", keys.Admin))
-	gone, err = e.admin.DeleteOrg(bg, "/globex", keys.OrgDeleteRequest{WithKeys: true})
+	gone, err := e.admin.DeleteOrg(bg, "/globex", keys.OrgDeleteRequest{WithKeys: true})
 	ok(t, err)
 	if gone.Name != "/globex" || gone.KeyCount != 3 {
 		t.Fatalf("deleted org = %+v", gone)
@@ -185,7 +170,7 @@ func testOrgs(t *testing.T, e env) {
 
 	// The audit log keeps it all: org rows have no key.
 	var orgRows []string
-	deletes, hooliDeletes := 0, 0
+	deletes := 0
 	for _, ev := range auditAll(t, e.admin, keys.AuditFilter{}) {
 		switch ev.Action {
 		case keys.ActionOrgCreate, keys.ActionOrgDelete:
@@ -194,20 +179,13 @@ func testOrgs(t *testing.T, e env) {
 			}
 			orgRows = append(orgRows, ev.Action+" "+ev.Org)
 		case keys.ActionDelete:
-			switch ev.Org {
-			case "/globex":
+			if ev.Org == "/globex" {
 				deletes++
-			case "/hooli":
-				hooliDeletes++
 			}
 		}
 	}
 	wantStrings(t, "org audit rows (newest first)", orgRows,
-		"org_delete /acme", "org_delete /globex", "org_delete /hooli", "org_create /hooli",
-		"org_delete /initech", "org_create /initech", "org_create /globex", "org_create /acme")
-	if hooliDeletes != 1 {
-		t.Fatalf("delete rows of /hooli's default key = %d, want 1", hooliDeletes)
-	}
+		"org_delete /acme", "org_delete /globex", "org_delete /initech", "org_create /initech", "org_create /globex", "org_create /acme")
 	if deletes != 3 {
 		t.Fatalf("delete rows of /globex's keys = %d, want 3", deletes)
 	}
