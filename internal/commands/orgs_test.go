@@ -175,7 +175,12 @@ func TestOrgsDeleteRefusesBeforeAsking(t *testing.T) {
 		return orgDeleteRun(ctx, o)
 	})
 	cmd.SetArgs([]string{"acme"})
-	if err := cmd.Execute(); ExitCode(err) != 5 || strings.Contains(errOut.String(), "[y/N]") {
+	err := cmd.Execute()
+	if ExitCode(err) != 5 || strings.Contains(errOut.String(), "[y/N]") {
 		t.Fatalf("delete of an org with keys: exit %d, asked %q", ExitCode(err), errOut.String())
+	}
+	// Its only key is its default key: the refusal says so, and why.
+	if msg := keys.ErrorMessage(err); !strings.Contains(msg, "its default key key_") || !strings.Contains(msg, "--with-keys") {
+		t.Fatalf("refusal: %q", msg)
 	}
 }

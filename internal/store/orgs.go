@@ -268,6 +268,12 @@ func (s *Store) DeleteOrg(ctx context.Context, name string, req keys.OrgDeleteRe
 			return err
 		}
 		if (o.KeyCount > 0 || len(accounts) > 0) && !req.WithKeys {
+			if o.KeyCount == 1 && o.DefaultKeyID != nil && len(accounts) == 0 {
+				// Said apart: the organization looks empty to whoever
+				// just made it, but its default key is a live credential
+				// (a public key may sit in a web page), gone only when asked.
+				return keys.Errorf(keys.Conflict, "organization %s still holds its default key %s, which may be in use: delete it with the organization (--with-keys)", org, *o.DefaultKeyID)
+			}
 			return orgNotEmpty(org, o.KeyCount, len(accounts))
 		}
 		if req.WithKeys {
