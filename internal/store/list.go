@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"errors"
 	"strings"
 	"time"
 
@@ -79,6 +80,34 @@ type keyAfter struct {
 	set      bool
 }
 
+// walkWindow is how many pages' worth of keys a listing walks before a
+// merge reads on (List); 0 merges at once. A variable for the tests.
+var walkWindow = 4
+
+// windowEnd is the n-th key by name after the cursor, unset when fewer
+// follow: one walk of the name index, without the grants probes.
+func (t *txn) windowEnd(after keyAfter, n int) (keyAfter, error) {
+	if n <= 0 {
+		return keyAfter{}, nil
+	}
+	var c conds
+	if after.set {
+		c.add("(name, id) > (" + c.arg(after.name) + ", " + c.arg(after.id) + ")")
+	}
+	where := ""
+	if len(c.args) > 0 {
+		where = " WHERE " + c.sql()
+	}
+	q := "SELECT name, id FROM keys" + where + " ORDER BY name, id LIMIT 1 OFFSET " + c.arg(n-1)
+	var end keyAfter
+	err := t.queryRow(t.ctx, q, c.args...).Scan(&end.name, &end.id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return keyAfter{}, nil
+	}
+	end.set = err == nil
+	return end, err
+}
+
 // List returns one page of the keys the principal may read, ordered by
 // name then id.
 func (s *Store) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, error) {
@@ -95,22 +124,48 @@ func (s *Store) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, err
 	}
 	page := &keys.KeyPage{Items: []*keys.Key{}}
 	err = s.read(ctx, func(t *txn) error {
-		base, merge, err := listPlan(t, f, true)
+		p, err := listPlan(t, f, true)
 		if err != nil {
 			return err
+		}
+		// Where a merge can read the page, the walk goes first for the
+		// next walkWindow·(limit+1) keys by name, which cost less than
+		// the merge's statement when matches there are dense, and the
+		// merge reads on past them (list_merge.go).
+		var window keyAfter
+		merging := false
+		if p.merge != nil {
+			if window, err = t.windowEnd(after, walkWindow*(f.Limit+1)); err != nil {
+				return err
+			}
+			merging = !window.set && walkWindow == 0
+			if !window.set && walkWindow > 0 {
+				p.merge = nil // the keys left are fewer than the window: a walk reads them all
+			}
 		}
 		rows, more, err := pager[*row]{
 			limit: f.Limit,
 			query: func(n int) (string, []any) {
-				if merge != nil {
-					return t.s.mergeQuery(base, merge, after, n)
+				if merging {
+					return t.s.mergeQuery(p.base, p.merge, after, n)
 				}
-				c := base.clone()
+				c := p.walk.clone()
 				if after.set {
 					c.add("(k.name, k.id) > (" + c.arg(after.name) + ", " + c.arg(after.id) + ")")
 				}
+				if window.set {
+					c.add("(k.name, k.id) <= (" + c.arg(window.name) + ", " + c.arg(window.id) + ")")
+				}
 				return "SELECT " + t.s.keyColumns() + " FROM keys k WHERE " + c.sql() +
 					" ORDER BY k.name, k.id LIMIT " + c.arg(n), c.args
+			},
+			next: func() bool {
+				if merging || !window.set {
+					return false
+				}
+				// The walk read every key up to the window's end.
+				merging, after = true, window
+				return true
 			},
 			scan: func(rows *sql.Rows) (*row, error) {
 				r, err := scanKey(rows)

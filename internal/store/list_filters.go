@@ -166,18 +166,25 @@ func listFilters(t *txn, f keys.ListFilter) []listFilter {
 // listConds narrows a listing to the principal's scope and f's filters,
 // the most selective filter driving (see driveLimit).
 func listConds(t *txn, f keys.ListFilter) (conds, error) {
-	c, _, err := listPlan(t, f, false)
-	return c, err
+	p, err := listPlan(t, f, false)
+	return p.walk, err
 }
 
-// listPlan is listConds, or, when mergeable and --resource would be
-// walked, the resources a merge reads instead (list_merge.go) and the
-// conditions left to check on its rows.
-func listPlan(t *txn, f keys.ListFilter, mergeable bool) (c conds, merge []string, err error) {
+// plan is how a listing reads its keys: walk, the conditions of a walk
+// in name order (or of a filter's ids driving); and, when --resource
+// would be walked and can be merged (list_merge.go), the resources a
+// merge reads and base, the conditions left to check on its rows.
+type plan struct {
+	walk, base conds
+	merge      []string
+}
+
+// listPlan is listConds' plan, with the merge when mergeable.
+func listPlan(t *txn, f keys.ListFilter, mergeable bool) (plan, error) {
 	if f.Account != "" {
 		a, err := t.resolveAccount(f.Account)
 		if err != nil {
-			return conds{}, nil, err
+			return plan{}, err
 		}
 		f.Account = a.ID
 	}
@@ -191,26 +198,29 @@ func listPlan(t *txn, f keys.ListFilter, mergeable bool) (c conds, merge []strin
 		q := "SELECT count(*) FROM (" + lf.ids(&c) + " LIMIT " + strconv.Itoa(driveLimit) + ") n"
 		var n int
 		if err := t.queryRow(t.ctx, q, c.args...).Scan(&n); err != nil {
-			return conds{}, nil, err
+			return plan{}, err
 		}
 		if n < best {
 			drive, best = i, n
 		}
 	}
 	skip := -1
+	var merge []string
 	if drive < 0 && mergeable {
 		for i, lf := range fs {
 			if lf.resource == "" {
 				continue
 			}
+			var err error
 			if merge, err = mergeResources(t, lf.resource); err != nil {
-				return conds{}, nil, err
+				return plan{}, err
 			}
 			if merge != nil {
 				skip = i
 			}
 		}
 	}
+	var c conds
 	for i, lf := range fs {
 		switch {
 		case i == skip:
@@ -223,5 +233,10 @@ func listPlan(t *txn, f keys.ListFilter, mergeable bool) (c conds, merge []strin
 		}
 		c.add(lf.row(&c))
 	}
-	return c, merge, nil
+	if skip < 0 {
+		return plan{walk: c}, nil
+	}
+	walk := c.clone()
+	walk.add(fs[skip].row(&walk))
+	return plan{walk: walk, base: c, merge: merge}, nil
 }

@@ -134,7 +134,7 @@ func mergeAgrees(t *testing.T, open func(testing.TB, Options) *Store, merges boo
 		{Resource: res("/r"), UnusedFor: keys.Duration(4 * time.Hour)},
 		{Resource: res("/nothing")},
 	}
-	defer func(d, m int) { driveLimit, mergeLimit = d, m }(driveLimit, mergeLimit)
+	defer func(d, m, w int) { driveLimit, mergeLimit, walkWindow = d, m, w }(driveLimit, mergeLimit, walkWindow)
 	driveLimit = 0 // every filter "dense": the walk, or the merge
 	if merges {
 		var used []string
@@ -154,11 +154,16 @@ func mergeAgrees(t *testing.T, open func(testing.TB, Options) *Store, merges boo
 				walk := pages(t, s, pctx, f, limit)
 				// 3: /r has more resources than that, and is walked
 				// again; /r/svc1 and /r/svc0 are merged.
+				// The merge alone (walkWindow 0), and after a walk of
+				// one or four pages' worth of keys by name, handing over
+				// at the window's end wherever that falls.
 				for _, m := range []int{64, 3} {
-					mergeLimit = m
-					merged := pages(t, s, pctx, f, limit)
-					if !slices.Equal(merged, walk) {
-						t.Fatalf("%s, %+v, limit %d, mergeLimit %d: the merge pages\n %v\nthe walk\n %v", p.Actor, f, limit, m, merged, walk)
+					for _, w := range []int{0, 1, 4} {
+						mergeLimit, walkWindow = m, w
+						merged := pages(t, s, pctx, f, limit)
+						if !slices.Equal(merged, walk) {
+							t.Fatalf("%s, %+v, limit %d, mergeLimit %d, walkWindow %d: the merge pages\n %v\nthe walk\n %v", p.Actor, f, limit, m, w, merged, walk)
+						}
 					}
 				}
 			}

@@ -16,6 +16,11 @@ type pager[T any] struct {
 	// seen moves the cursor past a row read, kept or not.
 	seen func(T)
 	keep func(T) bool
+	// next, when set, is asked after a batch that came back short
+	// (fewer rows than asked): true when query has more to read
+	// elsewhere (list.go: a walk that ended at its window hands over to
+	// the merge past it). Nil: a short batch is the end.
+	next func() bool
 }
 
 // read returns the page and whether more rows follow it.
@@ -23,8 +28,11 @@ func (p pager[T]) read(t *txn) (items []T, more bool, err error) {
 	batch := p.limit + 1
 	for {
 		n, more, err := p.batch(t, batch, &items)
-		if err != nil || more || n < batch {
+		if err != nil || more {
 			return items, more, err
+		}
+		if n < batch && (p.next == nil || !p.next()) {
+			return items, false, nil
 		}
 	}
 }
