@@ -76,12 +76,21 @@ func (j *jqFilter) finish() error {
 		if !keys.ContainsSecret(string(raw)) {
 			return keys.Errorf(keys.Invalid, "--jq: %s", err)
 		}
+		// gojq's messages quote the value they failed on (its first 25
+		// characters, or all of it through `error`): here that would be
+		// the secret, in the error line CI logs keep. Withheld.
+		msg := "the expression failed on output that holds a secret, so its message (which quotes values) is withheld"
+		if errors.Is(err, errNotJSON) {
+			msg = err.Error()
+		}
 		_, _ = j.out.Write(raw)
-		return keys.Errorf(keys.Invalid, "--jq: %s; the output follows unfiltered, as it holds a secret shown only once", err)
+		return keys.Errorf(keys.Invalid, "--jq: %s; the output follows unfiltered, as it holds a secret shown only once", msg)
 	}
 	_, err := j.out.Write(out.Bytes())
 	return err
 }
+
+var errNotJSON = errors.New("this command does not print JSON")
 
 // run filters every JSON value in raw into out: strings raw, anything
 // else as one line of JSON. Its errors are the bare reason; finish says
@@ -94,7 +103,7 @@ func (j *jqFilter) run(raw []byte, out io.Writer) error {
 		if err := dec.Decode(&v); err == io.EOF {
 			return nil
 		} else if err != nil {
-			return errors.New("this command does not print JSON")
+			return errNotJSON
 		}
 		iter := j.code.Run(normalizeNumbers(v))
 		for {
@@ -103,7 +112,7 @@ func (j *jqFilter) run(raw []byte, out io.Writer) error {
 				break
 			}
 			if err, isErr := r.(error); isErr {
-				return errors.New(jqFailure(err, raw))
+				return err
 			}
 			if s, isString := r.(string); isString {
 				fmt.Fprintln(out, s)

@@ -87,18 +87,11 @@ var walkWindow = 4
 // windowEnd is the n-th key by name after the cursor, unset when fewer
 // follow: one walk of the name index, without the grants probes.
 func (t *txn) windowEnd(after keyAfter, n int) (keyAfter, error) {
-	if n <= 0 {
-		return keyAfter{}, nil
-	}
 	var c conds
 	if after.set {
 		c.add("(name, id) > (" + c.arg(after.name) + ", " + c.arg(after.id) + ")")
 	}
-	where := ""
-	if len(c.args) > 0 {
-		where = " WHERE " + c.sql()
-	}
-	q := "SELECT name, id FROM keys" + where + " ORDER BY name, id LIMIT 1 OFFSET " + c.arg(n-1)
+	q := "SELECT name, id FROM keys WHERE " + c.sql() + " ORDER BY name, id LIMIT 1 OFFSET " + c.arg(n-1)
 	var end keyAfter
 	err := t.queryRow(t.ctx, q, c.args...).Scan(&end.name, &end.id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -131,16 +124,13 @@ func (s *Store) List(ctx context.Context, f keys.ListFilter) (*keys.KeyPage, err
 		// Where a merge can read the page, the walk goes first for the
 		// next walkWindow·(limit+1) keys by name, which cost less than
 		// the merge's statement when matches there are dense, and the
-		// merge reads on past them (list_merge.go).
+		// merge reads on past them (list_merge.go). With fewer keys left
+		// than that, the window is unset and the walk reads them all.
 		var window keyAfter
-		merging := false
-		if p.merge != nil {
+		merging := p.merge != nil && walkWindow == 0
+		if p.merge != nil && walkWindow > 0 {
 			if window, err = t.windowEnd(after, walkWindow*(f.Limit+1)); err != nil {
 				return err
-			}
-			merging = !window.set && walkWindow == 0
-			if !window.set && walkWindow > 0 {
-				p.merge = nil // the keys left are fewer than the window: a walk reads them all
 			}
 		}
 		rows, more, err := pager[*row]{

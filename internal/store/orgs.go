@@ -268,13 +268,7 @@ func (s *Store) DeleteOrg(ctx context.Context, name string, req keys.OrgDeleteRe
 			return err
 		}
 		if (o.KeyCount > 0 || len(accounts) > 0) && !req.WithKeys {
-			if o.KeyCount == 1 && o.DefaultKeyID != nil && len(accounts) == 0 {
-				// Said apart: the organization looks empty to whoever
-				// just made it, but its default key is a live credential
-				// (a public key may sit in a web page), gone only when asked.
-				return keys.Errorf(keys.Conflict, "organization %s still holds its default key %s, which may be in use: delete it with the organization (--with-keys)", org, *o.DefaultKeyID)
-			}
-			return orgNotEmpty(org, o.KeyCount, len(accounts))
+			return orgNotEmpty(o, len(accounts))
 		}
 		if req.WithKeys {
 			var c conds
@@ -330,14 +324,20 @@ func (s *Store) DeleteOrg(ctx context.Context, name string, req keys.OrgDeleteRe
 }
 
 // orgNotEmpty refuses to delete an organization that still holds keys or
-// service accounts without --with-keys.
-func orgNotEmpty(org string, nkeys, naccounts int) error {
-	what := fmt.Sprintf("keys (%d)", nkeys)
+// service accounts without --with-keys. One that holds only its default
+// key is said apart: it looks empty to whoever just made it, but the key
+// is a live credential (a public one may sit in a web page), deleted only
+// when asked.
+func orgNotEmpty(o *keys.Org, naccounts int) error {
+	if o.KeyCount == 1 && o.DefaultKeyID != nil && naccounts == 0 {
+		return keys.Errorf(keys.Conflict, "organization %s still holds its default key %s, which may be in use: delete it with the organization (--with-keys)", o.Name, *o.DefaultKeyID)
+	}
+	what := fmt.Sprintf("keys (%d)", o.KeyCount)
 	switch {
-	case naccounts > 0 && nkeys > 0:
+	case naccounts > 0 && o.KeyCount > 0:
 		what += fmt.Sprintf(" and service accounts (%d)", naccounts)
 	case naccounts > 0:
 		what = fmt.Sprintf("service accounts (%d)", naccounts)
 	}
-	return keys.Errorf(keys.Conflict, "organization %s still holds %s: delete them first, or delete them with it (--with-keys)", org, what)
+	return keys.Errorf(keys.Conflict, "organization %s still holds %s: delete them first, or delete them with it (--with-keys)", o.Name, what)
 }
